@@ -1,0 +1,150 @@
+//! `runner launch SPEC` and `runner resume DIR`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::{dry_run, RunOptions, EXIT_INCOMPLETE, EXIT_INTERRUPTED};
+use crate::grid::{self, Grid};
+use crate::reporter::terminal::TerminalReporter;
+use crate::scheduler::{devices, Dispatcher};
+use crate::spec::presets::Presets;
+use crate::spec::Spec;
+use crate::store::lock::ExperimentLock;
+use crate::store::provenance::{git_state, now_rfc3339, RUNNER_VERSION};
+use crate::store::{atomic, reconcile, ExperimentDir, ExperimentMeta};
+
+/// Arguments of `runner launch`.
+#[derive(clap::Args, Debug)]
+pub struct LaunchArgs {
+    /// The experiment spec (TOML).
+    pub spec: PathBuf,
+    /// Show the grid and what would run; execute nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// In a dry run, list every run even for large grids.
+    #[arg(long)]
+    pub all: bool,
+    /// Directory holding experiment directories.
+    #[arg(long, default_value = "runs")]
+    pub runs_root: PathBuf,
+    /// Experiment directory (default: <runs-root>/<experiment name>).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// Arguments of `runner resume`.
+#[derive(clap::Args, Debug)]
+pub struct ResumeArgs {
+    /// The experiment directory (e.g. runs/phase1).
+    pub dir: PathBuf,
+    /// Show what would run; execute nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// Loads a spec and expands its grid, checking it for its task kind.
+pub fn load_grid(path: &Path) -> Result<(Spec, Grid)> {
+    let spec = Spec::load(path)?;
+    let task = crate::task::for_spec(&spec)?;
+    task.check_spec(&spec)?;
+    let mut presets = Presets::new(Presets::locate(&spec.path, spec.experiment.configs.as_deref()));
+    let grid = grid::expand(&spec, &mut presets)?;
+    Ok((spec, grid))
+}
+
+/// `runner launch`.
+pub fn launch(args: LaunchArgs) -> Result<i32> {
+    let (spec, grid) = load_grid(&args.spec)?;
+    let dir = args.output.clone().unwrap_or_else(|| args.runs_root.join(&spec.experiment.name));
+    let store = ExperimentDir::new(&dir);
+    if args.dry_run {
+        print!("{}", dry_run::render(&spec, &grid, &store, args.all));
+        return Ok(0);
+    }
+    store.create()?;
+    let _lock = ExperimentLock::acquire(&dir)?;
+    let previous = store.read_meta().ok();
+    let workdir = std::env::current_dir().context("cannot read the current directory")?;
+    let meta = ExperimentMeta {
+        name: spec.experiment.name.clone(),
+        description: spec.experiment.description.clone(),
+        task: spec.experiment.task.clone(),
+        spec_path: spec.path.clone(),
+        workdir: workdir.clone(),
+        resources: spec.resources.clone(),
+        created_at: previous.as_ref().map_or_else(now_rfc3339, |m| m.created_at.clone()),
+        updated_at: now_rfc3339(),
+        runner_version: RUNNER_VERSION.to_string(),
+        git: git_state(spec.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))),
+    };
+    atomic::write_atomic(&store.file("spec.toml"), spec.frozen.as_bytes())?;
+    atomic::write_json(&store.file("experiment.json"), &meta)?;
+    atomic::write_json(&store.file("plan.json"), &grid)?;
+    execute(&store, &meta, &grid, &args.options)
+}
+
+/// `runner resume`.
+pub fn resume(args: ResumeArgs) -> Result<i32> {
+    let store = ExperimentDir::new(&args.dir);
+    if !store.has_plan() {
+        anyhow::bail!(
+            "{} is not an experiment directory (no plan.json)\n  = help: start one with `runner launch SPEC`",
+            args.dir.display()
+        );
+    }
+    let mut meta = store.read_meta()?;
+    let grid = store.read_plan()?;
+    if args.dry_run {
+        print!("{}", dry_run::render_resume(&meta, &grid, &store));
+        return Ok(0);
+    }
+    let _lock = ExperimentLock::acquire(&args.dir)?;
+    meta.updated_at = now_rfc3339();
+    meta.git = git_state(&meta.workdir).or(meta.git);
+    atomic::write_json(&store.file("experiment.json"), &meta)?;
+    execute(&store, &meta, &grid, &args.options)
+}
+
+/// Reconciles the store with the plan, then runs what is missing. Caller holds the lock.
+fn execute(store: &ExperimentDir, meta: &ExperimentMeta, grid: &Grid, options: &RunOptions) -> Result<i32> {
+    let task = crate::task::lookup(&grid.task).with_context(|| format!("unknown task kind `{}` in the plan", grid.task))?;
+    let mut rec = reconcile::observe(store, grid);
+    let recovered = reconcile::recover_dead_runs(store, grid, &mut rec)?;
+    if recovered > 0 {
+        eprintln!("    Recovered {recovered} runs left running by a launcher that stopped; they run again");
+    }
+    if reconcile::repair_results(store, grid, meta, &rec)? {
+        eprintln!("    Repaired results.jsonl from the run directories");
+    }
+    if !rec.not_in_grid.is_empty() {
+        eprintln!(
+            "    Note: {} run directories are no longer in the grid; they are kept (see `runner status {}`)",
+            rec.not_in_grid.len(),
+            store.root.display()
+        );
+    }
+    let slots = devices::slots(&meta.resources, options.jobs);
+    let mut reporter = TerminalReporter::new(options.quiet);
+    let summary = Dispatcher {
+        store,
+        meta,
+        plan: grid,
+        task,
+        slots,
+        fail_fast: options.fail_fast,
+        reporter: &mut reporter,
+    }
+    .run(rec.todo(), rec.done())?;
+    Ok(if summary.was_interrupted {
+        EXIT_INTERRUPTED
+    } else if summary.all_complete() {
+        0
+    } else {
+        EXIT_INCOMPLETE
+    })
+}

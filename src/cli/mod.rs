@@ -1,0 +1,85 @@
+//! Command-line interface: argument parsing and dispatch to the library. No logic lives here
+//! beyond turning arguments into calls and results into exit codes.
+//!
+//! Exit codes: 0 every run complete; 1 some run failed or is missing; 2 bad input (spec,
+//! arguments, a locked directory); 130 stopped by Ctrl-C.
+
+mod dry_run;
+mod launch;
+mod status;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for bad input.
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit code when some run did not complete.
+pub const EXIT_INCOMPLETE: i32 = 1;
+/// Exit code after Ctrl-C.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Parser, Debug)]
+#[command(name = "runner", version, about = "Run compression-research grids from a TOML spec: launch, resume, status, report.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand, Debug)]
+enum Commands {
+    /// Expand a spec into runs and execute them (or show them with --dry-run).
+    Launch(launch::LaunchArgs),
+    /// Finish an experiment: run only what is missing, failed or interrupted.
+    Resume(launch::ResumeArgs),
+    /// Show the state of every run of an experiment.
+    Status(status::StatusArgs),
+    /// List the task kinds runner knows.
+    Tasks,
+}
+
+/// Options shared by launch and resume.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunOptions {
+    /// Stop starting runs after the first run that fails (running runs finish).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Number of CPU slots (overrides resources.runs_per_device for the CPU).
+    #[arg(short = 'j', long)]
+    pub jobs: Option<u32>,
+    /// Print only failures and the summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Where experiments are written by default.
+pub fn default_runs_root() -> PathBuf {
+    PathBuf::from("runs")
+}
+
+/// Parses arguments and runs the command; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Commands::Launch(args) => launch::launch(args),
+        Commands::Resume(args) => launch::resume(args),
+        Commands::Status(args) => status::status(args),
+        Commands::Tasks => {
+            for t in crate::task::registry() {
+                println!("{:<20} {}", t.name(), t.summary());
+            }
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(spec_error) = e.downcast_ref::<crate::spec::SpecError>() {
+                eprintln!("error: {spec_error}");
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            EXIT_BAD_INPUT
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Expansion of a spec into runs: the cartesian product of `[grid]` axes and `[[zip]]` groups,
+//! minus `[[exclude]]`, plus `[[include]]`, times the seeds; presets resolved on the way.
+//!
+//! Order is deterministic: seeds outermost (so a partial grid already covers every
+//! configuration for the first seed), then axes in the order the spec writes them.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use super::identity::run_id;
+use super::naming::{disambiguate, run_name};
+use super::{Grid, PlannedRun};
+use crate::spec::node::Table;
+use crate::spec::presets::Presets;
+use crate::spec::{Spec, SpecError};
+
+/// One key's values: raw (as written, for exclude matching) and resolved (for configs).
+struct AxisValues {
+    key: String,
+    raw: Vec<Value>,
+    resolved: Vec<(Value, Option<String>)>,
+}
+
+/// A dimension of the product: a grid axis (one key) or a zip group (several keys).
+struct Dimension {
+    axes: Vec<usize>,
+    len: usize,
+}
+
+/// Expands a spec into its grid.
+pub fn expand(spec: &Spec, presets: &mut Presets) -> Result<Grid, SpecError> {
+    let mut fixed = Map::new();
+    let mut fixed_labels = BTreeMap::new();
+    for (key, _, node) in &spec.params.entries {
+        let (value, label) = presets.resolve(key, node)?;
+        fixed.insert(key.clone(), value);
+        if let Some(l) = label {
+            fixed_labels.insert(key.clone(), l);
+        }
+    }
+
+    let mut axes = Vec::new();
+    let mut dims = Vec::new();
+    let mut add_group = |table: &Table, axes: &mut Vec<AxisValues>| -> Result<Dimension, SpecError> {
+        let mut dim = Dimension { axes: Vec::new(), len: 0 };
+        for (key, _, node) in &table.entries {
+            let items = node.as_array(key)?;
+            let mut values = AxisValues { key: key.clone(), raw: Vec::new(), resolved: Vec::new() };
+            for item in items {
+                values.raw.push(item.to_json());
+                values.resolved.push(presets.resolve(key, item)?);
+            }
+            dim.len = items.len();
+            dim.axes.push(axes.len());
+            axes.push(values);
+        }
+        Ok(dim)
+    };
+    for (key, key_loc, node) in &spec.grid.entries {
+        let single = Table { entries: vec![(key.clone(), key_loc.clone(), node.clone())] };
+        dims.push(add_group(&single, &mut axes)?);
+    }
+    for zip in &spec.zips {
+        dims.push(add_group(zip, &mut axes)?);
+    }
+
+    let excludes = exclude_matchers(spec, &axes)?;
+    let mut points: Vec<Vec<usize>> = Vec::new();
+    let total: usize = dims.iter().map(|d| d.len).product();
+    let mut index = vec![0usize; dims.len()];
+    for _ in 0..total {
+        let mut point = vec![0usize; axes.len()];
+        for (d, dim) in dims.iter().enumerate() {
+            for &a in &dim.axes {
+                point[a] = index[d];
+            }
+        }
+        if !excludes.iter().any(|m| m.matches_point(&point, &axes)) {
+            points.push(point);
+        }
+        for d in (0..dims.len()).rev() {
+            index[d] += 1;
+            if index[d] < dims[d].len {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+
+    let mut includes = Vec::new();
+    for item in &spec.include {
+        let table = item.as_table("include")?;
+        let mut config = Map::new();
+        let mut labels = BTreeMap::new();
+        for (key, _, node) in &table.entries {
+            let (value, label) = presets.resolve(key, node)?;
+            config.insert(key.clone(), value);
+            if let Some(l) = label {
+                labels.insert(key.clone(), l);
+            }
+        }
+        includes.push((config, labels));
+    }
+
+    let mut runs = Vec::with_capacity(points.len() * spec.experiment.seeds.len());
+    let mut seen = HashSet::new();
+    let task = &spec.experiment.task;
+    for &seed in &spec.experiment.seeds {
+        for point in &points {
+            let mut config = fixed.clone();
+            let mut labels = fixed_labels.clone();
+            for (a, &i) in point.iter().enumerate() {
+                let (value, label) = &axes[a].resolved[i];
+                config.insert(axes[a].key.clone(), value.clone());
+                if let Some(l) = label {
+                    labels.insert(axes[a].key.clone(), l.clone());
+                }
+            }
+            config.insert("seed".into(), Value::from(seed));
+            if excludes.iter().any(|m| m.matches_seed_only(seed, point, &axes)) {
+                continue;
+            }
+            push_run(&mut runs, &mut seen, task, config, labels);
+        }
+        for (extra, extra_labels) in &includes {
+            if extra.get("seed").is_some_and(|s| s.as_i64() != Some(seed)) {
+                continue;
+            }
+            let mut config = fixed.clone();
+            let mut labels = fixed_labels.clone();
+            config.extend(extra.clone());
+            labels.extend(extra_labels.clone());
+            config.insert("seed".into(), extra.get("seed").cloned().unwrap_or(Value::from(seed)));
+            push_run(&mut runs, &mut seen, task, config, labels);
+        }
+    }
+
+    let varying = varying_keys(spec, &runs);
+    let mut names: Vec<String> = runs
+        .iter()
+        .map(|r| run_name(&varying, &r.labels, &r.config, &spec.experiment.abbrev))
+        .collect();
+    let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
+    disambiguate(&mut names, &ids);
+    for (run, name) in runs.iter_mut().zip(names) {
+        run.name = if name.is_empty() { run.id.clone() } else { name };
+    }
+    Ok(Grid { task: task.clone(), runs, varying })
+}
+
+fn push_run(
+    runs: &mut Vec<PlannedRun>,
+    seen: &mut HashSet<String>,
+    task: &str,
+    config: Map<String, Value>,
+    labels: BTreeMap<String, String>,
+) {
+    let config_value = Value::Object(config);
+    let id = run_id(task, &config_value);
+    if seen.insert(id.clone()) {
+        let Value::Object(config) = config_value else { unreachable!() };
+        runs.push(PlannedRun { id, name: String::new(), config, labels });
+    }
+}
+
+/// Keys whose value differs between runs: spec order (params, grid, zip, include keys), seed last.
+fn varying_keys(spec: &Spec, runs: &[PlannedRun]) -> Vec<String> {
+    let mut order: Vec<String> = spec.axis_names().iter().map(|s| s.to_string()).collect();
+    for key in spec.params.keys() {
+        order.push(key.to_string());
+    }
+    for item in &spec.include {
+        if let Ok(t) = item.as_table("include") {
+            order.extend(t.keys().map(String::from));
+        }
+    }
+    order.push("seed".into());
+    let mut result: Vec<String> = Vec::new();
+    for key in order {
+        if result.contains(&key) {
+            continue;
+        }
+        let first = runs.first().and_then(|r| r.config.get(&key));
+        if runs.iter().any(|r| r.config.get(&key) != first) {
+            result.push(key);
+        }
+    }
+    result
+}
+
+/// One `[[exclude]]` entry as (axis index or seed, raw value) pairs.
+struct ExcludeMatcher {
+    axes: Vec<(usize, Value)>,
+    seed: Option<Value>,
+}
+
+impl ExcludeMatcher {
+    fn matches_axes(&self, point: &[usize], axes: &[AxisValues]) -> bool {
+        self.axes.iter().all(|(a, v)| axes[*a].raw[point[*a]] == *v)
+    }
+
+    /// Matches a point on its axes alone (entries without a seed key).
+    fn matches_point(&self, point: &[usize], axes: &[AxisValues]) -> bool {
+        self.seed.is_none() && self.matches_axes(point, axes)
+    }
+
+    /// Matches a point for one seed (entries with a seed key).
+    fn matches_seed_only(&self, seed: i64, point: &[usize], axes: &[AxisValues]) -> bool {
+        self.seed.as_ref().is_some_and(|s| s.as_i64() == Some(seed)) && self.matches_axes(point, axes)
+    }
+}
+
+fn exclude_matchers(spec: &Spec, axes: &[AxisValues]) -> Result<Vec<ExcludeMatcher>, SpecError> {
+    let mut matchers = Vec::new();
+    for item in &spec.exclude {
+        let table = item.as_table("exclude")?;
+        let mut m = ExcludeMatcher { axes: Vec::new(), seed: None };
+        for (key, _, node) in &table.entries {
+            let value = node.to_json();
+            if key == "seed" {
+                m.seed = Some(value);
+                continue;
+            }
+            let a = axes.iter().position(|ax| ax.key == *key).expect("checked when loading the spec");
+            if !axes[a].raw.contains(&value) {
+                let listed: Vec<String> = axes[a].raw.iter().map(super::naming::value_label).collect();
+                return Err(SpecError::at(&node.loc, format!("exclude.{key}"), "matches no value of this axis")
+                    .help(format!("the axis has: {}", listed.join(", "))));
+            }
+            m.axes.push((a, value));
+        }
+        matchers.push(m);
+    }
+    Ok(matchers)
+}

@@ -1,0 +1,124 @@
+//! The terminal reporter: an overall progress bar and a line per running run when stderr is a
+//! terminal (indicatif); plain status lines otherwise (logs, CI). Lines look like
+//! `    DONE [  1.20s] M64_gist_s0 (cuda:0)`.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::summary::{render, short_duration};
+use super::{Reporter, RunEvent, Summary};
+use crate::store::RunState;
+
+/// Reports to stderr.
+pub struct TerminalReporter {
+    bars: Option<Bars>,
+    quiet: bool,
+}
+
+struct Bars {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    running: HashMap<String, ProgressBar>,
+}
+
+impl TerminalReporter {
+    /// A reporter; bars only when stderr is a terminal. `quiet` prints only failures and the summary.
+    pub fn new(quiet: bool) -> TerminalReporter {
+        TerminalReporter { bars: None, quiet }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bars {
+            Some(b) => {
+                let _ = b.multi.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+}
+
+impl Reporter for TerminalReporter {
+    fn begin(&mut self, total: usize, to_run: usize, slots: usize) {
+        let done = total - to_run;
+        eprintln!(
+            "    Starting {to_run} runs ({done} of {total} already done) on {slots} slot{}",
+            if slots == 1 { "" } else { "s" }
+        );
+        if std::io::stderr().is_terminal() && !self.quiet {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let overall = multi.add(ProgressBar::new(to_run as u64));
+            overall.set_style(
+                ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise} ETA {eta}]")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            overall.enable_steady_tick(Duration::from_millis(200));
+            self.bars = Some(Bars { multi, overall, running: HashMap::new() });
+        }
+    }
+
+    fn event(&mut self, event: RunEvent<'_>) {
+        match event {
+            RunEvent::Started { run, device, attempt } => {
+                if let Some(b) = &mut self.bars {
+                    let bar = b.multi.add(ProgressBar::new_spinner());
+                    bar.set_style(ProgressStyle::with_template("  {spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+                    let retry = if attempt > 1 { format!(" attempt {attempt}") } else { String::new() };
+                    bar.set_message(format!("{} ({device}){retry}", run.name));
+                    b.running.insert(run.id.clone(), bar);
+                } else if !self.quiet && attempt > 1 {
+                    self.line(&format!("   RETRY {} ({device}) attempt {attempt}", run.name));
+                }
+            }
+            RunEvent::Finished { run, device, state, duration, error, retrying } => {
+                if let Some(b) = &mut self.bars {
+                    if let Some(bar) = b.running.remove(&run.id) {
+                        bar.finish_and_clear();
+                        b.multi.remove(&bar);
+                    }
+                    if !retrying {
+                        b.overall.inc(1);
+                    }
+                }
+                let word = match (state, retrying) {
+                    (RunState::Completed, _) => "DONE",
+                    (RunState::TimedOut, _) => "TIMEOUT",
+                    (RunState::Interrupted, _) => "STOPPED",
+                    (_, true) => "TRY-FAIL",
+                    _ => "FAIL",
+                };
+                if self.quiet && state == RunState::Completed {
+                    return;
+                }
+                let mut text = format!("{word:>8} [{:>8}] {} ({device})", short_duration(duration), run.name);
+                if let (Some(e), false) = (error, state == RunState::Completed) {
+                    let first = e.lines().next().unwrap_or_default();
+                    text.push_str(&format!("\n           {first}"));
+                }
+                self.line(&text);
+            }
+            RunEvent::Stopping { reason } => self.line(&format!("Stopping: {reason}")),
+            RunEvent::Tick { running } => {
+                if let Some(b) = &mut self.bars {
+                    for (run, device, elapsed, progress) in running {
+                        if let Some(bar) = b.running.get(&run.id) {
+                            let p = progress.map(|p| format!(" {p}")).unwrap_or_default();
+                            bar.set_message(format!("{} ({device}) {}{p}", run.name, short_duration(elapsed)));
+                            bar.tick();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, summary: &Summary) {
+        if let Some(b) = self.bars.take() {
+            b.overall.finish_and_clear();
+            let _ = b.multi.clear();
+        }
+        eprint!("{}", render(summary));
+    }
+}

@@ -1,0 +1,106 @@
+//! Devices and slots: which GPUs (or the CPU) a grid runs on, and how many runs at once.
+
+use std::process::Command;
+
+use crate::spec::{DeviceRequest, Resources};
+
+/// One place a run can execute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slot {
+    /// Position in the slot list.
+    pub index: usize,
+    /// Shown in progress lines and status.json: `cuda:0`, `cuda:0,1` or `cpu`.
+    pub device: String,
+    /// Values for CUDA_VISIBLE_DEVICES (empty for CPU runs).
+    pub gpus: Vec<String>,
+}
+
+/// The devices a request names: GPU ids (for CUDA_VISIBLE_DEVICES) or none for the CPU.
+pub fn resolve(request: &DeviceRequest) -> Vec<Option<String>> {
+    match request {
+        DeviceRequest::Cpu => vec![None],
+        DeviceRequest::List(list) => list.iter().map(|d| d.strip_prefix("cuda:").map(String::from)).collect(),
+        DeviceRequest::Auto => {
+            let gpus = detect_gpus();
+            if gpus.is_empty() {
+                vec![None]
+            } else {
+                gpus.into_iter().map(Some).collect()
+            }
+        }
+    }
+}
+
+/// GPUs visible to this process: CUDA_VISIBLE_DEVICES when set, else `nvidia-smi -L`.
+pub fn detect_gpus() -> Vec<String> {
+    if let Ok(visible) = std::env::var("CUDA_VISIBLE_DEVICES") {
+        let visible = visible.trim();
+        if visible.is_empty() || visible == "-1" || visible == "NoDevFiles" {
+            return Vec::new();
+        }
+        return visible.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    }
+    let Ok(out) = Command::new("nvidia-smi").arg("-L").output() else { return Vec::new() };
+    if !out.status.success() {
+        return Vec::new();
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("GPU ")?.split(':').next().map(|n| n.trim().to_string()))
+        .collect()
+}
+
+/// Slots for the resources: GPUs grouped `gpus_per_run` at a time, each group
+/// `runs_per_device` times; the CPU `runs_per_device` times (default: cores / threads).
+/// `jobs` overrides the number of CPU slots.
+pub fn slots(resources: &Resources, jobs: Option<u32>) -> Vec<Slot> {
+    let devices = resolve(&resources.devices);
+    let gpus: Vec<String> = devices.iter().flatten().cloned().collect();
+    let has_cpu = devices.iter().any(Option::is_none);
+    let mut slots = Vec::new();
+    let per_gpu_group = resources.runs_per_device.unwrap_or(1);
+    for group in gpus.chunks(resources.gpus_per_run.max(1) as usize) {
+        if group.len() < resources.gpus_per_run as usize {
+            break;
+        }
+        let device = format!("cuda:{}", group.join(","));
+        for _ in 0..per_gpu_group {
+            slots.push(Slot { index: slots.len(), device: device.clone(), gpus: group.to_vec() });
+        }
+    }
+    if has_cpu {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+        let default = (cores / resources.threads.max(1)).max(1);
+        let n = jobs.or(resources.runs_per_device).unwrap_or(default);
+        for _ in 0..n {
+            slots.push(Slot { index: slots.len(), device: "cpu".into(), gpus: Vec::new() });
+        }
+    }
+    slots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_slots_group_devices() {
+        let r = Resources {
+            devices: DeviceRequest::List(vec!["cuda:0".into(), "cuda:1".into(), "cuda:2".into(), "cuda:3".into()]),
+            runs_per_device: Some(2),
+            gpus_per_run: 2,
+            ..Resources::default()
+        };
+        let s = slots(&r, None);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[0].device, "cuda:0,1");
+        assert_eq!(s[3].gpus, vec!["2".to_string(), "3".to_string()]);
+    }
+
+    #[test]
+    fn cpu_slots_follow_jobs() {
+        let r = Resources { devices: DeviceRequest::Cpu, ..Resources::default() };
+        assert_eq!(slots(&r, Some(3)).len(), 3);
+        assert!(slots(&r, Some(3)).iter().all(|s| s.gpus.is_empty() && s.device == "cpu"));
+    }
+}

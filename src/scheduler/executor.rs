@@ -1,0 +1,133 @@
+//! The executor: starts one run's child process in its own process group and reports its exit
+//! as an event. Stopping a run signals the whole group, so grandchildren stop too.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc::Sender;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use super::devices::Slot;
+use super::events::Event;
+use crate::task::Invocation;
+
+/// Environment a run's child gets besides the task's own.
+pub struct ChildEnv<'a> {
+    /// Run directory (absolute).
+    pub run_dir: &'a Path,
+    /// Run id.
+    pub run_id: &'a str,
+    /// Run name.
+    pub run_name: &'a str,
+    /// Seed, if any.
+    pub seed: Option<i64>,
+    /// CPU threads for the run.
+    pub threads: u32,
+    /// Attempt number (1-based).
+    pub attempt: u32,
+}
+
+/// Starts the child; a thread waits for it and sends [`Event::Exited`] for `slot`.
+pub fn spawn(inv: &Invocation, env: &ChildEnv<'_>, slot: &Slot, events: Sender<Event>) -> Result<u32> {
+    let log = |name: &str| -> Result<std::fs::File> {
+        let path = env.run_dir.join(name);
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        writeln!(f, "=== runner: attempt {} on {} at {} ===", env.attempt, slot.device, crate::store::provenance::now_rfc3339())?;
+        Ok(f)
+    };
+    let mut cmd = Command::new(&inv.program);
+    cmd.args(&inv.args)
+        .current_dir(&inv.cwd)
+        .stdin(Stdio::null())
+        .stdout(log("stdout.log")?)
+        .stderr(log("stderr.log")?)
+        .env("RUNNER_RUN_DIR", env.run_dir)
+        .env("RUNNER_RUN_ID", env.run_id)
+        .env("RUNNER_RUN_NAME", env.run_name)
+        .env("RUNNER_CONFIG", env.run_dir.join("config.json"))
+        .env("RUNNER_PROGRESS_FILE", env.run_dir.join("progress"))
+        .env("RUNNER_ATTEMPT", env.attempt.to_string())
+        .env("RUNNER_DEVICE", &slot.device)
+        .env("CUDA_VISIBLE_DEVICES", slot.gpus.join(","))
+        .env("RUNNER_THREADS", env.threads.to_string())
+        .env("OMP_NUM_THREADS", env.threads.to_string())
+        .env("MKL_NUM_THREADS", env.threads.to_string())
+        .env("RAYON_NUM_THREADS", env.threads.to_string())
+        .envs(inv.env.iter().map(|(k, v)| (k, v)))
+        .process_group(0);
+    if let Some(seed) = env.seed {
+        cmd.env("RUNNER_SEED", seed.to_string());
+    }
+    let launcher = std::process::id() as libc::pid_t;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // If the launcher dies (even by SIGKILL), the child is told to stop.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            if libc::getppid() != launcher {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().with_context(|| format!("cannot start `{}`", inv.program))?;
+    let pid = child.id();
+    let slot_index = slot.index;
+    std::thread::Builder::new()
+        .name(format!("wait-{pid}"))
+        .spawn(move || {
+            let status = child.wait();
+            let _ = events.send(Event::Exited { slot: slot_index, status, at: Instant::now() });
+        })
+        .context("cannot start a waiter thread")?;
+    Ok(pid)
+}
+
+/// Sends `signal` to a run's whole process group.
+pub fn signal_group(pid: u32, signal: libc::c_int) {
+    // SAFETY: plain syscall; a negative pid addresses the process group.
+    unsafe {
+        libc::kill(-(pid as libc::pid_t), signal);
+    }
+}
+
+/// Exit code, or the signal that ended the process.
+pub fn describe_exit(status: &ExitStatus) -> (Option<i32>, Option<i32>) {
+    use std::os::unix::process::ExitStatusExt;
+    (status.code(), status.signal())
+}
+
+/// Stops processes left by a launcher that died: those in process group `pgid` whose
+/// environment names this run (so a reused pid is never touched).
+pub fn kill_leftovers(pgid: u32, run_id: &str) -> usize {
+    let marker = format!("RUNNER_RUN_ID={run_id}");
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    let mut killed = 0;
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // Fields after the parenthesised command name: state ppid pgrp ...
+        let Some(after) = stat.rsplit_once(')').map(|(_, rest)| rest) else { continue };
+        let pgrp = after.split_whitespace().nth(2).and_then(|s| s.parse::<u32>().ok());
+        if pgrp != Some(pgid) {
+            continue;
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if environ.split(|b| *b == 0).any(|var| var == marker.as_bytes()) {
+            // SAFETY: plain syscall on a pid we just checked.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+            killed += 1;
+        }
+    }
+    killed
+}

@@ -1,0 +1,285 @@
+//! Experiment specs: TOML files describing a grid of runs.
+//! Reads a spec (following `extends`), checks every key, and hands a [`Spec`] to `grid`.
+
+pub mod experiment;
+pub mod node;
+pub mod presets;
+pub mod resources;
+pub mod source;
+pub mod suggest;
+
+use std::path::{Path, PathBuf};
+
+pub use experiment::Experiment;
+use node::{join_key, Node, NodeKind, Table};
+pub use resources::{DeviceRequest, Resources};
+pub use source::SpecError;
+
+/// Top-level sections of a spec file.
+pub const SECTIONS: &[&str] = &["experiment", "params", "grid", "zip", "include", "exclude", "resources"];
+
+/// A loaded, checked experiment spec.
+#[derive(Debug)]
+pub struct Spec {
+    /// The spec file given by the user.
+    pub path: PathBuf,
+    /// Every file read (the spec and what it extends), innermost base first.
+    pub files: Vec<PathBuf>,
+    /// `[experiment]`.
+    pub experiment: Experiment,
+    /// `[params]`: fixed for every run.
+    pub params: Table,
+    /// `[grid]`: axes whose cartesian product makes the runs (each value a non-empty array).
+    pub grid: Table,
+    /// `[[zip]]`: groups of axes that vary together, element by element.
+    pub zips: Vec<Table>,
+    /// `[[include]]`: extra explicit points.
+    pub include: Vec<Node>,
+    /// `[[exclude]]`: partial matches removed from the product.
+    pub exclude: Vec<Node>,
+    /// `[resources]`.
+    pub resources: Resources,
+    /// The merged spec as TOML text (extends flattened), frozen into the runs directory.
+    pub frozen: String,
+}
+
+impl Spec {
+    /// Loads a spec file, following `extends` chains.
+    pub fn load(path: &Path) -> Result<Spec, SpecError> {
+        let mut files = Vec::new();
+        let merged = load_layers(path, &mut files)?;
+        Spec::from_table(path, files, merged)
+    }
+
+    fn from_table(path: &Path, files: Vec<PathBuf>, table: Table) -> Result<Spec, SpecError> {
+        table.deny_unknown("", SECTIONS)?;
+        let exp_node = table.get("experiment").ok_or_else(|| {
+            SpecError::file(path, "missing the [experiment] section")
+                .help("start the file with [experiment] and name, task (and optionally seeds, description)")
+        })?;
+        let experiment = Experiment::parse(exp_node)?;
+        let params = optional_table(&table, "params")?;
+        let grid = optional_table(&table, "grid")?;
+        for (key, _, value) in &grid.entries {
+            check_axis_values(value, &join_key("grid", key))?;
+        }
+        let zips = table_list(&table, "zip")?
+            .iter()
+            .map(|n| n.as_table("zip").cloned())
+            .collect::<Result<Vec<_>, _>>()?;
+        for zip in &zips {
+            check_zip(zip)?;
+        }
+        let include = table_list(&table, "include")?;
+        let exclude = table_list(&table, "exclude")?;
+        let resources = Resources::parse(table.get("resources"))?;
+        let spec = Spec {
+            path: path.to_path_buf(),
+            files,
+            experiment,
+            params,
+            grid,
+            zips,
+            include,
+            exclude,
+            resources,
+            frozen: String::new(),
+        };
+        spec.check_key_uses()?;
+        Ok(Spec { frozen: to_toml(&table), ..spec })
+    }
+
+    /// Names of every axis (grid and zip), in spec order.
+    pub fn axis_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.grid.keys().collect();
+        names.extend(self.zips.iter().flat_map(|z| z.keys()));
+        names
+    }
+
+    /// Every key a run's config can have: params, axes, and `seed`.
+    pub fn all_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self.params.keys().collect();
+        keys.extend(self.axis_names());
+        keys.push("seed");
+        keys
+    }
+
+    fn check_key_uses(&self) -> Result<(), SpecError> {
+        let mut seen: Vec<(&str, &str)> = self.params.keys().map(|k| (k, "[params]")).collect();
+        let axes = self.grid.entries.iter().map(|e| (e, "[grid]"));
+        let zipped = self.zips.iter().flat_map(|z| z.entries.iter()).map(|e| (e, "[[zip]]"));
+        for ((key, loc, _), section) in axes.chain(zipped) {
+            if key == "seed" {
+                return Err(SpecError::at(loc, key.as_str(), "`seed` is not an axis")
+                    .help("list seeds in [experiment] seeds = [...]"));
+            }
+            if let Some((_, other)) = seen.iter().find(|(k, _)| k == key) {
+                return Err(SpecError::at(loc, key.as_str(), format!("defined in both {other} and {section}"))
+                    .help("a key is either fixed ([params]) or varied ([grid] or one [[zip]]), not both"));
+            }
+            seen.push((key, section));
+        }
+        let axes = self.axis_names();
+        let mut axes_and_seed = axes.clone();
+        axes_and_seed.push("seed");
+        for item in &self.exclude {
+            let t = item.as_table("exclude")?;
+            if t.entries.is_empty() {
+                return Err(SpecError::at(&item.loc, "exclude", "an empty [[exclude]] would remove every run"));
+            }
+            for (key, loc, _) in &t.entries {
+                if !axes_and_seed.contains(&key.as_str()) {
+                    return Err(SpecError::at(loc, join_key("exclude", key), "not an axis of the grid")
+                        .help(suggest::help_for(key, &axes_and_seed, "axes")));
+                }
+            }
+        }
+        let all = self.all_keys();
+        for item in &self.include {
+            let t = item.as_table("include")?;
+            for (key, loc, _) in &t.entries {
+                if !all.contains(&key.as_str()) {
+                    return Err(SpecError::at(loc, join_key("include", key), "not a key of this experiment")
+                        .help(suggest::help_for(key, &all, "known keys")));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn optional_table(table: &Table, key: &str) -> Result<Table, SpecError> {
+    match table.get(key) {
+        Some(n) => n.as_table(key).cloned(),
+        None => Ok(Table::default()),
+    }
+}
+
+fn table_list(table: &Table, key: &str) -> Result<Vec<Node>, SpecError> {
+    match table.get(key) {
+        None => Ok(Vec::new()),
+        Some(n) => {
+            let items = n.as_array(key).map_err(|e| e.help(format!("write [[{key}]] tables")))?;
+            for item in items {
+                item.as_table(key)?;
+            }
+            Ok(items.to_vec())
+        }
+    }
+}
+
+fn check_axis_values(value: &Node, key: &str) -> Result<(), SpecError> {
+    match &value.kind {
+        NodeKind::Array(items) if items.is_empty() => {
+            Err(SpecError::at(&value.loc, key, "an axis needs at least one value"))
+        }
+        NodeKind::Array(items) => {
+            for (i, a) in items.iter().enumerate() {
+                if items[..i].iter().any(|b| a.to_json() == b.to_json()) {
+                    return Err(SpecError::at(&a.loc, key, "value listed twice on this axis"));
+                }
+            }
+            Ok(())
+        }
+        _ => Err(value.wrong_type(key, "an array of values"))
+            .map_err(|e| e.help("put fixed values in [params]; an axis lists the values to sweep")),
+    }
+}
+
+fn check_zip(zip: &Table) -> Result<(), SpecError> {
+    let mut len = None;
+    for (key, loc, value) in &zip.entries {
+        let full = join_key("zip", key);
+        check_axis_values(value, &full)?;
+        let n = value.as_array(&full)?.len();
+        match len {
+            None => len = Some((n, key.clone())),
+            Some((m, ref first)) if m != n => {
+                return Err(SpecError::at(loc, full, format!("has {n} values but `{first}` has {m}"))
+                    .help("axes in one [[zip]] vary together, so they need the same number of values"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Loads `path` and what it extends; later (child) layers override earlier (base) ones.
+/// `files` receives every file read, innermost base first.
+fn load_layers(path: &Path, files: &mut Vec<PathBuf>) -> Result<Table, SpecError> {
+    load_layer(path, files, &mut Vec::new())
+}
+
+fn load_layer(path: &Path, files: &mut Vec<PathBuf>, stack: &mut Vec<PathBuf>) -> Result<Table, SpecError> {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if stack.contains(&canonical) {
+        return Err(SpecError::file(path, "`extends` forms a cycle"));
+    }
+    stack.push(canonical);
+    let (_, table) = node::parse_file(path)?;
+    table.deny_unknown("", SECTIONS)?;
+    let merged = match experiment::extends_of(&table) {
+        None => table,
+        Some(ext) => {
+            let rel = ext.as_str("experiment.extends")?;
+            let base_path = path.parent().unwrap_or(Path::new(".")).join(rel);
+            if !base_path.is_file() {
+                return Err(SpecError::at(&ext.loc, "experiment.extends", format!("no such file: {}", base_path.display()))
+                    .help("the path is relative to the file that says `extends`"));
+            }
+            let base = load_layer(&base_path, files, stack)?;
+            merge(base, table)
+        }
+    };
+    files.push(path.to_path_buf());
+    Ok(merged)
+}
+
+/// Merges a child layer over its base: tables key by key; `[[zip]]`, `[[include]]`
+/// and `[[exclude]]` appended. A key that ends up in two sections is reported later
+/// by `check_key_uses`, naming where each is written.
+fn merge(mut base: Table, child: Table) -> Table {
+    for (section, key_loc, value) in child.entries {
+        let base_value = base.entries.iter_mut().find(|(k, _, _)| *k == section).map(|e| &mut e.2);
+        match (section.as_str(), base_value) {
+            ("experiment" | "params" | "grid" | "resources", Some(existing)) => {
+                if let (NodeKind::Table(into), NodeKind::Table(from)) = (&mut existing.kind, value.kind) {
+                    for (k, l, v) in from.entries {
+                        if k != "extends" {
+                            into.set(k, l, v);
+                        }
+                    }
+                }
+            }
+            ("zip" | "include" | "exclude", Some(existing)) => {
+                if let (NodeKind::Array(into), NodeKind::Array(from)) = (&mut existing.kind, value.kind) {
+                    into.extend(from);
+                }
+            }
+            (_, _) => base.set(section, key_loc, value),
+        }
+    }
+    base
+}
+
+/// Writes a located table back as TOML text, in source order (the frozen spec).
+fn to_toml(table: &Table) -> String {
+    fn value(node: &Node) -> toml::Value {
+        match &node.kind {
+            NodeKind::Str(s) | NodeKind::Datetime(s) => toml::Value::String(s.clone()),
+            NodeKind::Int(i) => toml::Value::Integer(*i),
+            NodeKind::Float(x) => toml::Value::Float(*x),
+            NodeKind::Bool(b) => toml::Value::Boolean(*b),
+            NodeKind::Array(a) => toml::Value::Array(a.iter().map(value).collect()),
+            NodeKind::Table(t) => toml::Value::Table(table_of(t)),
+        }
+    }
+    fn table_of(t: &Table) -> toml::Table {
+        t.entries.iter().map(|(k, _, v)| (k.clone(), value(v))).collect()
+    }
+    let mut t = table_of(table);
+    if let Some(toml::Value::Table(exp)) = t.get_mut("experiment") {
+        exp.remove("extends");
+    }
+    toml::to_string_pretty(&t).unwrap_or_default()
+}

@@ -1,0 +1,168 @@
+//! The run store: everything an experiment writes under `runs/<experiment>/`.
+//!
+//! ```text
+//! runs/<experiment>/
+//!   spec.toml          the spec as launched (extends merged)
+//!   experiment.json    name, task, resources, working directory, versions
+//!   plan.json          every run of the grid with its resolved config
+//!   results.jsonl      one line per completed run
+//!   runs/<id>/         config.json status.json stdout.log stderr.log metrics.json
+//!   by-name/<name>     link to runs/<id>
+//! ```
+
+pub mod atomic;
+pub mod lock;
+pub mod provenance;
+pub mod reconcile;
+pub mod results;
+pub mod run_status;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::grid::{Grid, PlannedRun};
+use crate::spec::Resources;
+pub use run_status::{RunState, RunStatus};
+
+/// Facts about an experiment that resume needs besides the plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExperimentMeta {
+    /// Experiment name.
+    pub name: String,
+    /// Description from the spec.
+    pub description: String,
+    /// Task kind.
+    pub task: String,
+    /// Spec file as given at launch.
+    pub spec_path: PathBuf,
+    /// Working directory of command runs (the directory `runner launch` ran in).
+    pub workdir: PathBuf,
+    /// Resources from the spec.
+    pub resources: Resources,
+    /// First launch.
+    pub created_at: String,
+    /// Latest launch or resume.
+    pub updated_at: String,
+    /// runner version of the latest launch.
+    pub runner_version: String,
+    /// Git state of the working tree at the latest launch.
+    pub git: Option<provenance::GitState>,
+}
+
+/// An experiment directory.
+#[derive(Debug, Clone)]
+pub struct ExperimentDir {
+    /// `runs/<experiment>`.
+    pub root: PathBuf,
+}
+
+/// What the store says about one planned run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observed {
+    /// No trace of it.
+    New,
+    /// A status with this state (a completed run also has its metrics.json).
+    State(RunState),
+}
+
+impl ExperimentDir {
+    /// The directory (not created).
+    pub fn new(root: impl Into<PathBuf>) -> ExperimentDir {
+        ExperimentDir { root: root.into() }
+    }
+
+    /// Creates the directory and its `runs/`.
+    pub fn create(&self) -> Result<()> {
+        std::fs::create_dir_all(self.root.join("runs"))
+            .with_context(|| format!("cannot create {}", self.root.display()))
+    }
+
+    /// Directory of one run.
+    pub fn run_dir(&self, id: &str) -> PathBuf {
+        self.root.join("runs").join(id)
+    }
+
+    /// A file at the top of the experiment directory.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// Whether a plan has been written here.
+    pub fn has_plan(&self) -> bool {
+        self.file("plan.json").is_file()
+    }
+
+    /// Reads plan.json.
+    pub fn read_plan(&self) -> Result<Grid> {
+        read_json(&self.file("plan.json"))
+    }
+
+    /// Reads experiment.json.
+    pub fn read_meta(&self) -> Result<ExperimentMeta> {
+        read_json(&self.file("experiment.json"))
+    }
+
+    /// Reads a run's status.json, if there is one.
+    pub fn read_status(&self, id: &str) -> Option<RunStatus> {
+        let bytes = std::fs::read(self.run_dir(id).join("status.json")).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Writes a run's status.json.
+    pub fn write_status(&self, id: &str, status: &RunStatus) -> Result<()> {
+        atomic::write_json(&self.run_dir(id).join("status.json"), status)
+    }
+
+    /// Reads a run's metrics.json.
+    pub fn read_metrics(&self, id: &str) -> Result<Value> {
+        read_json(&self.run_dir(id).join("metrics.json"))
+    }
+
+    /// The state of a run from its files. A run is complete when its status says so, the
+    /// status belongs to this config, and metrics.json exists.
+    pub fn observe(&self, run: &PlannedRun) -> Observed {
+        match self.read_status(&run.id) {
+            None => Observed::New,
+            Some(s) if s.config_hash != run.id => Observed::New,
+            Some(s) if s.state == RunState::Completed => {
+                if self.run_dir(&run.id).join("metrics.json").is_file() {
+                    Observed::State(RunState::Completed)
+                } else {
+                    Observed::State(RunState::Failed)
+                }
+            }
+            Some(s) => Observed::State(s.state),
+        }
+    }
+
+    /// Ids of run directories on disk.
+    pub fn ids_on_disk(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.root.join("runs")) else { return Vec::new() };
+        let mut ids: Vec<String> =
+            entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().to_str().map(String::from)).collect();
+        ids.sort();
+        ids
+    }
+
+    /// Points `by-name/<name>` at the run's directory.
+    pub fn link_name(&self, run: &PlannedRun) {
+        let dir = self.root.join("by-name");
+        let _ = std::fs::create_dir_all(&dir);
+        let link = dir.join(&run.name);
+        let target = Path::new("..").join("runs").join(&run.id);
+        if std::fs::read_link(&link).ok().as_deref() != Some(target.as_path()) {
+            let _ = std::fs::remove_file(&link);
+            #[cfg(unix)]
+            let _ = std::os::unix::fs::symlink(&target, &link);
+        }
+    }
+}
+
+/// Reads and parses a JSON file, naming the file in errors.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not valid", path.display()))
+}

@@ -1,0 +1,140 @@
+//! Reconciling a plan with what is on disk: which runs are done, which must (re)run, which
+//! were left running by a launcher that died, and which directories are no longer in the grid.
+
+use std::collections::HashSet;
+
+use anyhow::Result;
+use serde::Deserialize;
+
+use super::provenance::{now_rfc3339, RUNNER_VERSION};
+use super::results::{self, ResultLine};
+use super::{ExperimentDir, ExperimentMeta, Observed, RunState};
+use crate::grid::Grid;
+
+/// The plan's runs as the store sees them.
+#[derive(Debug)]
+pub struct Reconciled {
+    /// State of each planned run, in plan order.
+    pub states: Vec<Observed>,
+    /// Run directories whose id is not in the plan (kept, never deleted).
+    pub not_in_grid: Vec<String>,
+}
+
+impl Reconciled {
+    /// Indices of runs that still have to run.
+    pub fn todo(&self) -> Vec<usize> {
+        (0..self.states.len()).filter(|&i| self.states[i] != Observed::State(RunState::Completed)).collect()
+    }
+
+    /// Number of completed runs.
+    pub fn done(&self) -> usize {
+        self.states.len() - self.todo().len()
+    }
+
+    /// How many runs are in a state (New counts as pending).
+    pub fn count(&self, state: RunState) -> usize {
+        self.states
+            .iter()
+            .filter(|o| match o {
+                Observed::New => state == RunState::Pending,
+                Observed::State(s) => *s == state,
+            })
+            .count()
+    }
+}
+
+/// Looks at every planned run's files.
+pub fn observe(store: &ExperimentDir, plan: &Grid) -> Reconciled {
+    let states = plan.runs.iter().map(|r| store.observe(r)).collect();
+    let planned: HashSet<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
+    let not_in_grid = store.ids_on_disk().into_iter().filter(|id| !planned.contains(id.as_str())).collect();
+    Reconciled { states, not_in_grid }
+}
+
+/// Marks runs left `running` by a dead launcher as interrupted, after stopping any of their
+/// processes still alive. Call only while holding the experiment lock.
+pub fn recover_dead_runs(store: &ExperimentDir, plan: &Grid, rec: &mut Reconciled) -> Result<usize> {
+    let host = super::provenance::hostname();
+    let mut recovered = 0;
+    for (i, run) in plan.runs.iter().enumerate() {
+        if rec.states[i] != Observed::State(RunState::Running) {
+            continue;
+        }
+        let Some(mut status) = store.read_status(&run.id) else { continue };
+        if let (Some(pid), Some(h)) = (status.pid, status.host.as_deref()) {
+            if h == host {
+                crate::scheduler::executor::kill_leftovers(pid, &run.id);
+            }
+        }
+        status.state = RunState::Interrupted;
+        status.ended_at.get_or_insert_with(now_rfc3339);
+        status.error = Some("the launcher stopped while this run was running".into());
+        store.write_status(&run.id, &status)?;
+        rec.states[i] = Observed::State(RunState::Interrupted);
+        recovered += 1;
+    }
+    Ok(recovered)
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: String,
+}
+
+/// Makes results.jsonl hold exactly one line per completed run: lines of completed runs that
+/// are missing (a crash between completion and append) are added, duplicates and torn lines
+/// dropped. Lines of runs no longer in the grid are kept. Rewrites only when needed.
+pub fn repair_results(store: &ExperimentDir, plan: &Grid, meta: &ExperimentMeta, rec: &Reconciled) -> Result<bool> {
+    let path = store.file("results.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut seen = HashSet::new();
+    let mut clean = true;
+    for line in text.lines() {
+        match serde_json::from_str::<IdOnly>(line) {
+            Ok(l) if seen.insert(l.id.clone()) => {}
+            _ => clean = false,
+        }
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        clean = false;
+    }
+    let completed: Vec<usize> =
+        (0..plan.runs.len()).filter(|&i| rec.states[i] == Observed::State(RunState::Completed)).collect();
+    if clean && completed.iter().all(|&i| seen.contains(&plan.runs[i].id)) {
+        return Ok(false);
+    }
+    let mut lines: Vec<ResultLine> = Vec::new();
+    let mut kept = HashSet::new();
+    for line in text.lines() {
+        if let Ok(l) = serde_json::from_str::<ResultLine>(line) {
+            if kept.insert(l.id.clone()) {
+                lines.push(l);
+            }
+        }
+    }
+    for i in completed {
+        let run = &plan.runs[i];
+        if kept.contains(&run.id) {
+            continue;
+        }
+        let status = store.read_status(&run.id);
+        let metrics = store.read_metrics(&run.id)?;
+        lines.push(ResultLine {
+            id: run.id.clone(),
+            name: run.name.clone(),
+            task: plan.task.clone(),
+            config: run.config.clone(),
+            metrics,
+            duration_s: status.as_ref().and_then(|s| s.duration_s).unwrap_or_default(),
+            device: status.as_ref().and_then(|s| s.device.clone()),
+            host: status.as_ref().and_then(|s| s.host.clone()),
+            attempts: status.as_ref().map_or(1, |s| s.attempts),
+            finished_at: status.as_ref().and_then(|s| s.ended_at.clone()),
+            runner_version: RUNNER_VERSION.to_string(),
+            git: meta.git.clone(),
+        });
+        kept.insert(run.id.clone());
+    }
+    results::rewrite(&path, &lines)?;
+    Ok(true)
+}

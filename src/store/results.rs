@@ -1,0 +1,88 @@
+//! `results.jsonl`: one line per completed run, the table every report starts from.
+//! Lines are appended as runs complete (one write call each); at every launch the file is
+//! rebuilt from the run directories, so a line lost or cut by a crash comes back exactly once.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::provenance::GitState;
+
+/// One line of results.jsonl.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResultLine {
+    /// Run id.
+    pub id: String,
+    /// Run name.
+    pub name: String,
+    /// Task kind.
+    pub task: String,
+    /// Resolved config.
+    pub config: Map<String, Value>,
+    /// The run's metrics.json.
+    pub metrics: Value,
+    /// Wall-clock seconds of the completing attempt.
+    pub duration_s: f64,
+    /// Device it ran on.
+    pub device: Option<String>,
+    /// Host it ran on.
+    pub host: Option<String>,
+    /// Attempts it took.
+    pub attempts: u32,
+    /// When it finished.
+    pub finished_at: Option<String>,
+    /// Version of runner that ran it.
+    pub runner_version: String,
+    /// Git commit of the working tree it ran from.
+    pub git: Option<GitState>,
+}
+
+/// Appends one line to results.jsonl with a single write.
+pub fn append(path: &Path, line: &ResultLine) -> Result<()> {
+    let mut text = serde_json::to_string(line)?;
+    text.push('\n');
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    file.write_all(text.as_bytes()).with_context(|| format!("cannot append to {}", path.display()))?;
+    Ok(())
+}
+
+/// Reads results.jsonl, skipping a torn last line.
+pub fn read(path: &Path) -> Result<Vec<ResultLine>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut lines = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(l) => lines.push(l),
+            Err(e) if i + 1 == text.lines().count() => {
+                eprintln!("warning: ignoring a torn last line in {}: {e}", path.display())
+            }
+            Err(e) => return Err(e).with_context(|| format!("{}: line {}", path.display(), i + 1)),
+        }
+    }
+    Ok(lines)
+}
+
+/// Rewrites results.jsonl atomically with exactly `lines`.
+pub fn rewrite(path: &Path, lines: &[ResultLine]) -> Result<()> {
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(&serde_json::to_string(line)?);
+        text.push('\n');
+    }
+    super::atomic::write_atomic(path, text.as_bytes())
+}

@@ -1,0 +1,66 @@
+//! Task kinds: what one run does. Each kind checks its part of a spec and says how to start
+//! a run as a child process; the scheduler knows nothing else about them.
+
+pub mod command;
+pub mod placeholders;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::grid::PlannedRun;
+use crate::spec::{Spec, SpecError};
+
+/// How to start one run.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// Program to execute.
+    pub program: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// Working directory.
+    pub cwd: PathBuf,
+}
+
+/// What a task needs to know to build an invocation.
+#[derive(Debug, Clone)]
+pub struct RunContext<'a> {
+    /// The run's directory (absolute).
+    pub run_dir: &'a Path,
+    /// Working directory of the experiment (where it was launched).
+    pub workdir: &'a Path,
+}
+
+/// A task kind.
+pub trait Task: Sync {
+    /// Name used in `[experiment] task`.
+    fn name(&self) -> &'static str;
+    /// One line for `runner tasks` and errors.
+    fn summary(&self) -> &'static str;
+    /// Checks the spec's keys and values for this task, before anything runs.
+    fn check_spec(&self, spec: &Spec) -> Result<(), SpecError>;
+    /// How to start one run.
+    fn invocation(&self, run: &PlannedRun, ctx: &RunContext<'_>) -> Result<Invocation>;
+}
+
+/// Every task kind runner knows.
+pub fn registry() -> Vec<&'static dyn Task> {
+    vec![&command::CommandTask]
+}
+
+/// The task kind called `name`.
+pub fn lookup(name: &str) -> Option<&'static dyn Task> {
+    registry().into_iter().find(|t| t.name() == name)
+}
+
+/// The task kind named in a spec, or an error with the known kinds.
+pub fn for_spec(spec: &Spec) -> Result<&'static dyn Task, SpecError> {
+    let name = &spec.experiment.task;
+    lookup(name).ok_or_else(|| {
+        let names: Vec<&str> = registry().iter().map(|t| t.name()).collect();
+        SpecError::at(&spec.experiment.task_loc, "experiment.task", format!("unknown task kind `{name}`"))
+            .help(crate::spec::suggest::help_for(name, &names, "task kinds"))
+    })
+}
