@@ -1,0 +1,87 @@
+//! Helpers for tests that run the real `runner` binary in a temporary directory.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary project directory with specs and a `runs/` folder.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        Project { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file (creating parent directories) and returns its path.
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// A `runner` command run in the project directory.
+    pub fn runner(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_runner"));
+        cmd.current_dir(self.path());
+        cmd.env_remove("CUDA_VISIBLE_DEVICES");
+        cmd
+    }
+
+    /// Runs `runner ARGS` to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.runner().args(args).output().unwrap()
+    }
+
+    /// Lines of runs/<exp>/results.jsonl parsed as JSON.
+    pub fn results(&self, exp: &str) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.path().join("runs").join(exp).join("results.jsonl")).unwrap_or_default();
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// status.json of every run directory of an experiment.
+    pub fn statuses(&self, exp: &str) -> Vec<serde_json::Value> {
+        let dir = self.path().join("runs").join(exp).join("runs");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path().join("status.json")).unwrap();
+            out.push(serde_json::from_str(&text).unwrap());
+        }
+        out
+    }
+}
+
+/// stdout and stderr of an output as one string.
+pub fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// A spec for the `command` task whose runs sleep `sleep` seconds and write metrics.
+pub fn sleepy_spec(name: &str, n: usize, sleep: &str, extra: &str) -> String {
+    let xs: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    format!(
+        r#"[experiment]
+name = "{name}"
+task = "command"
+
+[params]
+command = '''sleep {sleep}; echo "{{{{\"value\": {{x}}}}}}" > "$RUNNER_RUN_DIR/metrics.json"'''
+
+[grid]
+x = [{xs}]
+
+[resources]
+devices = "cpu"
+runs_per_device = 2
+kill_grace = "2s"
+{extra}
+"#,
+        xs = xs.join(", ")
+    )
+}
