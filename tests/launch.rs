@@ -9,7 +9,10 @@ use common::{sleepy_spec, text, Project};
 
 fn ids_once(p: &Project, exp: &str, expected: usize) {
     let results = p.results(exp);
-    let ids: HashSet<String> = results.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+    let ids: HashSet<String> = results
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(results.len(), expected, "one line per run");
     assert_eq!(ids.len(), expected, "no run twice");
 }
@@ -60,11 +63,24 @@ threads = 1
         assert_eq!(s["exit_code"], 0);
     }
     // Names come from the varying axes; the plan and by-name links exist.
-    let plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(p.path().join("runs/mult/plan.json")).unwrap()).unwrap();
-    let names: Vec<&str> = plan["runs"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["a2_b5_s7", "a2_b7_s7", "a3_b5_s7", "a2_b5_s8", "a2_b7_s8", "a3_b5_s8"]);
-    assert!(p.path().join("runs/mult/by-name/a2_b5_s7/metrics.json").is_file());
+    let plan: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(p.path().join("runs/mult/plan.json")).unwrap(),
+    )
+    .unwrap();
+    let names: Vec<&str> = plan["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["a2_b5_s7", "a2_b7_s7", "a3_b5_s7", "a2_b5_s8", "a2_b7_s8", "a3_b5_s8"]
+    );
+    assert!(p
+        .path()
+        .join("runs/mult/by-name/a2_b5_s7/metrics.json")
+        .is_file());
 
     // A second launch runs nothing and still exits 0.
     let again = p.run(&["launch", "exp.toml"]);
@@ -77,7 +93,12 @@ threads = 1
 fn sigkill_of_the_launcher_then_resume_runs_each_run_once() {
     let p = Project::new();
     p.write("exp.toml", &sleepy_spec("killed", 6, "0.6", ""));
-    let mut child = p.runner().args(["launch", "exp.toml"]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = p
+        .runner()
+        .args(["launch", "exp.toml"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     // Wait until the first runs have completed, then kill -9 mid-grid.
     let start = Instant::now();
     while p.results("killed").len() < 2 && start.elapsed() < Duration::from_secs(20) {
@@ -86,18 +107,33 @@ fn sigkill_of_the_launcher_then_resume_runs_each_run_once() {
     child.kill().unwrap();
     child.wait().unwrap();
     let done_before = p.results("killed").len();
-    assert!((2..6).contains(&done_before), "killed mid-grid ({done_before} done)");
+    assert!(
+        (2..6).contains(&done_before),
+        "killed mid-grid ({done_before} done)"
+    );
 
     let status = p.run(&["status", "runs/killed"]);
     assert!(text(&status).contains("done"), "{}", text(&status));
 
     let out = p.run(&["resume", "runs/killed"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("Recovered"), "runs left running are recovered: {}", text(&out));
+    assert!(
+        text(&out).contains("Recovered"),
+        "runs left running are recovered: {}",
+        text(&out)
+    );
     ids_once(&p, "killed", 6);
     // Completed runs were not run again.
-    let attempts: Vec<u64> = p.statuses("killed").iter().map(|s| s["attempts"].as_u64().unwrap()).collect();
-    assert_eq!(attempts.iter().filter(|&&a| a == 1).count() >= done_before, true, "{attempts:?}");
+    let attempts: Vec<u64> = p
+        .statuses("killed")
+        .iter()
+        .map(|s| s["attempts"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        attempts.iter().filter(|&&a| a == 1).count() >= done_before,
+        true,
+        "{attempts:?}"
+    );
 }
 
 #[test]
@@ -143,14 +179,28 @@ retries = 1
 "#,
     );
     let out = p.run(&["launch", "exp.toml"]);
-    assert_eq!(out.status.code(), Some(1), "not every run completed: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "not every run completed: {}",
+        text(&out)
+    );
     let statuses = p.statuses("flaky");
-    let flaky = statuses.iter().find(|s| s["state"] == "completed").expect("flaky run completed");
+    let flaky = statuses
+        .iter()
+        .find(|s| s["state"] == "completed")
+        .expect("flaky run completed");
     assert_eq!(flaky["attempts"], 2);
-    let broken = statuses.iter().find(|s| s["state"] == "failed").expect("broken run failed");
+    let broken = statuses
+        .iter()
+        .find(|s| s["state"] == "failed")
+        .expect("broken run failed");
     assert_eq!(broken["attempts"], 2);
     assert_eq!(broken["exit_code"], 3);
-    assert!(broken["error"].as_str().unwrap().contains("boom in broken"), "{broken}");
+    assert!(
+        broken["error"].as_str().unwrap().contains("boom in broken"),
+        "{broken}"
+    );
     assert!(text(&out).contains("1 failed"), "{}", text(&out));
     ids_once(&p, "flaky", 1);
 }
@@ -179,13 +229,22 @@ kill_grace = "1s"
     );
     let start = Instant::now();
     let out = p.run(&["launch", "exp.toml"]);
-    assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
     assert_eq!(out.status.code(), Some(1));
     let s = &p.statuses("slow")[0];
     assert_eq!(s["state"], "timed_out");
     assert!(s["error"].as_str().unwrap().contains("time limit"));
     // The grandchild (sleep) was in the run's process group and is gone too.
-    let run_dir = std::fs::read_dir(p.path().join("runs/slow/runs")).unwrap().next().unwrap().unwrap().path();
+    let run_dir = std::fs::read_dir(p.path().join("runs/slow/runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let pid = std::fs::read_to_string(run_dir.join("child.pid")).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let alive = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
@@ -198,7 +257,12 @@ kill_grace = "1s"
 fn ctrl_c_interrupts_then_resume_finishes() {
     let p = Project::new();
     p.write("exp.toml", &sleepy_spec("stopped", 4, "3", ""));
-    let child = p.runner().args(["launch", "exp.toml"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = p
+        .runner()
+        .args(["launch", "exp.toml"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
     while p.statuses_if_any("stopped") < 2 && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(50));
@@ -209,7 +273,11 @@ fn ctrl_c_interrupts_then_resume_finishes() {
     assert!(start.elapsed() < Duration::from_secs(8), "stopped promptly");
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     assert!(text(&out).contains("Stopping"), "{}", text(&out));
-    let states: Vec<String> = p.statuses("stopped").iter().map(|s| s["state"].as_str().unwrap().to_string()).collect();
+    let states: Vec<String> = p
+        .statuses("stopped")
+        .iter()
+        .map(|s| s["state"].as_str().unwrap().to_string())
+        .collect();
     assert!(states.iter().all(|s| s == "interrupted"), "{states:?}");
     assert!(p.results("stopped").is_empty());
 
@@ -222,15 +290,26 @@ fn ctrl_c_interrupts_then_resume_finishes() {
 fn a_second_launcher_is_refused_while_the_first_runs() {
     let p = Project::new();
     p.write("exp.toml", &sleepy_spec("locked", 2, "2", ""));
-    let mut first = p.runner().args(["launch", "exp.toml"]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut first = p
+        .runner()
+        .args(["launch", "exp.toml"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
-    while !p.path().join("runs/locked/plan.json").exists() && start.elapsed() < Duration::from_secs(10) {
+    while !p.path().join("runs/locked/plan.json").exists()
+        && start.elapsed() < Duration::from_secs(10)
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(200));
     let second = p.run(&["resume", "runs/locked"]);
     assert_eq!(second.status.code(), Some(2));
-    assert!(text(&second).contains("in use by another launcher (pid"), "{}", text(&second));
+    assert!(
+        text(&second).contains("in use by another launcher (pid"),
+        "{}",
+        text(&second)
+    );
     assert!(first.wait().unwrap().success());
     // Once the first is done the lock is free again.
     assert!(p.run(&["resume", "runs/locked"]).status.success());
@@ -242,16 +321,28 @@ fn changed_spec_keeps_finished_runs_and_reports_removed_ones() {
     p.write("exp.toml", &sleepy_spec("evolve", 3, "0", ""));
     assert!(p.run(&["launch", "exp.toml"]).status.success());
     // Drop x = 0, add x = 3 and x = 4.
-    let changed = sleepy_spec("evolve", 5, "0", "").replace("x = [0, 1, 2, 3, 4]", "x = [1, 2, 3, 4]");
+    let changed =
+        sleepy_spec("evolve", 5, "0", "").replace("x = [0, 1, 2, 3, 4]", "x = [1, 2, 3, 4]");
     p.write("exp.toml", &changed);
     let dry = p.run(&["launch", "exp.toml", "--dry-run"]);
     let dry_text = text(&dry);
     assert!(dry_text.contains("2 done, 2 new"), "{dry_text}");
-    assert!(dry_text.contains("1 run directories are not in this grid"), "{dry_text}");
+    assert!(
+        dry_text.contains("1 run directories are not in this grid"),
+        "{dry_text}"
+    );
     let out = p.run(&["launch", "exp.toml"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("no longer in the grid"), "{}", text(&out));
-    assert!(text(&out).contains("Starting 2 runs (2 of 4 already done)"), "{}", text(&out));
+    assert!(
+        text(&out).contains("no longer in the grid"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("Starting 2 runs (2 of 4 already done)"),
+        "{}",
+        text(&out)
+    );
     // The old run's directory is still there, and every status shows one attempt.
     assert_eq!(p.statuses("evolve").len(), 5);
     assert!(p.statuses("evolve").iter().all(|s| s["attempts"] == 1));
@@ -268,7 +359,17 @@ fn dry_run_executes_nothing_and_estimates_time_once_runs_exist() {
     assert!(t.contains("x0_s0"), "{t}");
     assert!(!p.path().join("runs/dry").exists());
     assert!(p.run(&["launch", "exp.toml"]).status.success());
-    std::fs::remove_dir_all(p.path().join("runs/dry/runs").read_dir().unwrap().next().unwrap().unwrap().path()).unwrap();
+    std::fs::remove_dir_all(
+        p.path()
+            .join("runs/dry/runs")
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap();
     let t = text(&p.run(&["resume", "runs/dry", "--dry-run"]));
     assert!(t.contains("2 done, 1 new"), "{t}");
     assert!(t.contains("estimated time for the 1 remaining runs"), "{t}");

@@ -7,11 +7,17 @@ use common::{text, Project};
 /// Launches a spec and returns the error text (the launch must fail with exit code 2).
 fn error_of(spec: &str) -> String {
     let p = Project::new();
-    p.write("configs/loss_weights.toml", "[balanced]\ngeneration = 0.5\n\n[supervised]\ngeneration = 1.0\n");
+    p.write(
+        "configs/loss_weights.toml",
+        "[balanced]\ngeneration = 0.5\n\n[supervised]\ngeneration = 1.0\n",
+    );
     p.write("experiments/bad.toml", spec);
     let out = p.run(&["launch", "experiments/bad.toml", "--dry-run"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(!p.path().join("runs").exists(), "nothing written for a bad spec");
+    assert!(
+        !p.path().join("runs").exists(),
+        "nothing written for a bad spec"
+    );
     text(&out)
 }
 
@@ -20,7 +26,10 @@ const HEAD: &str = "[experiment]\nname = \"e\"\ntask = \"command\"\n\n[params]\n
 #[test]
 fn unknown_key_gets_a_suggestion_and_location() {
     let e = error_of(&format!("{HEAD}\n[resources]\nruns_per_devise = 2\n"));
-    assert!(e.contains("experiments/bad.toml:12:1: `resources.runs_per_devise`: unknown key"), "{e}");
+    assert!(
+        e.contains("experiments/bad.toml:12:1: `resources.runs_per_devise`: unknown key"),
+        "{e}"
+    );
     assert!(e.contains("did you mean `runs_per_device`?"), "{e}");
     assert!(e.contains("12 | runs_per_devise = 2"), "{e}");
 }
@@ -49,21 +58,30 @@ fn exclude_value_that_matches_nothing() {
 #[test]
 fn misspelt_placeholder_in_command() {
     let e = error_of("[experiment]\nname = \"e\"\ntask = \"command\"\n\n[params]\ncommand = [\"run\", \"--m\", \"{target_lenght}\"]\n\n[grid]\ntarget_length = [32, 64]\n");
-    assert!(e.contains("bad.toml:6:26: `command`: placeholder `{target_lenght}` names no key"), "{e}");
+    assert!(
+        e.contains("bad.toml:6:26: `command`: placeholder `{target_lenght}` names no key"),
+        "{e}"
+    );
     assert!(e.contains("did you mean `target_length`?"), "{e}");
 }
 
 #[test]
 fn bad_duration_says_how_to_write_one() {
     let e = error_of(&format!("{HEAD}\n[resources]\ntimeout = \"2 hourz\"\n"));
-    assert!(e.contains("`resources.timeout`: invalid duration `2 hourz`"), "{e}");
+    assert!(
+        e.contains("`resources.timeout`: invalid duration `2 hourz`"),
+        "{e}"
+    );
     assert!(e.contains("\"2h\""), "{e}");
 }
 
 #[test]
 fn unknown_task_kind() {
     let e = error_of("[experiment]\nname = \"e\"\ntask = \"comand\"\n");
-    assert!(e.contains("bad.toml:3:8: `experiment.task`: unknown task kind `comand`"), "{e}");
+    assert!(
+        e.contains("bad.toml:3:8: `experiment.task`: unknown task kind `comand`"),
+        "{e}"
+    );
     assert!(e.contains("did you mean `command`?"), "{e}");
 }
 
@@ -77,25 +95,38 @@ fn invalid_toml_is_located() {
 #[test]
 fn scalar_axis_points_to_params() {
     let e = error_of("[experiment]\nname = \"e\"\ntask = \"command\"\n\n[params]\ncommand = \"true\"\n\n[grid]\nlr = 0.1\n");
-    assert!(e.contains("`grid.lr`: expected an array of values, found a float"), "{e}");
+    assert!(
+        e.contains("`grid.lr`: expected an array of values, found a float"),
+        "{e}"
+    );
     assert!(e.contains("put fixed values in [params]"), "{e}");
 }
 
 #[test]
 fn zip_lengths_must_agree() {
-    let e = error_of(&format!("{HEAD}\n[[zip]]\nlr = [0.1, 0.01]\nwarmup = [1, 2, 3]\n"));
-    assert!(e.contains("`zip.warmup`: has 3 values but `lr` has 2"), "{e}");
+    let e = error_of(&format!(
+        "{HEAD}\n[[zip]]\nlr = [0.1, 0.01]\nwarmup = [1, 2, 3]\n"
+    ));
+    assert!(
+        e.contains("`zip.warmup`: has 3 values but `lr` has 2"),
+        "{e}"
+    );
 }
 
 #[test]
 fn key_in_params_and_grid() {
     let e = error_of("[experiment]\nname = \"e\"\ntask = \"command\"\n\n[params]\ncommand = \"true\"\nx = 1\n\n[grid]\nx = [1, 2]\n");
-    assert!(e.contains("`x`: defined in both [params] and [grid]"), "{e}");
+    assert!(
+        e.contains("`x`: defined in both [params] and [grid]"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unknown_preset_lists_the_presets() {
-    let e = error_of(&format!("{HEAD}loss_weights = [\"balanced\", \"balancd\"]\n"));
+    let e = error_of(&format!(
+        "{HEAD}loss_weights = [\"balanced\", \"balancd\"]\n"
+    ));
     assert!(e.contains("`loss_weights`: no preset `balancd`"), "{e}");
     assert!(e.contains("did you mean `balanced`?"), "{e}");
 }
@@ -119,11 +150,19 @@ fn missing_file_and_extends_cycle() {
     let p = Project::new();
     let out = p.run(&["launch", "nope.toml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("nope.toml: cannot read the file"), "{}", text(&out));
+    assert!(
+        text(&out).contains("nope.toml: cannot read the file"),
+        "{}",
+        text(&out)
+    );
     p.write("a.toml", "[experiment]\nextends = \"b.toml\"\n");
     p.write("b.toml", "[experiment]\nextends = \"a.toml\"\n");
     let out = p.run(&["launch", "a.toml"]);
-    assert!(text(&out).contains("`extends` forms a cycle"), "{}", text(&out));
+    assert!(
+        text(&out).contains("`extends` forms a cycle"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -141,12 +180,24 @@ fn presets_and_extends_resolve() {
     let out = p.run(&["launch", "experiments/child.toml"]);
     assert!(out.status.success(), "{}", text(&out));
     let results = p.results("child");
-    let mut names: Vec<String> = results.iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
+    let mut names: Vec<String> = results
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
     names.sort();
-    assert_eq!(names, ["M32_balanced_s0", "M32_supervised_s0", "M64_balanced_s0"]);
-    let balanced = results.iter().find(|r| r["name"] == "M32_balanced_s0").unwrap();
+    assert_eq!(
+        names,
+        ["M32_balanced_s0", "M32_supervised_s0", "M64_balanced_s0"]
+    );
+    let balanced = results
+        .iter()
+        .find(|r| r["name"] == "M32_balanced_s0")
+        .unwrap();
     assert_eq!(balanced["config"]["loss_weights"]["teacher_forcing"], 0.7);
     assert_eq!(balanced["config"]["epochs"], 5);
     let frozen = std::fs::read_to_string(p.path().join("runs/child/spec.toml")).unwrap();
-    assert!(frozen.contains("epochs = 5") && !frozen.contains("extends"), "{frozen}");
+    assert!(
+        frozen.contains("epochs = 5") && !frozen.contains("extends"),
+        "{frozen}"
+    );
 }

@@ -22,18 +22,32 @@ pub fn render(spec: &Spec, grid: &Grid, store: &ExperimentDir, all: bool) -> Str
         .map(|(k, _, v)| format!("{k} ({})", v.as_array(k).map_or(0, |a| a.len())))
         .collect();
     for zip in &spec.zips {
-        let n = zip.entries.first().and_then(|(k, _, v)| v.as_array(k).ok()).map_or(0, |a| a.len());
-        factors.push(format!("zip[{}] ({n})", zip.keys().collect::<Vec<_>>().join(", ")));
+        let n = zip
+            .entries
+            .first()
+            .and_then(|(k, _, v)| v.as_array(k).ok())
+            .map_or(0, |a| a.len());
+        factors.push(format!(
+            "zip[{}] ({n})",
+            zip.keys().collect::<Vec<_>>().join(", ")
+        ));
     }
     let seeds = spec.experiment.seeds.len();
     factors.push(format!("seeds ({seeds})"));
-    out.push_str(&format!("Experiment {} (task {})\n", spec.experiment.name, grid.task));
+    out.push_str(&format!(
+        "Experiment {} (task {})\n",
+        spec.experiment.name, grid.task
+    ));
     if !spec.experiment.description.is_empty() {
         out.push_str(&format!("  {}\n", spec.experiment.description));
     }
     let mut count = format!("{} runs = {}", grid.runs.len(), factors.join(" × "));
     if !spec.exclude.is_empty() || !spec.include.is_empty() {
-        count.push_str(&format!(" ({} exclude, {} include rules)", spec.exclude.len(), spec.include.len()));
+        count.push_str(&format!(
+            " ({} exclude, {} include rules)",
+            spec.exclude.len(),
+            spec.include.len()
+        ));
     }
     out.push_str(&format!("  {count}\n"));
     let slots = devices::slots(&spec.resources, None);
@@ -43,7 +57,12 @@ pub fn render(spec: &Spec, grid: &Grid, store: &ExperimentDir, all: bool) -> Str
 
 /// The dry run of `runner resume`.
 pub fn render_resume(meta: &ExperimentMeta, grid: &Grid, store: &ExperimentDir) -> String {
-    let mut out = format!("Experiment {} (task {}), {} runs\n", meta.name, grid.task, grid.runs.len());
+    let mut out = format!(
+        "Experiment {} (task {}), {} runs\n",
+        meta.name,
+        grid.task,
+        grid.runs.len()
+    );
     let slots = devices::slots(&meta.resources, None);
     out.push_str(&body(grid, store, false, slots.len()));
     out
@@ -51,18 +70,34 @@ pub fn render_resume(meta: &ExperimentMeta, grid: &Grid, store: &ExperimentDir) 
 
 fn body(grid: &Grid, store: &ExperimentDir, all: bool, slots: usize) -> String {
     let mut out = String::new();
-    let varying = if grid.varying.is_empty() { "none".to_string() } else { grid.varying.join(", ") };
+    let varying = if grid.varying.is_empty() {
+        "none".to_string()
+    } else {
+        grid.varying.join(", ")
+    };
     out.push_str(&format!("  varying: {varying}\n"));
-    let rec = if store.has_plan() { Some(reconcile::observe(store, grid)) } else { None };
+    let rec = if store.has_plan() {
+        Some(reconcile::observe(store, grid))
+    } else {
+        None
+    };
     match &rec {
-        Some(rec) => out.push_str(&format!("  directory {}: {}\n", store.root.display(), counts(rec))),
+        Some(rec) => out.push_str(&format!(
+            "  directory {}: {}\n",
+            store.root.display(),
+            counts(rec)
+        )),
         None => out.push_str(&format!("  directory {} (new)\n", store.root.display())),
     }
     out.push('\n');
     let mut headers = vec!["#", "NAME", "ID"];
     headers.extend(grid.varying.iter().map(String::as_str));
     headers.push("STATE");
-    let shown = if all || grid.runs.len() <= MAX_ROWS { grid.runs.len() } else { MAX_ROWS / 2 };
+    let shown = if all || grid.runs.len() <= MAX_ROWS {
+        grid.runs.len()
+    } else {
+        MAX_ROWS / 2
+    };
     let rows: Vec<Vec<String>> = grid.runs[..shown]
         .iter()
         .enumerate()
@@ -78,14 +113,22 @@ fn body(grid: &Grid, store: &ExperimentDir, all: bool, slots: usize) -> String {
         .collect();
     out.push_str(&table::render(&headers, &rows));
     if shown < grid.runs.len() {
-        out.push_str(&format!("  ... {} more runs (--all lists every run)\n", grid.runs.len() - shown));
+        out.push_str(&format!(
+            "  ... {} more runs (--all lists every run)\n",
+            grid.runs.len() - shown
+        ));
     }
     if let Some(rec) = &rec {
         if !rec.not_in_grid.is_empty() {
             out.push_str(&format!(
                 "\n  {} run directories are not in this grid (kept): {}\n",
                 rec.not_in_grid.len(),
-                rec.not_in_grid.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+                rec.not_in_grid
+                    .iter()
+                    .take(10)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if let Some(eta) = estimate(store, grid, rec, slots) {
@@ -108,7 +151,11 @@ pub fn counts(rec: &Reconciled) -> String {
     ] {
         let n = rec.count(state);
         if n > 0 {
-            let word = if state == RunState::Pending { "new" } else { state.word() };
+            let word = if state == RunState::Pending {
+                "new"
+            } else {
+                state.word()
+            };
             parts.push(format!("{n} {word}"));
         }
     }

@@ -8,8 +8,6 @@ use super::{dry_run, RunOptions, EXIT_INCOMPLETE, EXIT_INTERRUPTED};
 use crate::grid::{self, Grid};
 use crate::reporter::terminal::TerminalReporter;
 use crate::scheduler::{devices, Dispatcher};
-use crate::spec::presets::Presets;
-use crate::spec::Spec;
 use crate::store::lock::ExperimentLock;
 use crate::store::provenance::{git_state, now_rfc3339, RUNNER_VERSION};
 use crate::store::{atomic, reconcile, ExperimentDir, ExperimentMeta};
@@ -47,20 +45,13 @@ pub struct ResumeArgs {
     pub options: RunOptions,
 }
 
-/// Loads a spec and expands its grid, checking it for its task kind.
-pub fn load_grid(path: &Path) -> Result<(Spec, Grid)> {
-    let spec = Spec::load(path)?;
-    let task = crate::task::for_spec(&spec)?;
-    task.check_spec(&spec)?;
-    let mut presets = Presets::new(Presets::locate(&spec.path, spec.experiment.configs.as_deref()));
-    let grid = grid::expand(&spec, &mut presets)?;
-    Ok((spec, grid))
-}
-
 /// `runner launch`.
 pub fn launch(args: LaunchArgs) -> Result<i32> {
-    let (spec, grid) = load_grid(&args.spec)?;
-    let dir = args.output.clone().unwrap_or_else(|| args.runs_root.join(&spec.experiment.name));
+    let (spec, grid) = grid::load(&args.spec)?;
+    let dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.runs_root.join(&spec.experiment.name));
     let store = ExperimentDir::new(&dir);
     if args.dry_run {
         print!("{}", dry_run::render(&spec, &grid, &store, args.all));
@@ -77,10 +68,17 @@ pub fn launch(args: LaunchArgs) -> Result<i32> {
         spec_path: spec.path.clone(),
         workdir: workdir.clone(),
         resources: spec.resources.clone(),
-        created_at: previous.as_ref().map_or_else(now_rfc3339, |m| m.created_at.clone()),
+        created_at: previous
+            .as_ref()
+            .map_or_else(now_rfc3339, |m| m.created_at.clone()),
         updated_at: now_rfc3339(),
         runner_version: RUNNER_VERSION.to_string(),
-        git: git_state(spec.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))),
+        git: git_state(
+            spec.path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+        ),
     };
     atomic::write_atomic(&store.file("spec.toml"), spec.frozen.as_bytes())?;
     atomic::write_json(&store.file("experiment.json"), &meta)?;
@@ -111,8 +109,14 @@ pub fn resume(args: ResumeArgs) -> Result<i32> {
 }
 
 /// Reconciles the store with the plan, then runs what is missing. Caller holds the lock.
-fn execute(store: &ExperimentDir, meta: &ExperimentMeta, grid: &Grid, options: &RunOptions) -> Result<i32> {
-    let task = crate::task::lookup(&grid.task).with_context(|| format!("unknown task kind `{}` in the plan", grid.task))?;
+fn execute(
+    store: &ExperimentDir,
+    meta: &ExperimentMeta,
+    grid: &Grid,
+    options: &RunOptions,
+) -> Result<i32> {
+    let task = crate::task::lookup(&grid.task)
+        .with_context(|| format!("unknown task kind `{}` in the plan", grid.task))?;
     let mut rec = reconcile::observe(store, grid);
     let recovered = reconcile::recover_dead_runs(store, grid, &mut rec)?;
     if recovered > 0 {

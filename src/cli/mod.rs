@@ -20,7 +20,11 @@ pub const EXIT_INCOMPLETE: i32 = 1;
 pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Parser, Debug)]
-#[command(name = "runner", version, about = "Run compression-research grids from a TOML spec: launch, resume, status, report.")]
+#[command(
+    name = "runner",
+    version,
+    about = "Run compression-research grids from a TOML spec: launch, resume, status, report."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Commands,

@@ -24,7 +24,10 @@ pub struct StatusArgs {
 pub fn status(args: StatusArgs) -> Result<i32> {
     let store = ExperimentDir::new(&args.dir);
     if !store.has_plan() {
-        anyhow::bail!("{} is not an experiment directory (no plan.json)", args.dir.display());
+        anyhow::bail!(
+            "{} is not an experiment directory (no plan.json)",
+            args.dir.display()
+        );
     }
     let meta = store.read_meta()?;
     let grid = store.read_plan()?;
@@ -36,32 +39,58 @@ pub fn status(args: StatusArgs) -> Result<i32> {
         let status = store.read_status(&run.id);
         let word = match state {
             Observed::New => "new".to_string(),
-            Observed::State(crate::store::RunState::Running) if !launcher_alive => "interrupted?".to_string(),
+            Observed::State(crate::store::RunState::Running) if !launcher_alive => {
+                "interrupted?".to_string()
+            }
             Observed::State(s) => s.word().to_string(),
         };
         let s = status.as_ref();
-        let error = s.and_then(|s| s.error.as_deref()).and_then(|e| e.lines().next()).unwrap_or("").to_string();
+        let error = s
+            .and_then(|s| s.error.as_deref())
+            .and_then(|e| e.lines().next())
+            .unwrap_or("")
+            .to_string();
         rows.push(vec![
             run.name.clone(),
             word.clone(),
             s.map_or(0, |s| s.attempts).to_string(),
-            s.and_then(|s| s.duration_s).map(|d| short_duration(Duration::from_secs_f64(d))).unwrap_or_default(),
+            s.and_then(|s| s.duration_s)
+                .map(|d| short_duration(Duration::from_secs_f64(d)))
+                .unwrap_or_default(),
             s.and_then(|s| s.device.clone()).unwrap_or_default(),
             error.chars().take(80).collect(),
         ]);
-        json_rows.push(serde_json::json!({"id": run.id, "name": run.name, "state": word, "status": status}));
+        json_rows.push(
+            serde_json::json!({"id": run.id, "name": run.name, "state": word, "status": status}),
+        );
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&json_rows)?);
         return Ok(0);
     }
-    println!("Experiment {} (task {}), {} runs: {}", meta.name, grid.task, grid.runs.len(), counts(&rec));
+    println!(
+        "Experiment {} (task {}), {} runs: {}",
+        meta.name,
+        grid.task,
+        grid.runs.len(),
+        counts(&rec)
+    );
     if launcher_alive {
         println!("  a launcher is working on it now");
     }
-    print!("{}", table::render(&["NAME", "STATE", "TRIES", "TIME", "DEVICE", "ERROR"], &rows));
+    print!(
+        "{}",
+        table::render(
+            &["NAME", "STATE", "TRIES", "TIME", "DEVICE", "ERROR"],
+            &rows
+        )
+    );
     if !rec.not_in_grid.is_empty() {
-        println!("  {} run directories not in the current grid: {}", rec.not_in_grid.len(), rec.not_in_grid.join(", "));
+        println!(
+            "  {} run directories not in the current grid: {}",
+            rec.not_in_grid.len(),
+            rec.not_in_grid.join(", ")
+        );
     }
     Ok(0)
 }

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use super::identity::run_id;
@@ -42,23 +43,33 @@ pub fn expand(spec: &Spec, presets: &mut Presets) -> Result<Grid, SpecError> {
 
     let mut axes = Vec::new();
     let mut dims = Vec::new();
-    let mut add_group = |table: &Table, axes: &mut Vec<AxisValues>| -> Result<Dimension, SpecError> {
-        let mut dim = Dimension { axes: Vec::new(), len: 0 };
-        for (key, _, node) in &table.entries {
-            let items = node.as_array(key)?;
-            let mut values = AxisValues { key: key.clone(), raw: Vec::new(), resolved: Vec::new() };
-            for item in items {
-                values.raw.push(item.to_json());
-                values.resolved.push(presets.resolve(key, item)?);
+    let mut add_group =
+        |table: &Table, axes: &mut Vec<AxisValues>| -> Result<Dimension, SpecError> {
+            let mut dim = Dimension {
+                axes: Vec::new(),
+                len: 0,
+            };
+            for (key, _, node) in &table.entries {
+                let items = node.as_array(key)?;
+                let mut values = AxisValues {
+                    key: key.clone(),
+                    raw: Vec::new(),
+                    resolved: Vec::new(),
+                };
+                for item in items {
+                    values.raw.push(item.to_json());
+                    values.resolved.push(presets.resolve(key, item)?);
+                }
+                dim.len = items.len();
+                dim.axes.push(axes.len());
+                axes.push(values);
             }
-            dim.len = items.len();
-            dim.axes.push(axes.len());
-            axes.push(values);
-        }
-        Ok(dim)
-    };
+            Ok(dim)
+        };
     for (key, key_loc, node) in &spec.grid.entries {
-        let single = Table { entries: vec![(key.clone(), key_loc.clone(), node.clone())] };
+        let single = Table {
+            entries: vec![(key.clone(), key_loc.clone(), node.clone())],
+        };
         dims.push(add_group(&single, &mut axes)?);
     }
     for zip in &spec.zips {
@@ -103,65 +114,93 @@ pub fn expand(spec: &Spec, presets: &mut Presets) -> Result<Grid, SpecError> {
         includes.push((config, labels));
     }
 
-    let mut runs = Vec::with_capacity(points.len() * spec.experiment.seeds.len());
-    let mut seen = HashSet::new();
-    let task = &spec.experiment.task;
+    // Candidate configs in order: for each seed, the product's points, then the includes.
+    enum Source<'p> {
+        Point(&'p [usize]),
+        Include(usize),
+    }
+    let mut candidates: Vec<(i64, Source<'_>)> =
+        Vec::with_capacity(points.len() * spec.experiment.seeds.len());
     for &seed in &spec.experiment.seeds {
         for point in &points {
-            let mut config = fixed.clone();
-            let mut labels = fixed_labels.clone();
-            for (a, &i) in point.iter().enumerate() {
-                let (value, label) = &axes[a].resolved[i];
-                config.insert(axes[a].key.clone(), value.clone());
-                if let Some(l) = label {
-                    labels.insert(axes[a].key.clone(), l.clone());
-                }
+            if !excludes
+                .iter()
+                .any(|m| m.matches_seed_only(seed, point, &axes))
+            {
+                candidates.push((seed, Source::Point(point)));
             }
-            config.insert("seed".into(), Value::from(seed));
-            if excludes.iter().any(|m| m.matches_seed_only(seed, point, &axes)) {
-                continue;
-            }
-            push_run(&mut runs, &mut seen, task, config, labels);
         }
-        for (extra, extra_labels) in &includes {
-            if extra.get("seed").is_some_and(|s| s.as_i64() != Some(seed)) {
-                continue;
+        for (i, (extra, _)) in includes.iter().enumerate() {
+            if !extra.get("seed").is_some_and(|s| s.as_i64() != Some(seed)) {
+                candidates.push((seed, Source::Include(i)));
             }
-            let mut config = fixed.clone();
-            let mut labels = fixed_labels.clone();
-            config.extend(extra.clone());
-            labels.extend(extra_labels.clone());
-            config.insert("seed".into(), extra.get("seed").cloned().unwrap_or(Value::from(seed)));
-            push_run(&mut runs, &mut seen, task, config, labels);
         }
     }
+    let task = &spec.experiment.task;
+    let built: Vec<PlannedRun> = candidates
+        .par_iter()
+        .map(|(seed, source)| {
+            let mut config = fixed.clone();
+            let mut labels = fixed_labels.clone();
+            match source {
+                Source::Point(point) => {
+                    for (a, &i) in point.iter().enumerate() {
+                        let (value, label) = &axes[a].resolved[i];
+                        config.insert(axes[a].key.clone(), value.clone());
+                        if let Some(l) = label {
+                            labels.insert(axes[a].key.clone(), l.clone());
+                        }
+                    }
+                    config.insert("seed".into(), Value::from(*seed));
+                }
+                Source::Include(i) => {
+                    let (extra, extra_labels) = &includes[*i];
+                    config.extend(extra.clone());
+                    labels.extend(extra_labels.clone());
+                    config.insert(
+                        "seed".into(),
+                        extra.get("seed").cloned().unwrap_or(Value::from(*seed)),
+                    );
+                }
+            }
+            let config = Value::Object(config);
+            let id = run_id(task, &config);
+            let Value::Object(config) = config else {
+                unreachable!()
+            };
+            PlannedRun {
+                id,
+                name: String::new(),
+                config,
+                labels,
+            }
+        })
+        .collect();
+    let mut seen = HashSet::with_capacity(built.len());
+    let mut runs: Vec<PlannedRun> = built
+        .into_iter()
+        .filter(|r| seen.insert(r.id.clone()))
+        .collect();
 
     let varying = varying_keys(spec, &runs);
     let mut names: Vec<String> = runs
-        .iter()
+        .par_iter()
         .map(|r| run_name(&varying, &r.labels, &r.config, &spec.experiment.abbrev))
         .collect();
     let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
     disambiguate(&mut names, &ids);
     for (run, name) in runs.iter_mut().zip(names) {
-        run.name = if name.is_empty() { run.id.clone() } else { name };
+        run.name = if name.is_empty() {
+            run.id.clone()
+        } else {
+            name
+        };
     }
-    Ok(Grid { task: task.clone(), runs, varying })
-}
-
-fn push_run(
-    runs: &mut Vec<PlannedRun>,
-    seen: &mut HashSet<String>,
-    task: &str,
-    config: Map<String, Value>,
-    labels: BTreeMap<String, String>,
-) {
-    let config_value = Value::Object(config);
-    let id = run_id(task, &config_value);
-    if seen.insert(id.clone()) {
-        let Value::Object(config) = config_value else { unreachable!() };
-        runs.push(PlannedRun { id, name: String::new(), config, labels });
-    }
+    Ok(Grid {
+        task: task.clone(),
+        runs,
+        varying,
+    })
 }
 
 /// Keys whose value differs between runs: spec order (params, grid, zip, include keys), seed last.
@@ -207,7 +246,8 @@ impl ExcludeMatcher {
 
     /// Matches a point for one seed (entries with a seed key).
     fn matches_seed_only(&self, seed: i64, point: &[usize], axes: &[AxisValues]) -> bool {
-        self.seed.as_ref().is_some_and(|s| s.as_i64() == Some(seed)) && self.matches_axes(point, axes)
+        self.seed.as_ref().is_some_and(|s| s.as_i64() == Some(seed))
+            && self.matches_axes(point, axes)
     }
 }
 
@@ -215,18 +255,29 @@ fn exclude_matchers(spec: &Spec, axes: &[AxisValues]) -> Result<Vec<ExcludeMatch
     let mut matchers = Vec::new();
     for item in &spec.exclude {
         let table = item.as_table("exclude")?;
-        let mut m = ExcludeMatcher { axes: Vec::new(), seed: None };
+        let mut m = ExcludeMatcher {
+            axes: Vec::new(),
+            seed: None,
+        };
         for (key, _, node) in &table.entries {
             let value = node.to_json();
             if key == "seed" {
                 m.seed = Some(value);
                 continue;
             }
-            let a = axes.iter().position(|ax| ax.key == *key).expect("checked when loading the spec");
+            let a = axes
+                .iter()
+                .position(|ax| ax.key == *key)
+                .expect("checked when loading the spec");
             if !axes[a].raw.contains(&value) {
-                let listed: Vec<String> = axes[a].raw.iter().map(super::naming::value_label).collect();
-                return Err(SpecError::at(&node.loc, format!("exclude.{key}"), "matches no value of this axis")
-                    .help(format!("the axis has: {}", listed.join(", "))));
+                let listed: Vec<String> =
+                    axes[a].raw.iter().map(super::naming::value_label).collect();
+                return Err(SpecError::at(
+                    &node.loc,
+                    format!("exclude.{key}"),
+                    "matches no value of this axis",
+                )
+                .help(format!("the axis has: {}", listed.join(", "))));
             }
             m.axes.push((a, value));
         }

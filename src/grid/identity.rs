@@ -47,7 +47,11 @@ pub fn run_id(task: &str, config: &Value) -> String {
     hasher.update(b"{\"config\":");
     hasher.update(canonical_json(config).as_bytes());
     hasher.update(b",\"task\":");
-    hasher.update(serde_json::to_string(task).expect("strings serialize").as_bytes());
+    hasher.update(
+        serde_json::to_string(task)
+            .expect("strings serialize")
+            .as_bytes(),
+    );
     hasher.update(b"}");
     let digest = hasher.finalize();
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
@@ -71,7 +75,10 @@ mod tests {
     #[test]
     fn id_is_stable_across_versions() {
         // Pinned: changing the hash scheme would orphan every existing runs directory.
-        assert_eq!(run_id("command", &json!({"seed": 0, "x": 1})), run_id_pinned());
+        assert_eq!(
+            run_id("command", &json!({"seed": 0, "x": 1})),
+            run_id_pinned()
+        );
     }
 
     fn run_id_pinned() -> String {

@@ -11,6 +11,22 @@ use serde_json::{Map, Value};
 
 pub use expand::expand;
 
+use crate::spec::presets::Presets;
+use crate::spec::Spec;
+
+/// Loads a spec file, checks it for its task kind, and expands its grid.
+pub fn load(path: &std::path::Path) -> anyhow::Result<(Spec, Grid)> {
+    let spec = Spec::load(path)?;
+    let task = crate::task::for_spec(&spec)?;
+    task.check_spec(&spec)?;
+    let mut presets = Presets::new(Presets::locate(
+        &spec.path,
+        spec.experiment.configs.as_deref(),
+    ));
+    let grid = expand(&spec, &mut presets)?;
+    Ok((spec, grid))
+}
+
 /// One run of the grid.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PlannedRun {

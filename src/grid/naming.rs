@@ -30,10 +30,20 @@ pub fn default_abbrev(key: &str) -> String {
 pub fn sanitize(text: &str) -> String {
     let cleaned: String = text
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-+".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-+".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let trimmed = cleaned.trim_matches('-');
-    let collapsed = trimmed.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    let collapsed = trimmed
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
     collapsed.chars().take(48).collect()
 }
 
@@ -46,8 +56,13 @@ pub fn run_name(
 ) -> String {
     let mut parts = Vec::with_capacity(varying.len() + 1);
     for key in varying.iter().filter(|k| *k != "seed") {
-        let Some(value) = config.get(key) else { continue };
-        let label = labels.get(key).cloned().unwrap_or_else(|| value_label(value));
+        let Some(value) = config.get(key) else {
+            continue;
+        };
+        let label = labels
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| value_label(value));
         let textual = labels.contains_key(key) || value.is_string();
         let prefix = match abbrev.get(key) {
             Some(a) => a.clone(),
@@ -87,15 +102,26 @@ mod tests {
         let config = config.as_object().unwrap();
         let labels = BTreeMap::from([("loss_weights".to_string(), "balanced".to_string())]);
         let abbrev = BTreeMap::from([("target_length".to_string(), "M".to_string())]);
-        let varying: Vec<String> =
-            ["target_length", "architecture", "loss_weights", "seed"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(run_name(&varying, &labels, config, &abbrev), "M64_gist_balanced_s0");
-        assert_eq!(run_name(&varying, &labels, config, &BTreeMap::new()), "tl64_gist_balanced_s0");
+        let varying: Vec<String> = ["target_length", "architecture", "loss_weights", "seed"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            run_name(&varying, &labels, config, &abbrev),
+            "M64_gist_balanced_s0"
+        );
+        assert_eq!(
+            run_name(&varying, &labels, config, &BTreeMap::new()),
+            "tl64_gist_balanced_s0"
+        );
     }
 
     #[test]
     fn sanitizes_paths_and_spaces() {
-        assert_eq!(sanitize("../shared/data/canterbury"), "..-shared-data-canterbury");
+        assert_eq!(
+            sanitize("../shared/data/canterbury"),
+            "..-shared-data-canterbury"
+        );
         assert_eq!(sanitize("a b"), "a-b");
     }
 }

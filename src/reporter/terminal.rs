@@ -51,28 +51,55 @@ impl Reporter for TerminalReporter {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let overall = multi.add(ProgressBar::new(to_run as u64));
             overall.set_style(
-                ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise} ETA {eta}]")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise} ETA {eta}]",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             overall.enable_steady_tick(Duration::from_millis(200));
-            self.bars = Some(Bars { multi, overall, running: HashMap::new() });
+            self.bars = Some(Bars {
+                multi,
+                overall,
+                running: HashMap::new(),
+            });
         }
     }
 
     fn event(&mut self, event: RunEvent<'_>) {
         match event {
-            RunEvent::Started { run, device, attempt } => {
+            RunEvent::Started {
+                run,
+                device,
+                attempt,
+            } => {
                 if let Some(b) = &mut self.bars {
                     let bar = b.multi.add(ProgressBar::new_spinner());
-                    bar.set_style(ProgressStyle::with_template("  {spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
-                    let retry = if attempt > 1 { format!(" attempt {attempt}") } else { String::new() };
+                    bar.set_style(
+                        ProgressStyle::with_template("  {spinner} {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    let retry = if attempt > 1 {
+                        format!(" attempt {attempt}")
+                    } else {
+                        String::new()
+                    };
                     bar.set_message(format!("{} ({device}){retry}", run.name));
                     b.running.insert(run.id.clone(), bar);
                 } else if !self.quiet && attempt > 1 {
-                    self.line(&format!("   RETRY {} ({device}) attempt {attempt}", run.name));
+                    self.line(&format!(
+                        "   RETRY {} ({device}) attempt {attempt}",
+                        run.name
+                    ));
                 }
             }
-            RunEvent::Finished { run, device, state, duration, error, retrying } => {
+            RunEvent::Finished {
+                run,
+                device,
+                state,
+                duration,
+                error,
+                retrying,
+            } => {
                 if let Some(b) = &mut self.bars {
                     if let Some(bar) = b.running.remove(&run.id) {
                         bar.finish_and_clear();
@@ -92,7 +119,11 @@ impl Reporter for TerminalReporter {
                 if self.quiet && state == RunState::Completed {
                     return;
                 }
-                let mut text = format!("{word:>8} [{:>8}] {} ({device})", short_duration(duration), run.name);
+                let mut text = format!(
+                    "{word:>8} [{:>8}] {} ({device})",
+                    short_duration(duration),
+                    run.name
+                );
                 if let (Some(e), false) = (error, state == RunState::Completed) {
                     let first = e.lines().next().unwrap_or_default();
                     text.push_str(&format!("\n           {first}"));
@@ -105,7 +136,11 @@ impl Reporter for TerminalReporter {
                     for (run, device, elapsed, progress) in running {
                         if let Some(bar) = b.running.get(&run.id) {
                             let p = progress.map(|p| format!(" {p}")).unwrap_or_default();
-                            bar.set_message(format!("{} ({device}) {}{p}", run.name, short_duration(elapsed)));
+                            bar.set_message(format!(
+                                "{} ({device}) {}{p}",
+                                run.name,
+                                short_duration(elapsed)
+                            ));
                             bar.tick();
                         }
                     }

@@ -19,7 +19,10 @@ pub struct Slot {
 pub fn resolve(request: &DeviceRequest) -> Vec<Option<String>> {
     match request {
         DeviceRequest::Cpu => vec![None],
-        DeviceRequest::List(list) => list.iter().map(|d| d.strip_prefix("cuda:").map(String::from)).collect(),
+        DeviceRequest::List(list) => list
+            .iter()
+            .map(|d| d.strip_prefix("cuda:").map(String::from))
+            .collect(),
         DeviceRequest::Auto => {
             let gpus = detect_gpus();
             if gpus.is_empty() {
@@ -38,15 +41,26 @@ pub fn detect_gpus() -> Vec<String> {
         if visible.is_empty() || visible == "-1" || visible == "NoDevFiles" {
             return Vec::new();
         }
-        return visible.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        return visible
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
     }
-    let Ok(out) = Command::new("nvidia-smi").arg("-L").output() else { return Vec::new() };
+    let Ok(out) = Command::new("nvidia-smi").arg("-L").output() else {
+        return Vec::new();
+    };
     if !out.status.success() {
         return Vec::new();
     }
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.strip_prefix("GPU ")?.split(':').next().map(|n| n.trim().to_string()))
+        .filter_map(|l| {
+            l.strip_prefix("GPU ")?
+                .split(':')
+                .next()
+                .map(|n| n.trim().to_string())
+        })
         .collect()
 }
 
@@ -65,7 +79,11 @@ pub fn slots(resources: &Resources, jobs: Option<u32>) -> Vec<Slot> {
         }
         let device = format!("cuda:{}", group.join(","));
         for _ in 0..per_gpu_group {
-            slots.push(Slot { index: slots.len(), device: device.clone(), gpus: group.to_vec() });
+            slots.push(Slot {
+                index: slots.len(),
+                device: device.clone(),
+                gpus: group.to_vec(),
+            });
         }
     }
     if has_cpu {
@@ -73,7 +91,11 @@ pub fn slots(resources: &Resources, jobs: Option<u32>) -> Vec<Slot> {
         let default = (cores / resources.threads.max(1)).max(1);
         let n = jobs.or(resources.runs_per_device).unwrap_or(default);
         for _ in 0..n {
-            slots.push(Slot { index: slots.len(), device: "cpu".into(), gpus: Vec::new() });
+            slots.push(Slot {
+                index: slots.len(),
+                device: "cpu".into(),
+                gpus: Vec::new(),
+            });
         }
     }
     slots
@@ -86,7 +108,12 @@ mod tests {
     #[test]
     fn gpu_slots_group_devices() {
         let r = Resources {
-            devices: DeviceRequest::List(vec!["cuda:0".into(), "cuda:1".into(), "cuda:2".into(), "cuda:3".into()]),
+            devices: DeviceRequest::List(vec![
+                "cuda:0".into(),
+                "cuda:1".into(),
+                "cuda:2".into(),
+                "cuda:3".into(),
+            ]),
             runs_per_device: Some(2),
             gpus_per_run: 2,
             ..Resources::default()
@@ -99,8 +126,13 @@ mod tests {
 
     #[test]
     fn cpu_slots_follow_jobs() {
-        let r = Resources { devices: DeviceRequest::Cpu, ..Resources::default() };
+        let r = Resources {
+            devices: DeviceRequest::Cpu,
+            ..Resources::default()
+        };
         assert_eq!(slots(&r, Some(3)).len(), 3);
-        assert!(slots(&r, Some(3)).iter().all(|s| s.gpus.is_empty() && s.device == "cpu"));
+        assert!(slots(&r, Some(3))
+            .iter()
+            .all(|s| s.gpus.is_empty() && s.device == "cpu"));
     }
 }

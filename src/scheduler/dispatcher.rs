@@ -54,7 +54,15 @@ pub struct Dispatcher<'a> {
 impl Dispatcher<'_> {
     /// Runs the plan's runs at `todo` (indices); `skipped` were already complete.
     pub fn run(self, todo: Vec<usize>, skipped: usize) -> Result<Summary> {
-        let Dispatcher { store, meta, plan, task, slots, fail_fast, reporter } = self;
+        let Dispatcher {
+            store,
+            meta,
+            plan,
+            task,
+            slots,
+            fail_fast,
+            reporter,
+        } = self;
         let begin = Instant::now();
         let (tx, rx) = channel();
         let _signals = SignalForwarder::install(tx.clone())?;
@@ -62,7 +70,11 @@ impl Dispatcher<'_> {
         let grace = resources.kill_grace.unwrap_or(Duration::from_secs(10));
         let host = hostname();
 
-        let mut summary = Summary { total: plan.runs.len(), skipped, ..Summary::default() };
+        let mut summary = Summary {
+            total: plan.runs.len(),
+            skipped,
+            ..Summary::default()
+        };
         reporter.begin(plan.runs.len(), todo.len(), slots.len());
         let mut queue: VecDeque<(usize, u32)> = todo.into_iter().map(|i| (i, 0)).collect();
         let mut busy: Vec<Option<InFlight>> = slots.iter().map(|_| None).collect();
@@ -73,11 +85,17 @@ impl Dispatcher<'_> {
         loop {
             if !stopping {
                 while let Some(slot) = busy.iter().position(Option::is_none) {
-                    let Some((index, tries)) = queue.pop_front() else { break };
+                    let Some((index, tries)) = queue.pop_front() else {
+                        break;
+                    };
                     let run = &plan.runs[index];
                     match start(store, meta, task, run, &slots[slot], &tx, &host) {
                         Ok((pid, attempt)) => {
-                            reporter.event(RunEvent::Started { run, device: &slots[slot].device, attempt });
+                            reporter.event(RunEvent::Started {
+                                run,
+                                device: &slots[slot].device,
+                                attempt,
+                            });
                             busy[slot] = Some(InFlight {
                                 run: index,
                                 pid,
@@ -91,7 +109,14 @@ impl Dispatcher<'_> {
                         }
                         Err(e) => {
                             let error = format!("could not start: {e:#}");
-                            record_failure(store, run, RunState::Failed, &error, &slots[slot].device, &host);
+                            record_failure(
+                                store,
+                                run,
+                                RunState::Failed,
+                                &error,
+                                &slots[slot].device,
+                                &host,
+                            );
                             reporter.event(RunEvent::Finished {
                                 run,
                                 device: &slots[slot].device,
@@ -121,16 +146,27 @@ impl Dispatcher<'_> {
                 .unwrap_or(now + TICK);
             match rx.recv_timeout(next.saturating_duration_since(now)) {
                 Ok(Event::Exited { slot, status, at }) => {
-                    let Some(flight) = busy[slot].take() else { continue };
+                    let Some(flight) = busy[slot].take() else {
+                        continue;
+                    };
                     let run = &plan.runs[flight.run];
                     let device = &slots[slot].device;
                     let duration = at.duration_since(flight.started);
                     executor::signal_group(flight.pid, libc::SIGTERM);
-                    let (state, error, exit_code, signal) = judge(store, run, &status, flight.timed_out, stopping, resources.timeout);
+                    let (state, error, exit_code, signal) = judge(
+                        store,
+                        run,
+                        &status,
+                        flight.timed_out,
+                        stopping,
+                        resources.timeout,
+                    );
                     let retrying = !stopping
                         && matches!(state, RunState::Failed | RunState::TimedOut)
                         && flight.tries <= resources.retries;
-                    let mut st = store.read_status(&run.id).unwrap_or_else(|| RunStatus::new(&run.id));
+                    let mut st = store
+                        .read_status(&run.id)
+                        .unwrap_or_else(|| RunStatus::new(&run.id));
                     st.state = state;
                     st.ended_at = Some(now_rfc3339());
                     st.started_at = Some(flight.started_at.clone());
@@ -146,7 +182,14 @@ impl Dispatcher<'_> {
                     }
                     let _ = store.write_status(&run.id, &st);
                     let state = st.state;
-                    reporter.event(RunEvent::Finished { run, device, state, duration, error: st.error.as_deref(), retrying });
+                    reporter.event(RunEvent::Finished {
+                        run,
+                        device,
+                        state,
+                        duration,
+                        error: st.error.as_deref(),
+                        retrying,
+                    });
                     if retrying {
                         queue.push_front((flight.run, flight.tries));
                         continue;
@@ -158,10 +201,15 @@ impl Dispatcher<'_> {
                         _ => summary.failed += 1,
                     }
                     if state != RunState::Completed {
-                        summary.problems.push((run.name.clone(), st.error.clone().unwrap_or_default()));
+                        summary
+                            .problems
+                            .push((run.name.clone(), st.error.clone().unwrap_or_default()));
                         if fail_fast && state != RunState::Interrupted && !stopping {
                             stopping = true;
-                            reporter.event(RunEvent::Stopping { reason: "a run failed and --fail-fast is set; waiting for running runs" });
+                            reporter.event(RunEvent::Stopping {
+                                reason:
+                                    "a run failed and --fail-fast is set; waiting for running runs",
+                            });
                         }
                     }
                 }
@@ -181,7 +229,9 @@ impl Dispatcher<'_> {
                             f.kill_at = Some(Instant::now() + grace);
                         }
                     } else {
-                        reporter.event(RunEvent::Stopping { reason: "second signal: killing running runs now" });
+                        reporter.event(RunEvent::Stopping {
+                            reason: "second signal: killing running runs now",
+                        });
                         for f in busy.iter().flatten() {
                             executor::signal_group(f.pid, libc::SIGKILL);
                         }
@@ -245,9 +295,18 @@ fn start(
     for stale in ["metrics.json", "progress"] {
         let _ = std::fs::remove_file(dir.join(stale));
     }
-    let mut status = store.read_status(&run.id).filter(|s| s.config_hash == run.id).unwrap_or_else(|| RunStatus::new(&run.id));
+    let mut status = store
+        .read_status(&run.id)
+        .filter(|s| s.config_hash == run.id)
+        .unwrap_or_else(|| RunStatus::new(&run.id));
     status.attempts += 1;
-    let invocation = task.invocation(run, &RunContext { run_dir: &dir, workdir: &meta.workdir })?;
+    let invocation = task.invocation(
+        run,
+        &RunContext {
+            run_dir: &dir,
+            workdir: &meta.workdir,
+        },
+    )?;
     let env = ChildEnv {
         run_dir: &dir,
         run_id: &run.id,
@@ -282,18 +341,42 @@ fn judge(
     let dir = store.run_dir(&run.id);
     let status = match status {
         Ok(s) => s,
-        Err(e) => return (RunState::Failed, Some(format!("lost track of the child: {e}")), None, None),
+        Err(e) => {
+            return (
+                RunState::Failed,
+                Some(format!("lost track of the child: {e}")),
+                None,
+                None,
+            )
+        }
     };
     let (code, signal) = executor::describe_exit(status);
     if timed_out {
-        let limit = timeout.map(|t| humantime::format_duration(t).to_string()).unwrap_or_default();
-        return (RunState::TimedOut, Some(format!("killed after the {limit} time limit")), code, signal);
+        let limit = timeout
+            .map(|t| humantime::format_duration(t).to_string())
+            .unwrap_or_default();
+        return (
+            RunState::TimedOut,
+            Some(format!("killed after the {limit} time limit")),
+            code,
+            signal,
+        );
     }
     if code == Some(0) {
         return match store.read_metrics(&run.id) {
             Ok(serde_json::Value::Object(_)) => (RunState::Completed, None, code, signal),
-            Ok(_) => (RunState::Failed, Some("metrics.json is not a JSON object".into()), code, signal),
-            Err(e) => (RunState::Failed, Some(format!("exited 0 but {e:#}")), code, signal),
+            Ok(_) => (
+                RunState::Failed,
+                Some("metrics.json is not a JSON object".into()),
+                code,
+                signal,
+            ),
+            Err(e) => (
+                RunState::Failed,
+                Some(format!("exited 0 but {e:#}")),
+                code,
+                signal,
+            ),
         };
     }
     if dir.join("metrics.json").is_file() {
@@ -305,13 +388,27 @@ fn judge(
         (None, Some(s)) => format!("killed by signal {s}"),
         _ => "ended abnormally".to_string(),
     };
-    let state = if stopping { RunState::Interrupted } else { RunState::Failed };
-    let error = if tail.is_empty() { what } else { format!("{what}; stderr ends with:\n{tail}") };
+    let state = if stopping {
+        RunState::Interrupted
+    } else {
+        RunState::Failed
+    };
+    let error = if tail.is_empty() {
+        what
+    } else {
+        format!("{what}; stderr ends with:\n{tail}")
+    };
     (state, Some(error), code, signal)
 }
 
 /// Writes the completed run's metrics into results.jsonl.
-fn finish_completed(store: &ExperimentDir, meta: &ExperimentMeta, plan: &Grid, run: &PlannedRun, st: &RunStatus) -> Result<()> {
+fn finish_completed(
+    store: &ExperimentDir,
+    meta: &ExperimentMeta,
+    plan: &Grid,
+    run: &PlannedRun,
+    st: &RunStatus,
+) -> Result<()> {
     let metrics = store.read_metrics(&run.id)?;
     let line = ResultLine {
         id: run.id.clone(),
@@ -330,9 +427,18 @@ fn finish_completed(store: &ExperimentDir, meta: &ExperimentMeta, plan: &Grid, r
     results::append(&store.file("results.jsonl"), &line)
 }
 
-fn record_failure(store: &ExperimentDir, run: &PlannedRun, state: RunState, error: &str, device: &str, host: &str) {
+fn record_failure(
+    store: &ExperimentDir,
+    run: &PlannedRun,
+    state: RunState,
+    error: &str,
+    device: &str,
+    host: &str,
+) {
     let _ = std::fs::create_dir_all(store.run_dir(&run.id));
-    let mut st = store.read_status(&run.id).unwrap_or_else(|| RunStatus::new(&run.id));
+    let mut st = store
+        .read_status(&run.id)
+        .unwrap_or_else(|| RunStatus::new(&run.id));
     st.state = state;
     st.error = Some(error.to_string());
     st.device = Some(device.to_string());
@@ -343,10 +449,15 @@ fn record_failure(store: &ExperimentDir, run: &PlannedRun, state: RunState, erro
 
 /// The last lines of a log (at most 20 lines, 2 KB), without runner's own header lines.
 pub fn stderr_tail(path: &std::path::Path) -> String {
-    let Ok(bytes) = std::fs::read(path) else { return String::new() };
+    let Ok(bytes) = std::fs::read(path) else {
+        return String::new();
+    };
     let start = bytes.len().saturating_sub(2048);
     let text = String::from_utf8_lossy(&bytes[start..]);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("=== runner:")).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("=== runner:"))
+        .collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 

@@ -32,7 +32,12 @@ pub struct ChildEnv<'a> {
 }
 
 /// Starts the child; a thread waits for it and sends [`Event::Exited`] for `slot`.
-pub fn spawn(inv: &Invocation, env: &ChildEnv<'_>, slot: &Slot, events: Sender<Event>) -> Result<u32> {
+pub fn spawn(
+    inv: &Invocation,
+    env: &ChildEnv<'_>,
+    slot: &Slot,
+    events: Sender<Event>,
+) -> Result<u32> {
     let log = |name: &str| -> Result<std::fs::File> {
         let path = env.run_dir.join(name);
         let mut f = OpenOptions::new()
@@ -40,7 +45,13 @@ pub fn spawn(inv: &Invocation, env: &ChildEnv<'_>, slot: &Slot, events: Sender<E
             .append(true)
             .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        writeln!(f, "=== runner: attempt {} on {} at {} ===", env.attempt, slot.device, crate::store::provenance::now_rfc3339())?;
+        writeln!(
+            f,
+            "=== runner: attempt {} on {} at {} ===",
+            env.attempt,
+            slot.device,
+            crate::store::provenance::now_rfc3339()
+        )?;
         Ok(f)
     };
     let mut cmd = Command::new(&inv.program);
@@ -78,14 +89,20 @@ pub fn spawn(inv: &Invocation, env: &ChildEnv<'_>, slot: &Slot, events: Sender<E
             Ok(())
         });
     }
-    let mut child = cmd.spawn().with_context(|| format!("cannot start `{}`", inv.program))?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start `{}`", inv.program))?;
     let pid = child.id();
     let slot_index = slot.index;
     std::thread::Builder::new()
         .name(format!("wait-{pid}"))
         .spawn(move || {
             let status = child.wait();
-            let _ = events.send(Event::Exited { slot: slot_index, status, at: Instant::now() });
+            let _ = events.send(Event::Exited {
+                slot: slot_index,
+                status,
+                at: Instant::now(),
+            });
         })
         .context("cannot start a waiter thread")?;
     Ok(pid)
@@ -109,19 +126,37 @@ pub fn describe_exit(status: &ExitStatus) -> (Option<i32>, Option<i32>) {
 /// environment names this run (so a reused pid is never touched).
 pub fn kill_leftovers(pgid: u32, run_id: &str) -> usize {
     let marker = format!("RUNNER_RUN_ID={run_id}");
-    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
     let mut killed = 0;
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         // Fields after the parenthesised command name: state ppid pgrp ...
-        let Some(after) = stat.rsplit_once(')').map(|(_, rest)| rest) else { continue };
-        let pgrp = after.split_whitespace().nth(2).and_then(|s| s.parse::<u32>().ok());
+        let Some(after) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
+            continue;
+        };
+        let pgrp = after
+            .split_whitespace()
+            .nth(2)
+            .and_then(|s| s.parse::<u32>().ok());
         if pgrp != Some(pgid) {
             continue;
         }
         let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        if environ.split(|b| *b == 0).any(|var| var == marker.as_bytes()) {
+        if environ
+            .split(|b| *b == 0)
+            .any(|var| var == marker.as_bytes())
+        {
             // SAFETY: plain syscall on a pid we just checked.
             unsafe {
                 libc::kill(pid, libc::SIGKILL);

@@ -18,13 +18,15 @@ impl SignalForwarder {
     pub fn install(events: Sender<Event>) -> Result<SignalForwarder> {
         let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
         let handle = signals.handle();
-        std::thread::Builder::new().name("signals".into()).spawn(move || {
-            for sig in signals.forever() {
-                if events.send(Event::Signal(sig)).is_err() {
-                    break;
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for sig in signals.forever() {
+                    if events.send(Event::Signal(sig)).is_err() {
+                        break;
+                    }
                 }
-            }
-        })?;
+            })?;
         Ok(SignalForwarder { handle })
     }
 }

@@ -6,7 +6,15 @@ use super::node::{join_key, Node, Table};
 use super::source::{Loc, SpecError};
 
 /// Keys allowed in `[experiment]`.
-pub const KEYS: &[&str] = &["name", "description", "task", "seeds", "extends", "abbrev", "configs"];
+pub const KEYS: &[&str] = &[
+    "name",
+    "description",
+    "task",
+    "seeds",
+    "extends",
+    "abbrev",
+    "configs",
+];
 
 /// The parsed `[experiment]` section.
 #[derive(Debug, Clone)]
@@ -34,17 +42,26 @@ impl Experiment {
         table.deny_unknown("experiment", KEYS)?;
         let required = |key: &str| -> Result<&Node, SpecError> {
             table.get(key).ok_or_else(|| {
-                SpecError::at(&node.loc, join_key("experiment", key), "missing required key")
+                SpecError::at(
+                    &node.loc,
+                    join_key("experiment", key),
+                    "missing required key",
+                )
             })
         };
         let name_node = required("name")?;
         let name = name_node.as_str("experiment.name")?.to_string();
         if name.is_empty()
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
             || name.starts_with('.')
         {
-            return Err(SpecError::at(&name_node.loc, "experiment.name", "invalid name")
-                .help("use letters, digits, `_`, `-` and `.`; it names the directory runs/<name>"));
+            return Err(
+                SpecError::at(&name_node.loc, "experiment.name", "invalid name").help(
+                    "use letters, digits, `_`, `-` and `.`; it names the directory runs/<name>",
+                ),
+            );
         }
         let task_node = required("task")?;
         let task = task_node.as_str("experiment.task")?.to_string();
@@ -59,29 +76,46 @@ impl Experiment {
         let mut abbrev = BTreeMap::new();
         if let Some(n) = table.get("abbrev") {
             for (k, _, v) in &n.as_table("experiment.abbrev")?.entries {
-                abbrev.insert(k.clone(), v.as_str(&format!("experiment.abbrev.{k}"))?.to_string());
+                abbrev.insert(
+                    k.clone(),
+                    v.as_str(&format!("experiment.abbrev.{k}"))?.to_string(),
+                );
             }
         }
         let configs = match table.get("configs") {
             Some(n) => Some(n.as_str("experiment.configs")?.to_string()),
             None => None,
         };
-        Ok(Experiment { name, description, task, task_loc: task_node.loc.clone(), seeds, abbrev, configs })
+        Ok(Experiment {
+            name,
+            description,
+            task,
+            task_loc: task_node.loc.clone(),
+            seeds,
+            abbrev,
+            configs,
+        })
     }
 }
 
 fn parse_seeds(node: &Node) -> Result<Vec<i64>, SpecError> {
     let items = node.as_array("experiment.seeds")?;
     if items.is_empty() {
-        return Err(SpecError::at(&node.loc, "experiment.seeds", "the list of seeds is empty")
-            .help("give at least one seed, e.g. seeds = [0]"));
+        return Err(
+            SpecError::at(&node.loc, "experiment.seeds", "the list of seeds is empty")
+                .help("give at least one seed, e.g. seeds = [0]"),
+        );
     }
     let mut seeds = Vec::with_capacity(items.len());
     for item in items {
         match item.kind {
             super::node::NodeKind::Int(s) => {
                 if seeds.contains(&s) {
-                    return Err(SpecError::at(&item.loc, "experiment.seeds", format!("seed {s} is listed twice")));
+                    return Err(SpecError::at(
+                        &item.loc,
+                        "experiment.seeds",
+                        format!("seed {s} is listed twice"),
+                    ));
                 }
                 seeds.push(s)
             }
@@ -93,5 +127,9 @@ fn parse_seeds(node: &Node) -> Result<Vec<i64>, SpecError> {
 
 /// Looks up a key's value in a table, used by the loader for `extends`.
 pub fn extends_of(table: &Table) -> Option<&Node> {
-    table.get("experiment")?.as_table("experiment").ok()?.get("extends")
+    table
+        .get("experiment")?
+        .as_table("experiment")
+        .ok()?
+        .get("extends")
 }

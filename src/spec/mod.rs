@@ -16,7 +16,15 @@ pub use resources::{DeviceRequest, Resources};
 pub use source::SpecError;
 
 /// Top-level sections of a spec file.
-pub const SECTIONS: &[&str] = &["experiment", "params", "grid", "zip", "include", "exclude", "resources"];
+pub const SECTIONS: &[&str] = &[
+    "experiment",
+    "params",
+    "grid",
+    "zip",
+    "include",
+    "exclude",
+    "resources",
+];
 
 /// A loaded, checked experiment spec.
 #[derive(Debug)]
@@ -86,7 +94,10 @@ impl Spec {
             frozen: String::new(),
         };
         spec.check_key_uses()?;
-        Ok(Spec { frozen: to_toml(&table), ..spec })
+        Ok(Spec {
+            frozen: to_toml(&table),
+            ..spec
+        })
     }
 
     /// Names of every axis (grid and zip), in spec order.
@@ -107,15 +118,25 @@ impl Spec {
     fn check_key_uses(&self) -> Result<(), SpecError> {
         let mut seen: Vec<(&str, &str)> = self.params.keys().map(|k| (k, "[params]")).collect();
         let axes = self.grid.entries.iter().map(|e| (e, "[grid]"));
-        let zipped = self.zips.iter().flat_map(|z| z.entries.iter()).map(|e| (e, "[[zip]]"));
+        let zipped = self
+            .zips
+            .iter()
+            .flat_map(|z| z.entries.iter())
+            .map(|e| (e, "[[zip]]"));
         for ((key, loc, _), section) in axes.chain(zipped) {
             if key == "seed" {
                 return Err(SpecError::at(loc, key.as_str(), "`seed` is not an axis")
                     .help("list seeds in [experiment] seeds = [...]"));
             }
             if let Some((_, other)) = seen.iter().find(|(k, _)| k == key) {
-                return Err(SpecError::at(loc, key.as_str(), format!("defined in both {other} and {section}"))
-                    .help("a key is either fixed ([params]) or varied ([grid] or one [[zip]]), not both"));
+                return Err(SpecError::at(
+                    loc,
+                    key.as_str(),
+                    format!("defined in both {other} and {section}"),
+                )
+                .help(
+                    "a key is either fixed ([params]) or varied ([grid] or one [[zip]]), not both",
+                ));
             }
             seen.push((key, section));
         }
@@ -125,12 +146,20 @@ impl Spec {
         for item in &self.exclude {
             let t = item.as_table("exclude")?;
             if t.entries.is_empty() {
-                return Err(SpecError::at(&item.loc, "exclude", "an empty [[exclude]] would remove every run"));
+                return Err(SpecError::at(
+                    &item.loc,
+                    "exclude",
+                    "an empty [[exclude]] would remove every run",
+                ));
             }
             for (key, loc, _) in &t.entries {
                 if !axes_and_seed.contains(&key.as_str()) {
-                    return Err(SpecError::at(loc, join_key("exclude", key), "not an axis of the grid")
-                        .help(suggest::help_for(key, &axes_and_seed, "axes")));
+                    return Err(SpecError::at(
+                        loc,
+                        join_key("exclude", key),
+                        "not an axis of the grid",
+                    )
+                    .help(suggest::help_for(key, &axes_and_seed, "axes")));
                 }
             }
         }
@@ -139,8 +168,12 @@ impl Spec {
             let t = item.as_table("include")?;
             for (key, loc, _) in &t.entries {
                 if !all.contains(&key.as_str()) {
-                    return Err(SpecError::at(loc, join_key("include", key), "not a key of this experiment")
-                        .help(suggest::help_for(key, &all, "known keys")));
+                    return Err(SpecError::at(
+                        loc,
+                        join_key("include", key),
+                        "not a key of this experiment",
+                    )
+                    .help(suggest::help_for(key, &all, "known keys")));
                 }
             }
         }
@@ -159,7 +192,9 @@ fn table_list(table: &Table, key: &str) -> Result<Vec<Node>, SpecError> {
     match table.get(key) {
         None => Ok(Vec::new()),
         Some(n) => {
-            let items = n.as_array(key).map_err(|e| e.help(format!("write [[{key}]] tables")))?;
+            let items = n
+                .as_array(key)
+                .map_err(|e| e.help(format!("write [[{key}]] tables")))?;
             for item in items {
                 item.as_table(key)?;
             }
@@ -170,13 +205,19 @@ fn table_list(table: &Table, key: &str) -> Result<Vec<Node>, SpecError> {
 
 fn check_axis_values(value: &Node, key: &str) -> Result<(), SpecError> {
     match &value.kind {
-        NodeKind::Array(items) if items.is_empty() => {
-            Err(SpecError::at(&value.loc, key, "an axis needs at least one value"))
-        }
+        NodeKind::Array(items) if items.is_empty() => Err(SpecError::at(
+            &value.loc,
+            key,
+            "an axis needs at least one value",
+        )),
         NodeKind::Array(items) => {
             for (i, a) in items.iter().enumerate() {
                 if items[..i].iter().any(|b| a.to_json() == b.to_json()) {
-                    return Err(SpecError::at(&a.loc, key, "value listed twice on this axis"));
+                    return Err(SpecError::at(
+                        &a.loc,
+                        key,
+                        "value listed twice on this axis",
+                    ));
                 }
             }
             Ok(())
@@ -195,8 +236,14 @@ fn check_zip(zip: &Table) -> Result<(), SpecError> {
         match len {
             None => len = Some((n, key.clone())),
             Some((m, ref first)) if m != n => {
-                return Err(SpecError::at(loc, full, format!("has {n} values but `{first}` has {m}"))
-                    .help("axes in one [[zip]] vary together, so they need the same number of values"));
+                return Err(SpecError::at(
+                    loc,
+                    full,
+                    format!("has {n} values but `{first}` has {m}"),
+                )
+                .help(
+                    "axes in one [[zip]] vary together, so they need the same number of values",
+                ));
             }
             _ => {}
         }
@@ -210,7 +257,11 @@ fn load_layers(path: &Path, files: &mut Vec<PathBuf>) -> Result<Table, SpecError
     load_layer(path, files, &mut Vec::new())
 }
 
-fn load_layer(path: &Path, files: &mut Vec<PathBuf>, stack: &mut Vec<PathBuf>) -> Result<Table, SpecError> {
+fn load_layer(
+    path: &Path,
+    files: &mut Vec<PathBuf>,
+    stack: &mut Vec<PathBuf>,
+) -> Result<Table, SpecError> {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     if stack.contains(&canonical) {
         return Err(SpecError::file(path, "`extends` forms a cycle"));
@@ -224,8 +275,12 @@ fn load_layer(path: &Path, files: &mut Vec<PathBuf>, stack: &mut Vec<PathBuf>) -
             let rel = ext.as_str("experiment.extends")?;
             let base_path = path.parent().unwrap_or(Path::new(".")).join(rel);
             if !base_path.is_file() {
-                return Err(SpecError::at(&ext.loc, "experiment.extends", format!("no such file: {}", base_path.display()))
-                    .help("the path is relative to the file that says `extends`"));
+                return Err(SpecError::at(
+                    &ext.loc,
+                    "experiment.extends",
+                    format!("no such file: {}", base_path.display()),
+                )
+                .help("the path is relative to the file that says `extends`"));
             }
             let base = load_layer(&base_path, files, stack)?;
             merge(base, table)
@@ -240,10 +295,16 @@ fn load_layer(path: &Path, files: &mut Vec<PathBuf>, stack: &mut Vec<PathBuf>) -
 /// by `check_key_uses`, naming where each is written.
 fn merge(mut base: Table, child: Table) -> Table {
     for (section, key_loc, value) in child.entries {
-        let base_value = base.entries.iter_mut().find(|(k, _, _)| *k == section).map(|e| &mut e.2);
+        let base_value = base
+            .entries
+            .iter_mut()
+            .find(|(k, _, _)| *k == section)
+            .map(|e| &mut e.2);
         match (section.as_str(), base_value) {
             ("experiment" | "params" | "grid" | "resources", Some(existing)) => {
-                if let (NodeKind::Table(into), NodeKind::Table(from)) = (&mut existing.kind, value.kind) {
+                if let (NodeKind::Table(into), NodeKind::Table(from)) =
+                    (&mut existing.kind, value.kind)
+                {
                     for (k, l, v) in from.entries {
                         if k != "extends" {
                             into.set(k, l, v);
@@ -252,7 +313,9 @@ fn merge(mut base: Table, child: Table) -> Table {
                 }
             }
             ("zip" | "include" | "exclude", Some(existing)) => {
-                if let (NodeKind::Array(into), NodeKind::Array(from)) = (&mut existing.kind, value.kind) {
+                if let (NodeKind::Array(into), NodeKind::Array(from)) =
+                    (&mut existing.kind, value.kind)
+                {
                     into.extend(from);
                 }
             }
@@ -275,7 +338,10 @@ fn to_toml(table: &Table) -> String {
         }
     }
     fn table_of(t: &Table) -> toml::Table {
-        t.entries.iter().map(|(k, _, v)| (k.clone(), value(v))).collect()
+        t.entries
+            .iter()
+            .map(|(k, _, v)| (k.clone(), value(v)))
+            .collect()
     }
     let mut t = table_of(table);
     if let Some(toml::Value::Table(exp)) = t.get_mut("experiment") {

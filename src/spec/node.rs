@@ -47,7 +47,10 @@ pub struct Table {
 impl Table {
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entries.iter().find(|(k, _, _)| k == key).map(|(_, _, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, _, v)| v)
     }
 
     /// Keys in source order.
@@ -137,7 +140,11 @@ impl Node {
 
     /// An error saying the value has the wrong type.
     pub fn wrong_type(&self, key: &str, expected: &str) -> SpecError {
-        SpecError::at(&self.loc, key, format!("expected {expected}, found {}", self.type_name()))
+        SpecError::at(
+            &self.loc,
+            key,
+            format!("expected {expected}, found {}", self.type_name()),
+        )
     }
 
     /// The value as JSON (tables keep their keys; JSON objects sort them).
@@ -145,12 +152,17 @@ impl Node {
         match &self.kind {
             NodeKind::Str(s) => Value::String(s.clone()),
             NodeKind::Int(i) => Value::from(*i),
-            NodeKind::Float(x) => serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number),
+            NodeKind::Float(x) => {
+                serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number)
+            }
             NodeKind::Bool(b) => Value::Bool(*b),
             NodeKind::Datetime(d) => Value::String(d.clone()),
             NodeKind::Array(a) => Value::Array(a.iter().map(Node::to_json).collect()),
             NodeKind::Table(t) => Value::Object(
-                t.entries.iter().map(|(k, _, v)| (k.clone(), v.to_json())).collect(),
+                t.entries
+                    .iter()
+                    .map(|(k, _, v)| (k.clone(), v.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -165,9 +177,15 @@ pub fn parse_file(path: &Path) -> Result<(Arc<SourceFile>, Table), SpecError> {
 
 /// Parses TOML text (named `path` in messages) into a located table.
 pub fn parse_text(path: &Path, text: String) -> Result<(Arc<SourceFile>, Table), SpecError> {
-    let file = Arc::new(SourceFile { path: path.to_path_buf(), text });
+    let file = Arc::new(SourceFile {
+        path: path.to_path_buf(),
+        text,
+    });
     let doc = DeTable::parse(&file.text).map_err(|e| {
-        let loc = Loc { file: file.clone(), span: e.span().unwrap_or(0..0) };
+        let loc = Loc {
+            file: file.clone(),
+            span: e.span().unwrap_or(0..0),
+        };
         let message = e.message().trim().to_string();
         SpecError::at(&loc, "", format!("invalid TOML: {message}"))
     })?;
@@ -178,14 +196,20 @@ pub fn parse_text(path: &Path, text: String) -> Result<(Arc<SourceFile>, Table),
 fn convert_table(file: &Arc<SourceFile>, table: &DeTable<'_>) -> Result<Table, SpecError> {
     let mut entries = Vec::with_capacity(table.len());
     for (key, value) in table.iter() {
-        let key_loc = Loc { file: file.clone(), span: key.span() };
+        let key_loc = Loc {
+            file: file.clone(),
+            span: key.span(),
+        };
         entries.push((key.get_ref().to_string(), key_loc, convert(file, value)?));
     }
     Ok(Table { entries })
 }
 
 fn convert(file: &Arc<SourceFile>, value: &toml::Spanned<DeValue<'_>>) -> Result<Node, SpecError> {
-    let loc = Loc { file: file.clone(), span: value.span() };
+    let loc = Loc {
+        file: file.clone(),
+        span: value.span(),
+    };
     let kind = match value.get_ref() {
         DeValue::String(s) => NodeKind::Str(s.to_string()),
         DeValue::Integer(i) => {
@@ -200,15 +224,19 @@ fn convert(file: &Arc<SourceFile>, value: &toml::Spanned<DeValue<'_>>) -> Result
                 "inf" | "+inf" => f64::INFINITY,
                 "-inf" => f64::NEG_INFINITY,
                 "nan" | "+nan" | "-nan" => f64::NAN,
-                t => t.parse().map_err(|_| SpecError::at(&loc, "", "invalid float"))?,
+                t => t
+                    .parse()
+                    .map_err(|_| SpecError::at(&loc, "", "invalid float"))?,
             };
             NodeKind::Float(parsed)
         }
         DeValue::Boolean(b) => NodeKind::Bool(*b),
         DeValue::Datetime(d) => NodeKind::Datetime(d.to_string()),
-        DeValue::Array(a) => {
-            NodeKind::Array(a.iter().map(|v| convert(file, v)).collect::<Result<_, _>>()?)
-        }
+        DeValue::Array(a) => NodeKind::Array(
+            a.iter()
+                .map(|v| convert(file, v))
+                .collect::<Result<_, _>>()?,
+        ),
         DeValue::Table(t) => NodeKind::Table(convert_table(file, t)?),
     };
     Ok(Node { kind, loc })

@@ -20,7 +20,10 @@ pub struct Presets {
 impl Presets {
     /// Presets found in `dir` (None: no presets directory).
     pub fn new(dir: Option<PathBuf>) -> Presets {
-        Presets { dir, files: HashMap::new() }
+        Presets {
+            dir,
+            files: HashMap::new(),
+        }
     }
 
     /// The presets directory for a spec: `[experiment] configs` if given, else the first
@@ -31,7 +34,10 @@ impl Presets {
             return Some(spec_dir.join(rel));
         }
         let start = std::fs::canonicalize(spec_dir).ok()?;
-        start.ancestors().map(|d| d.join("configs")).find(|d| d.is_dir())
+        start
+            .ancestors()
+            .map(|d| d.join("configs"))
+            .find(|d| d.is_dir())
     }
 
     /// The directory, if any.
@@ -41,10 +47,22 @@ impl Presets {
 
     /// Resolves `value` of `key`: a string naming a preset becomes the preset's table.
     /// Returns the resolved value and, for presets, the preset's name as a label.
-    pub fn resolve(&mut self, key: &str, value: &Node) -> Result<(Value, Option<String>), SpecError> {
-        let NodeKind::Str(name) = &value.kind else { return Ok((value.to_json(), None)) };
-        let file = self.dir.as_ref().map(|d| d.join(format!("{key}.toml"))).unwrap_or_default();
-        let Some(table) = self.file(key)? else { return Ok((value.to_json(), None)) };
+    pub fn resolve(
+        &mut self,
+        key: &str,
+        value: &Node,
+    ) -> Result<(Value, Option<String>), SpecError> {
+        let NodeKind::Str(name) = &value.kind else {
+            return Ok((value.to_json(), None));
+        };
+        let file = self
+            .dir
+            .as_ref()
+            .map(|d| d.join(format!("{key}.toml")))
+            .unwrap_or_default();
+        let Some(table) = self.file(key)? else {
+            return Ok((value.to_json(), None));
+        };
         match table.get(name) {
             Some(preset) => {
                 preset.as_table(&format!("{key}.{name}"))?;
@@ -52,8 +70,12 @@ impl Presets {
             }
             None => {
                 let names: Vec<&str> = table.keys().collect();
-                Err(SpecError::at(&value.loc, key, format!("no preset `{name}` in {}", file.display()))
-                    .help(help_for(name, &names, "presets")))
+                Err(SpecError::at(
+                    &value.loc,
+                    key,
+                    format!("no preset `{name}` in {}", file.display()),
+                )
+                .help(help_for(name, &names, "presets")))
             }
         }
     }

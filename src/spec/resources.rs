@@ -106,14 +106,20 @@ fn parse_devices(node: &Node) -> Result<DeviceRequest, SpecError> {
             for item in items {
                 let name = item.as_str("resources.devices")?;
                 if !valid_device(name) {
-                    return Err(SpecError::at(&item.loc, "resources.devices", format!("unknown device `{name}`"))
-                        .help(help));
+                    return Err(SpecError::at(
+                        &item.loc,
+                        "resources.devices",
+                        format!("unknown device `{name}`"),
+                    )
+                    .help(help));
                 }
                 list.push(name.to_string());
             }
             Ok(DeviceRequest::List(list))
         }
-        _ => Err(SpecError::at(&node.loc, "resources.devices", "invalid device selection").help(help)),
+        _ => Err(
+            SpecError::at(&node.loc, "resources.devices", "invalid device selection").help(help),
+        ),
     }
 }
 
@@ -151,6 +157,7 @@ mod humantime_serde_opt {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let text: Option<String> = Option::deserialize(d)?;
-        text.map(|t| humantime::parse_duration(&t).map_err(serde::de::Error::custom)).transpose()
+        text.map(|t| humantime::parse_duration(&t).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }

@@ -26,7 +26,10 @@ pub struct Loc {
 impl Loc {
     /// A location with no span, used for values synthesised by runner itself.
     pub fn file_only(file: &Arc<SourceFile>) -> Loc {
-        Loc { file: file.clone(), span: 0..0 }
+        Loc {
+            file: file.clone(),
+            span: 0..0,
+        }
     }
 
     /// 1-based line and column of the span's start.
@@ -102,7 +105,15 @@ impl std::fmt::Display for SpecError {
         match &self.loc {
             Some(loc) => {
                 let (line, col) = loc.line_col();
-                writeln!(f, "{}:{}:{}: {}{}", self.path.display(), line, col, key, self.message)?;
+                writeln!(
+                    f,
+                    "{}:{}:{}: {}{}",
+                    self.path.display(),
+                    line,
+                    col,
+                    key,
+                    self.message
+                )?;
                 if let Some(text) = loc.file.text.lines().nth(line - 1) {
                     let width = line.to_string().len();
                     writeln!(f, "{:width$} |", "")?;

@@ -1,7 +1,10 @@
 //! "Did you mean" suggestions for misspelt keys, axes, tasks and presets.
 
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -27,7 +30,10 @@ mod tests {
     #[test]
     fn suggests_close_words_only() {
         let keys = ["devices", "runs_per_device", "timeout", "retries"];
-        assert_eq!(did_you_mean("runs_per_devise", keys), Some("runs_per_device"));
+        assert_eq!(
+            did_you_mean("runs_per_devise", keys),
+            Some("runs_per_device")
+        );
         assert_eq!(did_you_mean("retires", keys), Some("retries"));
         assert_eq!(did_you_mean("zzz", keys), None);
     }

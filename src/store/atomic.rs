@@ -25,16 +25,23 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
 }
 
 fn write_impl(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     if durable {
-        tmp.as_file().sync_data().with_context(|| format!("cannot sync {}", path.display()))?;
+        tmp.as_file()
+            .sync_data()
+            .with_context(|| format!("cannot sync {}", path.display()))?;
     }
-    tmp.persist(path).with_context(|| format!("cannot move the new {} into place", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot move the new {} into place", path.display()))?;
     Ok(())
 }
 

@@ -33,7 +33,11 @@ impl ExperimentLock {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
-                let holder = if holder.is_empty() { "another process".to_string() } else { holder.to_string() };
+                let holder = if holder.is_empty() {
+                    "another process".to_string()
+                } else {
+                    holder.to_string()
+                };
                 bail!(
                     "{} is in use by another launcher ({holder}).\n  = help: wait for it to finish, or stop it (Ctrl-C) and run `runner resume {}`",
                     dir.display(),
@@ -43,7 +47,11 @@ impl ExperimentLock {
             Err(e) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
         }
         let host = crate::store::provenance::hostname();
-        let info = format!("pid {} on {host}, since {}", std::process::id(), crate::store::provenance::now_rfc3339());
+        let info = format!(
+            "pid {} on {host}, since {}",
+            std::process::id(),
+            crate::store::provenance::now_rfc3339()
+        );
         file.set_len(0)?;
         file.rewind()?;
         file.write_all(info.as_bytes())?;

@@ -140,9 +140,13 @@ impl ExperimentDir {
 
     /// Ids of run directories on disk.
     pub fn ids_on_disk(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.root.join("runs")) else { return Vec::new() };
-        let mut ids: Vec<String> =
-            entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().to_str().map(String::from)).collect();
+        let Ok(entries) = std::fs::read_dir(self.root.join("runs")) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().map(String::from))
+            .collect();
         ids.sort();
         ids
     }

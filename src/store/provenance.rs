@@ -10,7 +10,9 @@ pub const RUNNER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The machine's host name.
 pub fn hostname() -> String {
-    hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "unknown".into())
+    hostname::get()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// The current time as RFC 3339 (UTC).
@@ -31,7 +33,12 @@ pub struct GitState {
 
 /// The git commit of the working tree containing `dir`, if it is one.
 pub fn git_state(dir: &Path) -> Option<GitState> {
-    let out = Command::new("git").arg("-C").arg(dir).args(["rev-parse", "HEAD"]).output().ok()?;
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }

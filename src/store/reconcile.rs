@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use anyhow::Result;
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::provenance::{now_rfc3339, RUNNER_VERSION};
@@ -23,7 +24,9 @@ pub struct Reconciled {
 impl Reconciled {
     /// Indices of runs that still have to run.
     pub fn todo(&self) -> Vec<usize> {
-        (0..self.states.len()).filter(|&i| self.states[i] != Observed::State(RunState::Completed)).collect()
+        (0..self.states.len())
+            .filter(|&i| self.states[i] != Observed::State(RunState::Completed))
+            .collect()
     }
 
     /// Number of completed runs.
@@ -44,23 +47,49 @@ impl Reconciled {
 }
 
 /// Looks at every planned run's files.
+/// One directory listing first, so runs without a directory cost nothing; the status files
+/// of the others are read in parallel.
 pub fn observe(store: &ExperimentDir, plan: &Grid) -> Reconciled {
-    let states = plan.runs.iter().map(|r| store.observe(r)).collect();
+    let on_disk: HashSet<String> = store.ids_on_disk().into_iter().collect();
+    let states = plan
+        .runs
+        .par_iter()
+        .map(|r| {
+            if on_disk.contains(&r.id) {
+                store.observe(r)
+            } else {
+                Observed::New
+            }
+        })
+        .collect();
     let planned: HashSet<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
-    let not_in_grid = store.ids_on_disk().into_iter().filter(|id| !planned.contains(id.as_str())).collect();
-    Reconciled { states, not_in_grid }
+    let mut not_in_grid: Vec<String> = on_disk
+        .into_iter()
+        .filter(|id| !planned.contains(id.as_str()))
+        .collect();
+    not_in_grid.sort();
+    Reconciled {
+        states,
+        not_in_grid,
+    }
 }
 
 /// Marks runs left `running` by a dead launcher as interrupted, after stopping any of their
 /// processes still alive. Call only while holding the experiment lock.
-pub fn recover_dead_runs(store: &ExperimentDir, plan: &Grid, rec: &mut Reconciled) -> Result<usize> {
+pub fn recover_dead_runs(
+    store: &ExperimentDir,
+    plan: &Grid,
+    rec: &mut Reconciled,
+) -> Result<usize> {
     let host = super::provenance::hostname();
     let mut recovered = 0;
     for (i, run) in plan.runs.iter().enumerate() {
         if rec.states[i] != Observed::State(RunState::Running) {
             continue;
         }
-        let Some(mut status) = store.read_status(&run.id) else { continue };
+        let Some(mut status) = store.read_status(&run.id) else {
+            continue;
+        };
         if let (Some(pid), Some(h)) = (status.pid, status.host.as_deref()) {
             if h == host {
                 crate::scheduler::executor::kill_leftovers(pid, &run.id);
@@ -84,7 +113,12 @@ struct IdOnly {
 /// Makes results.jsonl hold exactly one line per completed run: lines of completed runs that
 /// are missing (a crash between completion and append) are added, duplicates and torn lines
 /// dropped. Lines of runs no longer in the grid are kept. Rewrites only when needed.
-pub fn repair_results(store: &ExperimentDir, plan: &Grid, meta: &ExperimentMeta, rec: &Reconciled) -> Result<bool> {
+pub fn repair_results(
+    store: &ExperimentDir,
+    plan: &Grid,
+    meta: &ExperimentMeta,
+    rec: &Reconciled,
+) -> Result<bool> {
     let path = store.file("results.jsonl");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut seen = HashSet::new();
@@ -98,8 +132,9 @@ pub fn repair_results(store: &ExperimentDir, plan: &Grid, meta: &ExperimentMeta,
     if !text.is_empty() && !text.ends_with('\n') {
         clean = false;
     }
-    let completed: Vec<usize> =
-        (0..plan.runs.len()).filter(|&i| rec.states[i] == Observed::State(RunState::Completed)).collect();
+    let completed: Vec<usize> = (0..plan.runs.len())
+        .filter(|&i| rec.states[i] == Observed::State(RunState::Completed))
+        .collect();
     if clean && completed.iter().all(|&i| seen.contains(&plan.runs[i].id)) {
         return Ok(false);
     }
@@ -125,7 +160,10 @@ pub fn repair_results(store: &ExperimentDir, plan: &Grid, meta: &ExperimentMeta,
             task: plan.task.clone(),
             config: run.config.clone(),
             metrics,
-            duration_s: status.as_ref().and_then(|s| s.duration_s).unwrap_or_default(),
+            duration_s: status
+                .as_ref()
+                .and_then(|s| s.duration_s)
+                .unwrap_or_default(),
             device: status.as_ref().and_then(|s| s.device.clone()),
             host: status.as_ref().and_then(|s| s.host.clone()),
             attempts: status.as_ref().map_or(1, |s| s.attempts),

@@ -50,7 +50,8 @@ pub fn append(path: &Path, line: &ResultLine) -> Result<()> {
         .append(true)
         .open(path)
         .with_context(|| format!("cannot open {}", path.display()))?;
-    file.write_all(text.as_bytes()).with_context(|| format!("cannot append to {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot append to {}", path.display()))?;
     Ok(())
 }
 
@@ -69,7 +70,10 @@ pub fn read(path: &Path) -> Result<Vec<ResultLine>> {
         match serde_json::from_str(line) {
             Ok(l) => lines.push(l),
             Err(e) if i + 1 == text.lines().count() => {
-                eprintln!("warning: ignoring a torn last line in {}: {e}", path.display())
+                eprintln!(
+                    "warning: ignoring a torn last line in {}: {e}",
+                    path.display()
+                )
             }
             Err(e) => return Err(e).with_context(|| format!("{}: line {}", path.display(), i + 1)),
         }

@@ -42,10 +42,19 @@ impl Task for CommandTask {
         } else if let Some(axis) = spec.grid.get("command") {
             templates.extend(axis.as_array("grid.command")?);
         } else {
-            let in_include = spec.include.iter().any(|i| i.as_table("include").is_ok_and(|t| t.get("command").is_some()));
+            let in_include = spec.include.iter().any(|i| {
+                i.as_table("include")
+                    .is_ok_and(|t| t.get("command").is_some())
+            });
             if !in_include {
-                return Err(SpecError::at(&spec.experiment.task_loc, "params.command", "the `command` task needs a command")
-                    .help("add to [params]: command = [\"python\", \"train.py\", \"--lr\", \"{lr}\"]"));
+                return Err(SpecError::at(
+                    &spec.experiment.task_loc,
+                    "params.command",
+                    "the `command` task needs a command",
+                )
+                .help(
+                    "add to [params]: command = [\"python\", \"train.py\", \"--lr\", \"{lr}\"]",
+                ));
             }
         }
         for item in &spec.include {
@@ -88,8 +97,15 @@ impl Task for CommandTask {
                 env.push((k.clone(), render(v.as_str().unwrap_or_default())?));
             }
         }
-        let (program, args) = argv.split_first().ok_or_else(|| anyhow::anyhow!("empty command"))?;
-        Ok(Invocation { program: program.clone(), args: args.to_vec(), env, cwd: ctx.workdir.to_path_buf() })
+        let (program, args) = argv
+            .split_first()
+            .ok_or_else(|| anyhow::anyhow!("empty command"))?;
+        Ok(Invocation {
+            program: program.clone(),
+            args: args.to_vec(),
+            env,
+            cwd: ctx.workdir.to_path_buf(),
+        })
     }
 }
 
@@ -106,7 +122,10 @@ fn check_template(node: &Node, known: &[&str]) -> Result<(), SpecError> {
             }
             Ok(())
         }
-        _ => Err(node.wrong_type("command", "a non-empty list of arguments or a shell command string")),
+        _ => Err(node.wrong_type(
+            "command",
+            "a non-empty list of arguments or a shell command string",
+        )),
     }
 }
 
@@ -116,8 +135,12 @@ fn check_placeholders(node: &Node, template: &str, known: &[&str]) -> Result<(),
         if let Piece::Key(key) = piece {
             let head = key.split('.').next().unwrap_or(key);
             if !known.contains(&head) {
-                return Err(SpecError::at(&node.loc, "command", format!("placeholder `{{{key}}}` names no key of this experiment"))
-                    .help(help_for(head, known, "known keys")));
+                return Err(SpecError::at(
+                    &node.loc,
+                    "command",
+                    format!("placeholder `{{{key}}}` names no key of this experiment"),
+                )
+                .help(help_for(head, known, "known keys")));
             }
         }
     }

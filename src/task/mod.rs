@@ -60,7 +60,11 @@ pub fn for_spec(spec: &Spec) -> Result<&'static dyn Task, SpecError> {
     let name = &spec.experiment.task;
     lookup(name).ok_or_else(|| {
         let names: Vec<&str> = registry().iter().map(|t| t.name()).collect();
-        SpecError::at(&spec.experiment.task_loc, "experiment.task", format!("unknown task kind `{name}`"))
-            .help(crate::spec::suggest::help_for(name, &names, "task kinds"))
+        SpecError::at(
+            &spec.experiment.task_loc,
+            "experiment.task",
+            format!("unknown task kind `{name}`"),
+        )
+        .help(crate::spec::suggest::help_for(name, &names, "task kinds"))
     })
 }

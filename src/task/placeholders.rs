@@ -24,9 +24,13 @@ pub fn parse(template: &str) -> Result<Vec<Piece<'_>>, String> {
             text.push(tail.as_bytes()[0] as char);
             rest = &tail[2..];
         } else if tail.starts_with('}') {
-            return Err(format!("unmatched `}}` in `{template}` (write `}}}}` for a literal brace)"));
+            return Err(format!(
+                "unmatched `}}` in `{template}` (write `}}}}` for a literal brace)"
+            ));
         } else {
-            let end = tail.find('}').ok_or_else(|| format!("unclosed `{{` in `{template}`"))?;
+            let end = tail
+                .find('}')
+                .ok_or_else(|| format!("unclosed `{{` in `{template}`"))?;
             if !text.is_empty() {
                 pieces.push(Piece::Text(std::mem::take(&mut text)));
             }
@@ -60,7 +64,11 @@ pub fn render_value(value: &Value) -> String {
 }
 
 /// Fills a template from a config and extra values (run_dir, run_id, ...).
-pub fn fill(template: &str, config: &Map<String, Value>, extra: &[(&str, String)]) -> Result<String, String> {
+pub fn fill(
+    template: &str,
+    config: &Map<String, Value>,
+    extra: &[(&str, String)],
+) -> Result<String, String> {
     let mut out = String::new();
     for piece in parse(template)? {
         match piece {
@@ -86,7 +94,11 @@ mod tests {
     fn fills_keys_nested_keys_and_escapes() {
         let config = json!({"arch": "gist", "m": 64, "w": {"g": 0.3}, "l": [1, 2]});
         let config = config.as_object().unwrap();
-        let out = fill("--arch={arch} -m {m} g={w.g} {{x}} {l} {run_id}", config, &[("run_id", "abc".into())]);
+        let out = fill(
+            "--arch={arch} -m {m} g={w.g} {{x}} {l} {run_id}",
+            config,
+            &[("run_id", "abc".into())],
+        );
         assert_eq!(out.unwrap(), "--arch=gist -m 64 g=0.3 {x} [1,2] abc");
         assert!(fill("{nope}", config, &[]).is_err());
         assert!(parse("{open").is_err());

@@ -11,7 +11,9 @@ pub struct Project {
 
 impl Project {
     pub fn new() -> Project {
-        Project { dir: tempfile::tempdir().unwrap() }
+        Project {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -41,8 +43,12 @@ impl Project {
 
     /// Lines of runs/<exp>/results.jsonl parsed as JSON.
     pub fn results(&self, exp: &str) -> Vec<serde_json::Value> {
-        let text = std::fs::read_to_string(self.path().join("runs").join(exp).join("results.jsonl")).unwrap_or_default();
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        let text =
+            std::fs::read_to_string(self.path().join("runs").join(exp).join("results.jsonl"))
+                .unwrap_or_default();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// status.json of every run directory of an experiment.
@@ -59,7 +65,11 @@ impl Project {
 
 /// stdout and stderr of an output as one string.
 pub fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// A spec for the `command` task whose runs sleep `sleep` seconds and write metrics.
