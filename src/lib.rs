@@ -5,6 +5,8 @@
 //! Data flows spec → grid → store (plan) → scheduler → task; reporters show what happens.
 
 pub mod cli;
+pub mod codecs;
+pub mod data;
 pub mod grid;
 pub mod reporter;
 pub mod scheduler;

@@ -4,6 +4,7 @@
 //! Exit codes: 0 every run complete; 1 some run failed or is missing; 2 bad input (spec,
 //! arguments, a locked directory); 130 stopped by Ctrl-C.
 
+mod codec;
 mod dry_run;
 mod launch;
 mod status;
@@ -40,6 +41,17 @@ enum Commands {
     Status(status::StatusArgs),
     /// List the task kinds runner knows.
     Tasks,
+    /// Compress files or responses with classical codecs and print statistics.
+    Codec(codec::CodecArgs),
+    /// Run one run of a built-in task (used by the scheduler; not for direct use).
+    #[command(hide = true)]
+    Exec {
+        /// Task kind.
+        #[arg(long)]
+        task: String,
+        /// The run directory.
+        run_dir: PathBuf,
+    },
 }
 
 /// Options shared by launch and resume.
@@ -68,6 +80,14 @@ pub fn main() -> i32 {
         Commands::Launch(args) => launch::launch(args),
         Commands::Resume(args) => launch::resume(args),
         Commands::Status(args) => status::status(args),
+        Commands::Codec(args) => codec::codec(args),
+        Commands::Exec { task, run_dir } => match crate::task::builtin::exec(&task, &run_dir) {
+            Ok(()) => Ok(0),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return 1;
+            }
+        },
         Commands::Tasks => {
             for t in crate::task::registry() {
                 println!("{:<20} {}", t.name(), t.summary());

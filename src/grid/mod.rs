@@ -24,6 +24,21 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<(Spec, Grid)> {
         spec.experiment.configs.as_deref(),
     ));
     let grid = expand(&spec, &mut presets)?;
+    for run in &grid.runs {
+        if let Err((key, message)) = task.check_run(&run.config) {
+            let value = run.config.get(&key);
+            let node = crate::task::schema::values_of(&spec, &key)
+                .into_iter()
+                .find(|n| Some(&n.to_json()) == value);
+            let loc = node.map_or(&spec.experiment.task_loc, |n| &n.loc);
+            return Err(crate::spec::SpecError::at(
+                loc,
+                key,
+                format!("{message} (in run {})", run.name),
+            )
+            .into());
+        }
+    }
     Ok((spec, grid))
 }
 

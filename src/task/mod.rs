@@ -1,12 +1,16 @@
 //! Task kinds: what one run does. Each kind checks its part of a spec and says how to start
 //! a run as a child process; the scheduler knows nothing else about them.
 
+pub mod builtin;
+pub mod codec;
 pub mod command;
 pub mod placeholders;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use serde_json::{Map, Value};
 
 use crate::grid::PlannedRun;
 use crate::spec::{Spec, SpecError};
@@ -41,13 +45,23 @@ pub trait Task: Sync {
     fn summary(&self) -> &'static str;
     /// Checks the spec's keys and values for this task, before anything runs.
     fn check_spec(&self, spec: &Spec) -> Result<(), SpecError>;
-    /// How to start one run.
-    fn invocation(&self, run: &PlannedRun, ctx: &RunContext<'_>) -> Result<Invocation>;
+    /// Checks one expanded run's config (combinations of values); the error names the key.
+    fn check_run(&self, _config: &Map<String, Value>) -> Result<(), (String, String)> {
+        Ok(())
+    }
+    /// How to start one run (built-in tasks re-invoke this binary with `exec`).
+    fn invocation(&self, _run: &PlannedRun, ctx: &RunContext<'_>) -> Result<Invocation> {
+        builtin::invocation(self.name(), ctx)
+    }
+    /// Runs a built-in task in the run's child process and returns its metrics.
+    fn execute(&self, _config: &Map<String, Value>, _ctx: &builtin::ExecContext) -> Result<Value> {
+        anyhow::bail!("`{}` is not a built-in task", self.name())
+    }
 }
 
 /// Every task kind runner knows.
 pub fn registry() -> Vec<&'static dyn Task> {
-    vec![&command::CommandTask]
+    vec![&command::CommandTask, &codec::CodecTask]
 }
 
 /// The task kind called `name`.

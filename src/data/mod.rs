@@ -1,0 +1,36 @@
+//! Data sets: where they live (the data directory), the named public sets runner knows, and
+//! loaders that turn them into texts (for codecs and language models) or QA examples.
+
+pub mod registry;
+pub mod squad;
+pub mod texts;
+
+use std::path::{Path, PathBuf};
+
+/// The data directory: `$RUNNER_DATA` if set, else the first `shared/data` found beside the
+/// current directory or one of its parents (`../shared/data` for a checkout), else the one
+/// beside this source tree.
+pub fn data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("RUNNER_DATA") {
+        return PathBuf::from(dir);
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        for dir in cwd.ancestors() {
+            for candidate in [dir.join("shared/data"), dir.join("../shared/data")] {
+                if candidate.is_dir() {
+                    return candidate;
+                }
+            }
+        }
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+}
+
+/// Resolves a dataset reference: a registry name (`canterbury`, `squad-dev`, ...) becomes its
+/// path in the data directory; anything else is a path, used as it is.
+pub fn resolve(reference: &str) -> PathBuf {
+    match registry::find(reference) {
+        Some(entry) => data_dir().join(entry.path),
+        None => PathBuf::from(reference),
+    }
+}

@@ -1,0 +1,102 @@
+//! SQuAD v1.1 files (and XQuAD, which has the same format): typed reading with errors that
+//! name the file, the line and column, and the JSON path of the problem.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// A SQuAD file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SquadFile {
+    /// Format version ("1.1").
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Articles.
+    pub data: Vec<Article>,
+}
+
+/// One Wikipedia article.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Article {
+    /// Article title.
+    pub title: String,
+    /// Its paragraphs.
+    pub paragraphs: Vec<Paragraph>,
+}
+
+/// A paragraph (the context) and its questions.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Paragraph {
+    /// The context text.
+    pub context: String,
+    /// Questions about it.
+    pub qas: Vec<Question>,
+}
+
+/// A question with its gold answers.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Question {
+    /// Question id.
+    pub id: String,
+    /// Question text.
+    pub question: String,
+    /// Gold answers (one or more).
+    pub answers: Vec<Answer>,
+}
+
+/// A gold answer span.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Answer {
+    /// Answer text.
+    pub text: String,
+    /// Character offset of the answer in the context.
+    pub answer_start: usize,
+}
+
+/// Reads a SQuAD-format file.
+pub fn load(path: &Path) -> Result<SquadFile> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse(&text).with_context(|| format!("{} is not a valid SQuAD v1.1 file", path.display()))
+}
+
+/// Parses SQuAD JSON text; errors say where (line, column, JSON path).
+pub fn parse(text: &str) -> Result<SquadFile> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        anyhow::anyhow!(
+            "at line {}, column {} (JSON path `{path}`): {inner}",
+            inner.line(),
+            inner.column()
+        )
+    })
+}
+
+impl SquadFile {
+    /// Every paragraph's context, in file order.
+    pub fn contexts(&self) -> impl Iterator<Item = &str> {
+        self.data
+            .iter()
+            .flat_map(|a| a.paragraphs.iter().map(|p| p.context.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_files_name_the_json_path() {
+        let bad = r#"{"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "1", "question": "q", "answers": [{"text": "a"}]}]}]}]}"#;
+        let err = format!("{:#}", parse(bad).unwrap_err());
+        assert!(
+            err.contains("data[0].paragraphs[0].qas[0].answers[0]"),
+            "{err}"
+        );
+        assert!(err.contains("answer_start"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+    }
+}
