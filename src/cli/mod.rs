@@ -5,6 +5,7 @@
 //! arguments, a locked directory); 130 stopped by Ctrl-C.
 
 mod codec;
+mod data;
 mod dry_run;
 mod launch;
 mod status;
@@ -43,6 +44,9 @@ enum Commands {
     Tasks,
     /// Compress files or responses with classical codecs and print statistics.
     Codec(codec::CodecArgs),
+    /// List, verify or download the public data sets.
+    #[command(subcommand)]
+    Data(data::DataCommand),
     /// Run one run of a built-in task (used by the scheduler; not for direct use).
     #[command(hide = true)]
     Exec {
@@ -81,6 +85,7 @@ pub fn main() -> i32 {
         Commands::Resume(args) => launch::resume(args),
         Commands::Status(args) => status::status(args),
         Commands::Codec(args) => codec::codec(args),
+        Commands::Data(cmd) => data::data(cmd),
         Commands::Exec { task, run_dir } => match crate::task::builtin::exec(&task, &run_dir) {
             Ok(()) => Ok(0),
             Err(e) => {

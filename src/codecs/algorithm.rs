@@ -264,7 +264,12 @@ impl Codec {
                 )?;
                 out.len()
             }
-            Algorithm::Brotli => brotli::Decompressor::new(data, 4096).read_to_end(&mut out)?,
+            Algorithm::Brotli => {
+                // BrotliDecompress drives the decoder with large buffers; the `Read` adapter
+                // (4 KB reads) is about 7x slower on short texts.
+                brotli::BrotliDecompress(&mut &data[..], &mut out)?;
+                out.len()
+            }
         };
         Ok(out)
     }

@@ -18,7 +18,7 @@ pub fn data_dir() -> PathBuf {
         for dir in cwd.ancestors() {
             for candidate in [dir.join("shared/data"), dir.join("../shared/data")] {
                 if candidate.is_dir() {
-                    return candidate;
+                    return std::fs::canonicalize(&candidate).unwrap_or(candidate);
                 }
             }
         }

@@ -147,3 +147,56 @@ pub fn verify(entry: &Entry, data_dir: &Path) -> Result<Vec<String>> {
     }
     Ok(lines)
 }
+
+/// Downloads an entry into `data_dir` with `curl` (zip archives are unpacked with `unzip`),
+/// then checks every file's SHA-256; a mismatch removes nothing already verified and fails.
+pub fn fetch(entry: &Entry, data_dir: &Path) -> Result<()> {
+    let target = data_dir.join(entry.path);
+    let is_zip = entry.url.ends_with(".zip");
+    let download = if is_zip {
+        data_dir.join(format!(".{}.zip", entry.name))
+    } else {
+        target.clone()
+    };
+    if let Some(parent) = download.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let partial = download.with_extension("part");
+    let status = std::process::Command::new("curl")
+        .args([
+            "--fail",
+            "--location",
+            "--silent",
+            "--show-error",
+            "--output",
+        ])
+        .arg(&partial)
+        .arg(entry.url)
+        .status()
+        .context("cannot run curl (install it, or download the file by hand)")?;
+    if !status.success() {
+        bail!("downloading {} failed ({status})", entry.url);
+    }
+    std::fs::rename(&partial, &download)?;
+    if is_zip {
+        let dir = if entry.path.ends_with(".txt") {
+            target.parent().unwrap_or(data_dir).to_path_buf()
+        } else {
+            target.clone()
+        };
+        std::fs::create_dir_all(&dir)?;
+        let status = std::process::Command::new("unzip")
+            .arg("-o")
+            .arg(&download)
+            .arg("-d")
+            .arg(&dir)
+            .status()
+            .context("cannot run unzip")?;
+        if !status.success() {
+            bail!("unpacking {} failed", download.display());
+        }
+        let _ = std::fs::remove_file(&download);
+    }
+    verify(entry, data_dir)?;
+    Ok(())
+}

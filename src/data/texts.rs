@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(texts.len(), 2);
         assert_eq!(texts[0].token_count, 3);
         assert_eq!(texts[1].batch, Some(1));
-        std::fs::write(&path, "{\"response\": [1, 2]}\n").unwrap();
+        std::fs::write(&path, "{\"response\": [1, 2], \"batch\": 0}\n").unwrap();
         let err = load(&source).unwrap_err().to_string();
         assert!(
             err.contains("gen.jsonl:1") && err.contains("tokenizer"),
