@@ -4,10 +4,12 @@
 //!
 //! Data flows spec → grid → store (plan) → scheduler → task; reporters show what happens.
 
+pub mod analysis;
 pub mod cli;
 pub mod codecs;
 pub mod data;
 pub mod grid;
+pub mod report;
 pub mod reporter;
 pub mod scheduler;
 pub mod spec;

@@ -8,6 +8,7 @@ mod codec;
 mod data;
 mod dry_run;
 mod launch;
+mod report;
 mod status;
 
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ enum Commands {
     Launch(launch::LaunchArgs),
     /// Finish an experiment: run only what is missing, failed or interrupted.
     Resume(launch::ResumeArgs),
+    /// Tables, figures and report.md for one or several experiments.
+    Report(report::ReportArgs),
     /// Show the state of every run of an experiment.
     Status(status::StatusArgs),
     /// List the task kinds runner knows.
@@ -84,6 +87,7 @@ pub fn main() -> i32 {
         Commands::Launch(args) => launch::launch(args),
         Commands::Resume(args) => launch::resume(args),
         Commands::Status(args) => status::status(args),
+        Commands::Report(args) => report::report(args),
         Commands::Codec(args) => codec::codec(args),
         Commands::Data(cmd) => data::data(cmd),
         Commands::Exec { task, run_dir } => match crate::task::builtin::exec(&task, &run_dir) {

@@ -76,6 +76,7 @@ impl Algorithm {
     /// (lowest, default, highest) level, or None when the algorithm has a single setting.
     pub fn levels(self) -> Option<(i32, i32, i32)> {
         match self {
+            // Level 0 of deflate stores without compressing; `min` means the fastest that compresses.
             Algorithm::Gzip | Algorithm::Zlib | Algorithm::Deflate => Some((0, 6, 9)),
             Algorithm::Xz | Algorithm::Lzma => Some((0, 6, 9)),
             Algorithm::Lz4 => None,
@@ -151,7 +152,19 @@ impl Codec {
             };
         };
         let (n, extreme) = match *level {
-            LevelSpec::Min => (lo, false),
+            LevelSpec::Min => (
+                if lo == 0
+                    && matches!(
+                        algorithm,
+                        Algorithm::Gzip | Algorithm::Zlib | Algorithm::Deflate
+                    )
+                {
+                    1
+                } else {
+                    lo
+                },
+                false,
+            ),
             LevelSpec::Default => (default, false),
             LevelSpec::Max => (hi, algorithm.has_extreme()),
             LevelSpec::Number(n, e) => (n, e),

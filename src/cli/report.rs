@@ -1,0 +1,58 @@
+//! `runner report DIR...`: paper-ready tables, figures and report.md.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::report::{build, ReportOptions};
+
+/// Arguments of `runner report`.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Experiment directories (several are compared side by side).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Report definition (analysis/*.toml); default: one table and a figure per metric.
+    #[arg(short, long)]
+    pub definition: Option<PathBuf>,
+    /// Output directory (default: <first experiment>/report).
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Axes to group by, comma-separated (default: the axes that vary).
+    #[arg(long, value_delimiter = ',')]
+    pub group_by: Option<Vec<String>>,
+    /// Metrics, comma-separated (default: every top-level numeric metric).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Option<Vec<String>>,
+    /// Digits after the decimal point in tables.
+    #[arg(long)]
+    pub precision: Option<usize>,
+    /// Bootstrap intervals with this many resamples instead of t intervals.
+    #[arg(long)]
+    pub bootstrap: Option<usize>,
+}
+
+/// `runner report`.
+pub fn report(args: ReportArgs) -> Result<i32> {
+    let out = build(&ReportOptions {
+        dirs: args.dirs,
+        out: args.out,
+        group_by: args.group_by,
+        metrics: args.metrics,
+        definition: args.definition,
+        precision: args.precision,
+        bootstrap: args.bootstrap,
+    })?;
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "Report written to {} ({} files):",
+        out.dir.display(),
+        out.files.len()
+    );
+    for f in &out.files {
+        println!("  {f}");
+    }
+    Ok(0)
+}

@@ -1,0 +1,146 @@
+//! Report definitions (`analysis/*.toml`): which tables and figures a paper needs, so a report
+//! is re-made the same way after more runs. Without one, a default definition is derived.
+//!
+//! ```toml
+//! title = "Codecs on the Canterbury corpus"
+//! ci = "t"                  # or "bootstrap" (with bootstrap = 2000)
+//! precision = 3
+//! better = { compression_mb_s = "higher" }
+//!
+//! [[table]]
+//! name = "ratios"
+//! caption = "Bits per byte by codec and level"
+//! metrics = ["bits_per_byte", "compression_mb_s"]
+//! group_by = ["algorithm", "level"]
+//! filter = { dataset = "canterbury" }
+//!
+//! [[figure]]
+//! name = "bpb"
+//! kind = "bars"             # line, bars, scatter, curves
+//! x = "algorithm"           # an axis (line, bars) or a metric (scatter)
+//! y = "bits_per_byte"       # a metric
+//! series = "level"          # an axis: one line / bar colour per value
+//! filter = { dataset = "canterbury" }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// A report definition.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    /// Title of report.md.
+    pub title: Option<String>,
+    /// Text under the title.
+    pub description: Option<String>,
+    /// "t" (default) or "bootstrap".
+    pub ci: Option<String>,
+    /// Bootstrap resamples (default 2000).
+    pub bootstrap: Option<usize>,
+    /// Digits after the decimal point in tables (default 3).
+    pub precision: Option<usize>,
+    /// Better direction per metric: "higher" or "lower".
+    #[serde(default)]
+    pub better: BTreeMap<String, String>,
+    /// Tables.
+    #[serde(default)]
+    pub table: Vec<TableDef>,
+    /// Figures.
+    #[serde(default)]
+    pub figure: Vec<FigureDef>,
+}
+
+/// A table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableDef {
+    /// File name stem.
+    pub name: String,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Metrics (columns).
+    pub metrics: Vec<String>,
+    /// Axes (rows); default: the varying axes.
+    pub group_by: Option<Vec<String>>,
+    /// Keep only runs whose labels equal these.
+    #[serde(default)]
+    pub filter: BTreeMap<String, toml::Value>,
+    /// Digits after the decimal point.
+    pub precision: Option<usize>,
+}
+
+/// A figure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FigureDef {
+    /// File name stem.
+    pub name: String,
+    /// line, bars, scatter or curves.
+    pub kind: String,
+    /// x: an axis (line, bars), a metric (scatter), or a curve column (curves: step / epoch).
+    pub x: Option<String>,
+    /// y: a metric (or a curve column).
+    pub y: String,
+    /// Axis (or list of axes) whose values make separate lines / bar colours.
+    pub series: Option<Axes>,
+    /// Keep only runs whose labels equal these.
+    #[serde(default)]
+    pub filter: BTreeMap<String, toml::Value>,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Logarithmic x axis (default: when x spans a factor of 20 or more).
+    pub log_x: Option<bool>,
+    /// Vertical markers: label → x value (thresholds found by an analysis).
+    #[serde(default)]
+    pub thresholds: BTreeMap<String, f64>,
+}
+
+/// One axis or several.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Axes {
+    /// One axis.
+    One(String),
+    /// Several axes, combined.
+    Many(Vec<String>),
+}
+
+impl Axes {
+    /// The axes as a list.
+    pub fn list(&self) -> Vec<String> {
+        match self {
+            Axes::One(a) => vec![a.clone()],
+            Axes::Many(v) => v.clone(),
+        }
+    }
+}
+
+impl Definition {
+    /// Reads a definition file; errors name the file, line and column.
+    pub fn load(path: &Path) -> Result<Definition> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
+/// A filter as axis → label.
+pub fn filter_labels(filter: &BTreeMap<String, toml::Value>) -> BTreeMap<String, String> {
+    filter
+        .iter()
+        .map(|(k, v)| {
+            let label = match v {
+                toml::Value::String(s) => s.clone(),
+                other => {
+                    let json: serde_json::Value = serde_json::to_value(other).unwrap_or_default();
+                    crate::grid::naming::value_label(&json)
+                }
+            };
+            (k.clone(), label)
+        })
+        .collect()
+}

@@ -1,0 +1,226 @@
+//! Tables of an aggregate: Markdown, LaTeX (booktabs, best value per column in bold,
+//! ± 95% interval half-widths), CSV and Parquet.
+
+use std::path::Path;
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use crate::analysis::aggregate::Aggregate;
+use crate::analysis::direction::Better;
+use crate::analysis::intervals::{CiMethod, MetricStats};
+
+/// Formatting choices of one table.
+#[derive(Debug, Clone)]
+pub struct TableStyle {
+    /// Digits after the decimal point.
+    pub precision: usize,
+    /// Better direction per metric (same order as the aggregate's metrics).
+    pub better: Vec<Better>,
+    /// Caption.
+    pub caption: String,
+    /// Label for LaTeX `\label{tab:...}`.
+    pub label: String,
+}
+
+/// Index of the best group per metric (by mean).
+fn best(agg: &Aggregate, style: &TableStyle) -> Vec<Option<usize>> {
+    (0..agg.metrics.len())
+        .map(|m| {
+            let candidates = agg
+                .groups
+                .iter()
+                .enumerate()
+                .filter_map(|(g, group)| group.metrics[m].map(|s| (g, s.mean)));
+            let candidates = candidates.filter(|(_, v)| v.is_finite());
+            match style.better[m] {
+                Better::Higher => candidates
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|(g, _)| g),
+                Better::Lower => candidates
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|(g, _)| g),
+            }
+        })
+        .collect()
+}
+
+fn cell(stats: Option<MetricStats>, precision: usize, pm: &str) -> (String, String) {
+    match stats {
+        None => ("—".into(), String::new()),
+        Some(s) if !s.half_width().is_finite() => {
+            (format!("{:.precision$}", s.mean), String::new())
+        }
+        Some(s) => (
+            format!("{:.precision$}", s.mean),
+            format!("{pm}{:.precision$}", s.half_width()),
+        ),
+    }
+}
+
+fn count(done: usize, planned: usize) -> String {
+    if done == planned {
+        done.to_string()
+    } else {
+        format!("{done}/{planned}")
+    }
+}
+
+/// What the ± means, for captions.
+pub fn interval_note(method: CiMethod) -> String {
+    match method {
+        CiMethod::T => "mean ± half-width of the 95% t interval over seeds".into(),
+        CiMethod::Bootstrap(b) => {
+            format!("mean ± half-width of the 95% bootstrap interval over seeds ({b} resamples)")
+        }
+    }
+}
+
+/// A note for partial results, or nothing.
+pub fn partial_note(agg: &Aggregate) -> Option<String> {
+    let planned: usize = agg.groups.iter().map(|g| g.planned).sum();
+    let done: usize = agg.groups.iter().map(|g| g.completed).sum();
+    (done < planned).then(|| format!("PARTIAL: {done} of {planned} planned runs completed; n shows completed/planned where runs are missing"))
+}
+
+/// The table as Markdown.
+pub fn markdown(agg: &Aggregate, style: &TableStyle) -> String {
+    let best = best(agg, style);
+    let mut out = String::new();
+    let mut header: Vec<String> = agg.axes.clone();
+    header.push("n".into());
+    header.extend(agg.metrics.iter().map(|m| {
+        format!(
+            "{m} {}",
+            if style.better[agg.metrics.iter().position(|x| x == m).unwrap_or(0)] == Better::Higher
+            {
+                "↑"
+            } else {
+                "↓"
+            }
+        )
+    }));
+    out.push_str(&format!("| {} |\n", header.join(" | ")));
+    let aligns: Vec<&str> = header
+        .iter()
+        .enumerate()
+        .map(|(i, _)| if i < agg.axes.len() { ":--" } else { "--:" })
+        .collect();
+    out.push_str(&format!("|{}|\n", aligns.join("|")));
+    for (g, group) in agg.groups.iter().enumerate() {
+        let mut row = group.keys.clone();
+        row.push(count(group.completed, group.planned));
+        for (m, stats) in group.metrics.iter().enumerate() {
+            let (mean, pm) = cell(*stats, style.precision, " ± ");
+            let mean = if best[m] == Some(g) {
+                format!("**{mean}**")
+            } else {
+                mean
+            };
+            row.push(format!("{mean}{pm}"));
+        }
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    out.push_str(&format!(
+        "\n{}: {}.",
+        style.caption,
+        interval_note(agg.method)
+    ));
+    if let Some(note) = partial_note(agg) {
+        out.push_str(&format!(" **{note}.**"));
+    }
+    out.push('\n');
+    out
+}
+
+/// Escapes LaTeX special characters.
+pub fn latex_escape(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The table as a LaTeX `table` environment (needs `\usepackage{booktabs}`).
+pub fn latex(agg: &Aggregate, style: &TableStyle) -> String {
+    let best = best(agg, style);
+    let mut out = String::new();
+    out.push_str("\\begin{table}[t]\n\\centering\n\\small\n");
+    let cols = format!(
+        "{}r{}",
+        "l".repeat(agg.axes.len()),
+        "r".repeat(agg.metrics.len())
+    );
+    out.push_str(&format!("\\begin{{tabular}}{{{cols}}}\n\\toprule\n"));
+    let mut header: Vec<String> = agg.axes.iter().map(|a| latex_escape(a)).collect();
+    header.push("$n$".into());
+    for (m, name) in agg.metrics.iter().enumerate() {
+        let arrow = if style.better[m] == Better::Higher {
+            "$\\uparrow$"
+        } else {
+            "$\\downarrow$"
+        };
+        header.push(format!("{} {arrow}", latex_escape(name)));
+    }
+    out.push_str(&format!("{} \\\\\n\\midrule\n", header.join(" & ")));
+    for (g, group) in agg.groups.iter().enumerate() {
+        let mut row: Vec<String> = group.keys.iter().map(|k| latex_escape(k)).collect();
+        row.push(count(group.completed, group.planned));
+        for (m, stats) in group.metrics.iter().enumerate() {
+            let (mean, pm) = cell(*stats, style.precision, "");
+            let mean = if mean == "—" {
+                "--".to_string()
+            } else {
+                mean
+            };
+            let mean = if best[m] == Some(g) {
+                format!("\\textbf{{{mean}}}")
+            } else {
+                mean
+            };
+            let pm = if pm.is_empty() {
+                String::new()
+            } else {
+                format!(" {{\\scriptsize$\\pm${pm}}}")
+            };
+            row.push(format!("{mean}{pm}"));
+        }
+        out.push_str(&format!("{} \\\\\n", row.join(" & ")));
+    }
+    out.push_str("\\bottomrule\n\\end{tabular}\n");
+    let mut caption = format!(
+        "{}: {}.",
+        latex_escape(&style.caption),
+        latex_escape(&interval_note(agg.method))
+    );
+    if let Some(note) = partial_note(agg) {
+        caption.push_str(&format!(" \\textbf{{{}.}}", latex_escape(&note)));
+    }
+    out.push_str(&format!(
+        "\\caption{{{caption}}}\n\\label{{tab:{}}}\n\\end{{table}}\n",
+        latex_escape(&style.label)
+    ));
+    out
+}
+
+/// Writes a frame as CSV and Parquet beside `stem` (`stem.csv`, `stem.parquet`).
+pub fn write_frame(df: &mut DataFrame, stem: &Path) -> Result<()> {
+    let csv_path = stem.with_extension("csv");
+    let mut bytes = Vec::new();
+    CsvWriter::new(&mut bytes).finish(df)?;
+    crate::store::atomic::write_atomic(&csv_path, &bytes)?;
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes).finish(df)?;
+    crate::store::atomic::write_atomic(&stem.with_extension("parquet"), &bytes)?;
+    Ok(())
+}
