@@ -7,6 +7,8 @@ use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{anyhow, Result};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::analysis::direction::Better;
@@ -75,6 +77,40 @@ macro_rules! draw_both {
     }};
 }
 
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A white canvas with the title and room for axis labels.
+fn canvas<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: (f64, f64),
+    y: (f64, f64),
+) -> Result<Chart<'a, DB>> {
+    root.fill(&WHITE).map_err(err)?;
+    ChartBuilder::on(root)
+        .caption(title, (FONT, 34))
+        .margin(24)
+        .x_label_area_size(80)
+        .y_label_area_size(110)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)
+        .map_err(err)
+}
+
+/// The legend box.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FONT, 24))
+        .draw()
+        .map_err(err)
+}
+
 fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing failed: {e:?}")
 }
@@ -117,14 +153,7 @@ pub fn line_chart(
     let room = 0.12 + 0.06 * lines.len().min(8) as f64;
     let (y0, y1) = padded(y0, y1, room);
     draw_both!(stem, |root| {
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&labels.title, (FONT, 34))
-            .margin(24)
-            .x_label_area_size(80)
-            .y_label_area_size(110)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(err)?;
+        let mut chart = canvas(&root, &labels.title, (x0, x1), (y0, y1))?;
         chart
             .configure_mesh()
             .x_desc(&labels.x)
@@ -190,14 +219,7 @@ pub fn line_chart(
                 )))
                 .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FONT, 24))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         root.present().map_err(err)?;
         Ok(())
     })
@@ -224,14 +246,7 @@ pub fn bar_chart(
     let k = categories.len() as f64;
     let width = 0.8 / series.len().max(1) as f64;
     draw_both!(stem, |root| {
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&labels.title, (FONT, 34))
-            .margin(24)
-            .x_label_area_size(80)
-            .y_label_area_size(110)
-            .build_cartesian_2d(-0.5..(k - 0.5), y0..y1)
-            .map_err(err)?;
+        let mut chart = canvas(&root, &labels.title, (-0.5, k - 0.5), (y0, y1))?;
         chart
             .configure_mesh()
             .x_desc(&labels.x)
@@ -332,14 +347,7 @@ pub fn scatter_chart(
     let (y0, y1) = padded(y0, y1, 0.1);
     let front = pareto_front(&xy, bx, by);
     draw_both!(stem, |root| {
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&labels.title, (FONT, 34))
-            .margin(24)
-            .x_label_area_size(80)
-            .y_label_area_size(110)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(err)?;
+        let mut chart = canvas(&root, &labels.title, (x0, x1), (y0, y1))?;
         chart
             .configure_mesh()
             .x_desc(&labels.x)
@@ -374,14 +382,7 @@ pub fn scatter_chart(
                 )))
                 .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FONT, 24))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         root.present().map_err(err)?;
         Ok(())
     })
