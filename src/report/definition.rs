@@ -94,6 +94,8 @@ pub struct FigureDef {
     pub caption: Option<String>,
     /// Logarithmic x axis (default: when x spans a factor of 20 or more).
     pub log_x: Option<bool>,
+    /// Logarithmic y axis (scatter; default: when y spans a factor of 100 or more).
+    pub log_y: Option<bool>,
     /// Vertical markers: label → x value (thresholds found by an analysis).
     #[serde(default)]
     pub thresholds: BTreeMap<String, f64>,

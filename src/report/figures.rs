@@ -162,7 +162,7 @@ pub fn line_chart(
             .axis_desc_style((FONT, 28))
             .x_label_formatter(&|v| {
                 if log_x {
-                    format_tick(10f64.powf(*v))
+                    format_sig(10f64.powf(*v))
                 } else {
                     format_tick(*v)
                 }
@@ -337,29 +337,56 @@ pub fn scatter_chart(
     points: &[(String, f64, f64)],
     bx: Better,
     by: Better,
+    log_y: bool,
 ) -> Result<()> {
+    let ty = |y: f64| if log_y { y.log10() } else { y };
     let xy: Vec<(f64, f64)> = points.iter().map(|p| (p.1, p.2)).collect();
     let (x0, x1) =
         finite_range(xy.iter().map(|p| p.0)).ok_or_else(|| anyhow!("no data to plot"))?;
     let (y0, y1) =
-        finite_range(xy.iter().map(|p| p.1)).ok_or_else(|| anyhow!("no data to plot"))?;
+        finite_range(xy.iter().map(|p| ty(p.1))).ok_or_else(|| anyhow!("no data to plot"))?;
     let (x0, x1) = padded(x0, x1, 0.25);
     let (y0, y1) = padded(y0, y1, 0.1);
     let front = pareto_front(&xy, bx, by);
+    // Point labels, front first, skipping any that would overlap one already placed.
+    let mut order: Vec<usize> = front.clone();
+    order.extend((0..points.len()).filter(|i| !front.contains(i)));
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    let mut shown = vec![false; points.len()];
+    for &i in &order {
+        let (px, py) = ((xy[i].0 - x0) / (x1 - x0), (ty(xy[i].1) - y0) / (y1 - y0));
+        if placed
+            .iter()
+            .all(|&(qx, qy)| (px - qx).abs() > 0.12 || (py - qy).abs() > 0.035)
+        {
+            placed.push((px, py));
+            shown[i] = true;
+        }
+    }
     draw_both!(stem, |root| {
         let mut chart = canvas(&root, &labels.title, (x0, x1), (y0, y1))?;
         chart
             .configure_mesh()
             .x_desc(&labels.x)
-            .y_desc(&labels.y)
+            .y_desc(if log_y {
+                format!("{} (log scale)", labels.y)
+            } else {
+                labels.y.clone()
+            })
             .label_style((FONT, 24))
             .axis_desc_style((FONT, 28))
             .x_label_formatter(&|v| format_tick(*v))
-            .y_label_formatter(&|v| format_tick(*v))
+            .y_label_formatter(&|v| {
+                if log_y {
+                    format_sig(10f64.powf(*v))
+                } else {
+                    format_tick(*v)
+                }
+            })
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;
-        let line: Vec<(f64, f64)> = front.iter().map(|&i| xy[i]).collect();
+        let line: Vec<(f64, f64)> = front.iter().map(|&i| (xy[i].0, ty(xy[i].1))).collect();
         chart
             .draw_series(LineSeries::new(line, color(3).stroke_width(3)))
             .map_err(err)?
@@ -371,16 +398,18 @@ pub fn scatter_chart(
             } else {
                 color(0)
             };
+            let at = (*x, ty(*y));
             chart
-                .draw_series(std::iter::once(Circle::new((*x, *y), 7, c.filled())))
+                .draw_series(std::iter::once(Circle::new(at, 7, c.filled())))
                 .map_err(err)?;
-            chart
-                .draw_series(std::iter::once(Text::new(
+            if shown[i] {
+                let text = Text::new(
                     name.clone(),
-                    (*x + (x1 - x0) * 0.01, *y),
-                    (FONT, 18).into_font(),
-                )))
-                .map_err(err)?;
+                    (at.0 + (x1 - x0) * 0.01, at.1),
+                    (FONT, 20).into_font(),
+                );
+                chart.draw_series(std::iter::once(text)).map_err(err)?;
+            }
         }
         legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         root.present().map_err(err)?;
@@ -402,6 +431,16 @@ pub fn format_tick(v: f64) -> String {
     }
 }
 
+/// Two significant digits, for log-scale ticks (316.2278 → 320).
+pub fn format_sig(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format_tick(v);
+    }
+    let digits = v.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits - 1);
+    format_tick((v / scale).round() * scale)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,5 +460,7 @@ mod tests {
         assert_eq!(format_tick(0.30000000000000004), "0.3");
         assert_eq!(format_tick(1234.5), "1234.5");
         assert_eq!(format_tick(1e-6), "1.0e-6");
+        assert_eq!(format_sig(316.2278), "320");
+        assert_eq!(format_sig(0.31623), "0.32");
     }
 }

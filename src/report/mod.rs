@@ -364,6 +364,7 @@ fn default_definition(data: &[ExperimentData], opts: &ReportOptions) -> Definiti
                         .collect(),
                     caption: Some(caption),
                     log_x: None,
+                    log_y: None,
                     thresholds: BTreeMap::new(),
                 });
             }
@@ -389,6 +390,7 @@ fn default_definition(data: &[ExperimentData], opts: &ReportOptions) -> Definiti
                 filter: BTreeMap::new(),
                 caption: None,
                 log_x: None,
+                log_y: None,
                 thresholds: BTreeMap::new(),
             });
         }
@@ -494,7 +496,11 @@ fn draw_figure(
                 x: x.clone(),
                 y: f.y.clone(),
             };
-            figures::scatter_chart(stem, &labels, &points, better(&x), better(&f.y))
+            let (lo, hi) = points
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.2), b.max(p.2)));
+            let log_y = f.log_y.unwrap_or(lo > 0.0 && hi / lo >= 100.0);
+            figures::scatter_chart(stem, &labels, &points, better(&x), better(&f.y), log_y)
         }
         "curves" => {
             let rows: Vec<&RunRow> = data
