@@ -385,3 +385,42 @@ impl Count for Project {
         std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
     }
 }
+
+#[test]
+fn each_gpu_run_sees_its_own_device() {
+    let p = Project::new();
+    p.write(
+        "exp.toml",
+        r#"
+[experiment]
+name = "gpus"
+task = "command"
+
+[params]
+command = '''sleep 0.3; echo "{{\"visible\": \"$CUDA_VISIBLE_DEVICES\", \"device\": \"$RUNNER_DEVICE\"}}" > "$RUNNER_RUN_DIR/metrics.json"'''
+
+[grid]
+x = [1, 2, 3, 4]
+
+[resources]
+devices = ["cuda:0", "cuda:1", "cuda:2", "cuda:3"]
+gpus_per_run = 2
+"#,
+    );
+    let out = p.run(&["launch", "exp.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let results = p.results("gpus");
+    assert_eq!(results.len(), 4);
+    for r in &results {
+        let visible = r["metrics"]["visible"].as_str().unwrap();
+        assert!(visible == "0,1" || visible == "2,3", "{visible}");
+        assert_eq!(r["metrics"]["device"], format!("cuda:{visible}"));
+        assert_eq!(r["device"], format!("cuda:{visible}"));
+    }
+    // Two slots of two GPUs: both were used.
+    let used: HashSet<&str> = results
+        .iter()
+        .map(|r| r["metrics"]["visible"].as_str().unwrap())
+        .collect();
+    assert_eq!(used.len(), 2);
+}

@@ -276,3 +276,33 @@ fn latex_tables_compile_when_a_tex_engine_is_present() {
     );
     assert!(p.path().join("doc.pdf").is_file());
 }
+
+#[test]
+fn several_experiments_are_compared_side_by_side() {
+    let p = Project::new();
+    for (name, offset) in [("first", 0), ("second", 100)] {
+        p.write(
+            &format!("{name}.toml"),
+            &format!(
+                "[experiment]\nname = \"{name}\"\ntask = \"command\"\nseeds = [0, 1]\n\n[params]\ncommand = '''echo \"{{{{\\\"score\\\": $(({{x}} + {offset} + {{seed}}))}}}}\" > $RUNNER_RUN_DIR/metrics.json'''\n\n[grid]\nx = [1, 2]\n"
+            ),
+        );
+        let out = p.run(&["launch", &format!("{name}.toml"), "-q"]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let out = p.run(&["report", "runs/first", "runs/second", "--out", "compare"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rows = csv(&p.path().join("compare/tables/results.csv"));
+    assert_eq!(rows[0][0], "experiment");
+    let second = rows
+        .iter()
+        .find(|r| r[0] == "second" && r[1] == "2")
+        .unwrap();
+    let col = rows[0].iter().position(|h| h == "score_mean").unwrap();
+    assert_eq!(second[col].parse::<f64>().unwrap(), 102.5);
+    let report = std::fs::read_to_string(p.path().join("compare/report.md")).unwrap();
+    assert!(
+        report.contains("**first**") && report.contains("**second**"),
+        "{report}"
+    );
+}
