@@ -9,6 +9,8 @@ pub mod cli;
 pub mod codecs;
 pub mod data;
 pub mod grid;
+pub mod metrics;
+pub mod models;
 pub mod report;
 pub mod reporter;
 pub mod scheduler;

@@ -125,8 +125,13 @@ impl Reporter for TerminalReporter {
                     run.name
                 );
                 if let (Some(e), false) = (error, state == RunState::Completed) {
-                    let first = e.lines().next().unwrap_or_default();
-                    text.push_str(&format!("\n           {first}"));
+                    // The cause, and the last lines of stderr when there are some.
+                    let lines: Vec<&str> = e.lines().collect();
+                    let mut shown: Vec<&str> = lines.iter().take(1).copied().collect();
+                    shown.extend(lines.iter().skip(1).rev().take(3).rev());
+                    for line in shown {
+                        text.push_str(&format!("\n           {line}"));
+                    }
                 }
                 self.line(&text);
             }

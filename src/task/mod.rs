@@ -5,6 +5,7 @@ pub mod builtin;
 pub mod codec;
 pub mod command;
 pub mod placeholders;
+pub mod qa_reader;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -61,7 +62,11 @@ pub trait Task: Sync {
 
 /// Every task kind runner knows.
 pub fn registry() -> Vec<&'static dyn Task> {
-    vec![&command::CommandTask, &codec::CodecTask]
+    vec![
+        &command::CommandTask,
+        &codec::CodecTask,
+        &qa_reader::QaReaderTask,
+    ]
 }
 
 /// The task kind called `name`.

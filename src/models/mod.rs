@@ -1,0 +1,4 @@
+//! Models: non-neural reference readers now; burn models (reader, language models) as they come.
+
+pub mod baselines;
+pub mod words;

@@ -1,0 +1,125 @@
+//! The QA foundation: the `qa-reader` task with the reference readers on a small SQuAD-format
+//! fixture, sample_predictions.json records, and per-question-type scores.
+
+mod common;
+
+use common::{text, Project};
+
+/// Four articles, each a paragraph with two questions whose answers are in the text.
+fn fixture() -> String {
+    let mut articles = Vec::new();
+    for (i, (city, team)) in [
+        ("Denver", "Broncos"),
+        ("Boston", "Patriots"),
+        ("Seattle", "Seahawks"),
+        ("Miami", "Dolphins"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let context = format!("The {team} play in {city}. In 2015 the {team} defeated the Carolina Panthers at Levi's Stadium.");
+        let start = context.find("Carolina").unwrap();
+        articles.push(format!(
+            r#"{{"title": "T{i}", "paragraphs": [{{"context": "{context}", "qas": [
+                {{"id": "q{i}a", "question": "Which team did the {team} defeat in 2015?", "answers": [{{"text": "Carolina Panthers", "answer_start": {start}}}]}},
+                {{"id": "q{i}b", "question": "Where do the {team} play?", "answers": [{{"text": "{city}", "answer_start": {c}}}]}}]}}]}}"#,
+            c = context.find(city).unwrap()
+        ));
+    }
+    format!(r#"{{"version": "1.1", "data": [{}]}}"#, articles.join(","))
+}
+
+#[test]
+fn reference_readers_are_scored_per_question_and_type() {
+    let p = Project::new();
+    p.write("data/tiny.json", &fixture());
+    p.write(
+        "reader.toml",
+        r#"
+[experiment]
+name = "tiny_reader"
+task = "qa-reader"
+
+[params]
+dataset = "data/tiny.json"
+train_articles = 2
+eval_articles = 2
+bootstrap = 200
+
+[grid]
+reader = ["sliding_window", "random_span"]
+"#,
+    );
+    let out = p.run(&["launch", "reader.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let results = p.results("tiny_reader");
+    let sw = results
+        .iter()
+        .find(|r| r["config"]["reader"] == "sliding_window")
+        .unwrap();
+    let m = &sw["metrics"];
+    assert_eq!(
+        m["questions"], 4,
+        "two held-out articles with two questions each"
+    );
+    assert_eq!(m["split"]["eval_articles"].as_array().unwrap().len(), 2);
+    assert!(
+        m["by_type"]["which"]["f1"].as_f64().unwrap() > 99.0,
+        "the window finds `Carolina Panthers`: {m}"
+    );
+    let run_dir = p.path().join("runs/tiny_reader/by-name/sliding-window_s0");
+    let records: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(run_dir.join("sample_predictions.json")).unwrap(),
+    )
+    .unwrap();
+    let records = records.as_array().unwrap();
+    assert_eq!(records.len(), 4);
+    for r in records {
+        for key in [
+            "id",
+            "question_type",
+            "prediction",
+            "gold_answers",
+            "f1",
+            "em",
+        ] {
+            assert!(r.get(key).is_some(), "missing {key}: {r}");
+        }
+    }
+    let which = records
+        .iter()
+        .find(|r| r["question_type"] == "which")
+        .unwrap();
+    assert_eq!(which["prediction"], "Carolina Panthers");
+    assert_eq!(which["em"], 100.0);
+    // The mean F1 is the mean of the records.
+    let mean = records
+        .iter()
+        .map(|r| r["f1"].as_f64().unwrap())
+        .sum::<f64>()
+        / 4.0;
+    assert!((mean - m["f1"].as_f64().unwrap()).abs() < 1e-9);
+}
+
+#[test]
+fn unknown_reader_and_bad_split_are_reported() {
+    let p = Project::new();
+    p.write("data/tiny.json", &fixture());
+    p.write("bad.toml", "[experiment]\nname = \"b\"\ntask = \"qa-reader\"\n\n[params]\nreader = \"sliding-window\"\n");
+    let out = p.run(&["launch", "bad.toml", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("unknown reader `sliding-window`")
+            && text(&out).contains("did you mean `sliding_window`?"),
+        "{}",
+        text(&out)
+    );
+    p.write("split.toml", "[experiment]\nname = \"s\"\ntask = \"qa-reader\"\n\n[params]\nreader = \"random_span\"\ndataset = \"data/tiny.json\"\ntrain_articles = 3\neval_articles = 3\n");
+    let out = p.run(&["launch", "split.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("asks for 3 + 3 articles but the file has 4"),
+        "{}",
+        text(&out)
+    );
+}
