@@ -5,6 +5,7 @@
 //! Data flows spec → grid → store (plan) → scheduler → task; reporters show what happens.
 
 pub mod analysis;
+pub mod artifacts;
 pub mod cli;
 pub mod codecs;
 pub mod data;

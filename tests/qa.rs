@@ -123,3 +123,63 @@ fn unknown_reader_and_bad_split_are_reported() {
         text(&out)
     );
 }
+
+#[test]
+fn tokenizers_are_shared_artifacts_built_once() {
+    let p = Project::new();
+    p.write("data/tiny.json", &fixture());
+    let spec = |name: &str| {
+        format!(
+            "[experiment]\nname = \"{name}\"\ntask = \"tokenizer\"\nseeds = [0, 1]\n\n[params]\ndataset = \"data/tiny.json\"\ntrain_articles = 3\neval_articles = 1\nvocab_size = 60\nmin_frequency = 1\n\n[grid]\nmodel = [\"bpe\", \"wordpiece\"]\n"
+        )
+    };
+    p.write("a.toml", &spec("tok_a"));
+    p.write("b.toml", &spec("tok_b"));
+    let out = p.run(&["launch", "a.toml", "-j", "2"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let a = p.results("tok_a");
+    // Two seeds share each model's tokenizer: one of the two runs built it.
+    for model in ["bpe", "wordpiece"] {
+        let runs: Vec<&serde_json::Value> =
+            a.iter().filter(|r| r["config"]["model"] == model).collect();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(
+            runs.iter()
+                .filter(|r| r["metrics"]["reused"] == false)
+                .count(),
+            1,
+            "{model} built once"
+        );
+        assert_eq!(
+            runs[0]["metrics"]["artifacts"],
+            runs[1]["metrics"]["artifacts"]
+        );
+        assert!(runs[0]["metrics"]["tokens_per_word"].as_f64().unwrap() >= 1.0);
+    }
+    // Another experiment reuses them all.
+    assert!(p.run(&["launch", "b.toml"]).status.success());
+    assert!(p
+        .results("tok_b")
+        .iter()
+        .all(|r| r["metrics"]["reused"] == true));
+    let store = std::fs::read_dir(p.path().join("runs/artifacts"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .count();
+    assert_eq!(store, 2);
+    let run_dir = p.path().join("runs/tok_b/by-name/bpe_s0");
+    let ids: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("artifacts.json")).unwrap())
+            .unwrap();
+    assert!(ids[0].as_str().unwrap().starts_with("tokenizer-"));
+    let tokenizer = p
+        .path()
+        .join("runs/artifacts")
+        .join(ids[0].as_str().unwrap())
+        .join("tokenizer.json");
+    assert!(
+        tokenizers::Tokenizer::from_file(&tokenizer).is_ok(),
+        "a standard tokenizer.json"
+    );
+}

@@ -107,7 +107,11 @@ mod tests {
         assert_eq!(normalize("Café – the best"), "café – best");
         // Articles only as whole words.
         assert_eq!(normalize("theater anthem"), "theater anthem");
-        assert_eq!(normalize("the_a"), "the_a");
+        assert_eq!(
+            normalize("the_a"),
+            "thea",
+            "`_` is ASCII punctuation, removed first"
+        );
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub fn exec(kind: &str, run_dir: &Path) -> Result<()> {
         threads,
     };
     let metrics = task.execute(&config, &ctx)?;
+    // Each run records the ids of the artifacts it used.
+    if let Some(ids) = metrics.get("artifacts") {
+        crate::store::atomic::write_json(&run_dir.join("artifacts.json"), ids)?;
+    }
     let mut text = serde_json::to_vec_pretty(&metrics)?;
     text.push(b'\n');
     crate::store::atomic::write_durable(&run_dir.join("metrics.json"), &text)

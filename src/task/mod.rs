@@ -7,6 +7,7 @@ pub mod command;
 pub mod placeholders;
 pub mod qa_reader;
 pub mod schema;
+pub mod tokenizer;
 
 use std::path::{Path, PathBuf};
 
@@ -66,6 +67,7 @@ pub fn registry() -> Vec<&'static dyn Task> {
         &command::CommandTask,
         &codec::CodecTask,
         &qa_reader::QaReaderTask,
+        &tokenizer::TokenizerTask,
     ]
 }
 

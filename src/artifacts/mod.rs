@@ -1,0 +1,201 @@
+//! The content-addressed artifact store: tokenizers, trained readers, language models.
+//! An artifact's id is its kind plus a hash of its own config, so every run, resumed grid and
+//! experiment that needs the same artifact shares one copy. It is built once, under a file lock
+//! (a second builder waits and then reuses it), in a temporary directory that is renamed into
+//! place only when complete.
+//!
+//! ```text
+//! <store>/<kind>-<hash>/artifact.json   kind, config, build time, runner version
+//! <store>/<kind>-<hash>/...             the artifact's files
+//! <store>/<kind>-<hash>.lock
+//! ```
+//! The store is `$RUNNER_ARTIFACTS`, or `runs/artifacts` under the working directory.
+
+pub mod tokenizer;
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use fs4::fs_std::FileExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A built artifact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artifact {
+    /// `<kind>-<hash>`.
+    pub id: String,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Whether this call built it (false: it was already there).
+    pub built_now: bool,
+}
+
+/// Contents of artifact.json.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ArtifactInfo {
+    /// Kind (tokenizer, reader, ...).
+    pub kind: String,
+    /// The config it was built from.
+    pub config: Value,
+    /// Seconds the build took.
+    pub build_seconds: f64,
+    /// When it was built.
+    pub created_at: String,
+    /// runner version that built it.
+    pub runner_version: String,
+}
+
+/// A directory of artifacts.
+#[derive(Debug, Clone)]
+pub struct ArtifactStore {
+    root: PathBuf,
+}
+
+impl ArtifactStore {
+    /// The store at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> ArtifactStore {
+        ArtifactStore { root: root.into() }
+    }
+
+    /// `$RUNNER_ARTIFACTS`, else `runs/artifacts` in the current directory.
+    pub fn default_location() -> ArtifactStore {
+        match std::env::var_os("RUNNER_ARTIFACTS") {
+            Some(dir) => ArtifactStore::new(dir),
+            None => ArtifactStore::new("runs/artifacts"),
+        }
+    }
+
+    /// The id of an artifact: kind and the first 16 hex digits of the config's hash.
+    pub fn id(kind: &str, config: &Value) -> String {
+        format!("{kind}-{}", crate::grid::identity::run_id(kind, config))
+    }
+
+    /// The artifact, built by `build` (which fills the directory it is given) if it is not
+    /// in the store yet. Concurrent callers for the same artifact build it once.
+    pub fn get_or_build(
+        &self,
+        kind: &str,
+        config: &Value,
+        build: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<Artifact> {
+        std::fs::create_dir_all(&self.root)
+            .with_context(|| format!("cannot create {}", self.root.display()))?;
+        let id = Self::id(kind, config);
+        let dir = self.root.join(&id);
+        if dir.join("artifact.json").is_file() {
+            return Ok(Artifact {
+                id,
+                dir,
+                built_now: false,
+            });
+        }
+        let lock_path = self.root.join(format!("{id}.lock"));
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        FileExt::lock_exclusive(&lock)
+            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+        if dir.join("artifact.json").is_file() {
+            return Ok(Artifact {
+                id,
+                dir,
+                built_now: false,
+            });
+        }
+        let tmp = self.root.join(format!(".tmp-{id}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp)?;
+        let start = Instant::now();
+        if let Err(e) = build(&tmp) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e.context(format!("building artifact {id}")));
+        }
+        let info = ArtifactInfo {
+            kind: kind.to_string(),
+            config: config.clone(),
+            build_seconds: start.elapsed().as_secs_f64(),
+            created_at: crate::store::provenance::now_rfc3339(),
+            runner_version: crate::store::provenance::RUNNER_VERSION.to_string(),
+        };
+        crate::store::atomic::write_json(&tmp.join("artifact.json"), &info)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::rename(&tmp, &dir)
+            .with_context(|| format!("cannot move {} into place", dir.display()))?;
+        Ok(Artifact {
+            id,
+            dir,
+            built_now: true,
+        })
+    }
+
+    /// Every complete artifact in the store.
+    pub fn list(&self) -> Vec<(String, ArtifactInfo)> {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, ArtifactInfo)> = entries
+            .flatten()
+            .filter_map(|e| {
+                let info = crate::store::read_json(&e.path().join("artifact.json")).ok()?;
+                Some((e.file_name().to_string_lossy().into_owned(), info))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[test]
+    fn concurrent_requests_build_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ArtifactStore::new(dir.path());
+        let builds = Arc::new(AtomicUsize::new(0));
+        let config = serde_json::json!({"vocab": 100});
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, builds, config) = (store.clone(), builds.clone(), config.clone());
+                std::thread::spawn(move || {
+                    store
+                        .get_or_build("demo", &config, |d| {
+                            builds.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(100));
+                            std::fs::write(d.join("payload"), b"x")?;
+                            Ok(())
+                        })
+                        .unwrap()
+                })
+            })
+            .collect();
+        let results: Vec<Artifact> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        assert_eq!(results.iter().filter(|a| a.built_now).count(), 1);
+        assert!(results.iter().all(|a| a.dir.join("payload").is_file()));
+        assert_eq!(store.list().len(), 1);
+    }
+
+    #[test]
+    fn a_failed_build_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ArtifactStore::new(dir.path());
+        let err = store
+            .get_or_build("demo", &serde_json::json!({}), |_| anyhow::bail!("no data"))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("no data"));
+        assert!(store.list().is_empty());
+        assert!(!std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".tmp")));
+    }
+}

@@ -1,0 +1,152 @@
+//! The `tokenizer` task: trains (or reuses from the artifact store) a BPE or WordPiece tokenizer
+//! on a SQuAD split's training articles, and measures it on the held-out articles: tokens per
+//! word, unknown-token rate, vocabulary size. Grids over `vocab_size` and `model` compare them.
+
+use anyhow::Result;
+use serde_json::{json, Map, Value};
+
+use super::builtin::{int_param, str_param, ExecContext};
+use super::schema::{self, Kind, Param};
+use super::Task;
+use crate::artifacts::tokenizer::{get, TokenizerConfig};
+use crate::artifacts::ArtifactStore;
+use crate::data::qa::{split, SplitSpec};
+use crate::spec::{Spec, SpecError};
+
+/// Parameters of the tokenizer task.
+pub const PARAMS: &[Param] = &[
+    Param {
+        name: "model",
+        kind: Kind::Str,
+        required: false,
+        doc: "bpe (default) or wordpiece",
+    },
+    Param {
+        name: "vocab_size",
+        kind: Kind::Int,
+        required: false,
+        doc: "target vocabulary size (default 8000)",
+    },
+    Param {
+        name: "min_frequency",
+        kind: Kind::Int,
+        required: false,
+        doc: "least count of a merge (default 2)",
+    },
+    Param {
+        name: "dataset",
+        kind: Kind::Str,
+        required: false,
+        doc: "SQuAD-format data: squad-dev (default), xquad-en, or a path",
+    },
+    Param {
+        name: "split_seed",
+        kind: Kind::Int,
+        required: false,
+        doc: "seed of the article split (default 0)",
+    },
+    Param {
+        name: "train_articles",
+        kind: Kind::Int,
+        required: false,
+        doc: "articles to learn from (default 38)",
+    },
+    Param {
+        name: "eval_articles",
+        kind: Kind::Int,
+        required: false,
+        doc: "held-out articles to measure on (default 10)",
+    },
+];
+
+/// The tokenizer configuration a run's config describes.
+pub fn config_of(config: &Map<String, Value>) -> TokenizerConfig {
+    TokenizerConfig {
+        dataset: str_param(config, "dataset")
+            .unwrap_or("squad-dev")
+            .to_string(),
+        split: SplitSpec {
+            seed: int_param(config, "split_seed").unwrap_or(0) as u64,
+            train_articles: int_param(config, "train_articles").unwrap_or(38) as usize,
+            eval_articles: int_param(config, "eval_articles").unwrap_or(10) as usize,
+        },
+        model: str_param(config, "model").unwrap_or("bpe").to_string(),
+        vocab_size: int_param(config, "vocab_size").unwrap_or(8000) as usize,
+        min_frequency: int_param(config, "min_frequency").unwrap_or(2) as u64,
+    }
+}
+
+/// The `tokenizer` task kind.
+pub struct TokenizerTask;
+
+impl Task for TokenizerTask {
+    fn name(&self) -> &'static str {
+        "tokenizer"
+    }
+
+    fn summary(&self) -> &'static str {
+        "train a BPE/WordPiece tokenizer on a SQuAD split (shared artifact); tokens per word on held-out text"
+    }
+
+    fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
+        schema::check(spec, self.name(), PARAMS)?;
+        for node in schema::values_of(spec, "model") {
+            let m = node.as_str("model")?;
+            if !["bpe", "wordpiece"].contains(&m) {
+                return Err(SpecError::at(
+                    &node.loc,
+                    "model",
+                    format!("unknown tokenizer model `{m}`"),
+                )
+                .help(crate::spec::suggest::help_for(
+                    m,
+                    &["bpe", "wordpiece"],
+                    "models",
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn execute(&self, config: &Map<String, Value>, _ctx: &ExecContext) -> Result<Value> {
+        let tcfg = config_of(config);
+        let store = ArtifactStore::default_location();
+        let (artifact, tokenizer) = get(&store, &tcfg)?;
+        let info: crate::artifacts::ArtifactInfo =
+            crate::store::read_json(&artifact.dir.join("artifact.json"))?;
+        let file = crate::data::squad::load(&crate::data::resolve(&tcfg.dataset))?;
+        let parts = split(&file, tcfg.split)?;
+        let mut contexts: Vec<&str> = parts.eval.iter().map(|e| &*e.context).collect();
+        contexts.dedup();
+        let unk = tokenizer.token_to_id("[UNK]");
+        let (mut tokens, mut words, mut unknown) = (0usize, 0usize, 0usize);
+        for c in &contexts {
+            let enc = tokenizer
+                .encode(*c, false)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tokens += enc.get_ids().len();
+            unknown += enc.get_ids().iter().filter(|&&id| Some(id) == unk).count();
+            words += c.split_whitespace().count();
+        }
+        println!(
+            "tokenizer {} ({}): {} tokens per word, {:.3}% unknown on {} held-out contexts",
+            artifact.id,
+            if artifact.built_now {
+                "built"
+            } else {
+                "reused"
+            },
+            tokens as f64 / words.max(1) as f64,
+            100.0 * unknown as f64 / tokens.max(1) as f64,
+            contexts.len()
+        );
+        Ok(json!({
+            "vocab_size": tokenizer.get_vocab_size(true),
+            "tokens_per_word": tokens as f64 / words.max(1) as f64,
+            "unknown_rate": unknown as f64 / tokens.max(1) as f64,
+            "build_seconds": info.build_seconds,
+            "reused": !artifact.built_now,
+            "artifacts": [artifact.id],
+        }))
+    }
+}
