@@ -60,6 +60,11 @@ impl ArtifactStore {
         ArtifactStore { root: root.into() }
     }
 
+    /// The store's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// `$RUNNER_ARTIFACTS`, else `runs/artifacts` in the current directory.
     pub fn default_location() -> ArtifactStore {
         match std::env::var_os("RUNNER_ARTIFACTS") {

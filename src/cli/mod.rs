@@ -4,6 +4,7 @@
 //! Exit codes: 0 every run complete; 1 some run failed or is missing; 2 bad input (spec,
 //! arguments, a locked directory); 130 stopped by Ctrl-C.
 
+mod artifacts;
 mod codec;
 mod data;
 mod dry_run;
@@ -47,6 +48,8 @@ enum Commands {
     Tasks,
     /// Compress files or responses with classical codecs and print statistics.
     Codec(codec::CodecArgs),
+    /// List the shared artifacts (tokenizers, trained models) and what they were built from.
+    Artifacts,
     /// List, verify or download the public data sets.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -90,6 +93,7 @@ pub fn main() -> i32 {
         Commands::Report(args) => report::report(args),
         Commands::Codec(args) => codec::codec(args),
         Commands::Data(cmd) => data::data(cmd),
+        Commands::Artifacts => artifacts::list(),
         Commands::Exec { task, run_dir } => match crate::task::builtin::exec(&task, &run_dir) {
             Ok(()) => Ok(0),
             Err(e) => {
