@@ -137,18 +137,24 @@ fn tokenizers_are_shared_artifacts_built_once() {
     p.write("b.toml", &spec("tok_b"));
     let out = p.run(&["launch", "a.toml", "-j", "2"]);
     assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Building 2 shared artifacts first"),
+        "{}",
+        text(&out)
+    );
     let a = p.results("tok_a");
-    // Two seeds share each model's tokenizer: one of the two runs built it.
+    // The two tokenizers were built as units of their own, before the runs: every run reuses.
+    let builds = std::fs::read_dir(p.path().join("runs/tok_a/artifact-builds/runs"))
+        .unwrap()
+        .count();
+    assert_eq!(builds, 2);
     for model in ["bpe", "wordpiece"] {
         let runs: Vec<&serde_json::Value> =
             a.iter().filter(|r| r["config"]["model"] == model).collect();
-        assert_eq!(runs.len(), 2);
-        assert_eq!(
-            runs.iter()
-                .filter(|r| r["metrics"]["reused"] == false)
-                .count(),
-            1,
-            "{model} built once"
+        assert_eq!(runs.len(), 2, "two seeds");
+        assert!(
+            runs.iter().all(|r| r["metrics"]["reused"] == true),
+            "{model}: {runs:?}"
         );
         assert_eq!(
             runs[0]["metrics"]["artifacts"],
@@ -156,8 +162,13 @@ fn tokenizers_are_shared_artifacts_built_once() {
         );
         assert!(runs[0]["metrics"]["tokens_per_word"].as_f64().unwrap() >= 1.0);
     }
-    // Another experiment reuses them all.
-    assert!(p.run(&["launch", "b.toml"]).status.success());
+    // Another experiment needs no build and reuses them all.
+    let out = p.run(&["launch", "b.toml"]);
+    assert!(
+        out.status.success() && !text(&out).contains("shared artifacts"),
+        "{}",
+        text(&out)
+    );
     assert!(p
         .results("tok_b")
         .iter()

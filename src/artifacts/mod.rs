@@ -12,6 +12,7 @@
 //! The store is `$RUNNER_ARTIFACTS`, or `runs/artifacts` under the working directory.
 
 pub mod tokenizer;
+pub mod units;
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,34 @@ use anyhow::{Context, Result};
 use fs4::fs_std::FileExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// An artifact a run needs: its kind and its own config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactRequest {
+    /// Kind (tokenizer, ...).
+    pub kind: String,
+    /// The artifact's config (its identity).
+    pub config: Value,
+}
+
+impl ArtifactRequest {
+    /// The artifact's id.
+    pub fn id(&self) -> String {
+        ArtifactStore::id(&self.kind, &self.config)
+    }
+}
+
+/// Builds (or finds) the artifact a request names.
+pub fn build(store: &ArtifactStore, request: &ArtifactRequest) -> Result<Artifact> {
+    match request.kind.as_str() {
+        "tokenizer" => {
+            let config: tokenizer::TokenizerConfig =
+                serde_json::from_value(request.config.clone())?;
+            Ok(tokenizer::get(store, &config)?.0)
+        }
+        other => anyhow::bail!("unknown artifact kind `{other}`"),
+    }
+}
 
 /// A built artifact.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,10 +96,20 @@ impl ArtifactStore {
 
     /// `$RUNNER_ARTIFACTS`, else `runs/artifacts` in the current directory.
     pub fn default_location() -> ArtifactStore {
+        Self::for_workdir(Path::new("."))
+    }
+
+    /// `$RUNNER_ARTIFACTS`, else `runs/artifacts` under `workdir` (where runs execute).
+    pub fn for_workdir(workdir: &Path) -> ArtifactStore {
         match std::env::var_os("RUNNER_ARTIFACTS") {
             Some(dir) => ArtifactStore::new(dir),
-            None => ArtifactStore::new("runs/artifacts"),
+            None => ArtifactStore::new(workdir.join("runs/artifacts")),
         }
+    }
+
+    /// Whether the artifact is complete in the store.
+    pub fn contains(&self, id: &str) -> bool {
+        self.root.join(id).join("artifact.json").is_file()
     }
 
     /// The id of an artifact: kind and the first 16 hex digits of the config's hash.

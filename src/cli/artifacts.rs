@@ -14,8 +14,15 @@ pub fn list() -> Result<i32> {
     }
     println!("{} artifacts in {}:", items.len(), store.root().display());
     for (id, info) in items {
-        println!("  {id:<32} built {} in {:.1}s by runner {}", info.created_at, info.build_seconds, info.runner_version);
-        println!("  {:<32} {}", "", crate::grid::identity::canonical_json(&info.config));
+        println!(
+            "  {id:<32} built {} in {:.1}s by runner {}",
+            info.created_at, info.build_seconds, info.runner_version
+        );
+        println!(
+            "  {:<32} {}",
+            "",
+            crate::grid::identity::canonical_json(&info.config)
+        );
     }
     Ok(0)
 }

@@ -52,6 +52,23 @@ pub fn render(spec: &Spec, grid: &Grid, store: &ExperimentDir, all: bool) -> Str
     out.push_str(&format!("  {count}\n"));
     let slots = devices::slots(&spec.resources, None);
     out.push_str(&body(grid, store, all, slots.len()));
+    if let (Some(task), Ok(cwd)) = (crate::task::lookup(&grid.task), std::env::current_dir()) {
+        let todo: Vec<usize> = (0..grid.runs.len()).collect();
+        let units = crate::artifacts::units::missing_units(
+            task,
+            grid,
+            &todo,
+            &crate::artifacts::ArtifactStore::for_workdir(&cwd),
+        );
+        if !units.runs.is_empty() {
+            let ids: Vec<&str> = units.runs.iter().map(|u| u.id.as_str()).collect();
+            out.push_str(&format!(
+                "\n  {} shared artifacts will be built first: {}\n",
+                ids.len(),
+                ids.join(", ")
+            ));
+        }
+    }
     out
 }
 

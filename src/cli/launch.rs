@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::{dry_run, RunOptions, EXIT_INCOMPLETE, EXIT_INTERRUPTED};
+use crate::artifacts::units::{missing_units, ArtifactTask};
+use crate::artifacts::ArtifactStore;
 use crate::grid::{self, Grid};
 use crate::reporter::terminal::TerminalReporter;
 use crate::scheduler::{devices, Dispatcher};
@@ -134,6 +136,31 @@ fn execute(
     }
     let slots = devices::slots(&meta.resources, options.jobs);
     let mut reporter = TerminalReporter::new(options.quiet);
+    let todo = rec.todo();
+    let artifact_store = ArtifactStore::for_workdir(&meta.workdir);
+    let units = missing_units(task, grid, &todo, &artifact_store);
+    if !units.runs.is_empty() {
+        eprintln!(
+            "    Building {} shared artifacts first (logs in {}/artifact-builds)",
+            units.runs.len(),
+            store.root.display()
+        );
+        let builds = ExperimentDir::new(store.root.join("artifact-builds"));
+        builds.create()?;
+        let summary = Dispatcher {
+            store: &builds,
+            meta,
+            plan: &units,
+            task: &ArtifactTask,
+            slots: slots.clone(),
+            fail_fast: false,
+            reporter: &mut reporter,
+        }
+        .run((0..units.runs.len()).collect(), 0)?;
+        if summary.was_interrupted {
+            return Ok(EXIT_INTERRUPTED);
+        }
+    }
     let summary = Dispatcher {
         store,
         meta,
@@ -143,7 +170,7 @@ fn execute(
         fail_fast: options.fail_fast,
         reporter: &mut reporter,
     }
-    .run(rec.todo(), rec.done())?;
+    .run(todo, rec.done())?;
     Ok(if summary.was_interrupted {
         EXIT_INTERRUPTED
     } else if summary.all_complete() {

@@ -102,7 +102,10 @@ pub fn main() -> i32 {
             }
         },
         Commands::Tasks => {
-            for t in crate::task::registry() {
+            for t in crate::task::registry()
+                .into_iter()
+                .filter(|t| t.name() != "artifact")
+            {
                 println!("{:<20} {}", t.name(), t.summary());
             }
             Ok(0)

@@ -51,6 +51,10 @@ pub trait Task: Sync {
     fn check_run(&self, _config: &Map<String, Value>) -> Result<(), (String, String)> {
         Ok(())
     }
+    /// Shared artifacts a run needs (built as their own units before it runs).
+    fn artifacts(&self, _config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
+        Vec::new()
+    }
     /// How to start one run (built-in tasks re-invoke this binary with `exec`).
     fn invocation(&self, _run: &PlannedRun, ctx: &RunContext<'_>) -> Result<Invocation> {
         builtin::invocation(self.name(), ctx)
@@ -68,6 +72,7 @@ pub fn registry() -> Vec<&'static dyn Task> {
         &codec::CodecTask,
         &qa_reader::QaReaderTask,
         &tokenizer::TokenizerTask,
+        &crate::artifacts::units::ArtifactTask,
     ]
 }
 

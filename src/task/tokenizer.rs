@@ -108,6 +108,14 @@ impl Task for TokenizerTask {
         Ok(())
     }
 
+    fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
+        let value = serde_json::to_value(config_of(config)).unwrap_or_default();
+        vec![crate::artifacts::ArtifactRequest {
+            kind: "tokenizer".into(),
+            config: value,
+        }]
+    }
+
     fn execute(&self, config: &Map<String, Value>, _ctx: &ExecContext) -> Result<Value> {
         let tcfg = config_of(config);
         let store = ArtifactStore::default_location();
