@@ -1,7 +1,8 @@
 //! The `qa-reader` task: answers questions of an evaluation split of SQuAD-format data with a
 //! reader and scores them (F1/EM ×100 with bootstrap intervals, overall and per question type).
-//! Readers now: the two non-neural references, `sliding_window` and `random_span`; the trained
-//! neural reader joins them with the burn models.
+//! Readers: `neural` (a burn model trained from scratch on the training articles, with its own
+//! WordPiece tokenizer artifact; see `models::reader`) and the two non-neural references,
+//! `sliding_window` and `random_span`.
 //!
 //! ```toml
 //! [experiment]
@@ -28,7 +29,7 @@ use crate::models::baselines::{RandomSpan, SlidingWindow};
 use crate::spec::{Spec, SpecError};
 
 /// Readers this task knows.
-pub const READERS: &[&str] = &["sliding_window", "random_span"];
+pub const READERS: &[&str] = &["sliding_window", "random_span", "neural"];
 
 /// Parameters of the qa-reader task.
 pub const PARAMS: &[Param] = &[
@@ -86,6 +87,54 @@ pub const PARAMS: &[Param] = &[
         required: false,
         doc: "longest answer of the baselines, in words (default 3)",
     },
+    Param {
+        name: "tokenizer_model",
+        kind: Kind::Str,
+        required: false,
+        doc: "neural: bpe or wordpiece (default wordpiece)",
+    },
+    Param {
+        name: "vocab_size",
+        kind: Kind::Int,
+        required: false,
+        doc: "neural: tokenizer vocabulary (default 8000)",
+    },
+    Param {
+        name: "d_model",
+        kind: Kind::Int,
+        required: false,
+        doc: "neural: layer width (default 96)",
+    },
+    Param {
+        name: "conv_layers",
+        kind: Kind::Int,
+        required: false,
+        doc: "neural: residual convolution blocks (default 3)",
+    },
+    Param {
+        name: "epochs",
+        kind: Kind::Int,
+        required: false,
+        doc: "neural: passes over the training articles (default 6)",
+    },
+    Param {
+        name: "batch_size",
+        kind: Kind::Int,
+        required: false,
+        doc: "neural: examples per step (default 32)",
+    },
+    Param {
+        name: "learning_rate",
+        kind: Kind::Number,
+        required: false,
+        doc: "neural: Adam learning rate (default 0.002)",
+    },
+    Param {
+        name: "max_context",
+        kind: Kind::Int,
+        required: false,
+        doc: "neural: context tokens kept (default 320)",
+    },
 ];
 
 /// The `qa-reader` task kind.
@@ -114,6 +163,17 @@ impl Task for QaReaderTask {
         Ok(())
     }
 
+    fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
+        if str_param(config, "reader") != Some("neural") {
+            return Vec::new();
+        }
+        let value = serde_json::to_value(tokenizer_config(config)).unwrap_or_default();
+        vec![crate::artifacts::ArtifactRequest {
+            kind: "tokenizer".into(),
+            config: value,
+        }]
+    }
+
     fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
         let dataset = str_param(config, "dataset").unwrap_or("squad-dev");
         let file = crate::data::squad::load(&crate::data::resolve(dataset))?;
@@ -130,7 +190,9 @@ impl Task for QaReaderTask {
         let max_len = int_param(config, "max_answer_words").unwrap_or(3).max(1) as usize;
         let reader = str_param(config, "reader").context("no `reader`")?;
         let start = std::time::Instant::now();
+        let mut extra = Map::new();
         let predictions: HashMap<String, String> = match reader {
+            "neural" => neural(config, ctx, &parts.train, &eval, &mut extra)?,
             "sliding_window" => {
                 let r = SlidingWindow {
                     max_len,
@@ -167,7 +229,7 @@ impl Task for QaReaderTask {
             scores.overall.n,
             parts.eval_titles.len()
         );
-        Ok(json!({
+        let mut metrics = json!({
             "f1": scores.overall.f1,
             "em": scores.overall.em,
             "f1_ci_low": scores.overall.f1_ci.0,
@@ -178,6 +240,128 @@ impl Task for QaReaderTask {
             "seconds_per_question": seconds / eval.len().max(1) as f64,
             "by_type": scores.by_type,
             "split": {"seed": spec.seed, "train_articles": parts.train_titles, "eval_articles": parts.eval_titles},
-        }))
+        });
+        if let Value::Object(m) = &mut metrics {
+            m.extend(extra);
+        }
+        Ok(metrics)
     }
+}
+
+/// The tokenizer a neural reader uses: learned from the same training articles.
+fn tokenizer_config(config: &Map<String, Value>) -> crate::artifacts::tokenizer::TokenizerConfig {
+    crate::artifacts::tokenizer::TokenizerConfig {
+        dataset: str_param(config, "dataset")
+            .unwrap_or("squad-dev")
+            .to_string(),
+        split: SplitSpec {
+            seed: int_param(config, "split_seed").unwrap_or(0) as u64,
+            train_articles: int_param(config, "train_articles").unwrap_or(38) as usize,
+            eval_articles: int_param(config, "eval_articles").unwrap_or(10) as usize,
+        },
+        model: str_param(config, "tokenizer_model")
+            .unwrap_or("wordpiece")
+            .to_string(),
+        vocab_size: int_param(config, "vocab_size").unwrap_or(8000) as usize,
+        min_frequency: 2,
+    }
+}
+
+/// Trains the neural reader on the training articles (resuming from the run's checkpoint),
+/// logs its curve to curves.jsonl, and answers the evaluation questions.
+fn neural(
+    config: &Map<String, Value>,
+    ctx: &ExecContext,
+    train_examples: &[crate::data::qa::QaExample],
+    eval: &[crate::data::qa::QaExample],
+    extra: &mut Map<String, Value>,
+) -> Result<HashMap<String, String>> {
+    use crate::models::reader::{features, model::ReaderConfig, train};
+    let store = crate::artifacts::ArtifactStore::default_location();
+    let (artifact, tokenizer) =
+        crate::artifacts::tokenizer::get(&store, &tokenizer_config(config))?;
+    let max_context = int_param(config, "max_context").unwrap_or(320) as usize;
+    let train_features = features::featurize(&tokenizer, train_examples, max_context, 48)?;
+    let eval_features = features::featurize(&tokenizer, eval, max_context, 48)?;
+    let model_config = ReaderConfig::new(tokenizer.get_vocab_size(true))
+        .with_d_model(int_param(config, "d_model").unwrap_or(96) as usize)
+        .with_conv_layers(int_param(config, "conv_layers").unwrap_or(3) as usize)
+        .with_max_context(max_context);
+    let train_config = train::TrainConfig {
+        epochs: int_param(config, "epochs").unwrap_or(6) as usize,
+        batch_size: int_param(config, "batch_size").unwrap_or(32) as usize,
+        learning_rate: config
+            .get("learning_rate")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.002),
+        seed: ctx.seed,
+        max_answer_tokens: 20,
+    };
+    let device = burn::tensor::Device::default();
+    let answer = |model: &crate::models::reader::model::Reader| -> HashMap<String, String> {
+        let spans = train::predict(
+            model,
+            &eval_features,
+            64,
+            train_config.max_answer_tokens,
+            &device,
+        );
+        eval.iter()
+            .zip(&eval_features)
+            .zip(spans)
+            .map(|((ex, f), (s, e))| (ex.id.clone(), features::span_text(&ex.context, f, s, e)))
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    let (model, history) = train::train(
+        &model_config,
+        &train_config,
+        &train_features,
+        &ctx.out("checkpoint"),
+        |model| {
+            let (_, scores) = evaluate(eval, &answer(model), 1, 0);
+            Ok((scores.overall.f1, scores.overall.em))
+        },
+        |epoch, epochs, f1| {
+            ctx.progress(epoch, epochs, &format!("epochs, F1 {f1:.1}"));
+            println!("epoch {epoch}/{epochs}: eval F1 {f1:.2}");
+        },
+    )?;
+    let mut curve = String::new();
+    for h in &history {
+        curve.push_str(&serde_json::to_string(h)?);
+        curve.push('\n');
+    }
+    crate::store::atomic::write_atomic(&ctx.out("curves.jsonl"), curve.as_bytes())?;
+    let tokens_per_s =
+        history.iter().map(|h| h.tokens_per_s).sum::<f64>() / history.len().max(1) as f64;
+    extra.insert("train_tokens_per_s".into(), tokens_per_s.into());
+    extra.insert(
+        "train_seconds".into(),
+        history.iter().map(|h| h.seconds).sum::<f64>().into(),
+    );
+    extra.insert(
+        "wall_seconds_this_attempt".into(),
+        started.elapsed().as_secs_f64().into(),
+    );
+    extra.insert("peak_memory_mb".into(), peak_memory_mb().into());
+    extra.insert(
+        "parameters".into(),
+        burn::module::Module::num_params(&model).into(),
+    );
+    extra.insert("epochs".into(), history.len().into());
+    extra.insert("artifacts".into(), json!([artifact.id]));
+    Ok(answer(&model))
+}
+
+/// Peak resident memory of this process (VmHWM), in MB.
+fn peak_memory_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }

@@ -1,0 +1,284 @@
+//! Training and evaluating the reader: shuffled mini-batches, Adam, cross-entropy on start and
+//! end positions, a checkpoint (model, optimizer, history) after every epoch, and resumption
+//! from the last checkpoint after an interruption.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, Context, Result};
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use super::features::Features;
+use super::model::{Batch, Reader, ReaderConfig};
+
+/// How to train.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Examples per step.
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Seed of initialisation and shuffling.
+    pub seed: u64,
+    /// Longest answer considered when decoding, in tokens.
+    pub max_answer_tokens: usize,
+}
+
+/// One epoch's record (also the training curve).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Training tokens per second (context + question).
+    pub tokens_per_s: f64,
+    /// Seconds the epoch took.
+    pub seconds: f64,
+    /// Evaluation F1 after the epoch, when evaluated.
+    pub eval_f1: Option<f64>,
+    /// Evaluation EM after the epoch.
+    pub eval_em: Option<f64>,
+}
+
+/// What a checkpoint holds besides the tensors.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct CheckpointState {
+    /// Epochs done.
+    pub epochs_done: usize,
+    /// History so far.
+    pub history: Vec<EpochRecord>,
+}
+
+/// Builds a padded batch of features on `device`.
+pub fn batch(items: &[&Features], device: &Device) -> Batch {
+    let b = items.len();
+    let l = items
+        .iter()
+        .map(|f| f.context.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let q = items
+        .iter()
+        .map(|f| f.question.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut ctx = vec![0i64; b * l];
+    let mut ctx_pad = vec![true; b * l];
+    let mut em = vec![0f32; b * l];
+    let mut qs = vec![0i64; b * q];
+    let mut q_pad = vec![true; b * q];
+    for (i, f) in items.iter().enumerate() {
+        for (j, &id) in f.context.iter().enumerate() {
+            ctx[i * l + j] = id as i64;
+            ctx_pad[i * l + j] = false;
+            em[i * l + j] = f.exact_match[j];
+        }
+        for (j, &id) in f.question.iter().enumerate() {
+            qs[i * q + j] = id as i64;
+            q_pad[i * q + j] = false;
+        }
+    }
+    let positions: Vec<i64> = (0..b).flat_map(|_| 0..l as i64).collect();
+    Batch {
+        context: Tensor::<2, Int>::from_data(TensorData::new(ctx, [b, l]), device),
+        context_pad: Tensor::<2, Bool>::from_data(TensorData::new(ctx_pad, [b, l]), device),
+        exact_match: Tensor::<3>::from_data(TensorData::new(em, [b, l, 1]), device),
+        question: Tensor::<2, Int>::from_data(TensorData::new(qs, [b, q]), device),
+        question_pad: Tensor::<2, Bool>::from_data(TensorData::new(q_pad, [b, q]), device),
+        positions: Tensor::<2, Int>::from_data(TensorData::new(positions, [b, l]), device),
+    }
+}
+
+fn shuffled(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    crate::data::qa::permutation(n, seed.wrapping_add(epoch as u64 * 0x9E37_79B9))
+}
+
+/// The best span (start ≤ end < start + max_len) of each example in a batch.
+pub fn decode(
+    start: Tensor<2>,
+    end: Tensor<2>,
+    lengths: &[usize],
+    max_len: usize,
+) -> Vec<(usize, usize)> {
+    let [b, l] = start.dims();
+    let s: Vec<f32> = start.into_data().try_to_vec().unwrap_or_default();
+    let e: Vec<f32> = end.into_data().try_to_vec().unwrap_or_default();
+    (0..b)
+        .map(|i| {
+            let n = lengths[i].min(l);
+            let mut best = (f32::MIN, 0, 0);
+            for a in 0..n {
+                for z in a..(a + max_len).min(n) {
+                    let v = s[i * l + a] + e[i * l + z];
+                    if v > best.0 {
+                        best = (v, a, z);
+                    }
+                }
+            }
+            (best.1, best.2)
+        })
+        .collect()
+}
+
+/// Predicted spans for features, in batches.
+pub fn predict(
+    model: &Reader,
+    features: &[Features],
+    batch_size: usize,
+    max_len: usize,
+    device: &Device,
+) -> Vec<(usize, usize)> {
+    let model = model.valid();
+    let mut out = Vec::with_capacity(features.len());
+    for chunk in features.chunks(batch_size.max(1)) {
+        let refs: Vec<&Features> = chunk.iter().collect();
+        let (s, e) = model.forward(&batch(&refs, device));
+        let lengths: Vec<usize> = chunk.iter().map(|f| f.context.len()).collect();
+        out.extend(decode(s, e, &lengths, max_len));
+    }
+    out
+}
+
+/// Paths of a checkpoint directory.
+fn paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    (
+        dir.join("model.bpk"),
+        dir.join("optimizer.bpk"),
+        dir.join("state.json"),
+    )
+}
+
+/// Trains (resuming from `checkpoint_dir` when it holds a checkpoint); `evaluate` is called
+/// after each epoch with the model and returns (F1, EM); `progress` gets (epoch, epochs).
+pub fn train(
+    model_config: &ReaderConfig,
+    config: &TrainConfig,
+    train_set: &[Features],
+    checkpoint_dir: &Path,
+    mut evaluate: impl FnMut(&Reader) -> Result<(f64, f64)>,
+    mut progress: impl FnMut(usize, usize, f64),
+) -> Result<(Reader, Vec<EpochRecord>)> {
+    let device = Device::default().autodiff();
+    burn::tensor::Device::seed(&device, config.seed);
+    let mut model = model_config.init(&device);
+    let mut optim = AdamConfig::new().init();
+    let mut state = CheckpointState::default();
+    if let Some(found) = super::train::checkpoint_dir(checkpoint_dir) {
+        let (model_path, optim_path, state_path) = paths(&found);
+        state = crate::store::read_json(&state_path)?;
+        model = model.load_file(&model_path);
+        if optim_path.is_file() {
+            let record =
+                burn::optim::OptimizerRecord::load(&optim_path).map_err(|e| anyhow!("{e}"))?;
+            optim = optim.load_record(record);
+        }
+        eprintln!(
+            "resuming from the checkpoint after epoch {}",
+            state.epochs_done
+        );
+    }
+    let usable: Vec<&Features> = train_set.iter().filter(|f| f.target.is_some()).collect();
+    if usable.is_empty() {
+        anyhow::bail!("no training example has an answer inside its (truncated) context");
+    }
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    for epoch in state.epochs_done + 1..=config.epochs {
+        let start = Instant::now();
+        let order = shuffled(usable.len(), config.seed, epoch);
+        let (mut total, mut steps, mut tokens) = (0.0, 0usize, 0usize);
+        for chunk in order.chunks(config.batch_size.max(1)) {
+            let items: Vec<&Features> = chunk.iter().map(|&i| usable[i]).collect();
+            tokens += items
+                .iter()
+                .map(|f| f.context.len() + f.question.len())
+                .sum::<usize>();
+            let b = batch(&items, &device);
+            let starts: Vec<i64> = items
+                .iter()
+                .map(|f| f.target.map_or(0, |t| t.0) as i64)
+                .collect();
+            let ends: Vec<i64> = items
+                .iter()
+                .map(|f| f.target.map_or(0, |t| t.1) as i64)
+                .collect();
+            let starts =
+                Tensor::<1, Int>::from_data(TensorData::new(starts, [items.len()]), &device);
+            let ends = Tensor::<1, Int>::from_data(TensorData::new(ends, [items.len()]), &device);
+            let (s, e) = model.forward(&b);
+            let loss = loss_fn.forward(s, starts) + loss_fn.forward(e, ends);
+            let value: f32 = loss
+                .clone()
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| anyhow!("{e:?}"))?[0];
+            if !value.is_finite() {
+                anyhow::bail!("the training loss became {value} at epoch {epoch}");
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(config.learning_rate, model, grads);
+            total += value as f64;
+            steps += 1;
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let (f1, em) = evaluate(&model)?;
+        state.history.push(EpochRecord {
+            epoch,
+            train_loss: total / steps.max(1) as f64,
+            tokens_per_s: tokens as f64 / seconds.max(1e-9),
+            seconds,
+            eval_f1: Some(f1),
+            eval_em: Some(em),
+        });
+        state.epochs_done = epoch;
+        save_checkpoint(checkpoint_dir, &model, &optim, &state)?;
+        progress(epoch, config.epochs, f1);
+    }
+    Ok((model, state.history))
+}
+
+/// Writes the checkpoint into a fresh directory, then swaps it in: a crash leaves either the
+/// previous complete checkpoint or the new one (found again by [`checkpoint_dir`]).
+fn save_checkpoint(
+    dir: &Path,
+    model: &Reader,
+    optim: &burn::optim::ModuleOptimizer,
+    state: &CheckpointState,
+) -> Result<()> {
+    let fresh = dir.with_extension("new");
+    let old = dir.with_extension("old");
+    let _ = std::fs::remove_dir_all(&fresh);
+    std::fs::create_dir_all(&fresh)?;
+    let (model_path, optim_path, state_path) = paths(&fresh);
+    model
+        .clone()
+        .save_file(&model_path)
+        .map_err(|e| anyhow!("saving the model: {e}"))?;
+    optim
+        .to_record()
+        .save(&optim_path)
+        .map_err(|e| anyhow!("saving the optimizer: {e}"))?;
+    crate::store::atomic::write_json(&state_path, state)?;
+    let _ = std::fs::remove_dir_all(&old);
+    if dir.exists() {
+        std::fs::rename(dir, &old).context("checkpoint")?;
+    }
+    std::fs::rename(&fresh, dir).context("checkpoint")?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// The checkpoint to resume from: `dir`, or the previous one if a crash interrupted a swap.
+pub fn checkpoint_dir(dir: &Path) -> Option<PathBuf> {
+    [dir.to_path_buf(), dir.with_extension("old")]
+        .into_iter()
+        .find(|d| d.join("state.json").is_file())
+}
