@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{sleepy_spec, text, Project};
+use common::{sleepy_spec, spawn, text, wait_until, Project};
 
 fn ids_once(p: &Project, exp: &str, expected: usize) {
     let results = p.results(exp);
@@ -93,17 +93,9 @@ threads = 1
 fn sigkill_of_the_launcher_then_resume_runs_each_run_once() {
     let p = Project::new();
     p.write("exp.toml", &sleepy_spec("killed", 6, "0.6", ""));
-    let mut child = p
-        .runner()
-        .args(["launch", "exp.toml"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&p, &["launch", "exp.toml"], false);
     // Wait until the first runs have completed, then kill -9 mid-grid.
-    let start = Instant::now();
-    while p.results("killed").len() < 2 && start.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(20, || p.results("killed").len() >= 2);
     child.kill().unwrap();
     child.wait().unwrap();
     let done_before = p.results("killed").len();
@@ -257,16 +249,9 @@ kill_grace = "1s"
 fn ctrl_c_interrupts_then_resume_finishes() {
     let p = Project::new();
     p.write("exp.toml", &sleepy_spec("stopped", 4, "3", ""));
-    let child = p
-        .runner()
-        .args(["launch", "exp.toml"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(&p, &["launch", "exp.toml"], true);
     let start = Instant::now();
-    while p.statuses_if_any("stopped") < 2 && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(10, || p.statuses_if_any("stopped") >= 2);
     std::thread::sleep(Duration::from_millis(200));
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
@@ -290,18 +275,8 @@ fn ctrl_c_interrupts_then_resume_finishes() {
 fn a_second_launcher_is_refused_while_the_first_runs() {
     let p = Project::new();
     p.write("exp.toml", &sleepy_spec("locked", 2, "2", ""));
-    let mut first = p
-        .runner()
-        .args(["launch", "exp.toml"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while !p.path().join("runs/locked/plan.json").exists()
-        && start.elapsed() < Duration::from_secs(10)
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut first = spawn(&p, &["launch", "exp.toml"], false);
+    wait_until(10, || p.path().join("runs/locked/plan.json").exists());
     std::thread::sleep(Duration::from_millis(200));
     let second = p.run(&["resume", "runs/locked"]);
     assert_eq!(second.status.code(), Some(2));

@@ -37,6 +37,12 @@ impl ExecContext {
 /// The invocation that runs built-in task `kind` in the run directory.
 pub fn invocation(kind: &str, ctx: &RunContext<'_>) -> Result<Invocation> {
     let exe = std::env::current_exe().context("cannot find the runner executable")?;
+    // After a rebuild during a long launch, the running binary's file is replaced; Linux then
+    // reports its path with " (deleted)": start the new binary at the same path.
+    let exe = match exe.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
+        Some(path) => std::path::PathBuf::from(path),
+        None => exe,
+    };
     Ok(Invocation {
         program: exe.display().to_string(),
         args: vec![

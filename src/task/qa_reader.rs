@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 use super::builtin::{int_param, str_param, ExecContext};
 use super::schema::{self, Kind, Param};
 use super::Task;
-use crate::data::qa::{sample, split, SplitSpec};
+use crate::data::qa::{sample, split};
 use crate::metrics::qa_eval::evaluate;
 use crate::models::baselines::{RandomSpan, SlidingWindow};
 use crate::spec::{Spec, SpecError};
@@ -31,37 +31,13 @@ use crate::spec::{Spec, SpecError};
 /// Readers this task knows.
 pub const READERS: &[&str] = &["sliding_window", "random_span", "neural"];
 
-/// Parameters of the qa-reader task.
+/// Parameters of the qa-reader task (besides the split parameters).
 pub const PARAMS: &[Param] = &[
     Param {
         name: "reader",
         kind: Kind::Str,
         required: true,
         doc: "sliding_window or random_span",
-    },
-    Param {
-        name: "dataset",
-        kind: Kind::Str,
-        required: false,
-        doc: "SQuAD-format data: squad-dev (default), xquad-en, or a path",
-    },
-    Param {
-        name: "split_seed",
-        kind: Kind::Int,
-        required: false,
-        doc: "seed of the article split (default 0)",
-    },
-    Param {
-        name: "train_articles",
-        kind: Kind::Int,
-        required: false,
-        doc: "articles for training (default 38)",
-    },
-    Param {
-        name: "eval_articles",
-        kind: Kind::Int,
-        required: false,
-        doc: "articles for evaluation (default 10)",
     },
     Param {
         name: "eval_questions",
@@ -150,7 +126,9 @@ impl Task for QaReaderTask {
     }
 
     fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
-        schema::check(spec, self.name(), PARAMS)?;
+        let mut params = PARAMS.to_vec();
+        params.extend(super::tokenizer::SPLIT_PARAMS);
+        schema::check(spec, self.name(), &params)?;
         for node in schema::values_of(spec, "reader") {
             let name = node.as_str("reader")?;
             if !READERS.contains(&name) {
@@ -175,13 +153,8 @@ impl Task for QaReaderTask {
     }
 
     fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
-        let dataset = str_param(config, "dataset").unwrap_or("squad-dev");
-        let file = crate::data::squad::load(&crate::data::resolve(dataset))?;
-        let spec = SplitSpec {
-            seed: int_param(config, "split_seed").unwrap_or(0) as u64,
-            train_articles: int_param(config, "train_articles").unwrap_or(38) as usize,
-            eval_articles: int_param(config, "eval_articles").unwrap_or(10) as usize,
-        };
+        let (dataset, spec) = super::tokenizer::split_of(config);
+        let file = crate::data::squad::load(&crate::data::resolve(&dataset))?;
         let parts = split(&file, spec)?;
         let eval = match int_param(config, "eval_questions") {
             Some(n) => sample(&parts.eval, n as usize, ctx.seed),
@@ -250,21 +223,7 @@ impl Task for QaReaderTask {
 
 /// The tokenizer a neural reader uses: learned from the same training articles.
 fn tokenizer_config(config: &Map<String, Value>) -> crate::artifacts::tokenizer::TokenizerConfig {
-    crate::artifacts::tokenizer::TokenizerConfig {
-        dataset: str_param(config, "dataset")
-            .unwrap_or("squad-dev")
-            .to_string(),
-        split: SplitSpec {
-            seed: int_param(config, "split_seed").unwrap_or(0) as u64,
-            train_articles: int_param(config, "train_articles").unwrap_or(38) as usize,
-            eval_articles: int_param(config, "eval_articles").unwrap_or(10) as usize,
-        },
-        model: str_param(config, "tokenizer_model")
-            .unwrap_or("wordpiece")
-            .to_string(),
-        vocab_size: int_param(config, "vocab_size").unwrap_or(8000) as usize,
-        min_frequency: 2,
-    }
+    super::tokenizer::config_of(config, "tokenizer_model", "wordpiece")
 }
 
 /// Trains the neural reader on the training articles (resuming from the run's checkpoint),

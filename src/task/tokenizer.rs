@@ -13,26 +13,8 @@ use crate::artifacts::ArtifactStore;
 use crate::data::qa::{split, SplitSpec};
 use crate::spec::{Spec, SpecError};
 
-/// Parameters of the tokenizer task.
-pub const PARAMS: &[Param] = &[
-    Param {
-        name: "model",
-        kind: Kind::Str,
-        required: false,
-        doc: "bpe (default) or wordpiece",
-    },
-    Param {
-        name: "vocab_size",
-        kind: Kind::Int,
-        required: false,
-        doc: "target vocabulary size (default 8000)",
-    },
-    Param {
-        name: "min_frequency",
-        kind: Kind::Int,
-        required: false,
-        doc: "least count of a merge (default 2)",
-    },
+/// Parameters that choose the QA data and its article split (shared by QA tasks).
+pub const SPLIT_PARAMS: [Param; 4] = [
     Param {
         name: "dataset",
         kind: Kind::Str,
@@ -49,28 +31,69 @@ pub const PARAMS: &[Param] = &[
         name: "train_articles",
         kind: Kind::Int,
         required: false,
-        doc: "articles to learn from (default 38)",
+        doc: "articles for training (default 38)",
     },
     Param {
         name: "eval_articles",
         kind: Kind::Int,
         required: false,
-        doc: "held-out articles to measure on (default 10)",
+        doc: "held-out articles for evaluation (default 10)",
     },
 ];
 
-/// The tokenizer configuration a run's config describes.
-pub fn config_of(config: &Map<String, Value>) -> TokenizerConfig {
-    TokenizerConfig {
-        dataset: str_param(config, "dataset")
-            .unwrap_or("squad-dev")
-            .to_string(),
-        split: SplitSpec {
-            seed: int_param(config, "split_seed").unwrap_or(0) as u64,
-            train_articles: int_param(config, "train_articles").unwrap_or(38) as usize,
-            eval_articles: int_param(config, "eval_articles").unwrap_or(10) as usize,
+/// Parameters of the tokenizer task.
+pub fn params() -> Vec<Param> {
+    let mut p = vec![
+        Param {
+            name: "model",
+            kind: Kind::Str,
+            required: false,
+            doc: "bpe (default) or wordpiece",
         },
-        model: str_param(config, "model").unwrap_or("bpe").to_string(),
+        Param {
+            name: "vocab_size",
+            kind: Kind::Int,
+            required: false,
+            doc: "target vocabulary size (default 8000)",
+        },
+        Param {
+            name: "min_frequency",
+            kind: Kind::Int,
+            required: false,
+            doc: "least count of a merge (default 2)",
+        },
+    ];
+    p.extend(SPLIT_PARAMS);
+    p
+}
+
+/// The data set and article split a run's config names.
+pub fn split_of(config: &Map<String, Value>) -> (String, SplitSpec) {
+    let dataset = str_param(config, "dataset")
+        .unwrap_or("squad-dev")
+        .to_string();
+    let split = SplitSpec {
+        seed: int_param(config, "split_seed").unwrap_or(0) as u64,
+        train_articles: int_param(config, "train_articles").unwrap_or(38) as usize,
+        eval_articles: int_param(config, "eval_articles").unwrap_or(10) as usize,
+    };
+    (dataset, split)
+}
+
+/// The tokenizer configuration a run's config describes; `model_key` names the key that
+/// holds the tokenizer model (`model` here, `tokenizer_model` for readers).
+pub fn config_of(
+    config: &Map<String, Value>,
+    model_key: &str,
+    default_model: &str,
+) -> TokenizerConfig {
+    let (dataset, split) = split_of(config);
+    TokenizerConfig {
+        dataset,
+        split,
+        model: str_param(config, model_key)
+            .unwrap_or(default_model)
+            .to_string(),
         vocab_size: int_param(config, "vocab_size").unwrap_or(8000) as usize,
         min_frequency: int_param(config, "min_frequency").unwrap_or(2) as u64,
     }
@@ -89,7 +112,7 @@ impl Task for TokenizerTask {
     }
 
     fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
-        schema::check(spec, self.name(), PARAMS)?;
+        schema::check(spec, self.name(), &params())?;
         for node in schema::values_of(spec, "model") {
             let m = node.as_str("model")?;
             if !["bpe", "wordpiece"].contains(&m) {
@@ -109,7 +132,7 @@ impl Task for TokenizerTask {
     }
 
     fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
-        let value = serde_json::to_value(config_of(config)).unwrap_or_default();
+        let value = serde_json::to_value(config_of(config, "model", "bpe")).unwrap_or_default();
         vec![crate::artifacts::ArtifactRequest {
             kind: "tokenizer".into(),
             config: value,
@@ -117,7 +140,7 @@ impl Task for TokenizerTask {
     }
 
     fn execute(&self, config: &Map<String, Value>, _ctx: &ExecContext) -> Result<Value> {
-        let tcfg = config_of(config);
+        let tcfg = config_of(config, "model", "bpe");
         let store = ArtifactStore::default_location();
         let (artifact, tokenizer) = get(&store, &tcfg)?;
         let info: crate::artifacts::ArtifactInfo =

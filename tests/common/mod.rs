@@ -95,3 +95,21 @@ kill_grace = "2s"
         xs = xs.join(", ")
     )
 }
+
+/// Starts `runner ARGS` in the background (stderr discarded unless `keep_stderr`).
+pub fn spawn(p: &Project, args: &[&str], keep_stderr: bool) -> std::process::Child {
+    let stderr = if keep_stderr {
+        std::process::Stdio::piped()
+    } else {
+        std::process::Stdio::null()
+    };
+    p.runner().args(args).stderr(stderr).spawn().unwrap()
+}
+
+/// Polls `cond` every 20 ms until it holds or `secs` pass.
+pub fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() && start.elapsed() < std::time::Duration::from_secs(secs) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
