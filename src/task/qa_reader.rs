@@ -111,6 +111,7 @@ pub const PARAMS: &[Param] = &[
         required: false,
         doc: "neural: context tokens kept (default 320)",
     },
+    Param { name: "tokenizer", kind: Kind::Str, required: false, doc: "neural: an existing tokenizer.json to use instead of training one" },
 ];
 
 /// The `qa-reader` task kind.
@@ -142,7 +143,7 @@ impl Task for QaReaderTask {
     }
 
     fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
-        if str_param(config, "reader") != Some("neural") {
+        if str_param(config, "reader") != Some("neural") || config.contains_key("tokenizer") {
             return Vec::new();
         }
         let value = serde_json::to_value(tokenizer_config(config)).unwrap_or_default();
@@ -309,7 +310,7 @@ fn neural(
         burn::module::Module::num_params(&model).into(),
     );
     extra.insert("epochs".into(), history.len().into());
-    extra.insert("artifacts".into(), json!([artifact.id]));
+    extra.insert("artifacts".into(), artifacts);
     Ok(answer(&model))
 }
 
