@@ -111,7 +111,12 @@ pub const PARAMS: &[Param] = &[
         required: false,
         doc: "neural: context tokens kept (default 320)",
     },
-    Param { name: "tokenizer", kind: Kind::Str, required: false, doc: "neural: an existing tokenizer.json to use instead of training one" },
+    Param {
+        name: "tokenizer",
+        kind: Kind::Str,
+        required: false,
+        doc: "neural: an existing tokenizer.json to use instead of training one",
+    },
 ];
 
 /// The `qa-reader` task kind.
@@ -237,9 +242,18 @@ fn neural(
     extra: &mut Map<String, Value>,
 ) -> Result<HashMap<String, String>> {
     use crate::models::reader::{features, model::ReaderConfig, train};
-    let store = crate::artifacts::ArtifactStore::default_location();
-    let (artifact, tokenizer) =
-        crate::artifacts::tokenizer::get(&store, &tokenizer_config(config))?;
+    let (artifacts, tokenizer) = match str_param(config, "tokenizer") {
+        Some(path) => (
+            json!([]),
+            crate::artifacts::tokenizer::load(std::path::Path::new(path))?,
+        ),
+        None => {
+            let store = crate::artifacts::ArtifactStore::default_location();
+            let (artifact, tokenizer) =
+                crate::artifacts::tokenizer::get(&store, &tokenizer_config(config))?;
+            (json!([artifact.id]), tokenizer)
+        }
+    };
     let max_context = int_param(config, "max_context").unwrap_or(320) as usize;
     let train_features = features::featurize(&tokenizer, train_examples, max_context, 48)?;
     let eval_features = features::featurize(&tokenizer, eval, max_context, 48)?;
