@@ -194,3 +194,55 @@ fn tokenizers_are_shared_artifacts_built_once() {
         "a standard tokenizer.json"
     );
 }
+
+#[test]
+fn the_neural_reader_is_a_shared_artifact_trained_before_its_runs() {
+    let p = Project::new();
+    p.write("data/tiny.json", &fixture());
+    let spec = |name: &str| {
+        format!(
+            "[experiment]\nname = \"{name}\"\ntask = \"qa-reader\"\n\n[params]\nreader = \"neural\"\ndataset = \"data/tiny.json\"\ntrain_articles = 3\neval_articles = 1\nvocab_size = 80\nd_model = 16\nconv_layers = 1\nepochs = 2\nbatch_size = 2\nbootstrap = 100\n\n[grid]\neval_questions = [1, 2]\n"
+        )
+    };
+    p.write("a.toml", &spec("neural_a"));
+    p.write("b.toml", &spec("neural_b"));
+    let out = p.run(&["launch", "a.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Building 2 shared artifacts first"),
+        "tokenizer and reader: {}",
+        text(&out)
+    );
+    let results = p.results("neural_a");
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        let m = &r["metrics"];
+        let ids: Vec<&str> = m["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(
+            ids[0].starts_with("tokenizer-") && ids[1].starts_with("reader-"),
+            "{ids:?}"
+        );
+        assert_eq!(m["epochs"], 2);
+        assert!(m["train_tokens_per_s"].as_f64().unwrap() > 0.0);
+        assert!(m["f1"].as_f64().unwrap() >= 0.0);
+    }
+    assert_eq!(
+        results[0]["metrics"]["artifacts"], results[1]["metrics"]["artifacts"],
+        "one reader for both runs"
+    );
+    let run_dir = p.path().join("runs/neural_a/by-name/eq1_s0");
+    let curve = std::fs::read_to_string(run_dir.join("curves.jsonl")).unwrap();
+    assert_eq!(curve.lines().count(), 2, "one line per epoch");
+    // A second experiment with the same reader trains nothing.
+    let out = p.run(&["launch", "b.toml"]);
+    assert!(
+        out.status.success() && !text(&out).contains("shared artifacts"),
+        "{}",
+        text(&out)
+    );
+}

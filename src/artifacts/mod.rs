@@ -8,9 +8,11 @@
 //! <store>/<kind>-<hash>/artifact.json   kind, config, build time, runner version
 //! <store>/<kind>-<hash>/...             the artifact's files
 //! <store>/<kind>-<hash>.lock
+//! <store>/.build-<kind>-<hash>/       a build in progress (kept to resume after a failure)
 //! ```
 //! The store is `$RUNNER_ARTIFACTS`, or `runs/artifacts` under the working directory.
 
+pub mod reader;
 pub mod tokenizer;
 pub mod units;
 
@@ -39,13 +41,22 @@ impl ArtifactRequest {
     }
 }
 
-/// Builds (or finds) the artifact a request names.
-pub fn build(store: &ArtifactStore, request: &ArtifactRequest) -> Result<Artifact> {
+/// Builds (or finds) the artifact a request names; `progress` hears of long builds' steps.
+pub fn build(
+    store: &ArtifactStore,
+    request: &ArtifactRequest,
+    progress: &dyn Fn(usize, usize, &str),
+) -> Result<Artifact> {
     match request.kind.as_str() {
         "tokenizer" => {
             let config: tokenizer::TokenizerConfig =
                 serde_json::from_value(request.config.clone())?;
             Ok(tokenizer::get(store, &config)?.0)
+        }
+        "reader" => {
+            let config: reader::ReaderArtifactConfig =
+                serde_json::from_value(request.config.clone())?;
+            reader::get(store, &config, progress)
         }
         other => anyhow::bail!("unknown artifact kind `{other}`"),
     }
@@ -151,13 +162,17 @@ impl ArtifactStore {
                 built_now: false,
             });
         }
-        let tmp = self.root.join(format!(".tmp-{id}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
+        // The build directory is stable and kept after a failure or a kill, so a long build
+        // (a trained model) can resume from the checkpoints it left there; the lock ensures a
+        // single builder.
+        let tmp = self.root.join(format!(".build-{id}"));
         std::fs::create_dir_all(&tmp)?;
         let start = Instant::now();
         if let Err(e) = build(&tmp) {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e.context(format!("building artifact {id}")));
+            return Err(e.context(format!(
+                "building artifact {id} (partial work kept in {})",
+                tmp.display()
+            )));
         }
         let info = ArtifactInfo {
             kind: kind.to_string(),
@@ -229,17 +244,25 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_build_leaves_nothing_behind() {
+    fn a_failed_build_is_not_an_artifact_and_a_retry_resumes_its_work() {
         let dir = tempfile::tempdir().unwrap();
         let store = ArtifactStore::new(dir.path());
+        let config = serde_json::json!({});
         let err = store
-            .get_or_build("demo", &serde_json::json!({}), |_| anyhow::bail!("no data"))
+            .get_or_build("demo", &config, |d| {
+                std::fs::write(d.join("checkpoint"), b"epoch 1")?;
+                anyhow::bail!("killed")
+            })
             .unwrap_err();
-        assert!(format!("{err:#}").contains("no data"));
+        assert!(format!("{err:#}").contains("killed"));
         assert!(store.list().is_empty());
-        assert!(!std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with(".tmp")));
+        let artifact = store
+            .get_or_build("demo", &config, |d| {
+                assert_eq!(std::fs::read(d.join("checkpoint"))?, b"epoch 1", "resumes");
+                Ok(())
+            })
+            .unwrap();
+        assert!(artifact.built_now && artifact.dir.join("checkpoint").is_file());
+        assert_eq!(store.list().len(), 1);
     }
 }

@@ -17,21 +17,20 @@ use crate::task::Task;
 /// The artifacts that the runs at `todo` need and the store does not hold yet, as a grid of
 /// build units (one per artifact, in order of first need).
 pub fn missing_units(task: &dyn Task, plan: &Grid, todo: &[usize], store: &ArtifactStore) -> Grid {
-    let mut wanted: BTreeMap<String, (usize, ArtifactRequest)> = BTreeMap::new();
-    for (order, &i) in todo.iter().enumerate() {
+    // In order of first need; a run lists what it needs in dependency order (tokenizer first).
+    let mut seen = std::collections::HashSet::new();
+    let mut units: Vec<(String, ArtifactRequest)> = Vec::new();
+    for &i in todo {
         for request in task.artifacts(&plan.runs[i].config) {
             let id = request.id();
-            if !store.contains(&id) {
-                wanted.entry(id).or_insert((order, request));
+            if !store.contains(&id) && seen.insert(id.clone()) {
+                units.push((id, request));
             }
         }
     }
-    let mut units: Vec<(usize, String, ArtifactRequest)> =
-        wanted.into_iter().map(|(id, (o, r))| (o, id, r)).collect();
-    units.sort_by_key(|u| u.0);
     let runs = units
         .into_iter()
-        .map(|(_, id, r)| {
+        .map(|(id, r)| {
             let config = json!({"kind": r.kind, "config": r.config, "store": store.root().display().to_string()});
             let Value::Object(config) = config else { unreachable!() };
             PlannedRun { id: id.clone(), name: id, config, labels: BTreeMap::new() }
@@ -65,7 +64,7 @@ impl Task for ArtifactTask {
         .help("artifacts are built automatically for the runs that need them"))
     }
 
-    fn execute(&self, config: &Map<String, Value>, _ctx: &ExecContext) -> Result<Value> {
+    fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
         let request = ArtifactRequest {
             kind: config
                 .get("kind")
@@ -83,7 +82,9 @@ impl Task for ArtifactTask {
                 .and_then(Value::as_str)
                 .context("no store")?,
         );
-        let artifact = super::build(&store, &request)?;
+        let artifact = super::build(&store, &request, &|done, total, what| {
+            ctx.progress(done, total, what)
+        })?;
         println!(
             "artifact {} {}",
             artifact.id,

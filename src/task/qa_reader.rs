@@ -111,12 +111,6 @@ pub const PARAMS: &[Param] = &[
         required: false,
         doc: "neural: context tokens kept (default 320)",
     },
-    Param {
-        name: "tokenizer",
-        kind: Kind::Str,
-        required: false,
-        doc: "neural: an existing tokenizer.json to use instead of training one",
-    },
 ];
 
 /// The `qa-reader` task kind.
@@ -148,14 +142,22 @@ impl Task for QaReaderTask {
     }
 
     fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
-        if str_param(config, "reader") != Some("neural") || config.contains_key("tokenizer") {
+        if str_param(config, "reader") != Some("neural") {
             return Vec::new();
         }
-        let value = serde_json::to_value(tokenizer_config(config)).unwrap_or_default();
-        vec![crate::artifacts::ArtifactRequest {
-            kind: "tokenizer".into(),
-            config: value,
-        }]
+        let seed = config.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64;
+        let tokenizer = serde_json::to_value(tokenizer_config(config)).unwrap_or_default();
+        let reader = serde_json::to_value(reader_config(config, seed)).unwrap_or_default();
+        vec![
+            crate::artifacts::ArtifactRequest {
+                kind: "tokenizer".into(),
+                config: tokenizer,
+            },
+            crate::artifacts::ArtifactRequest {
+                kind: "reader".into(),
+                config: reader,
+            },
+        ]
     }
 
     fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
@@ -171,7 +173,7 @@ impl Task for QaReaderTask {
         let start = std::time::Instant::now();
         let mut extra = Map::new();
         let predictions: HashMap<String, String> = match reader {
-            "neural" => neural(config, ctx, &parts.train, &eval, &mut extra)?,
+            "neural" => neural(config, ctx, &eval, &mut extra)?,
             "sliding_window" => {
                 let r = SlidingWindow {
                     max_len,
@@ -232,81 +234,44 @@ fn tokenizer_config(config: &Map<String, Value>) -> crate::artifacts::tokenizer:
     super::tokenizer::config_of(config, "tokenizer_model", "wordpiece")
 }
 
-/// Trains the neural reader on the training articles (resuming from the run's checkpoint),
-/// logs its curve to curves.jsonl, and answers the evaluation questions.
+/// The reader artifact a run's config describes.
+pub fn reader_config(
+    config: &Map<String, Value>,
+    seed: u64,
+) -> crate::artifacts::reader::ReaderArtifactConfig {
+    crate::artifacts::reader::ReaderArtifactConfig {
+        tokenizer: tokenizer_config(config),
+        d_model: int_param(config, "d_model").unwrap_or(96) as usize,
+        conv_layers: int_param(config, "conv_layers").unwrap_or(3) as usize,
+        max_context: int_param(config, "max_context").unwrap_or(320) as usize,
+        train: crate::models::reader::train::TrainConfig {
+            epochs: int_param(config, "epochs").unwrap_or(6) as usize,
+            batch_size: int_param(config, "batch_size").unwrap_or(32) as usize,
+            learning_rate: config
+                .get("learning_rate")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.002),
+            seed,
+            max_answer_tokens: 20,
+        },
+    }
+}
+
+/// Answers with the trained reader artifact (trained first if the store lacks it), copies its
+/// training curve into the run, and adds its training figures to the metrics.
 fn neural(
     config: &Map<String, Value>,
     ctx: &ExecContext,
-    train_examples: &[crate::data::qa::QaExample],
     eval: &[crate::data::qa::QaExample],
     extra: &mut Map<String, Value>,
 ) -> Result<HashMap<String, String>> {
-    use crate::models::reader::{features, model::ReaderConfig, train};
-    let (artifacts, tokenizer) = match str_param(config, "tokenizer") {
-        Some(path) => (
-            json!([]),
-            crate::artifacts::tokenizer::load(std::path::Path::new(path))?,
-        ),
-        None => {
-            let store = crate::artifacts::ArtifactStore::default_location();
-            let (artifact, tokenizer) =
-                crate::artifacts::tokenizer::get(&store, &tokenizer_config(config))?;
-            (json!([artifact.id]), tokenizer)
-        }
-    };
-    let max_context = int_param(config, "max_context").unwrap_or(320) as usize;
-    let train_features = features::featurize(&tokenizer, train_examples, max_context, 48)?;
-    let eval_features = features::featurize(&tokenizer, eval, max_context, 48)?;
-    let model_config = ReaderConfig::new(tokenizer.get_vocab_size(true))
-        .with_d_model(int_param(config, "d_model").unwrap_or(96) as usize)
-        .with_conv_layers(int_param(config, "conv_layers").unwrap_or(3) as usize)
-        .with_max_context(max_context);
-    let train_config = train::TrainConfig {
-        epochs: int_param(config, "epochs").unwrap_or(6) as usize,
-        batch_size: int_param(config, "batch_size").unwrap_or(32) as usize,
-        learning_rate: config
-            .get("learning_rate")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.002),
-        seed: ctx.seed,
-        max_answer_tokens: 20,
-    };
-    let device = burn::tensor::Device::default();
-    let answer = |model: &crate::models::reader::model::Reader| -> HashMap<String, String> {
-        let spans = train::predict(
-            model,
-            &eval_features,
-            64,
-            train_config.max_answer_tokens,
-            &device,
-        );
-        eval.iter()
-            .zip(&eval_features)
-            .zip(spans)
-            .map(|((ex, f), (s, e))| (ex.id.clone(), features::span_text(&ex.context, f, s, e)))
-            .collect()
-    };
-    let started = std::time::Instant::now();
-    let (model, history) = train::train(
-        &model_config,
-        &train_config,
-        &train_features,
-        &ctx.out("checkpoint"),
-        |model| {
-            let (_, scores) = evaluate(eval, &answer(model), 1, 0);
-            Ok((scores.overall.f1, scores.overall.em))
-        },
-        |epoch, epochs, f1| {
-            ctx.progress(epoch, epochs, &format!("epochs, F1 {f1:.1}"));
-            println!("epoch {epoch}/{epochs}: eval F1 {f1:.2}");
-        },
-    )?;
-    let mut curve = String::new();
-    for h in &history {
-        curve.push_str(&serde_json::to_string(h)?);
-        curve.push('\n');
-    }
-    crate::store::atomic::write_atomic(&ctx.out("curves.jsonl"), curve.as_bytes())?;
+    let store = crate::artifacts::ArtifactStore::default_location();
+    let reader = crate::artifacts::reader::load(&store, &reader_config(config, ctx.seed))?;
+    let _ = std::fs::copy(
+        reader.artifact.dir.join("curves.jsonl"),
+        ctx.out("curves.jsonl"),
+    );
+    let history = &reader.history;
     let tokens_per_s =
         history.iter().map(|h| h.tokens_per_s).sum::<f64>() / history.len().max(1) as f64;
     extra.insert("train_tokens_per_s".into(), tokens_per_s.into());
@@ -315,17 +280,21 @@ fn neural(
         history.iter().map(|h| h.seconds).sum::<f64>().into(),
     );
     extra.insert(
-        "wall_seconds_this_attempt".into(),
-        started.elapsed().as_secs_f64().into(),
-    );
-    extra.insert("peak_memory_mb".into(), peak_memory_mb().into());
-    extra.insert(
         "parameters".into(),
-        burn::module::Module::num_params(&model).into(),
+        burn::module::Module::num_params(&reader.model).into(),
     );
     extra.insert("epochs".into(), history.len().into());
-    extra.insert("artifacts".into(), artifacts);
-    Ok(answer(&model))
+    let tokenizer_id = crate::artifacts::ArtifactStore::id(
+        "tokenizer",
+        &serde_json::to_value(&reader.config.tokenizer)?,
+    );
+    extra.insert(
+        "artifacts".into(),
+        json!([tokenizer_id, reader.artifact.id]),
+    );
+    let answers = reader.answer(eval)?;
+    extra.insert("peak_memory_mb".into(), peak_memory_mb().into());
+    Ok(answers)
 }
 
 /// Peak resident memory of this process (VmHWM), in MB.

@@ -16,7 +16,7 @@ use super::features::Features;
 use super::model::{Batch, Reader, ReaderConfig};
 
 /// How to train.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// Passes over the training set.
     pub epochs: usize,

@@ -1,0 +1,177 @@
+//! Reader artifacts: a neural reader trained on a split's training articles, shared by every
+//! run (and experiment) that needs the same one, for example to answer questions from
+//! compressed contexts. The build checkpoints after every epoch inside the store's build
+//! directory, so an interrupted build resumes where it stopped.
+//!
+//! ```text
+//! <store>/reader-<hash>/model.bpk      trained weights (burn record)
+//! <store>/reader-<hash>/history.json   per epoch: loss, tokens/s, seconds, held-out F1/EM
+//! <store>/reader-<hash>/curves.jsonl   the same, one line per epoch
+//! ```
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use burn::module::Module;
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use tokenizers::Tokenizer;
+
+use super::tokenizer::TokenizerConfig;
+use super::{Artifact, ArtifactStore};
+use crate::data::qa::{split, QaExample};
+use crate::models::reader::features::{featurize, span_text, Features};
+use crate::models::reader::model::{Reader, ReaderConfig};
+use crate::models::reader::train::{predict, train, EpochRecord, TrainConfig};
+
+/// Longest question kept, in tokens.
+const MAX_QUESTION: usize = 48;
+
+/// What a reader artifact is built from (its identity).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReaderArtifactConfig {
+    /// Its tokenizer (also the data set and split it trains on).
+    pub tokenizer: TokenizerConfig,
+    /// Layer width.
+    pub d_model: usize,
+    /// Residual convolution blocks.
+    pub conv_layers: usize,
+    /// Context tokens kept.
+    pub max_context: usize,
+    /// Training settings (epochs, batch size, learning rate, seed).
+    pub train: TrainConfig,
+}
+
+/// A trained reader ready to answer.
+pub struct TrainedReader {
+    /// The artifact.
+    pub artifact: Artifact,
+    /// Its tokenizer.
+    pub tokenizer: Tokenizer,
+    /// The model.
+    pub model: Reader,
+    /// Its training history.
+    pub history: Vec<EpochRecord>,
+    /// Its config.
+    pub config: ReaderArtifactConfig,
+}
+
+impl ReaderArtifactConfig {
+    fn model_config(&self, vocab: usize) -> ReaderConfig {
+        ReaderConfig::new(vocab)
+            .with_d_model(self.d_model)
+            .with_conv_layers(self.conv_layers)
+            .with_max_context(self.max_context)
+    }
+}
+
+impl TrainedReader {
+    /// Answers questions (id → answer text).
+    pub fn answer(&self, examples: &[QaExample]) -> Result<HashMap<String, String>> {
+        let features = featurize(
+            &self.tokenizer,
+            examples,
+            self.config.max_context,
+            MAX_QUESTION,
+        )?;
+        Ok(answers(
+            &self.model,
+            examples,
+            &features,
+            self.config.train.max_answer_tokens,
+        ))
+    }
+}
+
+fn answers(
+    model: &Reader,
+    examples: &[QaExample],
+    features: &[Features],
+    max_answer: usize,
+) -> HashMap<String, String> {
+    let spans = predict(model, features, 64, max_answer, &Device::default());
+    examples
+        .iter()
+        .zip(features)
+        .zip(spans)
+        .map(|((ex, f), (s, e))| (ex.id.clone(), span_text(&ex.context, f, s, e)))
+        .collect()
+}
+
+fn build(
+    store: &ArtifactStore,
+    config: &ReaderArtifactConfig,
+    dir: &Path,
+    progress: &dyn Fn(usize, usize, &str),
+) -> Result<()> {
+    let (_, tokenizer) = super::tokenizer::get(store, &config.tokenizer)?;
+    let file = crate::data::squad::load(&crate::data::resolve(&config.tokenizer.dataset))?;
+    let parts = split(&file, config.tokenizer.split)?;
+    let train_features = featurize(&tokenizer, &parts.train, config.max_context, MAX_QUESTION)?;
+    let eval_features = featurize(&tokenizer, &parts.eval, config.max_context, MAX_QUESTION)?;
+    let model_config = config.model_config(tokenizer.get_vocab_size(true));
+    let (model, history) = train(
+        &model_config,
+        &config.train,
+        &train_features,
+        &dir.join("checkpoint"),
+        |model| {
+            if parts.eval.is_empty() {
+                return Ok((f64::NAN, f64::NAN));
+            }
+            let predicted = answers(
+                model,
+                &parts.eval,
+                &eval_features,
+                config.train.max_answer_tokens,
+            );
+            let (_, scores) = crate::metrics::qa_eval::evaluate(&parts.eval, &predicted, 1, 0);
+            Ok((scores.overall.f1, scores.overall.em))
+        },
+        |epoch, epochs, f1| {
+            progress(epoch, epochs, &format!("epochs, held-out F1 {f1:.1}"));
+            println!("epoch {epoch}/{epochs}: held-out F1 {f1:.2}");
+        },
+    )?;
+    model
+        .save_file(dir.join("model.bpk"))
+        .map_err(|e| anyhow!("saving the reader: {e}"))?;
+    crate::store::atomic::write_json(&dir.join("history.json"), &history)?;
+    let mut curve = String::new();
+    for h in &history {
+        curve.push_str(&serde_json::to_string(h)?);
+        curve.push('\n');
+    }
+    crate::store::atomic::write_atomic(&dir.join("curves.jsonl"), curve.as_bytes())?;
+    let _ = std::fs::remove_dir_all(dir.join("checkpoint"));
+    Ok(())
+}
+
+/// The reader artifact for `config`, trained once and shared through the store.
+pub fn get(
+    store: &ArtifactStore,
+    config: &ReaderArtifactConfig,
+    progress: &dyn Fn(usize, usize, &str),
+) -> Result<Artifact> {
+    let value = serde_json::to_value(config)?;
+    store.get_or_build("reader", &value, |dir| build(store, config, dir, progress))
+}
+
+/// The trained reader for `config` (trained first if the store lacks it).
+pub fn load(store: &ArtifactStore, config: &ReaderArtifactConfig) -> Result<TrainedReader> {
+    let artifact = get(store, config, &|_, _, _| {})?;
+    let (_, tokenizer) = super::tokenizer::get(store, &config.tokenizer)?;
+    let model = config
+        .model_config(tokenizer.get_vocab_size(true))
+        .init(&Device::default())
+        .load_file(artifact.dir.join("model.bpk"));
+    let history: Vec<EpochRecord> = crate::store::read_json(&artifact.dir.join("history.json"))?;
+    Ok(TrainedReader {
+        artifact,
+        tokenizer,
+        model,
+        history,
+        config: config.clone(),
+    })
+}
