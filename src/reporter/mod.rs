@@ -67,7 +67,7 @@ pub struct Summary {
     pub not_started: usize,
     /// Wall-clock time of the launch.
     pub elapsed: Duration,
-    /// (name, error) of each run that did not complete.
+    /// (name, "state: error") of each run that did not complete.
     pub problems: Vec<(String, String)>,
     /// Whether Ctrl-C (or SIGTERM) stopped the launch.
     pub was_interrupted: bool,

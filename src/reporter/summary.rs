@@ -48,7 +48,7 @@ pub fn render(summary: &Summary) -> String {
     ));
     for (name, error) in &summary.problems {
         let first = error.lines().next().unwrap_or("");
-        out.push_str(&format!("  FAILED {name}: {first}\n"));
+        out.push_str(&format!("  {name} {first}\n"));
     }
     out
 }

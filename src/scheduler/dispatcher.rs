@@ -126,7 +126,7 @@ impl Dispatcher<'_> {
                                 retrying: false,
                             });
                             summary.failed += 1;
-                            summary.problems.push((run.name.clone(), error));
+                            summary.problems.push((run.name.clone(), format!("failed: {error}")));
                         }
                     }
                 }
@@ -201,9 +201,8 @@ impl Dispatcher<'_> {
                         _ => summary.failed += 1,
                     }
                     if state != RunState::Completed {
-                        summary
-                            .problems
-                            .push((run.name.clone(), st.error.clone().unwrap_or_default()));
+                        let error = st.error.clone().unwrap_or_default();
+                        summary.problems.push((run.name.clone(), format!("{}: {error}", state.word())));
                         if fail_fast && state != RunState::Interrupted && !stopping {
                             stopping = true;
                             reporter.event(RunEvent::Stopping {
