@@ -93,16 +93,16 @@ fn training_loss_falls() {
     let s = setup();
     let (_, history) = train(
         &s.model,
-        &config(8),
+        &config(12),
         &s.features,
         &s.checkpoints,
         |_| Ok((0.0, 0.0)),
         |_, _, _| {},
     )
     .unwrap();
-    assert_eq!(history.len(), 8);
+    assert_eq!(history.len(), 12);
     let first = history[0].train_loss;
-    let last = history[7].train_loss;
+    let last = history[11].train_loss;
     assert!(last < first * 0.7, "loss {first} -> {last}");
     assert!(history.iter().all(|h| h.tokens_per_s > 0.0));
 }

@@ -39,6 +39,9 @@ pub struct ReaderArtifactConfig {
     pub conv_layers: usize,
     /// Context tokens kept.
     pub max_context: usize,
+    /// Dropout during training.
+    #[serde(default)]
+    pub dropout: f64,
     /// Training settings (epochs, batch size, learning rate, seed).
     pub train: TrainConfig,
 }
@@ -63,6 +66,7 @@ impl ReaderArtifactConfig {
             .with_d_model(self.d_model)
             .with_conv_layers(self.conv_layers)
             .with_max_context(self.max_context)
+            .with_dropout(self.dropout)
     }
 }
 

@@ -126,7 +126,9 @@ impl Dispatcher<'_> {
                                 retrying: false,
                             });
                             summary.failed += 1;
-                            summary.problems.push((run.name.clone(), format!("failed: {error}")));
+                            summary
+                                .problems
+                                .push((run.name.clone(), format!("failed: {error}")));
                         }
                     }
                 }
@@ -202,7 +204,9 @@ impl Dispatcher<'_> {
                     }
                     if state != RunState::Completed {
                         let error = st.error.clone().unwrap_or_default();
-                        summary.problems.push((run.name.clone(), format!("{}: {error}", state.word())));
+                        summary
+                            .problems
+                            .push((run.name.clone(), format!("{}: {error}", state.word())));
                         if fail_fast && state != RunState::Interrupted && !stopping {
                             stopping = true;
                             reporter.event(RunEvent::Stopping {

@@ -111,6 +111,12 @@ pub const PARAMS: &[Param] = &[
         required: false,
         doc: "neural: context tokens kept (default 320)",
     },
+    Param {
+        name: "dropout",
+        kind: Kind::Number,
+        required: false,
+        doc: "neural: dropout while training (default 0.2)",
+    },
 ];
 
 /// The `qa-reader` task kind.
@@ -244,6 +250,7 @@ pub fn reader_config(
         d_model: int_param(config, "d_model").unwrap_or(96) as usize,
         conv_layers: int_param(config, "conv_layers").unwrap_or(3) as usize,
         max_context: int_param(config, "max_context").unwrap_or(320) as usize,
+        dropout: config.get("dropout").and_then(Value::as_f64).unwrap_or(0.2),
         train: crate::models::reader::train::TrainConfig {
             epochs: int_param(config, "epochs").unwrap_or(6) as usize,
             batch_size: int_param(config, "batch_size").unwrap_or(32) as usize,

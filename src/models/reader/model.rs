@@ -6,7 +6,9 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv1d, Conv1dConfig};
-use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, PaddingConfig1d};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig, PaddingConfig1d,
+};
 use burn::tensor::activation::{relu, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor};
 
@@ -27,6 +29,9 @@ pub struct ReaderConfig {
     /// Longest context, in tokens (size of the position embedding).
     #[config(default = 320)]
     pub max_context: usize,
+    /// Dropout probability (embeddings, fused features, every block) during training.
+    #[config(default = 0.0)]
+    pub dropout: f64,
 }
 
 /// The reader.
@@ -40,6 +45,7 @@ pub struct Reader {
     convs: Vec<Conv1d>,
     start: Linear,
     end: Linear,
+    dropout: Dropout,
 }
 
 /// A padded batch.
@@ -78,6 +84,7 @@ impl ReaderConfig {
                 .collect(),
             start: LinearConfig::new(d, 1).init(device),
             end: LinearConfig::new(d, 1).init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
         }
     }
 }
@@ -87,9 +94,13 @@ impl Reader {
     pub fn forward(&self, batch: &Batch) -> (Tensor<2>, Tensor<2>) {
         let [b, l] = batch.context.dims();
         let d = self.embed.weight.dims()[1];
-        let c = self.embed.forward(batch.context.clone()) * 0.1
-            + self.position.forward(batch.positions.clone()) * 0.1;
-        let q = self.embed.forward(batch.question.clone()) * 0.1;
+        let c = self.dropout.forward(
+            self.embed.forward(batch.context.clone()) * 0.1
+                + self.position.forward(batch.positions.clone()) * 0.1,
+        );
+        let q = self
+            .dropout
+            .forward(self.embed.forward(batch.question.clone()) * 0.1);
         let ch = relu(self.project_context.forward(c.clone()));
         let qh = relu(self.project_question.forward(q));
         // Attention of each context token over the question tokens.
@@ -111,10 +122,10 @@ impl Reader {
             ],
             2,
         );
-        let mut x = relu(self.fuse.forward(fused));
+        let mut x = self.dropout.forward(relu(self.fuse.forward(fused)));
         for conv in &self.convs {
             let y = relu(conv.forward(x.clone().swap_dims(1, 2)).swap_dims(1, 2));
-            x = x + y;
+            x = x + self.dropout.forward(y);
         }
         let start = self.start.forward(x.clone());
         let end = self.end.forward(x);
