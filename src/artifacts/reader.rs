@@ -28,9 +28,16 @@ use crate::models::reader::train::{predict, train, EpochRecord, TrainConfig};
 /// Longest question kept, in tokens.
 const MAX_QUESTION: usize = 48;
 
+/// Version of the reader's architecture and training code. It is part of the artifact's
+/// identity: bump it when a change to the model or its training would make an earlier trained
+/// reader a different model, so stores never mix them.
+pub const READER_CODE_VERSION: u32 = 2;
+
 /// What a reader artifact is built from (its identity).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReaderArtifactConfig {
+    /// [`READER_CODE_VERSION`] when it was built.
+    pub code_version: u32,
     /// Its tokenizer (also the data set and split it trains on).
     pub tokenizer: TokenizerConfig,
     /// Layer width.

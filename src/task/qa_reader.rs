@@ -246,6 +246,7 @@ pub fn reader_config(
     seed: u64,
 ) -> crate::artifacts::reader::ReaderArtifactConfig {
     crate::artifacts::reader::ReaderArtifactConfig {
+        code_version: crate::artifacts::reader::READER_CODE_VERSION,
         tokenizer: tokenizer_config(config),
         d_model: int_param(config, "d_model").unwrap_or(96) as usize,
         conv_layers: int_param(config, "conv_layers").unwrap_or(3) as usize,

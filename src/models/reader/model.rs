@@ -29,7 +29,7 @@ pub struct ReaderConfig {
     /// Longest context, in tokens (size of the position embedding).
     #[config(default = 320)]
     pub max_context: usize,
-    /// Dropout probability (embeddings, fused features, every block) during training.
+    /// Dropout probability (on the embeddings and before the pointer heads) during training.
     #[config(default = 0.0)]
     pub dropout: f64,
 }
@@ -122,11 +122,13 @@ impl Reader {
             ],
             2,
         );
-        let mut x = self.dropout.forward(relu(self.fuse.forward(fused)));
+        let mut x = relu(self.fuse.forward(fused));
         for conv in &self.convs {
             let y = relu(conv.forward(x.clone().swap_dims(1, 2)).swap_dims(1, 2));
-            x = x + self.dropout.forward(y);
+            x = x + y;
         }
+        // Dropout on the inputs and before the heads only: each mask costs a random tensor.
+        let x = self.dropout.forward(x);
         let start = self.start.forward(x.clone());
         let end = self.end.forward(x);
         let start: Tensor<2> = start.squeeze_dim(2);
