@@ -94,8 +94,11 @@ impl Task for ArtifactTask {
                 "was already built"
             }
         );
-        Ok(
-            json!({"artifact": artifact.id, "built_now": artifact.built_now, "artifacts": [artifact.id]}),
-        )
+        Ok(json!({
+            "artifact": artifact.id,
+            "built_now": artifact.built_now,
+            "artifacts": [artifact.id],
+            "peak_memory_mb": crate::store::provenance::peak_memory_mb(),
+        }))
     }
 }

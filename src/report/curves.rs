@@ -27,6 +27,16 @@ fn read(row: &RunRow) -> Vec<BTreeMap<String, f64>> {
         .collect()
 }
 
+/// The x column the runs log: the first of step, epoch, iteration found.
+pub fn x_column(rows: &[&RunRow]) -> String {
+    let points: Vec<BTreeMap<String, f64>> = rows.iter().take(8).flat_map(|r| read(r)).collect();
+    X_COLUMNS
+        .iter()
+        .find(|c| points.iter().any(|p| p.contains_key(**c)))
+        .unwrap_or(&"step")
+        .to_string()
+}
+
 /// The y columns logged by any run.
 pub fn columns(rows: &[&RunRow]) -> Vec<String> {
     let mut cols: Vec<String> = Vec::new();

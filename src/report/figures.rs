@@ -149,6 +149,12 @@ pub fn line_chart(
         .iter()
         .flat_map(|l| l.points.iter().flat_map(|p| [p.1, p.2, p.3]));
     let (y0, y1) = finite_range(ys).ok_or_else(|| anyhow!("no data to plot"))?;
+    // Integer x values (epochs, sizes) get integer ticks only.
+    let integral = lines
+        .iter()
+        .flat_map(|l| l.points.iter())
+        .all(|p| p.0.fract() == 0.0)
+        && !log_x;
     let (x0, x1) = padded(x0, x1, 0.05);
     let room = 0.12 + 0.06 * lines.len().min(8) as f64;
     let (y0, y1) = padded(y0, y1, room);
@@ -163,6 +169,8 @@ pub fn line_chart(
             .x_label_formatter(&|v| {
                 if log_x {
                     format_sig(10f64.powf(*v))
+                } else if integral && v.fract().abs() > 1e-9 {
+                    String::new()
                 } else {
                     format_tick(*v)
                 }

@@ -412,7 +412,8 @@ fn file_stem(text: &str) -> String {
 }
 
 /// Bookkeeping counters (responses, samples, errors, totals): integer-valued metrics whose name
-/// says they count; left out of default tables and figures.
+/// says they count, and interval bounds (`*_ci_low`, `*_ci_high`); left out of default tables
+/// and figures.
 fn is_counter(metric: &str, rows: &[&RunRow]) -> bool {
     let leaf = metric.rsplit('.').next().unwrap_or(metric);
     let words = [
@@ -426,6 +427,10 @@ fn is_counter(metric: &str, rows: &[&RunRow]) -> bool {
         "num_",
         "n_",
     ];
+    // Interval bounds are shown with their metric, not as metrics of their own.
+    if leaf.ends_with("_ci_low") || leaf.ends_with("_ci_high") {
+        return true;
+    }
     words
         .iter()
         .any(|w| leaf.starts_with(w) || leaf.ends_with(w))
@@ -511,7 +516,7 @@ fn draw_figure(
             let lines = curves::lines(&rows, f.x.as_deref(), &f.y, &series_axes)?;
             let labels = Labels {
                 title: caption,
-                x: f.x.clone().unwrap_or_else(|| "step".into()),
+                x: f.x.clone().unwrap_or_else(|| curves::x_column(&rows)),
                 y: f.y.clone(),
             };
             figures::line_chart(stem, &labels, &lines, f.log_x.unwrap_or(false), &[])

@@ -52,3 +52,15 @@ pub fn git_state(dir: &Path) -> Option<GitState> {
         .unwrap_or(false);
     Some(GitState { commit, dirty })
 }
+
+/// Peak resident memory of this process (VmHWM from /proc), in MB; NaN where unknown.
+pub fn peak_memory_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}

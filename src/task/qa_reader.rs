@@ -301,18 +301,9 @@ fn neural(
         json!([tokenizer_id, reader.artifact.id]),
     );
     let answers = reader.answer(eval)?;
-    extra.insert("peak_memory_mb".into(), peak_memory_mb().into());
+    extra.insert(
+        "peak_memory_mb".into(),
+        crate::store::provenance::peak_memory_mb().into(),
+    );
     Ok(answers)
-}
-
-/// Peak resident memory of this process (VmHWM), in MB.
-fn peak_memory_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
