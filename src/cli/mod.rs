@@ -94,7 +94,14 @@ pub fn main() -> i32 {
         Commands::Codec(args) => codec::codec(args),
         Commands::Data(cmd) => data::data(cmd),
         Commands::Artifacts => artifacts::list(),
-        Commands::Exec { task, run_dir } => match crate::task::builtin::exec(&task, &run_dir) {
+        Commands::Exec { task, run_dir } => match {
+            // A bug in a built-in task ends its run with one readable line in stderr.log (the
+            // panic message and where it happened), not a backtrace whose tail hides the cause.
+            std::panic::set_hook(Box::new(|info| {
+                eprintln!("error: internal error in runner: {info}")
+            }));
+            crate::task::builtin::exec(&task, &run_dir)
+        } {
             Ok(()) => Ok(0),
             Err(e) => {
                 eprintln!("error: {e:#}");
