@@ -96,7 +96,7 @@ fn main() {
         );
         return;
     };
-    let sample = runner::task::codec::sample(all, 300, 0);
+    let sample = runner::data::sampling::sample(all, 300, 0);
     let inputs: Vec<Vec<u8>> = sample.iter().map(|t| t.bytes.clone()).collect();
     let policy = TimingPolicy {
         min_time: Duration::from_millis(5),

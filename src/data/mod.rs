@@ -4,6 +4,7 @@
 pub mod qa;
 pub mod question_type;
 pub mod registry;
+pub mod sampling;
 pub mod squad;
 pub mod texts;
 

@@ -73,20 +73,6 @@ pub fn examples(file: &SquadFile) -> Vec<QaExample> {
     out
 }
 
-/// A seeded permutation of 0..n (the same on every machine).
-pub fn permutation(n: usize, seed: u64) -> Vec<usize> {
-    let mut keys: Vec<(u64, usize)> = (0..n).map(|i| (mix(seed, i as u64), i)).collect();
-    keys.sort_unstable();
-    keys.into_iter().map(|(_, i)| i).collect()
-}
-
-fn mix(seed: u64, i: u64) -> u64 {
-    let mut x = seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
 /// Splits a file by article: the permuted articles' first `train_articles` train, the next
 /// `eval_articles` evaluate.
 pub fn split(file: &SquadFile, spec: SplitSpec) -> anyhow::Result<Split> {
@@ -98,7 +84,7 @@ pub fn split(file: &SquadFile, spec: SplitSpec) -> anyhow::Result<Split> {
             spec.eval_articles
         );
     }
-    let order = permutation(n, spec.seed);
+    let order = super::sampling::permutation(n, spec.seed);
     let train_set = &order[..spec.train_articles];
     let eval_set = &order[spec.train_articles..spec.train_articles + spec.eval_articles];
     let all = examples(file);
@@ -121,12 +107,7 @@ pub fn split(file: &SquadFile, spec: SplitSpec) -> anyhow::Result<Split> {
 
 /// A seeded sample of `n` examples, in their original order.
 pub fn sample(examples: &[QaExample], n: usize, seed: u64) -> Vec<QaExample> {
-    if n >= examples.len() {
-        return examples.to_vec();
-    }
-    let mut keep: Vec<usize> = permutation(examples.len(), seed)[..n].to_vec();
-    keep.sort_unstable();
-    keep.into_iter().map(|i| examples[i].clone()).collect()
+    super::sampling::sample(examples.to_vec(), n, seed)
 }
 
 #[cfg(test)]

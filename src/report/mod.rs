@@ -258,20 +258,17 @@ fn default_definition(data: &[ExperimentData], opts: &ReportOptions) -> Definiti
         )),
         ..Definition::default()
     };
-    let rows_all: Vec<&RunRow> = data.iter().flat_map(|e| &e.rows).collect();
-    let table_metrics: Vec<String> = if opts.metrics.is_some() {
+    let rows: Vec<&RunRow> = data.iter().flat_map(|e| &e.rows).collect();
+    // Measured metrics: not bookkeeping counters nor interval bounds.
+    let measured: Vec<String> = metrics
+        .iter()
+        .filter(|m| !is_counter(m, &rows))
+        .cloned()
+        .collect();
+    let table_metrics = if opts.metrics.is_some() || measured.is_empty() {
         metrics.clone()
     } else {
-        let measured: Vec<String> = metrics
-            .iter()
-            .filter(|m| !is_counter(m, &rows_all))
-            .cloned()
-            .collect();
-        if measured.is_empty() {
-            metrics.clone()
-        } else {
-            measured
-        }
+        measured.clone()
     };
     def.table.push(TableDef {
         name: "results".into(),
@@ -281,8 +278,6 @@ fn default_definition(data: &[ExperimentData], opts: &ReportOptions) -> Definiti
         filter: BTreeMap::new(),
         precision: None,
     });
-    let rows: Vec<&RunRow> = data.iter().flat_map(|e| &e.rows).collect();
-    let is_count = |m: &str| is_counter(m, &rows);
     let distinct = |a: &String| -> Vec<String> {
         let mut seen: Vec<String> = Vec::new();
         for r in &rows {
@@ -294,14 +289,15 @@ fn default_definition(data: &[ExperimentData], opts: &ReportOptions) -> Definiti
         }
         seen
     };
+    let values: BTreeMap<&String, Vec<String>> = axes.iter().map(|a| (a, distinct(a))).collect();
     let numeric = |a: &String| {
-        let d = distinct(a);
+        let d = &values[a];
         d.len() >= 3 && d.iter().all(|l| l.parse::<f64>().is_ok())
     };
     // x: a numeric axis (lines) or the axis with most values (bars); series: the next largest;
     // every further axis makes one figure per value (facets), so no figure averages over an axis.
     let mut by_size: Vec<&String> = axes.iter().filter(|a| a.as_str() != "seed").collect();
-    by_size.sort_by_key(|a| std::cmp::Reverse(distinct(a).len()));
+    by_size.sort_by_key(|a| std::cmp::Reverse(values[a].len()));
     let x = by_size
         .iter()
         .find(|a| numeric(a))
@@ -330,7 +326,7 @@ fn default_definition(data: &[ExperimentData], opts: &ReportOptions) -> Definiti
         }
     }
     if let Some(x) = x {
-        for m in metrics.iter().filter(|m| !is_count(m)) {
+        for m in &measured {
             for facet in &facets {
                 let suffix: Vec<&str> = facet.values().map(String::as_str).collect();
                 let name = file_stem(

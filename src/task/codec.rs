@@ -95,7 +95,7 @@ impl Task for CodecTask {
         let source = source_of(config.get("dataset").context("no `dataset`")?)?;
         let mut texts = texts::load(&source)?;
         if let Some(n) = int_param(config, "max_responses") {
-            texts = sample(texts, n.max(0) as usize, ctx.seed);
+            texts = crate::data::sampling::sample(texts, n.max(0) as usize, ctx.seed);
         }
         let policy = TimingPolicy {
             min_time: duration_param(config, "min_time")?
@@ -198,42 +198,4 @@ pub fn source_of(value: &Value) -> Result<TextSource> {
         }
         _ => bail!("`dataset` must be a string or a table"),
     }
-}
-
-/// A seeded sample of `n` items, kept in input order.
-pub fn sample<T>(items: Vec<T>, n: usize, seed: u64) -> Vec<T> {
-    if n >= items.len() {
-        return items;
-    }
-    let mut keyed: Vec<(u64, usize)> = (0..items.len())
-        .map(|i| {
-            (
-                splitmix(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-                i,
-            )
-        })
-        .collect();
-    keyed.sort_unstable();
-    let mut keep: Vec<usize> = keyed[..n].iter().map(|&(_, i)| i).collect();
-    keep.sort_unstable();
-    let mut keep = keep.into_iter().peekable();
-    items
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, t)| {
-            if keep.peek() == Some(&i) {
-                keep.next();
-                Some(t)
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }

@@ -99,7 +99,7 @@ pub fn batch(items: &[&Features], device: &Device) -> Batch {
 }
 
 fn shuffled(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
-    crate::data::qa::permutation(n, seed.wrapping_add(epoch as u64 * 0x9E37_79B9))
+    crate::data::sampling::permutation(n, seed.wrapping_add(epoch as u64 * 0x9E37_79B9))
 }
 
 /// The best span (start ≤ end < start + max_len) of each example in a batch.
