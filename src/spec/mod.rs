@@ -91,13 +91,10 @@ impl Spec {
             include,
             exclude,
             resources,
-            frozen: String::new(),
+            frozen: to_toml(&table),
         };
         spec.check_key_uses()?;
-        Ok(Spec {
-            frozen: to_toml(&table),
-            ..spec
-        })
+        Ok(spec)
     }
 
     /// Names of every axis (grid and zip), in spec order.
