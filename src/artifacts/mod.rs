@@ -12,6 +12,7 @@
 //! ```
 //! The store is `$RUNNER_ARTIFACTS`, or `runs/artifacts` under the working directory.
 
+pub mod lm;
 pub mod reader;
 pub mod tokenizer;
 pub mod units;
@@ -57,6 +58,10 @@ pub fn build(
             let config: reader::ReaderArtifactConfig =
                 serde_json::from_value(request.config.clone())?;
             reader::get(store, &config, progress)
+        }
+        "lm" => {
+            let config: lm::LmArtifactConfig = serde_json::from_value(request.config.clone())?;
+            lm::get(store, &config, progress)
         }
         other => anyhow::bail!("unknown artifact kind `{other}`"),
     }

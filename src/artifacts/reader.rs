@@ -176,7 +176,8 @@ pub fn load(store: &ArtifactStore, config: &ReaderArtifactConfig) -> Result<Trai
     let model = config
         .model_config(tokenizer.get_vocab_size(true))
         .init(&Device::default())
-        .load_file(artifact.dir.join("model.bpk"));
+        .try_load_file(artifact.dir.join("model.bpk"))
+        .map_err(|e| anyhow!("{}: {e:?}", artifact.dir.join("model.bpk").display()))?;
     let history: Vec<EpochRecord> = crate::store::read_json(&artifact.dir.join("history.json"))?;
     Ok(TrainedReader {
         artifact,

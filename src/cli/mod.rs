@@ -9,6 +9,7 @@ mod codec;
 mod data;
 mod dry_run;
 mod launch;
+mod lm_codec;
 mod report;
 mod status;
 
@@ -48,6 +49,9 @@ enum Commands {
     Tasks,
     /// Compress files or responses with classical codecs and print statistics.
     Codec(codec::CodecArgs),
+    /// Compress or decompress files with a learned language model; pretrain one.
+    #[command(subcommand, name = "lm-codec")]
+    LmCodec(lm_codec::LmCodecCommand),
     /// List the shared artifacts (tokenizers, trained models) and what they were built from.
     Artifacts,
     /// List, verify or download the public data sets.
@@ -93,6 +97,7 @@ pub fn main() -> i32 {
         Commands::Report(args) => report::report(args),
         Commands::Codec(args) => codec::codec(args),
         Commands::Data(cmd) => data::data(cmd),
+        Commands::LmCodec(cmd) => lm_codec::run(cmd),
         Commands::Artifacts => artifacts::list(),
         Commands::Exec { task, run_dir } => match {
             // A bug in a built-in task ends its run with one readable line in stderr.log (the

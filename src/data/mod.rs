@@ -30,10 +30,16 @@ pub fn data_dir() -> PathBuf {
 }
 
 /// Resolves a dataset reference: a registry name (`canterbury`, `squad-dev`, ...) becomes its
-/// path in the data directory; anything else is a path, used as it is.
+/// path in the data directory, and `name/file` a file inside a named directory set
+/// (`canterbury/alice29.txt`); anything else is a path, used as it is.
 pub fn resolve(reference: &str) -> PathBuf {
-    match registry::find(reference) {
-        Some(entry) => data_dir().join(entry.path),
-        None => PathBuf::from(reference),
+    if let Some(entry) = registry::find(reference) {
+        return data_dir().join(entry.path);
     }
+    if let Some((name, rest)) = reference.split_once('/') {
+        if let Some(entry) = registry::find(name) {
+            return data_dir().join(entry.path).join(rest);
+        }
+    }
+    PathBuf::from(reference)
 }

@@ -1,5 +1,7 @@
-//! Models: non-neural reference readers now; burn models (reader, language models) as they come.
+//! Models: non-neural reference readers, the neural reader, and byte-level language models.
 
 pub mod baselines;
+pub mod checkpoint;
+pub mod lm;
 pub mod reader;
 pub mod words;

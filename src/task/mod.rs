@@ -4,6 +4,7 @@
 pub mod builtin;
 pub mod codec;
 pub mod command;
+pub mod lm_codec;
 pub mod placeholders;
 pub mod qa_reader;
 pub mod schema;
@@ -70,6 +71,7 @@ pub fn registry() -> Vec<&'static dyn Task> {
     vec![
         &command::CommandTask,
         &codec::CodecTask,
+        &lm_codec::LmCodecTask,
         &qa_reader::QaReaderTask,
         &tokenizer::TokenizerTask,
         &crate::artifacts::units::ArtifactTask,

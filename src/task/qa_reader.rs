@@ -135,15 +135,7 @@ impl Task for QaReaderTask {
         let mut params = PARAMS.to_vec();
         params.extend(super::tokenizer::SPLIT_PARAMS);
         schema::check(spec, self.name(), &params)?;
-        for node in schema::values_of(spec, "reader") {
-            let name = node.as_str("reader")?;
-            if !READERS.contains(&name) {
-                return Err(
-                    SpecError::at(&node.loc, "reader", format!("unknown reader `{name}`"))
-                        .help(crate::spec::suggest::help_for(name, READERS, "readers")),
-                );
-            }
-        }
+        schema::check_names(spec, "reader", READERS, "readers")?;
         Ok(())
     }
 

@@ -132,3 +132,23 @@ pub fn check(spec: &Spec, task: &str, params: &[Param]) -> Result<(), SpecError>
     }
     Ok(())
 }
+
+/// Checks that every value of `key` is one of `allowed` (error at the value, with "did you
+/// mean").
+pub fn check_names(
+    spec: &Spec,
+    key: &str,
+    allowed: &[&str],
+    plural: &str,
+) -> Result<(), SpecError> {
+    for node in values_of(spec, key) {
+        let name = node.as_str(key)?;
+        if !allowed.contains(&name) {
+            return Err(
+                SpecError::at(&node.loc, key, format!("unknown {key} `{name}`"))
+                    .help(help_for(name, allowed, plural)),
+            );
+        }
+    }
+    Ok(())
+}

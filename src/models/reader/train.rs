@@ -2,10 +2,10 @@
 //! end positions, a checkpoint (model, optimizer, history) after every epoch, and resumption
 //! from the last checkpoint after an interruption.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
@@ -148,15 +148,6 @@ pub fn predict(
     out
 }
 
-/// Paths of a checkpoint directory.
-fn paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    (
-        dir.join("model.bpk"),
-        dir.join("optimizer.bpk"),
-        dir.join("state.json"),
-    )
-}
-
 /// Trains (resuming from `checkpoint_dir` when it holds a checkpoint); `evaluate` is called
 /// after each epoch with the model and returns (F1, EM); `progress` gets (epoch, epochs).
 pub fn train(
@@ -172,19 +163,15 @@ pub fn train(
     let mut model = model_config.init(&device);
     let mut optim = AdamConfig::new().init();
     let mut state = CheckpointState::default();
-    if let Some(found) = super::train::checkpoint_dir(checkpoint_dir) {
-        let (model_path, optim_path, state_path) = paths(&found);
-        state = crate::store::read_json(&state_path)?;
-        model = model.load_file(&model_path);
-        if optim_path.is_file() {
-            let record =
-                burn::optim::OptimizerRecord::load(&optim_path).map_err(|e| anyhow!("{e}"))?;
-            optim = optim.load_record(record);
-        }
+    if let Some((m, o, s)) = crate::models::checkpoint::load(checkpoint_dir, model.clone(), optim)?
+    {
+        (model, optim, state) = (m, o, s);
         eprintln!(
             "resuming from the checkpoint after epoch {}",
             state.epochs_done
         );
+    } else {
+        optim = AdamConfig::new().init();
     }
     let usable: Vec<&Features> = train_set.iter().filter(|f| f.target.is_some()).collect();
     if usable.is_empty() {
@@ -242,46 +229,8 @@ pub fn train(
             eval_em: Some(em),
         });
         state.epochs_done = epoch;
-        save_checkpoint(checkpoint_dir, &model, &optim, &state)?;
+        crate::models::checkpoint::save(checkpoint_dir, &model, &optim, &state)?;
         progress(epoch, config.epochs, f1);
     }
     Ok((model, state.history))
-}
-
-/// Writes the checkpoint into a fresh directory, then swaps it in: a crash leaves either the
-/// previous complete checkpoint or the new one (found again by [`checkpoint_dir`]).
-fn save_checkpoint(
-    dir: &Path,
-    model: &Reader,
-    optim: &burn::optim::ModuleOptimizer,
-    state: &CheckpointState,
-) -> Result<()> {
-    let fresh = dir.with_extension("new");
-    let old = dir.with_extension("old");
-    let _ = std::fs::remove_dir_all(&fresh);
-    std::fs::create_dir_all(&fresh)?;
-    let (model_path, optim_path, state_path) = paths(&fresh);
-    model
-        .clone()
-        .save_file(&model_path)
-        .map_err(|e| anyhow!("saving the model: {e}"))?;
-    optim
-        .to_record()
-        .save(&optim_path)
-        .map_err(|e| anyhow!("saving the optimizer: {e}"))?;
-    crate::store::atomic::write_json(&state_path, state)?;
-    let _ = std::fs::remove_dir_all(&old);
-    if dir.exists() {
-        std::fs::rename(dir, &old).context("checkpoint")?;
-    }
-    std::fs::rename(&fresh, dir).context("checkpoint")?;
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(())
-}
-
-/// The checkpoint to resume from: `dir`, or the previous one if a crash interrupted a swap.
-pub fn checkpoint_dir(dir: &Path) -> Option<PathBuf> {
-    [dir.to_path_buf(), dir.with_extension("old")]
-        .into_iter()
-        .find(|d| d.join("state.json").is_file())
 }

@@ -1,0 +1,195 @@
+//! The one code path of both directions: K streams advance in lockstep through the model,
+//! one symbol per stream per step; each step's logits become frequency tables, and a
+//! [`SymbolCoder`] either encodes the known symbol or decodes it. In adaptive mode, after every
+//! segment of symbols the model takes one training step on that segment; the decoder repeats it
+//! after decoding the same segment, so both sides hold the same weights at every step.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use burn::tensor::Device;
+
+use super::format::AdaptiveSettings;
+use super::quantize::Table;
+use super::range_coder::{Decoder, Encoder};
+use crate::models::lm::recurrent::RecurrentState;
+use crate::models::lm::train::Trainer;
+use crate::models::lm::{LanguageModel, LmConfig, BOS, SYMBOLS};
+
+/// Where the time went.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Profile {
+    /// Model forward steps.
+    pub inference: Duration,
+    /// Quantization and range coding.
+    pub coder: Duration,
+    /// Training steps (adaptive mode).
+    pub training: Duration,
+}
+
+/// Encodes known symbols or decodes unknown ones.
+pub trait SymbolCoder {
+    /// The symbol of `stream` at position `t`, coded with `table`.
+    fn code(&mut self, stream: usize, t: usize, table: &Table) -> usize;
+}
+
+/// Encodes the chunks of an input.
+pub struct Encoding<'a> {
+    /// The chunks' bytes.
+    pub chunks: Vec<&'a [u8]>,
+    /// One encoder per chunk.
+    pub encoders: Vec<Encoder>,
+}
+
+impl SymbolCoder for Encoding<'_> {
+    fn code(&mut self, stream: usize, t: usize, table: &Table) -> usize {
+        let s = self.chunks[stream][t] as usize;
+        let (cum, freq) = table.interval(s);
+        self.encoders[stream].encode(cum, freq);
+        s
+    }
+}
+
+/// Decodes chunks.
+pub struct Decoding<'a> {
+    /// One decoder per chunk.
+    pub decoders: Vec<Decoder<'a>>,
+    /// The decoded bytes per chunk.
+    pub chunks: Vec<Vec<u8>>,
+}
+
+impl SymbolCoder for Decoding<'_> {
+    fn code(&mut self, stream: usize, _t: usize, table: &Table) -> usize {
+        let d = &mut self.decoders[stream];
+        let s = table.find(d.target());
+        let (cum, freq) = table.interval(s);
+        d.consume(cum, freq);
+        self.chunks[stream].push(s as u8);
+        s
+    }
+}
+
+/// The model side: a fixed pretrained model, or one that learns as it goes.
+pub enum Modeler {
+    /// Weights never change.
+    Frozen(LanguageModel),
+    /// Trained after every segment.
+    Adaptive {
+        /// The model being trained.
+        trainer: Box<Trainer>,
+        /// Its current inference copy.
+        model: LanguageModel,
+        /// Settings.
+        settings: AdaptiveSettings,
+        /// Training state carried across segments (recurrent models).
+        carried: Option<RecurrentState>,
+    },
+}
+
+impl Modeler {
+    /// A freshly seeded adaptive model.
+    pub fn adaptive(config: &LmConfig, settings: AdaptiveSettings) -> Modeler {
+        let trainer = Trainer::new(config, settings.seed);
+        let model = trainer.inference();
+        Modeler::Adaptive {
+            trainer: Box::new(trainer),
+            model,
+            settings,
+            carried: None,
+        }
+    }
+
+    fn model(&self) -> &LanguageModel {
+        match self {
+            Modeler::Frozen(m) => m,
+            Modeler::Adaptive { model, .. } => model,
+        }
+    }
+}
+
+/// A coder that feeds known symbols and hashes every table (the numerics fingerprint).
+pub struct Probe<'a> {
+    /// The symbols.
+    pub chunks: Vec<&'a [u8]>,
+    /// Running hash.
+    pub hasher: sha2::Sha256,
+}
+
+impl SymbolCoder for Probe<'_> {
+    fn code(&mut self, stream: usize, t: usize, table: &Table) -> usize {
+        use sha2::Digest;
+        for c in &table.cum {
+            self.hasher.update(c.to_le_bytes());
+        }
+        self.chunks[stream][t] as usize
+    }
+}
+
+/// Runs `lengths.len()` streams of the given lengths through `modeler`, coding each symbol
+/// with `coder`.
+pub fn run(
+    modeler: &mut Modeler,
+    lengths: &[usize],
+    coder: &mut dyn SymbolCoder,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Profile> {
+    let device = Device::default();
+    let k = lengths.len();
+    let steps = lengths.iter().copied().max().unwrap_or(0);
+    let mut profile = Profile::default();
+    let mut state = modeler.model().start(k, &device);
+    let mut inputs = vec![BOS; k];
+    let mut table = Table::new(SYMBOLS);
+    // Symbols of the current training segment, per stream (inputs and targets).
+    let mut segment: Vec<(Vec<usize>, Vec<usize>)> = vec![(Vec::new(), Vec::new()); k];
+    for t in 0..steps {
+        let started = Instant::now();
+        let (logits, next) = modeler.model().step(&inputs, state, &device);
+        state = next;
+        let logits: Vec<f32> = logits
+            .into_data()
+            .try_to_vec()
+            .map_err(|e| anyhow::anyhow!("reading logits: {e:?}"))?;
+        let coded = Instant::now();
+        profile.inference += coded - started;
+        for s in 0..k {
+            let input = inputs[s];
+            if t < lengths[s] {
+                table.fill(&logits[s * SYMBOLS..(s + 1) * SYMBOLS]);
+                inputs[s] = coder.code(s, t, &table);
+            } else {
+                // A finished stream keeps feeding padding, the same on both sides.
+                inputs[s] = 0;
+            }
+            segment[s].0.push(input);
+            segment[s].1.push(inputs[s]);
+        }
+        profile.coder += coded.elapsed();
+        if let Modeler::Adaptive {
+            trainer,
+            model,
+            settings,
+            carried,
+        } = modeler
+        {
+            if segment[0].0.len() == settings.segment.max(1) && t + 1 < steps {
+                let trained = Instant::now();
+                let x: Vec<usize> = segment.iter().flat_map(|s| s.0.iter().copied()).collect();
+                let y: Vec<usize> = segment.iter().flat_map(|s| s.1.iter().copied()).collect();
+                let (_, next) = trainer.step(&x, &y, k, carried.take(), settings.learning_rate)?;
+                *carried = next;
+                *model = trainer.inference();
+                for s in &mut segment {
+                    s.0.clear();
+                    s.1.clear();
+                }
+                profile.training += trained.elapsed();
+            }
+        }
+        if t % 256 == 0 {
+            progress(t, steps);
+        }
+    }
+    progress(steps, steps);
+    Ok(profile)
+}

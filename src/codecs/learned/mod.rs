@@ -1,0 +1,340 @@
+//! Lossless compression with a learned byte-level language model and a range coder:
+//! pretrained mode (the decoder is given the same model, checked by hash) and adaptive mode
+//! (a seeded model learns while coding; the file alone decodes). The input is split into K
+//! chunks coded side by side in one batch. Everything runs in a thread pool of a fixed size
+//! recorded in the file, and a fingerprint of the model's probabilities on a fixed probe is
+//! stored, so a decoder that would compute different numbers refuses instead of producing
+//! garbage.
+
+pub mod driver;
+pub mod format;
+pub mod quantize;
+pub mod range_coder;
+
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+use driver::{Decoding, Encoding, Modeler, Probe, Profile};
+use format::{Chunk, Header, Mode, Params};
+use range_coder::{Decoder, Encoder};
+
+use crate::models::lm::LanguageModel;
+
+/// Smallest chunk worth a stream of its own.
+const MIN_CHUNK: usize = 256;
+
+/// A pretrained model and the hash of its weights file.
+pub struct ModelRef<'a> {
+    /// The model.
+    pub model: &'a LanguageModel,
+    /// First 16 bytes of the SHA-256 of its weights file.
+    pub hash: [u8; 16],
+}
+
+/// The hash identifying a weights file.
+pub fn file_hash(bytes: &[u8]) -> [u8; 16] {
+    let digest = Sha256::digest(bytes);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+/// Result of one direction.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Compressed or decompressed bytes.
+    pub bytes: Vec<u8>,
+    /// Where the time went.
+    pub profile: Profile,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Streams used.
+    pub streams: usize,
+}
+
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .context("cannot start the coding threads")?
+        .install(f)
+}
+
+fn modeler(params: &Params, pretrained: Option<&ModelRef<'_>>) -> Result<(Modeler, [u8; 16])> {
+    match params.mode {
+        Mode::Pretrained => {
+            let m = pretrained.context("pretrained mode needs the model")?;
+            Ok((Modeler::Frozen(m.model.clone()), m.hash))
+        }
+        Mode::Adaptive => {
+            let settings = params
+                .adaptive
+                .clone()
+                .context("adaptive mode needs its settings")?;
+            let hash = file_hash(&serde_json::to_vec(params)?);
+            Ok((Modeler::adaptive(&params.model, settings), hash))
+        }
+    }
+}
+
+fn fingerprint(modeler: &Modeler) -> Result<[u8; 8]> {
+    const PROBE: &[u8] = b"The fingerprint probe: 0123456789 \n\t{}[]\xff\x00 ...";
+    let model = match modeler {
+        Modeler::Frozen(m) => m.clone(),
+        Modeler::Adaptive { model, .. } => model.clone(),
+    };
+    let mut frozen = Modeler::Frozen(model);
+    let (a, b) = PROBE.split_at(PROBE.len() / 2);
+    let mut probe = Probe {
+        chunks: vec![a, b],
+        hasher: Sha256::new(),
+    };
+    driver::run(&mut frozen, &[a.len(), b.len()], &mut probe, |_, _| {})?;
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&probe.hasher.finalize()[..8]);
+    Ok(out)
+}
+
+/// Compresses `data` with up to `streams` parallel streams.
+pub fn compress(
+    data: &[u8],
+    params: &Params,
+    pretrained: Option<&ModelRef<'_>>,
+    streams: usize,
+    progress: impl FnMut(usize, usize) + Send,
+) -> Result<Outcome> {
+    params.model.validate().map_err(anyhow::Error::msg)?;
+    let started = Instant::now();
+    in_pool(params.threads, || {
+        let (mut modeler, model_hash) = modeler(params, pretrained)?;
+        let fingerprint = fingerprint(&modeler)?;
+        let k = streams.max(1).min(data.len().div_ceil(MIN_CHUNK)).max(1);
+        let chunk_len = data.len().div_ceil(k).max(1);
+        let chunks: Vec<&[u8]> = if data.is_empty() {
+            Vec::new()
+        } else {
+            data.chunks(chunk_len).collect()
+        };
+        let lengths: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
+        let mut coder = Encoding {
+            chunks: chunks.clone(),
+            encoders: chunks.iter().map(|_| Encoder::default()).collect(),
+        };
+        let profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
+        let coded: Vec<Vec<u8>> = coder.encoders.into_iter().map(Encoder::finish).collect();
+        let header = Header {
+            params: params.clone(),
+            model_hash,
+            fingerprint,
+            original_len: data.len(),
+            chunks: chunks
+                .iter()
+                .zip(&coded)
+                .map(|(c, s)| Chunk {
+                    original: c.len(),
+                    coded: s.len(),
+                    crc: crc32fast::hash(c),
+                })
+                .collect(),
+        };
+        Ok(Outcome {
+            bytes: format::write(&header, &coded)?,
+            profile,
+            seconds: started.elapsed().as_secs_f64(),
+            streams: chunks.len(),
+        })
+    })
+}
+
+/// The parameters stored in a compressed file (to find the model it needs).
+pub fn params_of(file: &[u8]) -> Result<Params> {
+    Ok(format::read(file)?.0.params)
+}
+
+/// Decompresses a file written by [`compress`]; pretrained files need the same model.
+pub fn decompress(
+    file: &[u8],
+    pretrained: Option<&ModelRef<'_>>,
+    progress: impl FnMut(usize, usize) + Send,
+) -> Result<Outcome> {
+    let started = Instant::now();
+    let (header, streams) = format::read(file)?;
+    let params = &header.params;
+    params
+        .model
+        .validate()
+        .map_err(|e| anyhow::anyhow!("corrupted file: {e}"))?;
+    in_pool(params.threads, || {
+        let (mut modeler, model_hash) = modeler(params, pretrained)?;
+        if model_hash != header.model_hash {
+            bail!(
+                "this file was compressed with a different model (model hash {} expected, the \
+                 given model has {})",
+                hex(&header.model_hash),
+                hex(&model_hash)
+            );
+        }
+        if fingerprint(&modeler)? != header.fingerprint {
+            bail!(
+                "this machine computes different probabilities from the same model than the \
+                 one that compressed the file (numerics fingerprint mismatch): decompress with \
+                 the same runner build on a CPU with the same features"
+            );
+        }
+        let lengths: Vec<usize> = header.chunks.iter().map(|c| c.original).collect();
+        let mut coder = Decoding {
+            decoders: streams.iter().map(|s| Decoder::new(s)).collect(),
+            chunks: lengths.iter().map(|&n| Vec::with_capacity(n)).collect(),
+        };
+        let profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
+        let k = header.chunks.len();
+        let mut out = Vec::with_capacity(header.original_len);
+        for (i, (chunk, bytes)) in header.chunks.iter().zip(&coder.chunks).enumerate() {
+            if crc32fast::hash(bytes) != chunk.crc {
+                bail!(
+                    "chunk {} of {k} does not match its checksum: the file is corrupted",
+                    i + 1
+                );
+            }
+            out.extend_from_slice(bytes);
+        }
+        Ok(Outcome {
+            bytes: out,
+            profile,
+            seconds: started.elapsed().as_secs_f64(),
+            streams: k,
+        })
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format::AdaptiveSettings;
+    use super::*;
+    use crate::models::lm::{Arch, LmConfig};
+
+    fn tiny(arch: Arch) -> LmConfig {
+        LmConfig {
+            arch,
+            hidden: 16,
+            layers: 1,
+            heads: 2,
+            window: 8,
+        }
+    }
+
+    fn adaptive(arch: Arch) -> Params {
+        Params {
+            mode: Mode::Adaptive,
+            model: tiny(arch),
+            adaptive: Some(AdaptiveSettings {
+                seed: 3,
+                learning_rate: 1e-2,
+                segment: 8,
+            }),
+            threads: 1,
+        }
+    }
+
+    fn text() -> Vec<u8> {
+        let mut t = Vec::new();
+        for i in 0..150 {
+            t.extend_from_slice(format!("line {i}: the cat sat on the mat. ").as_bytes());
+        }
+        t
+    }
+
+    #[test]
+    fn adaptive_models_round_trip_and_learn() {
+        let data = text();
+        for arch in [Arch::Gru, Arch::Lstm, Arch::Transformer] {
+            let params = adaptive(arch);
+            let c = compress(&data, &params, None, 3, |_, _| {}).unwrap();
+            assert_eq!(c.streams, 3);
+            let d = decompress(&c.bytes, None, |_, _| {}).unwrap();
+            assert_eq!(d.bytes, data, "{arch:?}");
+            // Repetitive text: learning must beat 8 bits per byte by far (untrained: ~8).
+            assert!(
+                c.bytes.len() * 10 < data.len() * 6,
+                "{arch:?}: {}",
+                c.bytes.len()
+            );
+        }
+    }
+
+    #[test]
+    fn pretrained_mode_needs_the_same_model() {
+        let data = text();
+        let device = burn::tensor::Device::default();
+        let config = tiny(Arch::Transformer);
+        let model = config.init(&device);
+        let other = config.init(&device);
+        let params = Params {
+            mode: Mode::Pretrained,
+            model: config,
+            adaptive: None,
+            threads: 1,
+        };
+        let m = ModelRef {
+            model: &model,
+            hash: [1; 16],
+        };
+        let c = compress(&data, &params, Some(&m), 4, |_, _| {}).unwrap();
+        assert_eq!(
+            decompress(&c.bytes, Some(&m), |_, _| {}).unwrap().bytes,
+            data
+        );
+        let wrong = ModelRef {
+            model: &other,
+            hash: [2; 16],
+        };
+        let err = decompress(&c.bytes, Some(&wrong), |_, _| {}).unwrap_err();
+        assert!(format!("{err:#}").contains("different model"), "{err:#}");
+        // Same hash, different weights: the numerics fingerprint catches it.
+        let disguised = ModelRef {
+            model: &other,
+            hash: [1; 16],
+        };
+        let err = decompress(&c.bytes, Some(&disguised), |_, _| {}).unwrap_err();
+        assert!(format!("{err:#}").contains("fingerprint"), "{err:#}");
+    }
+
+    #[test]
+    fn damaged_files_are_errors_not_panics() {
+        let data = text();
+        let params = adaptive(Arch::Gru);
+        let good = compress(&data, &params, None, 2, |_, _| {}).unwrap().bytes;
+        let err = |bytes: &[u8]| format!("{:#}", decompress(bytes, None, |_, _| {}).unwrap_err());
+        assert!(err(b"hello").contains("not an lm-codec file"));
+        assert!(err(&good[..good.len() - 10]).contains("truncated"));
+        assert!(err(&good[..20]).contains("truncated"));
+        let mut flipped = good.clone();
+        flipped[12] ^= 0x40;
+        assert!(err(&flipped).contains("corrupted"), "{}", err(&flipped));
+        let mut payload = good.clone();
+        let at = payload.len() - 40;
+        payload[at] ^= 0x01;
+        assert!(err(&payload).contains("checksum"), "{}", err(&payload));
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(err(&longer).contains("unexpected bytes"));
+        let mut version = good;
+        version[4] = 9;
+        assert!(err(&version).contains("version 9"));
+    }
+
+    #[test]
+    fn empty_and_tiny_inputs_round_trip() {
+        let params = adaptive(Arch::Gru);
+        for data in [&b""[..], b"x", b"ab"] {
+            let c = compress(data, &params, None, 8, |_, _| {}).unwrap();
+            assert_eq!(decompress(&c.bytes, None, |_, _| {}).unwrap().bytes, data);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Training checkpoints shared by every trained model: weights, optimizer state and a JSON
+//! state, written into a fresh directory and swapped in, so a crash leaves either the previous
+//! complete checkpoint or the new one.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Paths of a checkpoint directory: model, optimizer, state.
+fn paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    (
+        dir.join("model.bpk"),
+        dir.join("optimizer.bpk"),
+        dir.join("state.json"),
+    )
+}
+
+/// Writes a checkpoint to `dir` (swapped in whole).
+pub fn save<M: Module + Clone, S: Serialize>(
+    dir: &Path,
+    model: &M,
+    optim: &ModuleOptimizer,
+    state: &S,
+) -> Result<()> {
+    let fresh = dir.with_extension("new");
+    let old = dir.with_extension("old");
+    let _ = std::fs::remove_dir_all(&fresh);
+    std::fs::create_dir_all(&fresh)?;
+    let (model_path, optim_path, state_path) = paths(&fresh);
+    model
+        .clone()
+        .save_file(&model_path)
+        .map_err(|e| anyhow!("saving the model: {e}"))?;
+    optim
+        .to_record()
+        .save(&optim_path)
+        .map_err(|e| anyhow!("saving the optimizer: {e}"))?;
+    crate::store::atomic::write_json(&state_path, state)?;
+    let _ = std::fs::remove_dir_all(&old);
+    if dir.exists() {
+        std::fs::rename(dir, &old).context("checkpoint")?;
+    }
+    std::fs::rename(&fresh, dir).context("checkpoint")?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// Restores the checkpoint under `dir` (or the previous one if a crash interrupted a swap)
+/// into `model` and `optim`; `None` when there is none.
+pub fn load<M: Module, S: DeserializeOwned>(
+    dir: &Path,
+    model: M,
+    optim: ModuleOptimizer,
+) -> Result<Option<(M, ModuleOptimizer, S)>> {
+    let Some(found) = [dir.to_path_buf(), dir.with_extension("old")]
+        .into_iter()
+        .find(|d| d.join("state.json").is_file())
+    else {
+        return Ok(None);
+    };
+    let (model_path, optim_path, state_path) = paths(&found);
+    let state = crate::store::read_json(&state_path)?;
+    let model = model
+        .try_load_file(&model_path)
+        .map_err(|e| anyhow!("{}: {e:?}", model_path.display()))?;
+    let mut optim = optim;
+    if optim_path.is_file() {
+        let record = burn::optim::OptimizerRecord::load(&optim_path).map_err(|e| anyhow!("{e}"))?;
+        optim = optim.load_record(record);
+    }
+    Ok(Some((model, optim, state)))
+}

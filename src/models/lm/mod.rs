@@ -1,0 +1,183 @@
+//! Language models over a small symbol alphabet (bytes), for learned lossless compression:
+//! GRU, LSTM and a small causal transformer, with one `step` used by both directions of the
+//! coder and a sequence `forward` used for training.
+
+pub mod recurrent;
+pub mod train;
+pub mod transformer;
+
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+use recurrent::{Cell, RecurrentLm, RecurrentState};
+use transformer::{TransformerLm, TransformerState};
+
+/// Symbols the models predict (bytes).
+pub const SYMBOLS: usize = 256;
+/// The token fed before the first symbol of a stream (inputs have `SYMBOLS + 1` entries).
+pub const BOS: usize = SYMBOLS;
+
+/// Architecture of a language model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// Gated recurrent unit.
+    Gru,
+    /// Long short-term memory.
+    Lstm,
+    /// Causal transformer with a sliding context window.
+    Transformer,
+}
+
+impl Arch {
+    /// Parses `gru`, `lstm` or `transformer`.
+    pub fn parse(name: &str) -> Option<Arch> {
+        match name {
+            "gru" => Some(Arch::Gru),
+            "lstm" => Some(Arch::Lstm),
+            "transformer" => Some(Arch::Transformer),
+            _ => None,
+        }
+    }
+
+    /// The name used in specs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Gru => "gru",
+            Arch::Lstm => "lstm",
+            Arch::Transformer => "transformer",
+        }
+    }
+}
+
+/// Shape of a language model (part of every identity that involves one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LmConfig {
+    /// Architecture.
+    pub arch: Arch,
+    /// Hidden width (recurrent state, or transformer model width).
+    pub hidden: usize,
+    /// Stacked layers.
+    pub layers: usize,
+    /// Attention heads (transformer only).
+    #[serde(default = "default_heads")]
+    pub heads: usize,
+    /// Context window in symbols (transformer only).
+    #[serde(default = "default_window")]
+    pub window: usize,
+}
+
+fn default_heads() -> usize {
+    4
+}
+
+fn default_window() -> usize {
+    128
+}
+
+/// A language model of any architecture.
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum LanguageModel {
+    /// GRU or LSTM.
+    Recurrent(RecurrentLm),
+    /// Causal transformer.
+    Transformer(TransformerLm),
+}
+
+/// What a model carries from one step to the next, for a batch of streams.
+#[derive(Debug, Clone)]
+pub enum LmState {
+    /// Hidden (and cell) states per layer.
+    Recurrent(RecurrentState),
+    /// Key/value cache and the window's symbols.
+    Transformer(TransformerState),
+}
+
+impl LmConfig {
+    /// A freshly initialised model (seed the device first for a reproducible one).
+    pub fn init(&self, device: &Device) -> LanguageModel {
+        match self.arch {
+            Arch::Gru => LanguageModel::Recurrent(RecurrentLm::new(Cell::Gru, self, device)),
+            Arch::Lstm => LanguageModel::Recurrent(RecurrentLm::new(Cell::Lstm, self, device)),
+            Arch::Transformer => LanguageModel::Transformer(TransformerLm::new(self, device)),
+        }
+    }
+
+    /// Checks the shape; the message names the problem.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.hidden == 0 || self.layers == 0 {
+            return Err("`hidden` and `layers` must be at least 1".into());
+        }
+        if self.arch == Arch::Transformer {
+            if self.heads == 0 || !self.hidden.is_multiple_of(self.heads) {
+                return Err(format!(
+                    "`hidden` ({}) must be a multiple of `heads` ({})",
+                    self.hidden, self.heads
+                ));
+            }
+            if self.window < 4 {
+                return Err("`window` must be at least 4".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl LanguageModel {
+    /// The empty state of `batch` streams (nothing seen yet).
+    pub fn start(&self, batch: usize, device: &Device) -> LmState {
+        match self {
+            LanguageModel::Recurrent(m) => LmState::Recurrent(m.start(batch, device)),
+            LanguageModel::Transformer(m) => LmState::Transformer(m.start(batch)),
+        }
+    }
+
+    /// Feeds one input symbol per stream (`BOS` first) and returns the logits of the next
+    /// symbol [batch, SYMBOLS]. Encoder and decoder both call exactly this.
+    pub fn step(&self, inputs: &[usize], state: LmState, device: &Device) -> (Tensor<2>, LmState) {
+        match (self, state) {
+            (LanguageModel::Recurrent(m), LmState::Recurrent(s)) => {
+                let (logits, s) = m.step(inputs, s, device);
+                (logits, LmState::Recurrent(s))
+            }
+            (LanguageModel::Transformer(m), LmState::Transformer(s)) => {
+                let (logits, s) = m.step(inputs, s, device);
+                (logits, LmState::Transformer(s))
+            }
+            _ => unreachable!("a state always comes from the same model's `start`"),
+        }
+    }
+
+    /// Logits for every position of `inputs` [batch, time] → [batch, time, SYMBOLS], starting
+    /// from `state` (recurrent models; `None` = zeros) and returning the final state (detached
+    /// from the graph by the caller when it carries it on).
+    pub fn forward(
+        &self,
+        inputs: Tensor<2, Int>,
+        state: Option<RecurrentState>,
+    ) -> (Tensor<3>, Option<RecurrentState>) {
+        match self {
+            LanguageModel::Recurrent(m) => {
+                let (logits, s) = m.forward(inputs, state);
+                (logits, Some(s))
+            }
+            LanguageModel::Transformer(m) => (m.forward(inputs), None),
+        }
+    }
+
+    /// Parameters.
+    pub fn parameters(&self) -> usize {
+        self.num_params()
+    }
+}
+
+/// Int tensor [batch] of input symbols.
+pub(crate) fn symbols_tensor(inputs: &[usize], device: &Device) -> Tensor<2, Int> {
+    let data: Vec<i64> = inputs.iter().map(|&s| s as i64).collect();
+    Tensor::<2, Int>::from_data(
+        burn::tensor::TensorData::new(data, [inputs.len(), 1]),
+        device,
+    )
+}

@@ -1,0 +1,291 @@
+//! Training language models: a [`Trainer`] (model on the autodiff device plus Adam) used both
+//! for pretraining on a corpus and for the adaptive coder's updates, and [`pretrain`], which
+//! trains on contiguous streams with truncated backpropagation (recurrent models) or random
+//! windows (transformer), checkpoints, evaluates held-out BPC and resumes after a crash.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{anyhow, Result};
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use super::recurrent::RecurrentState;
+use super::{Arch, LanguageModel, LmConfig, SYMBOLS};
+
+/// How to pretrain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PretrainConfig {
+    /// Optimizer steps.
+    pub steps: usize,
+    /// Streams (or windows) per step.
+    pub batch_size: usize,
+    /// Symbols per stream per step (recurrent models; the transformer uses its window).
+    pub seq_len: usize,
+    /// Peak Adam learning rate (warm-up, then cosine decay to a tenth).
+    pub learning_rate: f64,
+    /// Seed of initialisation and window order.
+    pub seed: u64,
+}
+
+/// One evaluation point of the training curve.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// Steps done.
+    pub step: usize,
+    /// Mean training loss since the previous point, in bits per symbol.
+    pub train_bpc: f64,
+    /// Held-out bits per symbol (none when the held-out text is too short).
+    pub heldout_bpc: Option<f64>,
+    /// Training symbols per second since the previous point.
+    pub symbols_per_s: f64,
+    /// Seconds of training so far.
+    pub seconds: f64,
+}
+
+/// Checkpoint state besides the tensors.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PretrainState {
+    /// Steps done.
+    pub steps_done: usize,
+    /// Curve so far.
+    pub curve: Vec<CurvePoint>,
+}
+
+/// A model on the autodiff device with its optimizer.
+pub struct Trainer {
+    /// The model being trained.
+    pub model: LanguageModel,
+    /// Adam.
+    pub optim: ModuleOptimizer,
+    /// The autodiff device.
+    pub device: Device,
+}
+
+impl Trainer {
+    /// A fresh, seeded model.
+    pub fn new(config: &LmConfig, seed: u64) -> Trainer {
+        let device = Device::default().autodiff();
+        Device::seed(&device, seed);
+        Trainer {
+            model: config.init(&device),
+            optim: AdamConfig::new()
+                .with_grad_clipping(Some(
+                    burn::optim::grad_clipping::GradientClippingConfig::Norm(1.0),
+                ))
+                .init(),
+            device,
+        }
+    }
+
+    /// One optimizer step on `inputs` → `targets` (row-major [batch, time]) starting from
+    /// `state`; returns the mean loss in bits per symbol and the final state, detached.
+    pub fn step(
+        &mut self,
+        inputs: &[usize],
+        targets: &[usize],
+        batch: usize,
+        state: Option<RecurrentState>,
+        learning_rate: f64,
+    ) -> Result<(f64, Option<RecurrentState>)> {
+        let time = inputs.len() / batch;
+        let ints = |v: &[usize], shape: [usize; 2]| {
+            let data: Vec<i64> = v.iter().map(|&s| s as i64).collect();
+            Tensor::<2, Int>::from_data(TensorData::new(data, shape), &self.device)
+        };
+        let x = ints(inputs, [batch, time]);
+        let y: Tensor<1, Int> = ints(targets, [batch, time]).reshape([batch * time]);
+        let (logits, state) = self.model.forward(x, state);
+        let logits: Tensor<2> = logits.reshape([batch * time, SYMBOLS]);
+        let loss = CrossEntropyLossConfig::new()
+            .init(&self.device)
+            .forward(logits, y);
+        let value = loss
+            .clone()
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow!("{e:?}"))?[0] as f64;
+        if !value.is_finite() {
+            anyhow::bail!("the training loss became {value}");
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self.optim.step(learning_rate, self.model.clone(), grads);
+        Ok((
+            value / std::f64::consts::LN_2,
+            state.map(RecurrentState::detach),
+        ))
+    }
+
+    /// The current model without autodiff, for coding and evaluation.
+    pub fn inference(&self) -> LanguageModel {
+        self.model.valid()
+    }
+}
+
+/// Learning rate at `step`: linear warm-up over 100 steps, cosine decay to a tenth.
+pub fn learning_rate(peak: f64, step: usize, steps: usize) -> f64 {
+    let warm = 100.min(steps / 10).max(1);
+    if step < warm {
+        return peak * (step + 1) as f64 / warm as f64;
+    }
+    let t = (step - warm) as f64 / (steps - warm).max(1) as f64;
+    peak * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos()))
+}
+
+/// Mean bits per symbol of `model` on `text` (streams of contiguous text, no updates).
+pub fn evaluate_bpc(model: &LanguageModel, config: &LmConfig, text: &[u8], device: &Device) -> f64 {
+    let batch = 16.min(text.len() / 2).max(1);
+    let len = text.len() / batch;
+    if len < 2 {
+        return f64::NAN;
+    }
+    let span = if config.arch == Arch::Transformer {
+        config.window
+    } else {
+        128
+    };
+    let (mut bits, mut count) = (0.0, 0usize);
+    let mut state: Option<RecurrentState> = None;
+    let mut at = 0;
+    while at + 1 < len {
+        let t = span.min(len - 1 - at);
+        let mut inputs = Vec::with_capacity(batch * t);
+        let mut targets = Vec::with_capacity(batch * t);
+        for s in 0..batch {
+            let base = s * len + at;
+            inputs.extend(text[base..base + t].iter().map(|&b| b as i64));
+            targets.extend(text[base + 1..base + t + 1].iter().map(|&b| b as usize));
+        }
+        let x = Tensor::<2, Int>::from_data(TensorData::new(inputs, [batch, t]), device);
+        let (logits, next) = model.forward(x, state);
+        state = next;
+        let logp = burn::tensor::activation::log_softmax(logits, 2);
+        let values: Vec<f32> = logp.into_data().try_to_vec().unwrap_or_default();
+        for (i, &y) in targets.iter().enumerate() {
+            bits -= values[i * SYMBOLS + y] as f64;
+            count += 1;
+        }
+        at += t;
+    }
+    bits / count.max(1) as f64 / std::f64::consts::LN_2
+}
+
+/// Pretrains on `corpus`, evaluating on `heldout` every `eval_every` steps (and
+/// checkpointing then); resumes from `checkpoint_dir`. `progress` gets (step, steps, bpc).
+pub fn pretrain(
+    config: &LmConfig,
+    train: &PretrainConfig,
+    corpus: &[u8],
+    heldout: &[u8],
+    checkpoint_dir: &Path,
+    eval_every: usize,
+    mut progress: impl FnMut(usize, usize, f64),
+) -> Result<(LanguageModel, Vec<CurvePoint>)> {
+    let mut trainer = Trainer::new(config, train.seed);
+    let mut state = PretrainState::default();
+    let optim = std::mem::replace(&mut trainer.optim, AdamConfig::new().init());
+    match crate::models::checkpoint::load(checkpoint_dir, trainer.model.clone(), optim)? {
+        Some((m, o, s)) => {
+            (trainer.model, trainer.optim, state) = (m, o, s);
+            eprintln!(
+                "resuming from the checkpoint after step {}",
+                state.steps_done
+            );
+        }
+        None => trainer = Trainer::new(config, train.seed),
+    }
+    let batch = train.batch_size.max(1);
+    let transformer = config.arch == Arch::Transformer;
+    let time = if transformer {
+        config.window
+    } else {
+        train.seq_len.max(1)
+    };
+    let stream_len = corpus.len() / batch;
+    if stream_len < time + 2 {
+        anyhow::bail!(
+            "the corpus ({} bytes) is too small for {batch} streams of {time} symbols",
+            corpus.len()
+        );
+    }
+    let windows = corpus.len() / (time + 1);
+    let mut carried: Option<RecurrentState> = None;
+    let started = Instant::now();
+    let mut since = (Instant::now(), 0.0, 0usize);
+    let offset_seconds = state.curve.last().map_or(0.0, |c| c.seconds);
+    for step in state.steps_done..train.steps {
+        let mut inputs = Vec::with_capacity(batch * time);
+        let mut targets = Vec::with_capacity(batch * time);
+        if transformer {
+            let epoch = step * batch / windows;
+            let order = crate::data::sampling::permutation(windows, train.seed ^ epoch as u64);
+            for b in 0..batch {
+                let w = order[(step * batch + b) % windows];
+                let base = w * (time + 1);
+                inputs.extend(corpus[base..base + time].iter().map(|&s| s as usize));
+                targets.extend(
+                    corpus[base + 1..base + time + 1]
+                        .iter()
+                        .map(|&s| s as usize),
+                );
+            }
+        } else {
+            let per_stream = (stream_len - 1) / time;
+            let at = (step % per_stream) * time;
+            if at == 0 {
+                carried = None;
+            }
+            for b in 0..batch {
+                let base = b * stream_len + at;
+                inputs.extend(corpus[base..base + time].iter().map(|&s| s as usize));
+                targets.extend(
+                    corpus[base + 1..base + time + 1]
+                        .iter()
+                        .map(|&s| s as usize),
+                );
+            }
+        }
+        let lr = learning_rate(train.learning_rate, step, train.steps);
+        let (bpc, next) = trainer.step(&inputs, &targets, batch, carried.take(), lr)?;
+        carried = next;
+        since.1 += bpc;
+        since.2 += 1;
+        let done = step + 1;
+        if done % eval_every.max(1) == 0 || done == train.steps {
+            let seconds = since.0.elapsed().as_secs_f64();
+            let model = trainer.inference();
+            let heldout_bpc = evaluate_bpc(&model, config, heldout, &Device::default());
+            state.curve.push(CurvePoint {
+                step: done,
+                train_bpc: since.1 / since.2.max(1) as f64,
+                heldout_bpc: heldout_bpc.is_finite().then_some(heldout_bpc),
+                symbols_per_s: (since.2 * batch * time) as f64 / seconds.max(1e-9),
+                seconds: offset_seconds + started.elapsed().as_secs_f64(),
+            });
+            state.steps_done = done;
+            crate::models::checkpoint::save(
+                checkpoint_dir,
+                &trainer.model,
+                &trainer.optim,
+                &state,
+            )?;
+            progress(done, train.steps, heldout_bpc);
+            since = (Instant::now(), 0.0, 0);
+        }
+    }
+    Ok((trainer.inference(), state.curve))
+}
+
+/// Loads weights saved by [`LanguageModel::save_file`] into a model of `config`.
+pub fn load(config: &LmConfig, path: &Path) -> Result<LanguageModel> {
+    if !path.is_file() {
+        anyhow::bail!("{}: no such model file", path.display());
+    }
+    config
+        .init(&Device::default())
+        .try_load_file(path)
+        .map_err(|e| anyhow!("{}: {e:?}", path.display()))
+}

@@ -1,0 +1,156 @@
+//! The learned codec: a round trip on every file of the Canterbury corpus (adaptive mode, so
+//! the decoder's training steps must repeat the encoder's bit for bit), the `lm-codec` task in
+//! both modes through `runner launch`, and the single-file commands with damaged input.
+
+mod common;
+
+use common::{text, Project};
+use runner::codecs::learned::format::{AdaptiveSettings, Mode, Params};
+use runner::codecs::learned::{compress, decompress};
+use runner::models::lm::{Arch, LmConfig};
+
+#[test]
+fn every_canterbury_file_round_trips_in_adaptive_mode() {
+    let dir = runner::data::data_dir().join("canterbury");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("SKIPPED: {} not found (set RUNNER_DATA)", dir.display());
+        return;
+    };
+    let params = Params {
+        mode: Mode::Adaptive,
+        model: LmConfig {
+            arch: Arch::Gru,
+            hidden: 16,
+            layers: 1,
+            heads: 1,
+            window: 8,
+        },
+        adaptive: Some(AdaptiveSettings {
+            seed: 1,
+            learning_rate: 1e-2,
+            segment: 32,
+        }),
+        threads: 1,
+    };
+    let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 11, "the Canterbury corpus has 11 files");
+    for path in files {
+        let data = std::fs::read(&path).unwrap();
+        let c = compress(&data, &params, None, 256, |_, _| {}).unwrap();
+        let d = decompress(&c.bytes, None, |_, _| {}).unwrap();
+        assert!(d.bytes == data, "{} does not round-trip", path.display());
+        eprintln!(
+            "{}: {} -> {} bytes ({:.3} bpc)",
+            path.display(),
+            data.len(),
+            c.bytes.len(),
+            c.bytes.len() as f64 * 8.0 / data.len() as f64
+        );
+    }
+}
+
+fn metrics(p: &Project, exp: &str) -> Vec<serde_json::Value> {
+    p.results(exp)
+        .into_iter()
+        .map(|r| r["metrics"].clone())
+        .collect()
+}
+
+#[test]
+fn the_task_runs_both_modes_and_records_comparisons() {
+    let p = Project::new();
+    let mut corpus = String::new();
+    for i in 0..400 {
+        corpus.push_str(&format!("verse {i}: and the word was with the model. "));
+    }
+    p.write("corpus.txt", &corpus);
+    let input = "the model was with the word, and the word was the model. ".repeat(30);
+    p.write("input.txt", &input);
+    p.write(
+        "lm.toml",
+        r#"[experiment]
+name = "lm"
+task = "lm-codec"
+seeds = [0]
+
+[params]
+input = "input.txt"
+arch = "gru"
+hidden = 16
+streams = 4
+segment = 8
+learning_rate = 0.01
+corpus = ["corpus.txt"]
+train_steps = 6
+batch_size = 4
+seq_len = 16
+
+[grid]
+mode = ["pretrained", "adaptive"]
+"#,
+    );
+    let out = p.run(&["launch", "lm.toml", "-j", "2"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rows = metrics(&p, "lm");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for m in &rows {
+        assert_eq!(m["verified"], true);
+        assert_eq!(m["original_bytes"].as_f64(), Some(input.len() as f64));
+        let bpc = m["bpc"].as_f64().unwrap();
+        assert!(bpc > 0.0 && bpc < 8.5, "{m}");
+        for key in ["gzip_9_bpc", "xz_9_bpc", "zstd_19_bpc", "brotli_11_bpc"] {
+            assert!(m[key].as_f64().unwrap() > 0.0, "{key} missing in {m}");
+        }
+        assert!(m["compress_bytes_per_s"].as_f64().unwrap() > 0.0);
+    }
+    let pretrained = rows
+        .iter()
+        .find(|m| m.get("model_bytes").is_some())
+        .unwrap();
+    assert!(
+        pretrained["ratio_with_model"].as_f64().unwrap() < pretrained["ratio"].as_f64().unwrap()
+    );
+    assert!(pretrained["artifacts"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("lm-"));
+}
+
+#[test]
+fn single_file_commands_round_trip_and_reject_damage() {
+    let p = Project::new();
+    let input = p.write("notes.txt", &"compress me, compress me again. ".repeat(40));
+    let out = p.run(&[
+        "lm-codec",
+        "compress",
+        "notes.txt",
+        "--adaptive",
+        "--hidden",
+        "16",
+        "--streams",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("bpc"));
+    let packed = p.path().join("notes.txt.rlmc");
+    std::fs::rename(&input, p.path().join("original.txt")).unwrap();
+    let out = p.run(&["lm-codec", "decompress", "notes.txt.rlmc"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read(p.path().join("notes.txt")).unwrap(),
+        std::fs::read(p.path().join("original.txt")).unwrap()
+    );
+    let mut bytes = std::fs::read(&packed).unwrap();
+    let n = bytes.len();
+    bytes.truncate(n - 5);
+    std::fs::write(p.path().join("cut.rlmc"), &bytes).unwrap();
+    let out = p.run(&["lm-codec", "decompress", "cut.rlmc"]);
+    assert_eq!(out.status.code(), Some(2));
+    let message = text(&out);
+    assert!(
+        message.contains("cut.rlmc") && message.contains("truncated"),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+}
