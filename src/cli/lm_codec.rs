@@ -24,6 +24,43 @@ pub enum LmCodecCommand {
     Compress(CompressArgs),
     /// Decompress a file (pretrained files need the same --model).
     Decompress(DecompressArgs),
+    /// Benchmark on one file: pretrained and adaptive modes against the classical codecs.
+    Bench(BenchArgs),
+}
+
+/// `runner lm-codec bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Input (a path or `canterbury/NAME`).
+    #[arg(long, default_value = "canterbury/alice29.txt")]
+    input: String,
+    /// Pretrained model (artifact directory or id); without it only adaptive mode runs.
+    #[arg(long)]
+    model: Option<String>,
+    /// Stream counts for the pretrained model.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![16usize, 32, 64])]
+    streams: Vec<usize>,
+    /// Skip the adaptive mode.
+    #[arg(long)]
+    no_adaptive: bool,
+    /// Adaptive: architecture.
+    #[arg(long, default_value = "gru")]
+    adaptive_arch: String,
+    /// Adaptive: hidden width.
+    #[arg(long, default_value_t = 256)]
+    adaptive_hidden: usize,
+    /// Adaptive: streams.
+    #[arg(long, default_value_t = 4)]
+    adaptive_streams: usize,
+    /// Adaptive: symbols per stream between updates.
+    #[arg(long, default_value_t = 16)]
+    adaptive_segment: usize,
+    /// Adaptive: learning rate.
+    #[arg(long, default_value_t = 5e-3)]
+    adaptive_learning_rate: f64,
+    /// Where to record the results.
+    #[arg(long, default_value = "target/bench/lm_codec.json")]
+    out: PathBuf,
 }
 
 /// `runner lm-codec compress`.
@@ -164,7 +201,49 @@ pub fn run(command: LmCodecCommand) -> Result<i32> {
         }
         LmCodecCommand::Compress(args) => compress(args),
         LmCodecCommand::Decompress(args) => decompress(args),
+        LmCodecCommand::Bench(args) => bench(args),
     }
+}
+
+fn bench(args: BenchArgs) -> Result<i32> {
+    let path = crate::data::resolve(&args.input);
+    let data = read(&path)?;
+    let found = match &args.model {
+        Some(m) => Some(crate::artifacts::lm::find(&ArtifactStore::default_location(), m)?),
+        None => None,
+    };
+    let adaptive_model = ModelArgs {
+        arch: args.adaptive_arch.clone(),
+        hidden: args.adaptive_hidden,
+        layers: 1,
+        heads: 4,
+        window: 128,
+    }
+    .config()?;
+    let plan = learned::bench::BenchPlan {
+        input: (&args.input, &data),
+        pretrained: found.as_ref().map(|f| {
+            (
+                f.config.model.clone(),
+                f.model_ref(),
+                args.model.clone().unwrap_or_default(),
+            )
+        }),
+        streams: args.streams.clone(),
+        adaptive: (!args.no_adaptive).then_some((
+            adaptive_model,
+            AdaptiveSettings {
+                seed: 0,
+                learning_rate: args.adaptive_learning_rate,
+                segment: args.adaptive_segment,
+            },
+            args.adaptive_streams,
+        )),
+    };
+    let record = learned::bench::run(&plan)?;
+    learned::bench::save(&record, &args.out)?;
+    println!("recorded in {}", args.out.display());
+    Ok(0)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {

@@ -1,5 +1,5 @@
 //! The one code path of both directions: K streams advance in lockstep through the model,
-//! one symbol per stream per step; each step's logits become frequency tables, and a
+//! one symbol per stream per step; each step's probabilities become frequency tables, and a
 //! [`SymbolCoder`] either encodes the known symbol or decodes it. In adaptive mode, after every
 //! segment of symbols the model takes one training step on that segment; the decoder repeats it
 //! after decoding the same segment, so both sides hold the same weights at every step.
@@ -146,16 +146,16 @@ pub fn run(
         let started = Instant::now();
         let (logits, next) = modeler.model().step(&inputs, state, &device);
         state = next;
-        let logits: Vec<f32> = logits
+        let probs: Vec<f32> = burn::tensor::activation::softmax(logits, 1)
             .into_data()
             .try_to_vec()
-            .map_err(|e| anyhow::anyhow!("reading logits: {e:?}"))?;
+            .map_err(|e| anyhow::anyhow!("reading probabilities: {e:?}"))?;
         let coded = Instant::now();
         profile.inference += coded - started;
         for s in 0..k {
             let input = inputs[s];
             if t < lengths[s] {
-                table.fill(&logits[s * SYMBOLS..(s + 1) * SYMBOLS]);
+                table.fill(&probs[s * SYMBOLS..(s + 1) * SYMBOLS]);
                 inputs[s] = coder.code(s, t, &table);
             } else {
                 // A finished stream keeps feeding padding, the same on both sides.

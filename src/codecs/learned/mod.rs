@@ -6,6 +6,7 @@
 //! stored, so a decoder that would compute different numbers refuses instead of producing
 //! garbage.
 
+pub mod bench;
 pub mod driver;
 pub mod format;
 pub mod quantize;

@@ -1,5 +1,5 @@
-//! Turning a model's logits into an integer frequency table, deterministically: the same
-//! logits give the same table on every call, every symbol gets at least 1, and the table sums
+//! Turning a model's probabilities into an integer frequency table, deterministically: the
+//! same probabilities give the same table on every call, every symbol gets at least 1, and the table sums
 //! to exactly `TOTAL`. Encoder and decoder both go through here.
 
 use super::range_coder::TOTAL;
@@ -19,24 +19,17 @@ impl Table {
         }
     }
 
-    /// Fills the table from logits (any finite or non-finite values).
-    pub fn fill(&mut self, logits: &[f32]) {
-        let n = logits.len();
-        let max = logits
-            .iter()
-            .fold(f32::NEG_INFINITY, |m, &x| if x > m { x } else { m });
-        let mut sum = 0f32;
-        let mut exps = [0f32; 512];
-        let exps = &mut exps[..n.min(512)];
-        for (e, &x) in exps.iter_mut().zip(logits) {
-            *e = (x - max).exp();
-            sum += *e;
-        }
-        let scale = (TOTAL - n as u32) as f32 / sum;
+    /// Fills the table from probabilities (any values: negative, non-finite or unnormalised
+    /// ones still give a valid table).
+    pub fn fill(&mut self, probs: &[f32]) {
+        let n = probs.len();
+        let spare = TOTAL - n as u32;
+        let sum: f32 = probs.iter().map(|p| p.max(0.0)).sum();
+        let scale = if sum > 0.0 { spare as f32 / sum } else { 0.0 };
         let (mut total, mut best, mut best_freq) = (0u32, 0usize, 0u32);
-        for (s, &e) in exps.iter().enumerate() {
-            // `as` saturates: NaN becomes 0, so a broken model still yields a valid table.
-            let f = 1 + ((e * scale) as u32).min(TOTAL - n as u32);
+        for (s, &p) in probs.iter().enumerate() {
+            // `as` saturates: NaN and negatives become 0, so a broken model still codes.
+            let f = 1 + ((p * scale) as u32).min(spare);
             self.cum[s + 1] = f;
             total += f;
             if f > best_freq {
