@@ -31,6 +31,7 @@ fn every_canterbury_file_round_trips_in_adaptive_mode() {
             segment: 32,
         }),
         threads: 1,
+        crlf: false,
     };
     let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     files.sort();

@@ -19,7 +19,7 @@ use crate::models::lm::train::{pretrain, CurvePoint, PretrainConfig};
 use crate::models::lm::{LanguageModel, LmConfig};
 
 /// Version of the language models' code; part of the artifact's identity.
-pub const LM_CODE_VERSION: u32 = 1;
+pub const LM_CODE_VERSION: u32 = 2;
 
 /// Corpus block size for the held-out split.
 const BLOCK: usize = 4096;
@@ -58,7 +58,12 @@ pub fn corpus(sources: &[String]) -> Result<(Vec<u8>, Vec<u8>)> {
     for name in sources {
         let source = crate::task::codec::source_of(&serde_json::Value::String(name.clone()))?;
         for text in crate::data::texts::load(&source)? {
-            all.extend_from_slice(&text.bytes);
+            // Files with CRLF line endings are coded as LF (see `codecs::learned::strip_cr`):
+            // the model learns them that way.
+            match crate::codecs::learned::strip_cr(&text.bytes) {
+                Some(lf) => all.extend_from_slice(&lf),
+                None => all.extend_from_slice(&text.bytes),
+            }
             all.push(b'\n');
         }
     }

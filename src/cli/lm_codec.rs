@@ -209,7 +209,10 @@ fn bench(args: BenchArgs) -> Result<i32> {
     let path = crate::data::resolve(&args.input);
     let data = read(&path)?;
     let found = match &args.model {
-        Some(m) => Some(crate::artifacts::lm::find(&ArtifactStore::default_location(), m)?),
+        Some(m) => Some(crate::artifacts::lm::find(
+            &ArtifactStore::default_location(),
+            m,
+        )?),
         None => None,
     };
     let adaptive_model = ModelArgs {
@@ -276,6 +279,7 @@ fn compress(args: CompressArgs) -> Result<i32> {
             segment: args.segment,
         }),
         threads: args.threads,
+        crlf: false,
     };
     let model_ref = loaded.as_ref().map(|l| l.model_ref());
     let bar = progress_bar(data.len());

@@ -241,6 +241,7 @@ impl Task for LmCodecTask {
                 segment: int_param(config, "segment").unwrap_or(16).max(1) as usize,
             }),
             threads: int_param(config, "threads").unwrap_or(1).max(1) as usize,
+            crlf: false,
         };
         let streams = int_param(config, "streams").unwrap_or(32).max(1) as usize;
         let mut extra = Map::new();

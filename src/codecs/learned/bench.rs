@@ -28,7 +28,12 @@ pub struct BenchPlan<'a> {
     pub adaptive: Option<(LmConfig, AdaptiveSettings, usize)>,
 }
 
-fn measure(data: &[u8], params: &Params, model: Option<&ModelRef<'_>>, streams: usize) -> Result<Value> {
+fn measure(
+    data: &[u8],
+    params: &Params,
+    model: Option<&ModelRef<'_>>,
+    streams: usize,
+) -> Result<Value> {
     let c = compress(data, params, model, streams, |_, _| {})?;
     let d = decompress(&c.bytes, model, |_, _| {})?;
     let n = data.len() as f64;
@@ -58,8 +63,16 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
     ] {
         let codec = Codec::new(a, &level).map_err(anyhow::Error::msg)?;
         let size = codec.round_trip(data)?.len();
-        baselines.insert(codec.label(), json!({"compressed_bytes": size, "bpc": size as f64 * 8.0 / n}));
-        println!("{:<28} {:>9} bytes {:>7.4} bpc", codec.label(), size, size as f64 * 8.0 / n);
+        baselines.insert(
+            codec.label(),
+            json!({"compressed_bytes": size, "bpc": size as f64 * 8.0 / n}),
+        );
+        println!(
+            "{:<28} {:>9} bytes {:>7.4} bpc",
+            codec.label(),
+            size,
+            size as f64 * 8.0 / n
+        );
     }
     let xz_bpc = baselines
         .iter()
@@ -83,6 +96,7 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
             model: config.clone(),
             adaptive: None,
             threads: 1,
+            crlf: false,
         };
         for &k in &plan.streams {
             let r = measure(data, &params, Some(model), k)?;
@@ -98,9 +112,13 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
                 model: config.clone(),
                 adaptive: Some(settings.clone()),
                 threads: 1,
+                crlf: false,
             };
             let r = measure(data, &params, None, *k)?;
-            row(&format!("adaptive {} h{} K={k}", config.arch.name(), config.hidden), &r);
+            row(
+                &format!("adaptive {} h{} K={k}", config.arch.name(), config.hidden),
+                &r,
+            );
             Some(r)
         }
         None => None,

@@ -53,6 +53,9 @@ pub struct Params {
     pub adaptive: Option<AdaptiveSettings>,
     /// CPU threads of the computation (fixed so that results do not depend on the machine).
     pub threads: usize,
+    /// The input's line endings were all CRLF and are coded as LF (restored on decoding).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub crlf: bool,
 }
 
 /// One chunk (stream) of the input.
@@ -75,7 +78,7 @@ pub struct Header {
     pub model_hash: [u8; 16],
     /// Hash of the probabilities the model computed on a fixed probe.
     pub fingerprint: [u8; 8],
-    /// Original length.
+    /// Length of the coded text (after the line-ending transform, if any).
     pub original_len: usize,
     /// Chunks in order.
     pub chunks: Vec<Chunk>,

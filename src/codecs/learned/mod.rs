@@ -98,6 +98,30 @@ fn fingerprint(modeler: &Modeler) -> Result<[u8; 8]> {
     Ok(out)
 }
 
+/// `data` with every CRLF turned into LF, if its line endings are all CRLF (every `\n` follows
+/// a `\r` and every `\r` precedes a `\n`): models trained on LF text then see familiar input.
+/// The transform is flagged in the file and undone exactly by [`add_cr`].
+pub fn strip_cr(data: &[u8]) -> Option<Vec<u8>> {
+    let lf = data.iter().filter(|&&b| b == b'\n').count();
+    let cr = data.iter().filter(|&&b| b == b'\r').count();
+    if lf == 0 || cr != lf || data.windows(2).filter(|w| w == b"\r\n").count() != lf {
+        return None;
+    }
+    Some(data.iter().copied().filter(|&b| b != b'\r').collect())
+}
+
+/// Undoes [`strip_cr`].
+pub fn add_cr(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
+    for &b in data {
+        if b == b'\n' {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
 /// Compresses `data` with up to `streams` parallel streams.
 pub fn compress(
     data: &[u8],
@@ -108,6 +132,12 @@ pub fn compress(
 ) -> Result<Outcome> {
     params.model.validate().map_err(anyhow::Error::msg)?;
     let started = Instant::now();
+    let stripped = strip_cr(data);
+    let params = &Params {
+        crlf: stripped.is_some(),
+        ..params.clone()
+    };
+    let data: &[u8] = stripped.as_deref().unwrap_or(data);
     in_pool(params.threads, || {
         let (mut modeler, model_hash) = modeler(params, pretrained)?;
         let fingerprint = fingerprint(&modeler)?;
@@ -201,6 +231,9 @@ pub fn decompress(
             }
             out.extend_from_slice(bytes);
         }
+        if params.crlf {
+            out = add_cr(&out);
+        }
         Ok(Outcome {
             bytes: out,
             profile,
@@ -240,6 +273,7 @@ mod tests {
                 segment: 8,
             }),
             threads: 1,
+            crlf: false,
         }
     }
 
@@ -274,13 +308,14 @@ mod tests {
         let data = text();
         let device = burn::tensor::Device::default();
         let config = tiny(Arch::Transformer);
-        let model = config.init(&device);
-        let other = config.init(&device);
+        let model = crate::models::lm::train::init_seeded(&config, 1, &device);
+        let other = crate::models::lm::train::init_seeded(&config, 2, &device);
         let params = Params {
             mode: Mode::Pretrained,
             model: config,
             adaptive: None,
             threads: 1,
+            crlf: false,
         };
         let m = ModelRef {
             model: &model,
@@ -328,6 +363,39 @@ mod tests {
         let mut version = good;
         version[4] = 9;
         assert!(err(&version).contains("version 9"));
+    }
+
+    #[test]
+    fn line_endings_are_restored_exactly() {
+        assert_eq!(strip_cr(b"a\r\nb\r\n").unwrap(), b"a\nb\n");
+        for mixed in [
+            &b"a\r\nb\n"[..],
+            b"a\rb\r\n",
+            b"\r\r\n",
+            b"no newline",
+            b"a\n",
+        ] {
+            assert!(strip_cr(mixed).is_none(), "{mixed:?}");
+        }
+        let params = adaptive(Arch::Gru);
+        let crlf: Vec<u8> = text()
+            .iter()
+            .flat_map(|&b| {
+                if b == b'.' {
+                    vec![b'.', b'\r', b'\n']
+                } else {
+                    vec![b]
+                }
+            })
+            .collect();
+        for data in [
+            crlf.clone(),
+            crlf[..crlf.len() - 1].to_vec(),
+            b"\r\n".to_vec(),
+        ] {
+            let c = compress(&data, &params, None, 3, |_, _| {}).unwrap();
+            assert_eq!(decompress(&c.bytes, None, |_, _| {}).unwrap().bytes, data);
+        }
     }
 
     #[test]

@@ -181,3 +181,63 @@ pub(crate) fn symbols_tensor(inputs: &[usize], device: &Device) -> Tensor<2, Int
         device,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logits_by_steps(model: &LanguageModel, seq: &[Vec<usize>], device: &Device) -> Vec<f32> {
+        let (b, t) = (seq.len(), seq[0].len());
+        let mut state = model.start(b, device);
+        let mut out = vec![0f32; b * t * SYMBOLS];
+        for i in 0..t {
+            let inputs: Vec<usize> = seq.iter().map(|s| s[i]).collect();
+            let (logits, next) = model.step(&inputs, state, device);
+            state = next;
+            let v: Vec<f32> = logits.into_data().try_to_vec().unwrap();
+            for s in 0..b {
+                let at = (s * t + i) * SYMBOLS;
+                out[at..at + SYMBOLS].copy_from_slice(&v[s * SYMBOLS..(s + 1) * SYMBOLS]);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn steps_agree_with_the_sequence_forward_and_survive_saving() {
+        let device = Device::default();
+        let seq: Vec<Vec<usize>> = vec![
+            b"hello world!".iter().map(|&b| b as usize).collect(),
+            b"0123456789ab".iter().map(|&b| b as usize).collect(),
+        ];
+        let flat: Vec<i64> = seq.iter().flatten().map(|&s| s as i64).collect();
+        for arch in [Arch::Gru, Arch::Lstm, Arch::Transformer] {
+            let config = LmConfig {
+                arch,
+                hidden: 16,
+                layers: 2,
+                heads: 2,
+                window: 16,
+            };
+            let model = config.init(&device);
+            let x = Tensor::<2, Int>::from_data(
+                burn::tensor::TensorData::new(flat.clone(), [2, 12]),
+                &device,
+            );
+            let (forward, _) = model.forward(x, None);
+            let forward: Vec<f32> = forward.into_data().try_to_vec().unwrap();
+            let stepped = logits_by_steps(&model, &seq, &device);
+            let diff = forward
+                .iter()
+                .zip(&stepped)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(diff < 1e-4, "{arch:?}: step and forward differ by {diff}");
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("m.bpk");
+            model.clone().save_file(&path).unwrap();
+            let loaded = train::load(&config, &path).unwrap();
+            assert_eq!(logits_by_steps(&loaded, &seq, &device), stepped, "{arch:?}");
+        }
+    }
+}

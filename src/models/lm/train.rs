@@ -65,13 +65,24 @@ pub struct Trainer {
     pub device: Device,
 }
 
+/// Serialises seeding and initialisation: the backend's random generator is global, so two
+/// models initialised at once (tests, or a library user coding two files in parallel) could
+/// otherwise draw each other's numbers, and an adaptive decoder would start from other weights.
+static SEEDED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A model initialised from `seed` (the same weights for the same seed, whatever else runs).
+pub fn init_seeded(config: &LmConfig, seed: u64, device: &Device) -> LanguageModel {
+    let _guard = SEEDED_INIT.lock().unwrap_or_else(|e| e.into_inner());
+    Device::seed(device, seed);
+    config.init(device)
+}
+
 impl Trainer {
     /// A fresh, seeded model.
     pub fn new(config: &LmConfig, seed: u64) -> Trainer {
         let device = Device::default().autodiff();
-        Device::seed(&device, seed);
         Trainer {
-            model: config.init(&device),
+            model: init_seeded(config, seed, &device),
             optim: AdamConfig::new()
                 .with_grad_clipping(Some(
                     burn::optim::grad_clipping::GradientClippingConfig::Norm(1.0),

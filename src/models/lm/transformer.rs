@@ -133,7 +133,8 @@ impl TransformerLm {
     }
 
     fn causal_mask(&self, b: usize, l: usize, device: &Device) -> Tensor<4, Bool> {
-        Tensor::<2, Bool>::triu_mask([l, l], 1, device)
+        // True above the diagonal (the future), which attention must not see.
+        Tensor::<2, Bool>::tril_mask([l, l], 0, device)
             .unsqueeze::<4>()
             .expand([b, self.heads, l, l])
     }
