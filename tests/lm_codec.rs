@@ -24,6 +24,7 @@ fn every_canterbury_file_round_trips_in_adaptive_mode() {
             layers: 1,
             heads: 1,
             window: 8,
+            vocab: runner::models::lm::BYTES,
         },
         adaptive: Some(AdaptiveSettings {
             seed: 1,
@@ -32,6 +33,7 @@ fn every_canterbury_file_round_trips_in_adaptive_mode() {
         }),
         threads: 1,
         crlf: false,
+        text_crc: None,
     };
     let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     files.sort();
@@ -91,10 +93,25 @@ seq_len = 16
 mode = ["pretrained", "adaptive"]
 "#,
     );
-    let out = p.run(&["launch", "lm.toml", "-j", "2"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let rows = metrics(&p, "lm");
-    assert_eq!(rows.len(), 2, "{rows:?}");
+    // The same, tokenizer-level: byte-level BPE tokens instead of bytes.
+    let spec = std::fs::read_to_string(p.path().join("lm.toml")).unwrap();
+    p.write(
+        "tok.toml",
+        &spec
+            .replace("name = \"lm\"", "name = \"tok\"")
+            .replace("seq_len = 16", "seq_len = 16\ntokenizer_vocab = 300")
+            .replace(
+                "mode = [\"pretrained\", \"adaptive\"]",
+                "mode = [\"pretrained\"]",
+            ),
+    );
+    for spec in ["lm.toml", "tok.toml"] {
+        let out = p.run(&["launch", spec, "-j", "2"]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let mut rows = metrics(&p, "lm");
+    rows.extend(metrics(&p, "tok"));
+    assert_eq!(rows.len(), 3, "{rows:?}");
     for m in &rows {
         assert_eq!(m["verified"], true);
         assert_eq!(m["original_bytes"].as_f64(), Some(input.len() as f64));

@@ -37,6 +37,20 @@ pub struct LmArtifactConfig {
     pub corpus: Vec<String>,
     /// Training settings.
     pub train: PretrainConfig,
+    /// Tokenizer-level model: the vocabulary size of a byte-level BPE tokenizer trained on the
+    /// corpus first (the model then predicts its tokens; absent: bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer_vocab: Option<usize>,
+}
+
+impl LmArtifactConfig {
+    /// The model's shape for a vocabulary of `vocab` symbols.
+    pub fn model_config(&self, vocab: usize) -> LmConfig {
+        LmConfig {
+            vocab,
+            ..self.model.clone()
+        }
+    }
 }
 
 /// A pretrained model ready to code.
@@ -47,25 +61,44 @@ pub struct PretrainedLm {
     pub model: LanguageModel,
     /// Its training curve.
     pub curve: Vec<CurvePoint>,
-    /// Size of its weights file in bytes.
+    /// Size of its weights file (and tokenizer) in bytes.
     pub file_bytes: u64,
+    /// Hash of its weights file (and tokenizer), which compressed files record.
+    pub hash: [u8; 16],
+    /// The tokenizer of a tokenizer-level model.
+    pub tokenizer: Option<tokenizers::Tokenizer>,
+}
+
+impl PretrainedLm {
+    /// The reference the coder takes.
+    pub fn model_ref(&self) -> crate::codecs::learned::ModelRef<'_> {
+        crate::codecs::learned::ModelRef {
+            model: &self.model,
+            hash: self.hash,
+            tokenizer: self.tokenizer.as_ref(),
+        }
+    }
+}
+
+/// The corpus texts, in order (CRLF files as LF, see `codecs::learned::strip_cr`).
+fn texts(sources: &[String]) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for name in sources {
+        let source = crate::task::codec::source_of(&serde_json::Value::String(name.clone()))?;
+        for text in crate::data::texts::load(&source)? {
+            out.push(crate::codecs::learned::strip_cr(&text.bytes).unwrap_or(text.bytes));
+        }
+    }
+    Ok(out)
 }
 
 /// The training and held-out corpora (one 4 KiB block in fifty held out; the last tenth for a
 /// corpus of fewer than fifty blocks).
 pub fn corpus(sources: &[String]) -> Result<(Vec<u8>, Vec<u8>)> {
     let mut all = Vec::new();
-    for name in sources {
-        let source = crate::task::codec::source_of(&serde_json::Value::String(name.clone()))?;
-        for text in crate::data::texts::load(&source)? {
-            // Files with CRLF line endings are coded as LF (see `codecs::learned::strip_cr`):
-            // the model learns them that way.
-            match crate::codecs::learned::strip_cr(&text.bytes) {
-                Some(lf) => all.extend_from_slice(&lf),
-                None => all.extend_from_slice(&text.bytes),
-            }
-            all.push(b'\n');
-        }
+    for text in texts(sources)? {
+        all.extend_from_slice(&text);
+        all.push(b'\n');
     }
     let (mut train, mut heldout) = (Vec::new(), Vec::new());
     for (i, block) in all.chunks(BLOCK).enumerate() {
@@ -90,17 +123,44 @@ fn build(
 ) -> Result<()> {
     config.model.validate().map_err(anyhow::Error::msg)?;
     let (train, heldout) = corpus(&config.corpus)?;
+    let (model_config, train, heldout) = match config.tokenizer_vocab {
+        None => {
+            let symbols = |b: &[u8]| b.iter().map(|&x| u32::from(x)).collect::<Vec<u32>>();
+            (config.model.clone(), symbols(&train), symbols(&heldout))
+        }
+        Some(vocab) => {
+            let path = dir.join("tokenizer.json");
+            if !path.is_file() {
+                let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+                let docs: Vec<String> = train.split(|&b| b == b'\n').map(lossy).collect();
+                super::tokenizer::train_byte_level(&docs, vocab, &path)?;
+            }
+            let tokenizer = super::tokenizer::load(&path)?;
+            let ids = |b: &[u8]| -> Result<Vec<u32>> {
+                let text = String::from_utf8_lossy(b);
+                Ok(tokenizer
+                    .encode(&*text, false)
+                    .map_err(|e| anyhow::anyhow!("tokenizing the corpus: {e}"))?
+                    .get_ids()
+                    .to_vec())
+            };
+            let model = config.model_config(tokenizer.get_vocab_size(false));
+            (model, ids(&train)?, ids(&heldout)?)
+        }
+    };
+    model_config.validate().map_err(anyhow::Error::msg)?;
     println!(
-        "pretraining a {} ({} hidden, {} layers) on {} bytes, {} held out",
-        config.model.arch.name(),
-        config.model.hidden,
-        config.model.layers,
+        "pretraining a {} ({} hidden, {} layers, {} symbols) on {} symbols, {} held out",
+        model_config.arch.name(),
+        model_config.hidden,
+        model_config.layers,
+        model_config.vocab,
         train.len(),
         heldout.len()
     );
     let eval_every = (config.train.steps / 20).clamp(1, 250);
     let (model, curve) = pretrain(
-        &config.model,
+        &model_config,
         &config.train,
         &train,
         &heldout,
@@ -139,45 +199,43 @@ pub fn get(
 /// The pretrained model for `config` (trained first if the store lacks it).
 pub fn load(store: &ArtifactStore, config: &LmArtifactConfig) -> Result<PretrainedLm> {
     let artifact = get(store, config, &|_, _, _| {})?;
-    open(artifact, &config.model)
+    open(artifact, config)
 }
 
-/// A pretrained model from an artifact directory.
-pub fn open(artifact: Artifact, model: &LmConfig) -> Result<PretrainedLm> {
+/// A pretrained model from its artifact directory.
+pub fn open(artifact: Artifact, config: &LmArtifactConfig) -> Result<PretrainedLm> {
     let path = artifact.dir.join("model.bpk");
-    let file_bytes = std::fs::metadata(&path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        .len();
+    let weights = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut hashed = weights.clone();
+    let tokenizer = match config.tokenizer_vocab {
+        None => None,
+        Some(_) => {
+            let tpath = artifact.dir.join("tokenizer.json");
+            hashed.extend(
+                std::fs::read(&tpath).map_err(|e| anyhow::anyhow!("{}: {e}", tpath.display()))?,
+            );
+            Some(super::tokenizer::load(&tpath)?)
+        }
+    };
+    let vocab = tokenizer
+        .as_ref()
+        .map_or(crate::models::lm::BYTES, |t| t.get_vocab_size(false));
+    let tokenizer_bytes = tokenizer
+        .as_ref()
+        .map_or(0, |_| hashed.len() - weights.len()) as u64;
     Ok(PretrainedLm {
-        model: crate::models::lm::train::load(model, &path)?,
+        model: crate::models::lm::train::load(&config.model_config(vocab), &path)?,
         curve: crate::store::read_json(&artifact.dir.join("curve.json"))?,
         artifact,
-        file_bytes,
+        file_bytes: weights.len() as u64 + tokenizer_bytes,
+        hash: crate::codecs::learned::file_hash(&hashed),
+        tokenizer,
     })
 }
 
-/// A pretrained model found by artifact directory or id, with its config.
-pub struct FoundLm {
-    /// Its artifact config.
-    pub config: LmArtifactConfig,
-    /// The model.
-    pub model: LanguageModel,
-    /// Hash of its weights file.
-    pub hash: [u8; 16],
-}
-
-impl FoundLm {
-    /// The reference the coder takes.
-    pub fn model_ref(&self) -> crate::codecs::learned::ModelRef<'_> {
-        crate::codecs::learned::ModelRef {
-            model: &self.model,
-            hash: self.hash,
-        }
-    }
-}
-
-/// Opens a pretrained model from an artifact directory, or an `lm-...` id in `store`.
-pub fn find(store: &ArtifactStore, reference: &str) -> Result<FoundLm> {
+/// Opens a pretrained model from an artifact directory, or an `lm-...` id in `store`; returns
+/// it with its config.
+pub fn find(store: &ArtifactStore, reference: &str) -> Result<(LmArtifactConfig, PretrainedLm)> {
     let direct = Path::new(reference);
     let dir = if direct.join("artifact.json").is_file() {
         direct.to_path_buf()
@@ -199,11 +257,15 @@ pub fn find(store: &ArtifactStore, reference: &str) -> Result<FoundLm> {
         );
     }
     let config: LmArtifactConfig = serde_json::from_value(info.config)?;
-    let path = dir.join("model.bpk");
-    let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(FoundLm {
-        model: crate::models::lm::train::load(&config.model, &path)?,
-        hash: crate::codecs::learned::file_hash(&bytes),
-        config,
-    })
+    let id = dir.file_name().map_or_else(
+        || reference.to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let artifact = Artifact {
+        id,
+        dir,
+        built_now: false,
+    };
+    let model = open(artifact, &config)?;
+    Ok((config, model))
 }

@@ -121,3 +121,31 @@ pub fn get(store: &ArtifactStore, config: &TokenizerConfig) -> Result<(Artifact,
 pub fn load(path: &Path) -> Result<Tokenizer> {
     Tokenizer::from_file(path).map_err(|e| anyhow!("cannot load tokenizer {}: {e}", path.display()))
 }
+
+/// Trains a byte-level BPE tokenizer (GPT-2 style: every byte has a symbol, nothing is
+/// normalised, so decoding reproduces any UTF-8 text exactly) into `out`.
+pub fn train_byte_level(texts: &[String], vocab_size: usize, out: &Path) -> Result<()> {
+    use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+    let mut trainer = BpeTrainerBuilder::new()
+        .show_progress(false)
+        .vocab_size(vocab_size)
+        .min_frequency(2)
+        .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
+        .build();
+    let mut tok: TokenizerImpl<
+        BPE,
+        NormalizerWrapper,
+        PreTokenizerWrapper,
+        PostProcessorWrapper,
+        DecoderWrapper,
+    > = TokenizerImpl::new(BPE::default());
+    tok.with_pre_tokenizer(Some(PreTokenizerWrapper::from(ByteLevel::new(
+        false, true, true,
+    ))));
+    tok.with_decoder(Some(DecoderWrapper::from(ByteLevel::default())));
+    tok.train(&mut trainer, texts.iter())
+        .map_err(|e| anyhow!("training the tokenizer: {e}"))?;
+    tok.save(out, false)
+        .map_err(|e| anyhow!("saving {}: {e}", out.display()))?;
+    Ok(())
+}

@@ -144,6 +144,7 @@ impl ModelArgs {
             layers: self.layers,
             heads: self.heads,
             window: self.window,
+            vocab: crate::models::lm::BYTES,
         };
         config.validate().map_err(anyhow::Error::msg)?;
         Ok(config)
@@ -173,6 +174,9 @@ pub struct PretrainArgs {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Tokenizer-level model: train a byte-level BPE tokenizer of this many tokens first.
+    #[arg(long)]
+    tokenizer_vocab: Option<usize>,
     /// Artifact store (default: $RUNNER_ARTIFACTS or runs/artifacts).
     #[arg(long)]
     store: Option<PathBuf>,
@@ -193,6 +197,7 @@ pub fn run(command: LmCodecCommand) -> Result<i32> {
                     learning_rate: args.learning_rate,
                     seed: args.seed,
                 },
+                tokenizer_vocab: args.tokenizer_vocab,
             };
             let store = store_of(args.store);
             let artifact = crate::artifacts::lm::get(&store, &config, &|_, _, _| {})?;
@@ -227,8 +232,8 @@ fn bench(args: BenchArgs) -> Result<i32> {
         input: (&args.input, &data),
         pretrained: found.as_ref().map(|f| {
             (
-                f.config.model.clone(),
-                f.model_ref(),
+                f.0.model_config(f.1.model.vocab()),
+                f.1.model_ref(),
                 args.model.clone().unwrap_or_default(),
             )
         }),
@@ -270,7 +275,7 @@ fn compress(args: CompressArgs) -> Result<i32> {
             Mode::Adaptive
         },
         model: match &loaded {
-            Some(l) => l.config.model.clone(),
+            Some(l) => l.0.model_config(l.1.model.vocab()),
             None => args.shape.config()?,
         },
         adaptive: args.adaptive.then_some(AdaptiveSettings {
@@ -280,8 +285,9 @@ fn compress(args: CompressArgs) -> Result<i32> {
         }),
         threads: args.threads,
         crlf: false,
+        text_crc: None,
     };
-    let model_ref = loaded.as_ref().map(|l| l.model_ref());
+    let model_ref = loaded.as_ref().map(|l| l.1.model_ref());
     let bar = progress_bar(data.len());
     let out = learned::compress(&data, &params, model_ref.as_ref(), args.streams, |t, n| {
         bar.set_length(n as u64);
@@ -337,7 +343,7 @@ fn decompress(args: DecompressArgs) -> Result<i32> {
             params.model.arch.name()
         );
     }
-    let model_ref = loaded.as_ref().map(|l| l.model_ref());
+    let model_ref = loaded.as_ref().map(|l| l.1.model_ref());
     let bar = progress_bar(0);
     let out = learned::decompress(&file, model_ref.as_ref(), |t, n| {
         bar.set_length(n as u64);

@@ -118,6 +118,12 @@ pub const PARAMS: &[Param] = &[
         doc: "pretrained: symbols per stream per step (default 128)",
     },
     Param {
+        name: "tokenizer_vocab",
+        kind: Kind::Int,
+        required: false,
+        doc: "pretrained: a tokenizer-level model over a byte-level BPE of this many tokens (default: bytes)",
+    },
+    Param {
         name: "segment",
         kind: Kind::Int,
         required: false,
@@ -146,6 +152,7 @@ pub fn model_config(config: &Map<String, Value>) -> Result<LmConfig, String> {
         layers: int_param(config, "layers").unwrap_or(1).max(0) as usize,
         heads: int_param(config, "heads").unwrap_or(4).max(0) as usize,
         window: int_param(config, "window").unwrap_or(128).max(0) as usize,
+        vocab: crate::models::lm::BYTES,
     };
     model.validate()?;
     Ok(model)
@@ -180,6 +187,7 @@ pub fn artifact_config(config: &Map<String, Value>, seed: u64) -> Result<LmArtif
             learning_rate: learning_rate(config),
             seed,
         },
+        tokenizer_vocab: int_param(config, "tokenizer_vocab").map(|v| v.max(0) as usize),
     })
 }
 
@@ -203,6 +211,14 @@ impl Task for LmCodecTask {
     }
 
     fn check_run(&self, config: &Map<String, Value>) -> Result<(), (String, String)> {
+        if config.contains_key("tokenizer_vocab") && str_param(config, "mode") != Some("pretrained")
+        {
+            return Err((
+                "tokenizer_vocab".into(),
+                "tokenizer-level models need mode = \"pretrained\" (adaptive mode codes bytes)"
+                    .into(),
+            ));
+        }
         model_config(config)
             .map(|_| ())
             .map_err(|e| ("hidden".to_string(), e))
@@ -242,6 +258,7 @@ impl Task for LmCodecTask {
             }),
             threads: int_param(config, "threads").unwrap_or(1).max(1) as usize,
             crlf: false,
+            text_crc: None,
         };
         let streams = int_param(config, "streams").unwrap_or(32).max(1) as usize;
         let mut extra = Map::new();
@@ -250,7 +267,6 @@ impl Task for LmCodecTask {
                 let store = ArtifactStore::for_workdir(&std::env::current_dir()?);
                 let wanted = artifact_config(config, ctx.seed).map_err(anyhow::Error::msg)?;
                 let loaded = crate::artifacts::lm::load(&store, &wanted)?;
-                let bytes = std::fs::read(loaded.artifact.dir.join("model.bpk"))?;
                 let last = loaded.curve.last();
                 extra.insert("artifacts".into(), json!([loaded.artifact.id]));
                 extra.insert("model_bytes".into(), json!(loaded.file_bytes));
@@ -263,13 +279,20 @@ impl Task for LmCodecTask {
                     loaded.artifact.dir.join("curves.jsonl"),
                     ctx.out("curves.jsonl"),
                 );
-                Some((loaded.model, learned::file_hash(&bytes)))
+                Some(loaded)
             }
             Mode::Adaptive => None,
         };
-        let model_ref = pretrained
-            .as_ref()
-            .map(|(m, h)| ModelRef { model: m, hash: *h });
+        let model_ref = pretrained.as_ref().map(|p| p.model_ref());
+        let params = Params {
+            model: pretrained
+                .as_ref()
+                .map_or(params.model.clone(), |p| LmConfig {
+                    vocab: p.model.vocab(),
+                    ..params.model.clone()
+                }),
+            ..params
+        };
         let baselines = config
             .get("baselines")
             .and_then(Value::as_bool)
@@ -299,9 +322,13 @@ impl Task for LmCodecTask {
         metrics.extend(extra);
         metrics.insert(
             "parameters".into(),
-            json!(model.init(&burn::tensor::Device::default()).parameters()),
+            json!(params
+                .model
+                .init(&burn::tensor::Device::default())
+                .parameters()),
         );
         metrics.insert("files".into(), json!(rows.len()));
+        metrics.insert("vocab".into(), json!(params.model.vocab));
         Ok(Value::Object(metrics))
     }
 }

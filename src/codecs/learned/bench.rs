@@ -97,6 +97,7 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
             adaptive: None,
             threads: 1,
             crlf: false,
+            text_crc: None,
         };
         for &k in &plan.streams {
             let r = measure(data, &params, Some(model), k)?;
@@ -113,6 +114,7 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
                 adaptive: Some(settings.clone()),
                 threads: 1,
                 crlf: false,
+                text_crc: None,
             };
             let r = measure(data, &params, None, *k)?;
             row(

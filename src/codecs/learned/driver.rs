@@ -14,7 +14,7 @@ use super::quantize::Table;
 use super::range_coder::{Decoder, Encoder};
 use crate::models::lm::recurrent::RecurrentState;
 use crate::models::lm::train::Trainer;
-use crate::models::lm::{LanguageModel, LmConfig, BOS, SYMBOLS};
+use crate::models::lm::{LanguageModel, LmConfig};
 
 /// Where the time went.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +25,8 @@ pub struct Profile {
     pub coder: Duration,
     /// Training steps (adaptive mode).
     pub training: Duration,
+    /// Tokenization (or detokenization) of the text.
+    pub tokenization: Duration,
 }
 
 /// Encodes known symbols or decodes unknown ones.
@@ -35,8 +37,8 @@ pub trait SymbolCoder {
 
 /// Encodes the chunks of an input.
 pub struct Encoding<'a> {
-    /// The chunks' bytes.
-    pub chunks: Vec<&'a [u8]>,
+    /// The chunks' symbols.
+    pub chunks: Vec<&'a [u32]>,
     /// One encoder per chunk.
     pub encoders: Vec<Encoder>,
 }
@@ -54,8 +56,8 @@ impl SymbolCoder for Encoding<'_> {
 pub struct Decoding<'a> {
     /// One decoder per chunk.
     pub decoders: Vec<Decoder<'a>>,
-    /// The decoded bytes per chunk.
-    pub chunks: Vec<Vec<u8>>,
+    /// The decoded symbols per chunk.
+    pub chunks: Vec<Vec<u32>>,
 }
 
 impl SymbolCoder for Decoding<'_> {
@@ -64,7 +66,7 @@ impl SymbolCoder for Decoding<'_> {
         let s = table.find(d.target());
         let (cum, freq) = table.interval(s);
         d.consume(cum, freq);
-        self.chunks[stream].push(s as u8);
+        self.chunks[stream].push(s as u32);
         s
     }
 }
@@ -99,6 +101,11 @@ impl Modeler {
         }
     }
 
+    /// Symbols of its model.
+    pub fn vocab(&self) -> usize {
+        self.model().vocab()
+    }
+
     fn model(&self) -> &LanguageModel {
         match self {
             Modeler::Frozen(m) => m,
@@ -110,7 +117,7 @@ impl Modeler {
 /// A coder that feeds known symbols and hashes every table (the numerics fingerprint).
 pub struct Probe<'a> {
     /// The symbols.
-    pub chunks: Vec<&'a [u8]>,
+    pub chunks: Vec<&'a [u32]>,
     /// Running hash.
     pub hasher: sha2::Sha256,
 }
@@ -138,8 +145,9 @@ pub fn run(
     let steps = lengths.iter().copied().max().unwrap_or(0);
     let mut profile = Profile::default();
     let mut state = modeler.model().start(k, &device);
-    let mut inputs = vec![BOS; k];
-    let mut table = Table::new(SYMBOLS);
+    let vocab = modeler.model().vocab();
+    let mut inputs = vec![modeler.model().bos(); k];
+    let mut table = Table::new(vocab);
     // Symbols of the current training segment, per stream (inputs and targets).
     let mut segment: Vec<(Vec<usize>, Vec<usize>)> = vec![(Vec::new(), Vec::new()); k];
     for t in 0..steps {
@@ -155,7 +163,7 @@ pub fn run(
         for s in 0..k {
             let input = inputs[s];
             if t < lengths[s] {
-                table.fill(&probs[s * SYMBOLS..(s + 1) * SYMBOLS]);
+                table.fill(&probs[s * vocab..(s + 1) * vocab]);
                 inputs[s] = coder.code(s, t, &table);
             } else {
                 // A finished stream keeps feeding padding, the same on both sides.

@@ -56,6 +56,9 @@ pub struct Params {
     /// The input's line endings were all CRLF and are coded as LF (restored on decoding).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub crlf: bool,
+    /// CRC-32 of the original text (tokenizer-level models: checks the detokenized output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_crc: Option<u32>,
 }
 
 /// One chunk (stream) of the input.
@@ -78,7 +81,7 @@ pub struct Header {
     pub model_hash: [u8; 16],
     /// Hash of the probabilities the model computed on a fixed probe.
     pub fingerprint: [u8; 8],
-    /// Length of the coded text (after the line-ending transform, if any).
+    /// Symbols coded (bytes after the line-ending transform, or tokens).
     pub original_len: usize,
     /// Chunks in order.
     pub chunks: Vec<Chunk>,

@@ -11,6 +11,7 @@ pub mod driver;
 pub mod format;
 pub mod quantize;
 pub mod range_coder;
+pub mod symbols;
 
 use std::time::Instant;
 
@@ -26,12 +27,14 @@ use crate::models::lm::LanguageModel;
 /// Smallest chunk worth a stream of its own.
 const MIN_CHUNK: usize = 256;
 
-/// A pretrained model and the hash of its weights file.
+/// A pretrained model, the hash of its files, and its tokenizer for tokenizer-level models.
 pub struct ModelRef<'a> {
     /// The model.
     pub model: &'a LanguageModel,
-    /// First 16 bytes of the SHA-256 of its weights file.
+    /// First 16 bytes of the SHA-256 of its weights file (and tokenizer).
     pub hash: [u8; 16],
+    /// The tokenizer of a tokenizer-level model.
+    pub tokenizer: Option<&'a tokenizers::Tokenizer>,
 }
 
 /// The hash identifying a weights file.
@@ -86,8 +89,10 @@ fn fingerprint(modeler: &Modeler) -> Result<[u8; 8]> {
         Modeler::Frozen(m) => m.clone(),
         Modeler::Adaptive { model, .. } => model.clone(),
     };
+    let vocab = model.vocab() as u32;
     let mut frozen = Modeler::Frozen(model);
-    let (a, b) = PROBE.split_at(PROBE.len() / 2);
+    let probe: Vec<u32> = PROBE.iter().map(|&b| u32::from(b) % vocab).collect();
+    let (a, b) = probe.split_at(probe.len() / 2);
     let mut probe = Probe {
         chunks: vec![a, b],
         hasher: Sha256::new(),
@@ -132,18 +137,34 @@ pub fn compress(
 ) -> Result<Outcome> {
     params.model.validate().map_err(anyhow::Error::msg)?;
     let started = Instant::now();
+    if params.model.vocab != crate::models::lm::BYTES && params.mode == Mode::Adaptive {
+        bail!("adaptive mode codes bytes: a tokenizer-level model needs pretrained mode");
+    }
     let stripped = strip_cr(data);
+    let tokenizer = pretrained.and_then(|p| p.tokenizer);
+    let tokenized = Instant::now();
+    let symbols = symbols::encode(stripped.as_deref().unwrap_or(data), tokenizer)?;
+    let tokenization = tokenized.elapsed();
     let params = &Params {
         crlf: stripped.is_some(),
+        text_crc: tokenizer.map(|_| crc32fast::hash(data)),
         ..params.clone()
     };
-    let data: &[u8] = stripped.as_deref().unwrap_or(data);
+    let bytes = tokenizer.is_none();
+    let data: &[u32] = &symbols;
     in_pool(params.threads, || {
         let (mut modeler, model_hash) = modeler(params, pretrained)?;
+        if modeler.vocab() != params.model.vocab {
+            bail!(
+                "the model has {} symbols, the parameters say {}",
+                modeler.vocab(),
+                params.model.vocab
+            );
+        }
         let fingerprint = fingerprint(&modeler)?;
         let k = streams.max(1).min(data.len().div_ceil(MIN_CHUNK)).max(1);
         let chunk_len = data.len().div_ceil(k).max(1);
-        let chunks: Vec<&[u8]> = if data.is_empty() {
+        let chunks: Vec<&[u32]> = if data.is_empty() {
             Vec::new()
         } else {
             data.chunks(chunk_len).collect()
@@ -153,7 +174,8 @@ pub fn compress(
             chunks: chunks.clone(),
             encoders: chunks.iter().map(|_| Encoder::default()).collect(),
         };
-        let profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
+        let mut profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
+        profile.tokenization = tokenization;
         let coded: Vec<Vec<u8>> = coder.encoders.into_iter().map(Encoder::finish).collect();
         let header = Header {
             params: params.clone(),
@@ -166,7 +188,7 @@ pub fn compress(
                 .map(|(c, s)| Chunk {
                     original: c.len(),
                     coded: s.len(),
-                    crc: crc32fast::hash(c),
+                    crc: symbols::crc(c, bytes),
                 })
                 .collect(),
         };
@@ -219,20 +241,27 @@ pub fn decompress(
             decoders: streams.iter().map(|s| Decoder::new(s)).collect(),
             chunks: lengths.iter().map(|&n| Vec::with_capacity(n)).collect(),
         };
-        let profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
+        let mut profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
         let k = header.chunks.len();
-        let mut out = Vec::with_capacity(header.original_len);
-        for (i, (chunk, bytes)) in header.chunks.iter().zip(&coder.chunks).enumerate() {
-            if crc32fast::hash(bytes) != chunk.crc {
+        let tokenizer = pretrained.and_then(|p| p.tokenizer);
+        let mut all = Vec::with_capacity(header.original_len);
+        for (i, (chunk, symbols)) in header.chunks.iter().zip(&coder.chunks).enumerate() {
+            if symbols::crc(symbols, tokenizer.is_none()) != chunk.crc {
                 bail!(
                     "chunk {} of {k} does not match its checksum: the file is corrupted",
                     i + 1
                 );
             }
-            out.extend_from_slice(bytes);
+            all.extend_from_slice(symbols);
         }
+        let detokenized = Instant::now();
+        let mut out = symbols::decode(&all, tokenizer)?;
+        profile.tokenization = detokenized.elapsed();
         if params.crlf {
             out = add_cr(&out);
+        }
+        if params.text_crc.is_some_and(|c| c != crc32fast::hash(&out)) {
+            bail!("the detokenized text does not match its checksum");
         }
         Ok(Outcome {
             bytes: out,
@@ -260,6 +289,7 @@ mod tests {
             layers: 1,
             heads: 2,
             window: 8,
+            vocab: crate::models::lm::BYTES,
         }
     }
 
@@ -274,6 +304,7 @@ mod tests {
             }),
             threads: 1,
             crlf: false,
+            text_crc: None,
         }
     }
 
@@ -316,10 +347,12 @@ mod tests {
             adaptive: None,
             threads: 1,
             crlf: false,
+            text_crc: None,
         };
         let m = ModelRef {
             model: &model,
             hash: [1; 16],
+            tokenizer: None,
         };
         let c = compress(&data, &params, Some(&m), 4, |_, _| {}).unwrap();
         assert_eq!(
@@ -329,6 +362,7 @@ mod tests {
         let wrong = ModelRef {
             model: &other,
             hash: [2; 16],
+            tokenizer: None,
         };
         let err = decompress(&c.bytes, Some(&wrong), |_, _| {}).unwrap_err();
         assert!(format!("{err:#}").contains("different model"), "{err:#}");
@@ -336,6 +370,7 @@ mod tests {
         let disguised = ModelRef {
             model: &other,
             hash: [1; 16],
+            tokenizer: None,
         };
         let err = decompress(&c.bytes, Some(&disguised), |_, _| {}).unwrap_err();
         assert!(format!("{err:#}").contains("fingerprint"), "{err:#}");

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use recurrent::{Cell, RecurrentLm, RecurrentState};
 use transformer::{TransformerLm, TransformerState};
 
-/// Symbols the models predict (bytes).
-pub const SYMBOLS: usize = 256;
-/// The token fed before the first symbol of a stream (inputs have `SYMBOLS + 1` entries).
-pub const BOS: usize = SYMBOLS;
+/// Symbols a byte-level model predicts.
+pub const BYTES: usize = 256;
+/// Largest vocabulary (frequency tables have 16 bits, every symbol at least 1).
+pub const MAX_VOCAB: usize = 8192;
 
 /// Architecture of a language model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +66,18 @@ pub struct LmConfig {
     /// Context window in symbols (transformer only).
     #[serde(default = "default_window")]
     pub window: usize,
+    /// Symbols: 256 for bytes, or a tokenizer's vocabulary size (then the model's input also
+    /// has a start symbol, id `vocab`). Left out of identities when it is 256.
+    #[serde(default = "default_vocab", skip_serializing_if = "is_bytes")]
+    pub vocab: usize,
+}
+
+fn default_vocab() -> usize {
+    BYTES
+}
+
+fn is_bytes(vocab: &usize) -> bool {
+    *vocab == BYTES
 }
 
 fn default_heads() -> usize {
@@ -110,6 +122,12 @@ impl LmConfig {
         if self.hidden == 0 || self.layers == 0 {
             return Err("`hidden` and `layers` must be at least 1".into());
         }
+        if !(2..=MAX_VOCAB).contains(&self.vocab) {
+            return Err(format!(
+                "the vocabulary ({}) must have 2 to {MAX_VOCAB} symbols",
+                self.vocab
+            ));
+        }
         if self.arch == Arch::Transformer {
             if self.heads == 0 || !self.hidden.is_multiple_of(self.heads) {
                 return Err(format!(
@@ -134,8 +152,21 @@ impl LanguageModel {
         }
     }
 
-    /// Feeds one input symbol per stream (`BOS` first) and returns the logits of the next
-    /// symbol [batch, SYMBOLS]. Encoder and decoder both call exactly this.
+    /// Symbols it predicts.
+    pub fn vocab(&self) -> usize {
+        match self {
+            LanguageModel::Recurrent(m) => m.vocab(),
+            LanguageModel::Transformer(m) => m.vocab(),
+        }
+    }
+
+    /// The start symbol fed before a stream's first symbol.
+    pub fn bos(&self) -> usize {
+        self.vocab()
+    }
+
+    /// Feeds one input symbol per stream (`bos()` first) and returns the logits of the next
+    /// symbol [batch, vocab]. Encoder and decoder both call exactly this.
     pub fn step(&self, inputs: &[usize], state: LmState, device: &Device) -> (Tensor<2>, LmState) {
         match (self, state) {
             (LanguageModel::Recurrent(m), LmState::Recurrent(s)) => {
@@ -150,7 +181,7 @@ impl LanguageModel {
         }
     }
 
-    /// Logits for every position of `inputs` [batch, time] → [batch, time, SYMBOLS], starting
+    /// Logits for every position of `inputs` [batch, time] → [batch, time, vocab], starting
     /// from `state` (recurrent models; `None` = zeros) and returning the final state (detached
     /// from the graph by the caller when it carries it on).
     pub fn forward(
@@ -189,15 +220,15 @@ mod tests {
     fn logits_by_steps(model: &LanguageModel, seq: &[Vec<usize>], device: &Device) -> Vec<f32> {
         let (b, t) = (seq.len(), seq[0].len());
         let mut state = model.start(b, device);
-        let mut out = vec![0f32; b * t * SYMBOLS];
+        let mut out = vec![0f32; b * t * BYTES];
         for i in 0..t {
             let inputs: Vec<usize> = seq.iter().map(|s| s[i]).collect();
             let (logits, next) = model.step(&inputs, state, device);
             state = next;
             let v: Vec<f32> = logits.into_data().try_to_vec().unwrap();
             for s in 0..b {
-                let at = (s * t + i) * SYMBOLS;
-                out[at..at + SYMBOLS].copy_from_slice(&v[s * SYMBOLS..(s + 1) * SYMBOLS]);
+                let at = (s * t + i) * BYTES;
+                out[at..at + BYTES].copy_from_slice(&v[s * BYTES..(s + 1) * BYTES]);
             }
         }
         out
@@ -218,6 +249,7 @@ mod tests {
                 layers: 2,
                 heads: 2,
                 window: 16,
+                vocab: BYTES,
             };
             let model = config.init(&device);
             let x = Tensor::<2, Int>::from_data(

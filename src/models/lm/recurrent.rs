@@ -7,7 +7,7 @@ use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Int, Tensor};
 
-use super::{symbols_tensor, LmConfig, SYMBOLS};
+use super::{symbols_tensor, LmConfig};
 
 /// Which recurrent cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,17 +63,22 @@ impl RecurrentLm {
             Cell::Lstm => 4,
         };
         RecurrentLm {
-            embed: EmbeddingConfig::new(SYMBOLS + 1, gates * h).init(device),
+            embed: EmbeddingConfig::new(config.vocab + 1, gates * h).init(device),
             layers: (0..config.layers)
                 .map(|l| Layer {
                     input: (l > 0).then(|| LinearConfig::new(h, gates * h).init(device)),
                     hidden: LinearConfig::new(h, gates * h).init(device),
                 })
                 .collect(),
-            head: LinearConfig::new(h, SYMBOLS).init(device),
+            head: LinearConfig::new(h, config.vocab).init(device),
             gates,
             width: h,
         }
+    }
+
+    /// Symbols it predicts.
+    pub fn vocab(&self) -> usize {
+        self.head.weight.dims()[1]
     }
 
     /// Zero state for `batch` streams.
@@ -145,7 +150,7 @@ impl RecurrentLm {
         (self.head.forward(x), next)
     }
 
-    /// Logits for a sequence [batch, time] → [batch, time, SYMBOLS] and the final state.
+    /// Logits for a sequence [batch, time] → [batch, time, vocab] and the final state.
     pub fn forward(
         &self,
         inputs: Tensor<2, Int>,

@@ -14,7 +14,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::recurrent::RecurrentState;
-use super::{Arch, LanguageModel, LmConfig, SYMBOLS};
+use super::{Arch, LanguageModel, LmConfig};
 
 /// How to pretrain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,7 +110,7 @@ impl Trainer {
         let x = ints(inputs, [batch, time]);
         let y: Tensor<1, Int> = ints(targets, [batch, time]).reshape([batch * time]);
         let (logits, state) = self.model.forward(x, state);
-        let logits: Tensor<2> = logits.reshape([batch * time, SYMBOLS]);
+        let logits: Tensor<2> = logits.reshape([batch * time, self.model.vocab()]);
         let loss = CrossEntropyLossConfig::new()
             .init(&self.device)
             .forward(logits, y);
@@ -147,7 +147,12 @@ pub fn learning_rate(peak: f64, step: usize, steps: usize) -> f64 {
 }
 
 /// Mean bits per symbol of `model` on `text` (streams of contiguous text, no updates).
-pub fn evaluate_bpc(model: &LanguageModel, config: &LmConfig, text: &[u8], device: &Device) -> f64 {
+pub fn evaluate_bpc(
+    model: &LanguageModel,
+    config: &LmConfig,
+    text: &[u32],
+    device: &Device,
+) -> f64 {
     let batch = 16.min(text.len() / 2).max(1);
     let len = text.len() / batch;
     if len < 2 {
@@ -176,7 +181,7 @@ pub fn evaluate_bpc(model: &LanguageModel, config: &LmConfig, text: &[u8], devic
         let logp = burn::tensor::activation::log_softmax(logits, 2);
         let values: Vec<f32> = logp.into_data().try_to_vec().unwrap_or_default();
         for (i, &y) in targets.iter().enumerate() {
-            bits -= values[i * SYMBOLS + y] as f64;
+            bits -= values[i * config.vocab + y] as f64;
             count += 1;
         }
         at += t;
@@ -189,8 +194,8 @@ pub fn evaluate_bpc(model: &LanguageModel, config: &LmConfig, text: &[u8], devic
 pub fn pretrain(
     config: &LmConfig,
     train: &PretrainConfig,
-    corpus: &[u8],
-    heldout: &[u8],
+    corpus: &[u32],
+    heldout: &[u32],
     checkpoint_dir: &Path,
     eval_every: usize,
     mut progress: impl FnMut(usize, usize, f64),
@@ -218,7 +223,7 @@ pub fn pretrain(
     let stream_len = corpus.len() / batch;
     if stream_len < time + 2 {
         anyhow::bail!(
-            "the corpus ({} bytes) is too small for {batch} streams of {time} symbols",
+            "the corpus ({} symbols) is too small for {batch} streams of {time} symbols",
             corpus.len()
         );
     }

@@ -8,7 +8,7 @@ use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, L
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use super::{LmConfig, SYMBOLS};
+use super::LmConfig;
 
 /// One pre-norm block: causal self-attention and a feed-forward layer.
 #[derive(Module, Debug)]
@@ -46,7 +46,7 @@ impl TransformerLm {
     pub fn new(config: &LmConfig, device: &Device) -> TransformerLm {
         let d = config.hidden;
         TransformerLm {
-            embed: EmbeddingConfig::new(SYMBOLS + 1, d).init(device),
+            embed: EmbeddingConfig::new(config.vocab + 1, d).init(device),
             position: EmbeddingConfig::new(config.window, d).init(device),
             blocks: (0..config.layers)
                 .map(|_| Block {
@@ -59,10 +59,15 @@ impl TransformerLm {
                 })
                 .collect(),
             norm: LayerNormConfig::new(d).init(device),
-            head: LinearConfig::new(d, SYMBOLS).init(device),
+            head: LinearConfig::new(d, config.vocab).init(device),
             heads: config.heads,
             window: config.window,
         }
+    }
+
+    /// Symbols it predicts.
+    pub fn vocab(&self) -> usize {
+        self.head.weight.dims()[1]
     }
 
     /// Nothing seen yet.
