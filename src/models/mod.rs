@@ -5,3 +5,36 @@ pub mod checkpoint;
 pub mod lm;
 pub mod reader;
 pub mod words;
+
+/// Serialises seeding and initialisation: the backend's random generator is global, so two
+/// models initialised at once (tests, or a library user coding two files in parallel) could
+/// otherwise draw each other's numbers, and an adaptive decoder would start from other weights.
+/// Every model initialisation in runner goes through here.
+static SEEDED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Builds a module with `init` right after seeding `device`'s generator with `seed`, and draws
+/// every parameter's values before returning (burn initialises parameters lazily, at their
+/// first use, which would otherwise happen outside the lock).
+pub fn seeded<M: burn::module::Module>(
+    device: &burn::tensor::Device,
+    seed: u64,
+    init: impl FnOnce() -> M,
+) -> M {
+    let _guard = SEEDED_INIT.lock().unwrap_or_else(|e| e.into_inner());
+    burn::tensor::Device::seed(device, seed);
+    let module = init();
+    module.visit(&mut Materialize);
+    module
+}
+
+/// Touches every float parameter, which makes lazy ones draw their values.
+struct Materialize;
+
+impl burn::module::ModuleVisitor for Materialize {
+    fn visit_float<const D: usize>(
+        &mut self,
+        param: &burn::module::Param<burn::tensor::Tensor<D>>,
+    ) {
+        let _ = param.val();
+    }
+}

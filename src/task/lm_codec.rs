@@ -322,10 +322,12 @@ impl Task for LmCodecTask {
         metrics.extend(extra);
         metrics.insert(
             "parameters".into(),
-            json!(params
-                .model
-                .init(&burn::tensor::Device::default())
-                .parameters()),
+            json!(crate::models::lm::train::init_seeded(
+                &params.model,
+                0,
+                &burn::tensor::Device::default()
+            )
+            .parameters()),
         );
         metrics.insert("files".into(), json!(rows.len()));
         metrics.insert("vocab".into(), json!(params.model.vocab));
@@ -380,7 +382,7 @@ fn one_file(
             "compress": profile_json(&compressed),
             "decompress": profile_json(&back),
             "io_and_checks_s": (io.elapsed().as_secs_f64() - coding).max(0.0),
-            "tokenization_s": 0.0,
+            "tokenization_s": (compressed.profile.tokenization + back.profile.tokenization).as_secs_f64(),
         },
     });
     if baselines {
@@ -404,6 +406,7 @@ fn profile_json(o: &learned::Outcome) -> Value {
         "model_s": o.profile.inference.as_secs_f64(),
         "coder_s": o.profile.coder.as_secs_f64(),
         "training_s": o.profile.training.as_secs_f64(),
+        "tokenization_s": o.profile.tokenization.as_secs_f64(),
     })
 }
 

@@ -65,16 +65,10 @@ pub struct Trainer {
     pub device: Device,
 }
 
-/// Serialises seeding and initialisation: the backend's random generator is global, so two
-/// models initialised at once (tests, or a library user coding two files in parallel) could
-/// otherwise draw each other's numbers, and an adaptive decoder would start from other weights.
-static SEEDED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// A model initialised from `seed` (the same weights for the same seed, whatever else runs).
+/// A model initialised from `seed` (the same weights for the same seed, whatever else runs;
+/// see [`crate::models::seeded`]).
 pub fn init_seeded(config: &LmConfig, seed: u64, device: &Device) -> LanguageModel {
-    let _guard = SEEDED_INIT.lock().unwrap_or_else(|e| e.into_inner());
-    Device::seed(device, seed);
-    config.init(device)
+    crate::models::seeded(device, seed, || config.init(device))
 }
 
 impl Trainer {
@@ -300,8 +294,7 @@ pub fn load(config: &LmConfig, path: &Path) -> Result<LanguageModel> {
     if !path.is_file() {
         anyhow::bail!("{}: no such model file", path.display());
     }
-    config
-        .init(&Device::default())
+    init_seeded(config, 0, &Device::default())
         .try_load_file(path)
         .map_err(|e| anyhow!("{}: {e:?}", path.display()))
 }

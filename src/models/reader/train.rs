@@ -159,8 +159,7 @@ pub fn train(
     mut progress: impl FnMut(usize, usize, f64),
 ) -> Result<(Reader, Vec<EpochRecord>)> {
     let device = Device::default().autodiff();
-    burn::tensor::Device::seed(&device, config.seed);
-    let mut model = model_config.init(&device);
+    let mut model = crate::models::seeded(&device, config.seed, || model_config.init(&device));
     let mut optim = AdamConfig::new().init();
     let mut state = CheckpointState::default();
     if let Some((m, o, s)) = crate::models::checkpoint::load(checkpoint_dir, model.clone(), optim)?
