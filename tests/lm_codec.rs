@@ -90,7 +90,7 @@ batch_size = 4
 seq_len = 16
 
 [grid]
-mode = ["pretrained", "adaptive"]
+mode = ["pretrained", "adaptive", "dynamic"]
 "#,
     );
     // The same, tokenizer-level: byte-level BPE tokens instead of bytes.
@@ -101,7 +101,7 @@ mode = ["pretrained", "adaptive"]
             .replace("name = \"lm\"", "name = \"tok\"")
             .replace("seq_len = 16", "seq_len = 16\ntokenizer_vocab = 300")
             .replace(
-                "mode = [\"pretrained\", \"adaptive\"]",
+                "mode = [\"pretrained\", \"adaptive\", \"dynamic\"]",
                 "mode = [\"pretrained\"]",
             ),
     );
@@ -111,7 +111,7 @@ mode = ["pretrained", "adaptive"]
     }
     let mut rows = metrics(&p, "lm");
     rows.extend(metrics(&p, "tok"));
-    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows.len(), 4, "{rows:?}");
     for m in &rows {
         assert_eq!(m["verified"], true);
         assert_eq!(m["original_bytes"].as_f64(), Some(input.len() as f64));

@@ -201,3 +201,23 @@ fn presets_and_extends_resolve() {
         "{frozen}"
     );
 }
+
+#[test]
+fn zip_axes_may_repeat_values_but_not_rows() {
+    let e = error_of(&format!(
+        "{HEAD}\n[[zip]]\nlr = [0.1, 0.1, 0.1]\nwarmup = [1, 2, 1]\n"
+    ));
+    assert!(
+        e.contains("`zip.lr`: row 3 of this [[zip]] repeats row 1"),
+        "{e}"
+    );
+    assert!(
+        e.contains("bad.toml:12:17:"),
+        "points at the repeated row: {e}"
+    );
+    let e = error_of(&format!("{HEAD}\ny = [1, 1]\n"));
+    assert!(
+        e.contains("`grid.y`: value listed twice on this axis"),
+        "{e}"
+    );
+}

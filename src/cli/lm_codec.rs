@@ -77,15 +77,18 @@ pub struct CompressArgs {
     /// Learn while coding from a seeded model (the file alone decodes).
     #[arg(long)]
     adaptive: bool,
+    /// With --model: keep training the pretrained model while coding (dynamic evaluation).
+    #[arg(long, requires = "model")]
+    dynamic: bool,
     #[command(flatten)]
     shape: ModelArgs,
     /// Adaptive: seed of the initial model.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Adaptive: learning rate.
+    /// Adaptive and dynamic: learning rate of the updates.
     #[arg(long, default_value_t = 2e-3)]
     learning_rate: f64,
-    /// Adaptive: symbols per stream between updates.
+    /// Adaptive and dynamic: symbols per stream between updates.
     #[arg(long, default_value_t = 32)]
     segment: usize,
     /// Parallel streams (chunks coded side by side).
@@ -269,16 +272,16 @@ fn compress(args: CompressArgs) -> Result<i32> {
         None => bail!("give --model ARTIFACT (pretrained mode) or --adaptive"),
     };
     let params = Params {
-        mode: if loaded.is_some() {
-            Mode::Pretrained
-        } else {
-            Mode::Adaptive
+        mode: match (&loaded, args.dynamic) {
+            (Some(_), true) => Mode::Dynamic,
+            (Some(_), false) => Mode::Pretrained,
+            (None, _) => Mode::Adaptive,
         },
         model: match &loaded {
             Some(l) => l.0.model_config(l.1.model.vocab()),
             None => args.shape.config()?,
         },
-        adaptive: args.adaptive.then_some(AdaptiveSettings {
+        adaptive: (args.adaptive || args.dynamic).then_some(AdaptiveSettings {
             seed: args.seed,
             learning_rate: args.learning_rate,
             segment: args.segment,
@@ -336,7 +339,7 @@ fn decompress(args: DecompressArgs) -> Result<i32> {
         None => None,
     };
     let params = learned::params_of(&file).with_context(|| format!("{}", args.input.display()))?;
-    if params.mode == Mode::Pretrained && loaded.is_none() {
+    if params.mode != Mode::Adaptive && loaded.is_none() {
         bail!(
             "{} was compressed with a pretrained {} model: give it with --model",
             args.input.display(),

@@ -69,7 +69,7 @@ impl Spec {
         let params = optional_table(&table, "params")?;
         let grid = optional_table(&table, "grid")?;
         for (key, _, value) in &grid.entries {
-            check_axis_values(value, &join_key("grid", key))?;
+            check_axis_values(value, &join_key("grid", key), true)?;
         }
         let zips = table_list(&table, "zip")?
             .iter()
@@ -200,13 +200,16 @@ fn table_list(table: &Table, key: &str) -> Result<Vec<Node>, SpecError> {
     }
 }
 
-fn check_axis_values(value: &Node, key: &str) -> Result<(), SpecError> {
+/// Checks an axis: a non-empty array, and (`unique`) no value twice. Axes of a [[zip]] may
+/// repeat values; their rows (tuples) may not.
+fn check_axis_values(value: &Node, key: &str, unique: bool) -> Result<(), SpecError> {
     match &value.kind {
         NodeKind::Array(items) if items.is_empty() => Err(SpecError::at(
             &value.loc,
             key,
             "an axis needs at least one value",
         )),
+        NodeKind::Array(_) if !unique => Ok(()),
         NodeKind::Array(items) => {
             for (i, a) in items.iter().enumerate() {
                 if items[..i].iter().any(|b| a.to_json() == b.to_json()) {
@@ -228,7 +231,7 @@ fn check_zip(zip: &Table) -> Result<(), SpecError> {
     let mut len = None;
     for (key, loc, value) in &zip.entries {
         let full = join_key("zip", key);
-        check_axis_values(value, &full)?;
+        check_axis_values(value, &full, false)?;
         let n = value.as_array(&full)?.len();
         match len {
             None => len = Some((n, key.clone())),
@@ -243,6 +246,28 @@ fn check_zip(zip: &Table) -> Result<(), SpecError> {
                 ));
             }
             _ => {}
+        }
+    }
+    // Rows (one value of each axis) must differ.
+    let columns: Vec<&[Node]> = zip
+        .entries
+        .iter()
+        .filter_map(|(_, _, v)| match &v.kind {
+            NodeKind::Array(items) => Some(items.as_slice()),
+            _ => None,
+        })
+        .collect();
+    let rows = columns.first().map_or(0, |c| c.len());
+    let row =
+        |i: usize| -> Vec<serde_json::Value> { columns.iter().map(|c| c[i].to_json()).collect() };
+    for i in 0..rows {
+        if let Some(j) = (0..i).find(|&j| row(j) == row(i)) {
+            let (key, _, _) = &zip.entries[0];
+            return Err(SpecError::at(
+                &columns[0][i].loc,
+                join_key("zip", key),
+                format!("row {} of this [[zip]] repeats row {}", i + 1, j + 1),
+            ));
         }
     }
     Ok(())

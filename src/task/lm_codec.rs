@@ -43,7 +43,7 @@ pub const PARAMS: &[Param] = &[
         name: "mode",
         kind: Kind::Str,
         required: true,
-        doc: "pretrained (model trained on `corpus` first) or adaptive (learns while coding)",
+        doc: "pretrained (model trained on `corpus` first), adaptive (a seeded model learns while coding) or dynamic (the pretrained model keeps learning while coding)",
     },
     Param {
         name: "arch",
@@ -118,6 +118,12 @@ pub const PARAMS: &[Param] = &[
         doc: "pretrained: symbols per stream per step (default 128)",
     },
     Param {
+        name: "update_learning_rate",
+        kind: Kind::Number,
+        required: false,
+        doc: "dynamic: learning rate of the updates while coding (default 1e-3)",
+    },
+    Param {
         name: "tokenizer_vocab",
         kind: Kind::Int,
         required: false,
@@ -127,7 +133,7 @@ pub const PARAMS: &[Param] = &[
         name: "segment",
         kind: Kind::Int,
         required: false,
-        doc: "adaptive: symbols per stream between updates (default 16)",
+        doc: "adaptive and dynamic: symbols per stream between updates (default 16)",
     },
     Param {
         name: "baselines",
@@ -140,7 +146,7 @@ pub const PARAMS: &[Param] = &[
 /// The `lm-codec` task kind.
 pub struct LmCodecTask;
 
-const MODES: &[&str] = &["pretrained", "adaptive"];
+const MODES: &[&str] = &["pretrained", "adaptive", "dynamic"];
 const ARCHS: &[&str] = &["gru", "lstm", "transformer"];
 
 /// The shape of the model a config asks for.
@@ -225,7 +231,7 @@ impl Task for LmCodecTask {
     }
 
     fn artifacts(&self, config: &Map<String, Value>) -> Vec<ArtifactRequest> {
-        if str_param(config, "mode") != Some("pretrained") {
+        if !matches!(str_param(config, "mode"), Some("pretrained" | "dynamic")) {
             return Vec::new();
         }
         match artifact_config(config, seed_of(config)) {
@@ -246,14 +252,22 @@ impl Task for LmCodecTask {
         let model = model_config(config).map_err(anyhow::Error::msg)?;
         let mode = match str_param(config, "mode") {
             Some("pretrained") => Mode::Pretrained,
+            Some("dynamic") => Mode::Dynamic,
             _ => Mode::Adaptive,
+        };
+        let update_rate = match mode {
+            Mode::Dynamic => config
+                .get("update_learning_rate")
+                .and_then(Value::as_f64)
+                .unwrap_or(1e-3),
+            _ => learning_rate(config),
         };
         let params = Params {
             mode,
             model: model.clone(),
-            adaptive: (mode == Mode::Adaptive).then(|| AdaptiveSettings {
+            adaptive: (mode != Mode::Pretrained).then(|| AdaptiveSettings {
                 seed: ctx.seed,
-                learning_rate: learning_rate(config),
+                learning_rate: update_rate,
                 segment: int_param(config, "segment").unwrap_or(16).max(1) as usize,
             }),
             threads: int_param(config, "threads").unwrap_or(1).max(1) as usize,
@@ -263,7 +277,7 @@ impl Task for LmCodecTask {
         let streams = int_param(config, "streams").unwrap_or(32).max(1) as usize;
         let mut extra = Map::new();
         let pretrained = match mode {
-            Mode::Pretrained => {
+            Mode::Pretrained | Mode::Dynamic => {
                 let store = ArtifactStore::for_workdir(&std::env::current_dir()?);
                 let wanted = artifact_config(config, ctx.seed).map_err(anyhow::Error::msg)?;
                 let loaded = crate::artifacts::lm::load(&store, &wanted)?;

@@ -101,6 +101,24 @@ impl Modeler {
         }
     }
 
+    /// A pretrained model that keeps learning while coding (dynamic evaluation).
+    pub fn dynamic(
+        config: &LmConfig,
+        pretrained: &LanguageModel,
+        settings: AdaptiveSettings,
+    ) -> Modeler {
+        use burn::module::Module;
+        let mut trainer = Trainer::new(config, settings.seed);
+        trainer.model = trainer.model.load_record(pretrained.clone().into_record());
+        let model = trainer.inference();
+        Modeler::Adaptive {
+            trainer: Box::new(trainer),
+            model,
+            settings,
+            carried: None,
+        }
+    }
+
     /// Symbols of its model.
     pub fn vocab(&self) -> usize {
         self.model().vocab()

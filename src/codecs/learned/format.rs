@@ -28,6 +28,8 @@ pub enum Mode {
     Pretrained,
     /// A seeded model trained while coding; nothing else is needed to decode.
     Adaptive,
+    /// The pretrained model, trained further while coding (the decoder needs the model).
+    Dynamic,
 }
 
 /// Settings of the adaptive mode (what the decoder must repeat).
@@ -48,7 +50,7 @@ pub struct Params {
     pub mode: Mode,
     /// Model shape.
     pub model: LmConfig,
-    /// Adaptive settings (adaptive mode only).
+    /// Update settings (adaptive and dynamic modes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adaptive: Option<AdaptiveSettings>,
     /// CPU threads of the computation (fixed so that results do not depend on the machine).

@@ -1,6 +1,7 @@
-//! Lossless compression with a learned byte-level language model and a range coder:
-//! pretrained mode (the decoder is given the same model, checked by hash) and adaptive mode
-//! (a seeded model learns while coding; the file alone decodes). The input is split into K
+//! Lossless compression with a learned language model and a range coder: pretrained mode (the
+//! decoder is given the same model, checked by hash), adaptive mode (a seeded model learns
+//! while coding; the file alone decodes) and dynamic mode (the pretrained model keeps learning
+//! while coding, "dynamic evaluation"; the decoder repeats its updates). The input is split into K
 //! chunks coded side by side in one batch. Everything runs in a thread pool of a fixed size
 //! recorded in the file, and a fingerprint of the model's probabilities on a fixed probe is
 //! stored, so a decoder that would compute different numbers refuses instead of producing
@@ -72,6 +73,14 @@ fn modeler(params: &Params, pretrained: Option<&ModelRef<'_>>) -> Result<(Modele
             let m = pretrained.context("pretrained mode needs the model")?;
             Ok((Modeler::Frozen(m.model.clone()), m.hash))
         }
+        Mode::Dynamic => {
+            let m = pretrained.context("dynamic mode needs the pretrained model")?;
+            let settings = params
+                .adaptive
+                .clone()
+                .context("dynamic mode needs its update settings")?;
+            Ok((Modeler::dynamic(&params.model, m.model, settings), m.hash))
+        }
         Mode::Adaptive => {
             let settings = params
                 .adaptive
@@ -137,8 +146,10 @@ pub fn compress(
 ) -> Result<Outcome> {
     params.model.validate().map_err(anyhow::Error::msg)?;
     let started = Instant::now();
-    if params.model.vocab != crate::models::lm::BYTES && params.mode == Mode::Adaptive {
-        bail!("adaptive mode codes bytes: a tokenizer-level model needs pretrained mode");
+    if params.model.vocab != crate::models::lm::BYTES && params.mode != Mode::Pretrained {
+        bail!(
+            "adaptive and dynamic modes code bytes: a tokenizer-level model needs pretrained mode"
+        );
     }
     let stripped = strip_cr(data);
     let tokenizer = pretrained.and_then(|p| p.tokenizer);
@@ -374,6 +385,24 @@ mod tests {
         };
         let err = decompress(&c.bytes, Some(&disguised), |_, _| {}).unwrap_err();
         assert!(format!("{err:#}").contains("fingerprint"), "{err:#}");
+        // Dynamic evaluation: the pretrained model keeps learning; the decoder repeats it.
+        let dynamic = Params {
+            mode: Mode::Dynamic,
+            adaptive: Some(AdaptiveSettings {
+                seed: 0,
+                learning_rate: 1e-2,
+                segment: 8,
+            }),
+            ..params.clone()
+        };
+        let d = compress(&data, &dynamic, Some(&m), 4, |_, _| {}).unwrap();
+        assert!(d.profile.training > std::time::Duration::ZERO);
+        assert!(d.bytes.len() < c.bytes.len(), "learning while coding helps");
+        assert_eq!(
+            decompress(&d.bytes, Some(&m), |_, _| {}).unwrap().bytes,
+            data
+        );
+        assert!(decompress(&d.bytes, None, |_, _| {}).is_err());
     }
 
     #[test]
