@@ -58,6 +58,18 @@ pub struct BenchArgs {
     /// Adaptive: learning rate.
     #[arg(long, default_value_t = 5e-3)]
     adaptive_learning_rate: f64,
+    /// Skip dynamic evaluation of the pretrained model.
+    #[arg(long)]
+    no_dynamic: bool,
+    /// Dynamic: learning rate of the updates.
+    #[arg(long, default_value_t = 3e-3)]
+    dynamic_learning_rate: f64,
+    /// Dynamic: streams.
+    #[arg(long, default_value_t = 8)]
+    dynamic_streams: usize,
+    /// Dynamic: symbols per stream between updates.
+    #[arg(long, default_value_t = 32)]
+    dynamic_segment: usize,
     /// Where to record the results.
     #[arg(long, default_value = "target/bench/lm_codec.json")]
     out: PathBuf,
@@ -249,6 +261,14 @@ fn bench(args: BenchArgs) -> Result<i32> {
                 segment: args.adaptive_segment,
             },
             args.adaptive_streams,
+        )),
+        dynamic: (!args.no_dynamic).then_some((
+            AdaptiveSettings {
+                seed: 0,
+                learning_rate: args.dynamic_learning_rate,
+                segment: args.dynamic_segment,
+            },
+            args.dynamic_streams,
         )),
     };
     let record = learned::bench::run(&plan)?;

@@ -26,6 +26,8 @@ pub struct BenchPlan<'a> {
     pub streams: Vec<usize>,
     /// The adaptive configuration (model, settings, streams), if any.
     pub adaptive: Option<(LmConfig, AdaptiveSettings, usize)>,
+    /// Dynamic evaluation of the pretrained model (update settings, streams), if any.
+    pub dynamic: Option<(AdaptiveSettings, usize)>,
 }
 
 fn measure(
@@ -90,6 +92,7 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
         )
     };
     let mut pretrained_rows = Vec::new();
+    let mut dynamic_row = None;
     if let Some((config, model, id)) = &plan.pretrained {
         let params = Params {
             mode: Mode::Pretrained,
@@ -103,6 +106,16 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
             let r = measure(data, &params, Some(model), k)?;
             row(&format!("pretrained {} K={k}", config.arch.name()), &r);
             pretrained_rows.push(r);
+        }
+        if let Some((settings, k)) = &plan.dynamic {
+            let params = Params {
+                mode: Mode::Dynamic,
+                adaptive: Some(settings.clone()),
+                ..params
+            };
+            let r = measure(data, &params, Some(model), *k)?;
+            row(&format!("dynamic {} K={k}", config.arch.name()), &r);
+            dynamic_row = Some(r);
         }
         println!("  (model {id})");
     }
@@ -129,9 +142,13 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
         .iter()
         .filter_map(|r| r["bpc"].as_f64())
         .fold(f64::NAN, f64::min);
+    let dynamic_bpc = dynamic_row.as_ref().and_then(|r: &Value| r["bpc"].as_f64());
+    let best_with_model = dynamic_bpc.map_or(best_pretrained, |d| d.min(best_pretrained));
     let targets = json!({
         "pretrained_below_bzip2": best_pretrained < BZIP2_BPC,
         "pretrained_below_2": best_pretrained < 2.0,
+        "with_model_below_bzip2": best_with_model < BZIP2_BPC,
+        "with_model_below_2": best_with_model < 2.0,
         "adaptive_below_xz_9e": adaptive_row.as_ref().and_then(|r| r["bpc"].as_f64()).map(|b| b < xz_bpc),
         "pretrained_speed_20kb": pretrained_rows.iter().any(|r| r["compress_kb_per_s"].as_f64() >= Some(20.0) && r["decompress_kb_per_s"].as_f64() >= Some(20.0)),
     });
@@ -144,6 +161,8 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
         "pretrained": pretrained_rows,
         "adaptive_config": plan.adaptive.as_ref().map(|(c, s, k)| json!({"model": c, "settings": s, "streams": k})),
         "adaptive": adaptive_row,
+        "dynamic_config": plan.dynamic.as_ref().map(|(s, k)| json!({"settings": s, "streams": k})),
+        "dynamic": dynamic_row,
         "targets": targets,
         "machine": crate::store::provenance::hostname(),
         "threads_available": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
