@@ -12,6 +12,7 @@ pub mod data;
 pub mod grid;
 pub mod metrics;
 pub mod models;
+pub mod prompt;
 pub mod report;
 pub mod reporter;
 pub mod scheduler;

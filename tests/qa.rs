@@ -246,3 +246,62 @@ fn the_neural_reader_is_a_shared_artifact_trained_before_its_runs() {
         text(&out)
     );
 }
+
+#[test]
+fn prompt_compression_keeps_a_fraction_and_scores_the_reader() {
+    let p = Project::new();
+    p.write("data/tiny.json", &fixture());
+    p.write(
+        "prompt.toml",
+        r#"
+[experiment]
+name = "tiny_prompt"
+task = "prompt-compression"
+seeds = [0, 1]
+
+[params]
+dataset = "data/tiny.json"
+train_articles = 2
+eval_articles = 2
+bootstrap = 200
+reader = "sliding_window"
+algorithm = "random"
+
+[grid]
+ratio = [0.3, 1.0]
+"#,
+    );
+    let out = p.run(&["launch", "prompt.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let results = p.results("tiny_prompt");
+    assert_eq!(results.len(), 4);
+    for r in &results {
+        let m = &r["metrics"];
+        let ratio = r["config"]["ratio"].as_f64().unwrap();
+        assert_eq!(m["requested_ratio"].as_f64(), Some(ratio));
+        assert_eq!(m["questions"], 4);
+        assert_eq!(m["contexts"], 2);
+        let kept = m["kept_fraction"].as_f64().unwrap();
+        let factor = m["compression_factor"].as_f64().unwrap();
+        // 16 tokens per context: 0.3 keeps 5 of them.
+        if ratio == 1.0 {
+            assert_eq!((kept, factor), (1.0, 1.0));
+            assert!(m["f1"].as_f64().unwrap() > 50.0, "{m}");
+        } else {
+            assert!((kept - 5.0 / 16.0).abs() < 1e-9, "{m}");
+            assert!((factor - 3.2).abs() < 1e-9, "{m}");
+        }
+        assert!(m["compress_seconds_per_context"].as_f64().unwrap() >= 0.0);
+    }
+    let bad = p.write(
+        "bad.toml",
+        "[experiment]\nname = \"b\"\ntask = \"prompt-compression\"\n\n[params]\ndataset = \"data/tiny.json\"\nreader = \"sliding_window\"\nalgorithm = \"random\"\nratio = 1.5\n",
+    );
+    let out = p.run(&["launch", bad.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("use a value in (0, 1]"),
+        "{}",
+        text(&out)
+    );
+}

@@ -257,14 +257,14 @@ fn check_zip(zip: &Table) -> Result<(), SpecError> {
             _ => None,
         })
         .collect();
-    let rows = columns.first().map_or(0, |c| c.len());
     let row =
         |i: usize| -> Vec<serde_json::Value> { columns.iter().map(|c| c[i].to_json()).collect() };
-    for i in 0..rows {
+    let first: &[Node] = columns.first().copied().unwrap_or(&[]);
+    for (i, node) in first.iter().enumerate() {
         if let Some(j) = (0..i).find(|&j| row(j) == row(i)) {
             let (key, _, _) = &zip.entries[0];
             return Err(SpecError::at(
-                &columns[0][i].loc,
+                &node.loc,
                 join_key("zip", key),
                 format!("row {} of this [[zip]] repeats row {}", i + 1, j + 1),
             ));

@@ -6,6 +6,7 @@ pub mod codec;
 pub mod command;
 pub mod lm_codec;
 pub mod placeholders;
+pub mod prompt_compression;
 pub mod qa_reader;
 pub mod schema;
 pub mod tokenizer;
@@ -73,6 +74,7 @@ pub fn registry() -> Vec<&'static dyn Task> {
         &codec::CodecTask,
         &lm_codec::LmCodecTask,
         &qa_reader::QaReaderTask,
+        &prompt_compression::PromptCompressionTask,
         &tokenizer::TokenizerTask,
         &crate::artifacts::units::ArtifactTask,
     ]

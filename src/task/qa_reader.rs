@@ -140,22 +140,7 @@ impl Task for QaReaderTask {
     }
 
     fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
-        if str_param(config, "reader") != Some("neural") {
-            return Vec::new();
-        }
-        let seed = config.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64;
-        let tokenizer = serde_json::to_value(tokenizer_config(config)).unwrap_or_default();
-        let reader = serde_json::to_value(reader_config(config, seed)).unwrap_or_default();
-        vec![
-            crate::artifacts::ArtifactRequest {
-                kind: "tokenizer".into(),
-                config: tokenizer,
-            },
-            crate::artifacts::ArtifactRequest {
-                kind: "reader".into(),
-                config: reader,
-            },
-        ]
+        reader_artifacts(config)
     }
 
     fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
@@ -166,32 +151,10 @@ impl Task for QaReaderTask {
             Some(n) => sample(&parts.eval, n as usize, ctx.seed),
             None => parts.eval.clone(),
         };
-        let max_len = int_param(config, "max_answer_words").unwrap_or(3).max(1) as usize;
         let reader = str_param(config, "reader").context("no `reader`")?;
         let start = std::time::Instant::now();
         let mut extra = Map::new();
-        let predictions: HashMap<String, String> = match reader {
-            "neural" => neural(config, ctx, &eval, &mut extra)?,
-            "sliding_window" => {
-                let r = SlidingWindow {
-                    max_len,
-                    ..SlidingWindow::default()
-                };
-                eval.iter()
-                    .map(|e| (e.id.clone(), r.predict(&e.question, &e.context)))
-                    .collect()
-            }
-            "random_span" => {
-                let r = RandomSpan {
-                    max_len,
-                    seed: ctx.seed,
-                };
-                eval.iter()
-                    .map(|e| (e.id.clone(), r.predict(&e.id, &e.context)))
-                    .collect()
-            }
-            other => bail!("unknown reader `{other}`"),
-        };
+        let predictions = answer(config, ctx, &eval, &mut extra)?;
         let seconds = start.elapsed().as_secs_f64();
         let resamples = int_param(config, "bootstrap").unwrap_or(2000).max(1) as usize;
         let (records, scores) = evaluate(&eval, &predictions, resamples, ctx.seed);
@@ -225,6 +188,59 @@ impl Task for QaReaderTask {
         }
         Ok(metrics)
     }
+}
+
+/// The artifacts a reader config needs: a tokenizer and a trained reader for `neural`.
+pub fn reader_artifacts(config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
+    if str_param(config, "reader") != Some("neural") {
+        return Vec::new();
+    }
+    let seed = config.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64;
+    let tokenizer = serde_json::to_value(tokenizer_config(config)).unwrap_or_default();
+    let reader = serde_json::to_value(reader_config(config, seed)).unwrap_or_default();
+    vec![
+        crate::artifacts::ArtifactRequest {
+            kind: "tokenizer".into(),
+            config: tokenizer,
+        },
+        crate::artifacts::ArtifactRequest {
+            kind: "reader".into(),
+            config: reader,
+        },
+    ]
+}
+
+/// Answers `examples` with the reader the config names (`neural` loads or trains its
+/// artifact; its figures go into `extra`).
+pub fn answer(
+    config: &Map<String, Value>,
+    ctx: &ExecContext,
+    eval: &[crate::data::qa::QaExample],
+    extra: &mut Map<String, Value>,
+) -> Result<HashMap<String, String>> {
+    let max_len = int_param(config, "max_answer_words").unwrap_or(3).max(1) as usize;
+    Ok(match str_param(config, "reader").context("no `reader`")? {
+        "neural" => neural(config, ctx, eval, extra)?,
+        "sliding_window" => {
+            let r = SlidingWindow {
+                max_len,
+                ..SlidingWindow::default()
+            };
+            eval.iter()
+                .map(|e| (e.id.clone(), r.predict(&e.question, &e.context)))
+                .collect()
+        }
+        "random_span" => {
+            let r = RandomSpan {
+                max_len,
+                seed: ctx.seed,
+            };
+            eval.iter()
+                .map(|e| (e.id.clone(), r.predict(&e.id, &e.context)))
+                .collect()
+        }
+        other => bail!("unknown reader `{other}`"),
+    })
 }
 
 /// The tokenizer a neural reader uses: learned from the same training articles.

@@ -1,0 +1,116 @@
+//! Prompt compression by token selection: an algorithm keeps a fraction `ratio` of a context's
+//! tokens (whitespace-separated words with their punctuation, the one fixed tokenization every
+//! algorithm is measured in) and the reader answers from what is left. `ratio = 1.0` keeps the
+//! context unchanged (the uncompressed baseline).
+//!
+//! Algorithms so far: `random` (uniform selection, deterministic from the seed and the text).
+//! Selective context, LLMLingua and LLMLingua-2 (issue 7) plug in as scoring functions: each
+//! scores tokens and [`keep_top`] keeps the best-scored fraction in text order.
+
+use sha2::{Digest, Sha256};
+
+/// Token-selection algorithms.
+pub const ALGORITHMS: &[&str] = &["random"];
+
+/// A compressed context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compressed {
+    /// The kept tokens, in order, joined by single spaces.
+    pub text: String,
+    /// Tokens kept.
+    pub kept: usize,
+    /// Tokens in the original.
+    pub total: usize,
+}
+
+/// The tokens of a text (whitespace-separated).
+pub fn tokens(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
+}
+
+/// How many of `total` tokens a ratio keeps: the nearest count, at least one of a non-empty
+/// text, at most all.
+pub fn budget(total: usize, ratio: f64) -> usize {
+    if total == 0 {
+        return 0;
+    }
+    ((ratio * total as f64).round() as usize).clamp(1, total)
+}
+
+/// Keeps the `budget(n, ratio)` best-scored tokens (ties: earlier first), in text order.
+pub fn keep_top(tokens: &[&str], scores: &[f64], ratio: f64) -> Compressed {
+    let k = budget(tokens.len(), ratio);
+    let mut order: Vec<usize> = (0..tokens.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    let mut keep = vec![false; tokens.len()];
+    for &i in &order[..k] {
+        keep[i] = true;
+    }
+    let kept: Vec<&str> = tokens
+        .iter()
+        .zip(&keep)
+        .filter_map(|(t, &k)| k.then_some(*t))
+        .collect();
+    Compressed {
+        text: kept.join(" "),
+        kept: kept.len(),
+        total: tokens.len(),
+    }
+}
+
+/// Uniformly random selection: the same text, ratio and seed always keep the same tokens.
+pub fn random(text: &str, ratio: f64, seed: u64) -> Compressed {
+    let toks = tokens(text);
+    let digest = Sha256::digest(text.as_bytes());
+    let text_seed = u64::from_le_bytes(digest[..8].try_into().unwrap_or([0; 8]));
+    let order = crate::data::sampling::permutation(toks.len(), seed ^ text_seed);
+    let mut scores = vec![0.0; toks.len()];
+    for (rank, &i) in order.iter().enumerate() {
+        scores[i] = -(rank as f64);
+    }
+    keep_top(&toks, &scores, ratio)
+}
+
+/// Compresses `text` with the named algorithm.
+pub fn compress(algorithm: &str, text: &str, ratio: f64, seed: u64) -> anyhow::Result<Compressed> {
+    match algorithm {
+        "random" => Ok(random(text, ratio, seed)),
+        other => anyhow::bail!("unknown prompt-compression algorithm `{other}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str =
+        "The Broncos play in Denver. In 2015 the Broncos defeated the Carolina Panthers.";
+
+    #[test]
+    fn random_keeps_the_budget_in_order_and_is_seeded() {
+        let all = random(TEXT, 1.0, 3);
+        assert_eq!(all.text, tokens(TEXT).join(" "));
+        assert_eq!((all.kept, all.total), (13, 13));
+        let half = random(TEXT, 0.5, 3);
+        assert_eq!((half.kept, half.total), (7, 13));
+        assert_eq!(half, random(TEXT, 0.5, 3), "deterministic");
+        assert_ne!(half.text, random(TEXT, 0.5, 4).text, "seeded");
+        // Kept tokens appear in their original order.
+        let positions: Vec<usize> = tokens(&half.text)
+            .iter()
+            .map(|t| tokens(TEXT).iter().position(|u| u == t).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] <= w[1]), "{positions:?}");
+        assert_eq!(random("", 0.5, 1).kept, 0);
+        assert_eq!(random("one", 0.01, 1).kept, 1);
+    }
+
+    #[test]
+    fn top_scores_win_and_ties_keep_the_earlier_token() {
+        let toks = ["a", "b", "c", "d"];
+        let c = keep_top(&toks, &[0.1, 0.9, 0.9, 0.2], 0.5);
+        assert_eq!(c.text, "b c");
+        let c = keep_top(&toks, &[1.0, 1.0, 1.0, 1.0], 0.25);
+        assert_eq!(c.text, "a");
+    }
+}

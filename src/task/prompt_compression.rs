@@ -1,0 +1,169 @@
+//! The `prompt-compression` task: compresses the contexts of an evaluation split by token
+//! selection at a `ratio` (fraction of tokens kept), lets a reader answer from the compressed
+//! contexts, and scores the answers (F1/EM with bootstrap intervals, overall and per question
+//! type). Every run records the requested ratio, the achieved kept fraction, the compression
+//! factor (original / kept tokens) and the algorithm's time per context.
+//!
+//! ```toml
+//! [experiment]
+//! task = "prompt-compression"
+//! [params]
+//! dataset = "squad-dev"
+//! reader = "neural"
+//! [grid]
+//! algorithm = ["random"]
+//! ratio = [0.5, 0.7, 1.0]
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde_json::{json, Map, Value};
+
+use super::builtin::{int_param, str_param, ExecContext};
+use super::schema::{self, Kind, Param};
+use super::Task;
+use crate::data::qa::{sample, split, QaExample};
+use crate::metrics::qa_eval::evaluate;
+use crate::prompt::ALGORITHMS;
+use crate::spec::{Spec, SpecError};
+
+/// Parameters of its own (the reader's and the split's come from `qa-reader`).
+pub const PARAMS: &[Param] = &[
+    Param {
+        name: "algorithm",
+        kind: Kind::Str,
+        required: true,
+        doc: "token selection: random",
+    },
+    Param {
+        name: "ratio",
+        kind: Kind::Number,
+        required: true,
+        doc: "fraction of tokens kept, in (0, 1]; 1.0 = uncompressed",
+    },
+];
+
+/// The `prompt-compression` task kind.
+pub struct PromptCompressionTask;
+
+fn all_params() -> Vec<Param> {
+    let mut params = PARAMS.to_vec();
+    params.extend(super::qa_reader::PARAMS);
+    params.extend(super::tokenizer::SPLIT_PARAMS);
+    params
+}
+
+impl Task for PromptCompressionTask {
+    fn name(&self) -> &'static str {
+        "prompt-compression"
+    }
+
+    fn summary(&self) -> &'static str {
+        "question answering from contexts compressed by token selection at a ratio: F1/EM, kept fraction, compression factor"
+    }
+
+    fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
+        schema::check(spec, self.name(), &all_params())?;
+        schema::check_names(spec, "algorithm", ALGORITHMS, "algorithms")?;
+        schema::check_names(spec, "reader", super::qa_reader::READERS, "readers")
+    }
+
+    fn check_run(&self, config: &Map<String, Value>) -> Result<(), (String, String)> {
+        match config.get("ratio").and_then(Value::as_f64) {
+            Some(r) if r > 0.0 && r <= 1.0 => Ok(()),
+            Some(r) => Err((
+                "ratio".into(),
+                format!("{r} is not a fraction of tokens kept: use a value in (0, 1]"),
+            )),
+            None => Err(("ratio".into(), "`ratio` must be a number".into())),
+        }
+    }
+
+    fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
+        super::qa_reader::reader_artifacts(config)
+    }
+
+    fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
+        let (dataset, spec) = super::tokenizer::split_of(config);
+        let file = crate::data::squad::load(&crate::data::resolve(&dataset))?;
+        let parts = split(&file, spec)?;
+        let eval = match int_param(config, "eval_questions") {
+            Some(n) => sample(&parts.eval, n as usize, ctx.seed),
+            None => parts.eval.clone(),
+        };
+        let algorithm = str_param(config, "algorithm").context("no `algorithm`")?;
+        let ratio = config
+            .get("ratio")
+            .and_then(Value::as_f64)
+            .context("no `ratio`")?;
+        // Each context is compressed once, whatever the number of its questions.
+        let started = Instant::now();
+        let mut done: HashMap<Arc<str>, Arc<str>> = HashMap::new();
+        let (mut kept, mut total) = (0usize, 0usize);
+        let mut compressed = Vec::with_capacity(eval.len());
+        for ex in &eval {
+            let context = match done.get(&ex.context) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = crate::prompt::compress(algorithm, &ex.context, ratio, ctx.seed)?;
+                    kept += c.kept;
+                    total += c.total;
+                    let text: Arc<str> = c.text.into();
+                    done.insert(ex.context.clone(), text.clone());
+                    text
+                }
+            };
+            compressed.push(QaExample {
+                context,
+                ..ex.clone()
+            });
+        }
+        let compress_seconds = started.elapsed().as_secs_f64();
+        let mut extra = Map::new();
+        let started = Instant::now();
+        let predictions = super::qa_reader::answer(config, ctx, &compressed, &mut extra)?;
+        let answer_seconds = started.elapsed().as_secs_f64();
+        let resamples = int_param(config, "bootstrap").unwrap_or(2000).max(1) as usize;
+        let (records, scores) = evaluate(&compressed, &predictions, resamples, ctx.seed);
+        let keep =
+            int_param(config, "sample_predictions").map_or(records.len(), |n| n.max(0) as usize);
+        let text = serde_json::to_vec_pretty(&records[..keep.min(records.len())])?;
+        crate::store::atomic::write_atomic(&ctx.out("sample_predictions.json"), &text)?;
+        let kept_fraction = kept as f64 / total.max(1) as f64;
+        println!(
+            "{algorithm} at ratio {ratio}: kept {:.3} of {total} tokens; F1 {:.2} [{:.2}, {:.2}], EM {:.2} on {} questions",
+            kept_fraction,
+            scores.overall.f1,
+            scores.overall.f1_ci.0,
+            scores.overall.f1_ci.1,
+            scores.overall.em,
+            scores.overall.n,
+        );
+        let mut metrics = json!({
+            "f1": scores.overall.f1,
+            "em": scores.overall.em,
+            "f1_ci_low": scores.overall.f1_ci.0,
+            "f1_ci_high": scores.overall.f1_ci.1,
+            "em_ci_low": scores.overall.em_ci.0,
+            "em_ci_high": scores.overall.em_ci.1,
+            "questions": scores.overall.n,
+            "contexts": done.len(),
+            "requested_ratio": ratio,
+            "kept_fraction": kept_fraction,
+            "compression_factor": total as f64 / kept.max(1) as f64,
+            "original_tokens": total,
+            "kept_tokens": kept,
+            "compress_seconds_per_context": compress_seconds / done.len().max(1) as f64,
+            "seconds_per_question": answer_seconds / eval.len().max(1) as f64,
+            "by_type": scores.by_type,
+            "split": {"seed": spec.seed, "train_articles": parts.train_titles, "eval_articles": parts.eval_titles},
+        });
+        if let Value::Object(m) = &mut metrics {
+            m.extend(extra);
+        }
+        Ok(metrics)
+    }
+}
