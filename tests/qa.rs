@@ -305,3 +305,42 @@ ratio = [0.3, 1.0]
         text(&out)
     );
 }
+
+#[test]
+fn selective_context_trains_its_language_model_on_the_training_articles() {
+    let p = Project::new();
+    p.write("data/tiny.json", &fixture());
+    p.write(
+        "selective.toml",
+        r#"
+[experiment]
+name = "selective"
+task = "prompt-compression"
+
+[params]
+dataset = "data/tiny.json"
+train_articles = 2
+eval_articles = 2
+bootstrap = 100
+reader = "sliding_window"
+algorithm = "selective_context"
+ratio = 0.5
+lm_hidden = 16
+lm_steps = 4
+lm_batch_size = 2
+lm_seq_len = 16
+"#,
+    );
+    let out = p.run(&["launch", "selective.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let results = p.results("selective");
+    let m = &results[0]["metrics"];
+    assert_eq!(m["kept_tokens"], 16, "8 of each context's 16 tokens: {m}");
+    assert!(m["lm_artifact"].as_str().unwrap().starts_with("lm-"), "{m}");
+    let artifact = p
+        .path()
+        .join("runs/artifacts")
+        .join(m["lm_artifact"].as_str().unwrap());
+    let info = std::fs::read_to_string(artifact.join("artifact.json")).unwrap();
+    assert!(info.contains("split-train:data/tiny.json:0:2:2"), "{info}");
+}

@@ -80,10 +80,54 @@ impl PretrainedLm {
     }
 }
 
+/// The corpus entry naming the training articles' contexts of a SQuAD-format split (so a model
+/// for prompt compression never sees the evaluation articles).
+pub fn split_corpus(dataset: &str, split: &crate::data::qa::SplitSpec) -> String {
+    format!(
+        "split-train:{dataset}:{}:{}:{}",
+        split.seed, split.train_articles, split.eval_articles
+    )
+}
+
+/// The contexts (once each) of a `split-train:` corpus entry.
+fn split_texts(entry: &str) -> Result<Option<Vec<Vec<u8>>>> {
+    let Some(rest) = entry.strip_prefix("split-train:") else {
+        return Ok(None);
+    };
+    let parts: Vec<&str> = rest.rsplitn(4, ':').collect();
+    let [eval, train, seed, dataset] = parts[..] else {
+        anyhow::bail!("corpus entry `{entry}`: expected split-train:DATASET:SEED:TRAIN:EVAL");
+    };
+    let number = |v: &str| -> Result<u64> {
+        v.parse()
+            .map_err(|_| anyhow::anyhow!("corpus entry `{entry}`: `{v}` is not a number"))
+    };
+    let spec = crate::data::qa::SplitSpec {
+        seed: number(seed)?,
+        train_articles: number(train)? as usize,
+        eval_articles: number(eval)? as usize,
+    };
+    let file = crate::data::squad::load(&crate::data::resolve(dataset))?;
+    let parts = crate::data::qa::split(&file, spec)?;
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut last: Option<&str> = None;
+    for ex in &parts.train {
+        if last != Some(&*ex.context) {
+            out.push(ex.context.as_bytes().to_vec());
+            last = Some(&ex.context);
+        }
+    }
+    Ok(Some(out))
+}
+
 /// The corpus texts, in order (CRLF files as LF, see `codecs::learned::strip_cr`).
 fn texts(sources: &[String]) -> Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     for name in sources {
+        if let Some(texts) = split_texts(name)? {
+            out.extend(texts);
+            continue;
+        }
         let source = crate::task::codec::source_of(&serde_json::Value::String(name.clone()))?;
         for text in crate::data::texts::load(&source)? {
             out.push(crate::codecs::learned::strip_cr(&text.bytes).unwrap_or(text.bytes));

@@ -36,7 +36,7 @@ pub const PARAMS: &[Param] = &[
         name: "algorithm",
         kind: Kind::Str,
         required: true,
-        doc: "token selection: random",
+        doc: "token selection: random or selective_context",
     },
     Param {
         name: "ratio",
@@ -44,7 +44,57 @@ pub const PARAMS: &[Param] = &[
         required: true,
         doc: "fraction of tokens kept, in (0, 1]; 1.0 = uncompressed",
     },
+    Param {
+        name: "lm_hidden",
+        kind: Kind::Int,
+        required: false,
+        doc: "selective_context: width of the byte-level GRU trained on the training articles (default 128)",
+    },
+    Param {
+        name: "lm_steps",
+        kind: Kind::Int,
+        required: false,
+        doc: "selective_context: its training steps (default 400)",
+    },
+    Param {
+        name: "lm_batch_size",
+        kind: Kind::Int,
+        required: false,
+        doc: "selective_context: streams per training step (default 32)",
+    },
+    Param {
+        name: "lm_seq_len",
+        kind: Kind::Int,
+        required: false,
+        doc: "selective_context: bytes per stream per training step (default 128)",
+    },
 ];
+
+/// The scoring language model a `selective_context` config needs: a byte-level GRU trained
+/// on the training articles' contexts of the same split.
+pub fn lm_config(config: &Map<String, Value>, seed: u64) -> crate::artifacts::lm::LmArtifactConfig {
+    let (dataset, split) = super::tokenizer::split_of(config);
+    crate::artifacts::lm::LmArtifactConfig {
+        code_version: crate::artifacts::lm::LM_CODE_VERSION,
+        model: crate::models::lm::LmConfig {
+            arch: crate::models::lm::Arch::Gru,
+            hidden: int_param(config, "lm_hidden").unwrap_or(128).max(1) as usize,
+            layers: 1,
+            heads: 4,
+            window: 128,
+            vocab: crate::models::lm::BYTES,
+        },
+        corpus: vec![crate::artifacts::lm::split_corpus(&dataset, &split)],
+        train: crate::models::lm::train::PretrainConfig {
+            steps: int_param(config, "lm_steps").unwrap_or(400).max(1) as usize,
+            batch_size: int_param(config, "lm_batch_size").unwrap_or(32).max(1) as usize,
+            seq_len: int_param(config, "lm_seq_len").unwrap_or(128).max(1) as usize,
+            learning_rate: 3e-3,
+            seed,
+        },
+        tokenizer_vocab: None,
+    }
+}
 
 /// The `prompt-compression` task kind.
 pub struct PromptCompressionTask;
@@ -83,7 +133,15 @@ impl Task for PromptCompressionTask {
     }
 
     fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
-        super::qa_reader::reader_artifacts(config)
+        let mut needed = super::qa_reader::reader_artifacts(config);
+        if str_param(config, "algorithm") == Some("selective_context") {
+            let seed = config.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64;
+            needed.push(crate::artifacts::ArtifactRequest {
+                kind: "lm".into(),
+                config: serde_json::to_value(lm_config(config, seed)).unwrap_or_default(),
+            });
+        }
+        needed
     }
 
     fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
@@ -99,6 +157,20 @@ impl Task for PromptCompressionTask {
             .get("ratio")
             .and_then(Value::as_f64)
             .context("no `ratio`")?;
+        let mut extra = Map::new();
+        let lm = match algorithm {
+            "selective_context" => {
+                let store = crate::artifacts::ArtifactStore::default_location();
+                let lm = crate::artifacts::lm::load(&store, &lm_config(config, ctx.seed))?;
+                extra.insert("lm_artifact".into(), json!(lm.artifact.id));
+                extra.insert(
+                    "lm_heldout_bpc".into(),
+                    json!(lm.curve.last().and_then(|c| c.heldout_bpc)),
+                );
+                Some(lm)
+            }
+            _ => None,
+        };
         // Each context is compressed once, whatever the number of its questions.
         let started = Instant::now();
         let mut done: HashMap<Arc<str>, Arc<str>> = HashMap::new();
@@ -108,7 +180,13 @@ impl Task for PromptCompressionTask {
             let context = match done.get(&ex.context) {
                 Some(c) => c.clone(),
                 None => {
-                    let c = crate::prompt::compress(algorithm, &ex.context, ratio, ctx.seed)?;
+                    let c = crate::prompt::compress(
+                        algorithm,
+                        &ex.context,
+                        ratio,
+                        ctx.seed,
+                        lm.as_ref().map(|l| &l.model),
+                    )?;
                     kept += c.kept;
                     total += c.total;
                     let text: Arc<str> = c.text.into();
@@ -122,7 +200,6 @@ impl Task for PromptCompressionTask {
             });
         }
         let compress_seconds = started.elapsed().as_secs_f64();
-        let mut extra = Map::new();
         let started = Instant::now();
         let predictions = super::qa_reader::answer(config, ctx, &compressed, &mut extra)?;
         let answer_seconds = started.elapsed().as_secs_f64();
@@ -162,6 +239,15 @@ impl Task for PromptCompressionTask {
             "split": {"seed": spec.seed, "train_articles": parts.train_titles, "eval_articles": parts.eval_titles},
         });
         if let Value::Object(m) = &mut metrics {
+            // The run used both the reader's and the language model's artifacts.
+            let mut ids: Vec<Value> = extra
+                .remove("artifacts")
+                .and_then(|v| v.as_array().cloned())
+                .unwrap_or_default();
+            ids.extend(extra.get("lm_artifact").cloned());
+            if !ids.is_empty() {
+                m.insert("artifacts".into(), Value::Array(ids));
+            }
             m.extend(extra);
         }
         Ok(metrics)

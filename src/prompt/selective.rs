@@ -1,0 +1,85 @@
+//! Selective context: a token's self-information −log₂ p(token | prefix) under a causal
+//! language model, here the byte-level model of `models::lm` (the token's bits are the sum of
+//! its bytes' bits; whitespace between tokens counts for neither). Token level: the most
+//! informative tokens are kept.
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use super::{keep_top, tokens, Compressed};
+use crate::models::lm::LanguageModel;
+
+/// Bits of every whitespace-separated token of `text` under `model` (recurrent models: the
+/// whole text in one pass).
+pub fn self_information(model: &LanguageModel, text: &str) -> Vec<f64> {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let device = Device::default();
+    let mut inputs: Vec<i64> = vec![model.bos() as i64];
+    inputs.extend(bytes[..bytes.len() - 1].iter().map(|&b| i64::from(b)));
+    let n = bytes.len();
+    let x = Tensor::<2, Int>::from_data(TensorData::new(inputs, [1, n]), &device);
+    let (logits, _) = model.forward(x, None);
+    let logp = burn::tensor::activation::log_softmax(logits, 2);
+    let values: Vec<f32> = logp.into_data().try_to_vec().unwrap_or_default();
+    let vocab = model.vocab();
+    let bits =
+        |i: usize| -f64::from(values[i * vocab + bytes[i] as usize]) / std::f64::consts::LN_2;
+    // Walk the tokens in order, summing their bytes' bits.
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if bytes[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let mut sum = 0.0;
+        while i < n && !bytes[i].is_ascii_whitespace() {
+            sum += bits(i);
+            i += 1;
+        }
+        out.push(sum);
+    }
+    out
+}
+
+/// Keeps the most informative tokens.
+pub fn selective_context(model: &LanguageModel, text: &str, ratio: f64) -> Compressed {
+    let toks = tokens(text);
+    let mut scores = self_information(model, text);
+    // Unicode whitespace that is not ASCII can split tokens differently: fall back to order.
+    if scores.len() != toks.len() {
+        scores = (0..toks.len()).map(|i| -(i as f64)).collect();
+    }
+    keep_top(&toks, &scores, ratio)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::lm::{Arch, LmConfig};
+
+    #[test]
+    fn every_token_gets_its_bytes_bits() {
+        let config = LmConfig {
+            arch: Arch::Gru,
+            hidden: 8,
+            layers: 1,
+            heads: 1,
+            window: 8,
+            vocab: 256,
+        };
+        let model = crate::models::lm::train::init_seeded(&config, 1, &Device::default());
+        let text = "ab  cde\nf";
+        let bits = self_information(&model, text);
+        assert_eq!(bits.len(), 3);
+        // An untrained model gives about 8 bits per byte.
+        for (b, len) in bits.iter().zip([2.0, 3.0, 1.0]) {
+            assert!((b / len - 8.0).abs() < 1.0, "{bits:?}");
+        }
+        let c = selective_context(&model, text, 0.34);
+        assert_eq!(c.kept, 1);
+        assert_eq!(c.text, "cde", "the longest token carries the most bits");
+    }
+}
