@@ -280,7 +280,7 @@ ratio = [0.3, 1.0]
         let ratio = r["config"]["ratio"].as_f64().unwrap();
         assert_eq!(m["requested_ratio"].as_f64(), Some(ratio));
         assert_eq!(m["questions"], 4);
-        assert_eq!(m["contexts"], 2);
+        assert_eq!(m["contexts_compressed"], 2);
         let kept = m["kept_fraction"].as_f64().unwrap();
         let factor = m["compression_factor"].as_f64().unwrap();
         // 16 tokens per context: 0.3 keeps 5 of them.
@@ -307,7 +307,7 @@ ratio = [0.3, 1.0]
 }
 
 #[test]
-fn selective_context_trains_its_language_model_on_the_training_articles() {
+fn lm_scored_algorithms_train_their_language_model_on_the_training_articles() {
     let p = Project::new();
     p.write("data/tiny.json", &fixture());
     p.write(
@@ -323,18 +323,37 @@ train_articles = 2
 eval_articles = 2
 bootstrap = 100
 reader = "sliding_window"
-algorithm = "selective_context"
 ratio = 0.5
+question_aware = true
 lm_hidden = 16
 lm_steps = 4
 lm_batch_size = 2
 lm_seq_len = 16
+
+[grid]
+algorithm = ["selective_context", "llmlingua"]
 "#,
     );
     let out = p.run(&["launch", "selective.toml"]);
     assert!(out.status.success(), "{}", text(&out));
     let results = p.results("selective");
-    let m = &results[0]["metrics"];
+    assert_eq!(results.len(), 2);
+    let lingua = results
+        .iter()
+        .find(|r| r["config"]["algorithm"] == "llmlingua")
+        .unwrap();
+    let lm = &lingua["metrics"];
+    assert_eq!(lm["question_aware"], true);
+    assert_eq!(
+        lm["contexts_compressed"], 4,
+        "one compression per question: {lm}"
+    );
+    assert_eq!(lm["kept_tokens"], 32, "8 of 16 tokens, four times: {lm}");
+    let m = &results
+        .iter()
+        .find(|r| r["config"]["algorithm"] == "selective_context")
+        .unwrap()["metrics"];
+    assert_eq!(m["question_aware"], false);
     assert_eq!(m["kept_tokens"], 16, "8 of each context's 16 tokens: {m}");
     assert!(m["lm_artifact"].as_str().unwrap().starts_with("lm-"), "{m}");
     let artifact = p

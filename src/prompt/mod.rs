@@ -4,10 +4,12 @@
 //! context unchanged (the uncompressed baseline).
 //!
 //! Algorithms so far: `random` (uniform selection, deterministic from the seed and the text)
-//! and `selective_context` (self-information under a byte-level language model trained on the
-//! training articles). LLMLingua and LLMLingua-2 (issue 7) plug in the same way: each scores
-//! tokens and [`keep_top`] keeps the best-scored fraction in text order.
+//! `selective_context` (self-information under a byte-level language model trained on the
+//! training articles) and `llmlingua` (sentence budgets, then window-by-window selection
+//! conditioned on the kept prefix; question-aware on request). LLMLingua-2 (issue 7) plugs in
+//! the same way: it scores tokens and [`keep_top`] keeps the best-scored fraction in order.
 
+pub mod llmlingua;
 pub mod selective;
 
 use sha2::{Digest, Sha256};
@@ -15,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::models::lm::LanguageModel;
 
 /// Token-selection algorithms.
-pub const ALGORITHMS: &[&str] = &["random", "selective_context"];
+pub const ALGORITHMS: &[&str] = &["random", "selective_context", "llmlingua"];
 
 /// A compressed context.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,19 +78,23 @@ pub fn random(text: &str, ratio: f64, seed: u64) -> Compressed {
     keep_top(&toks, &scores, ratio)
 }
 
-/// Compresses `text` with the named algorithm (`lm`: the scoring model, for
-/// `selective_context`).
+/// Compresses `text` with the named algorithm (`lm`: the scoring model of
+/// `selective_context` and `llmlingua`; `question`: makes `llmlingua` question-aware).
 pub fn compress(
     algorithm: &str,
     text: &str,
     ratio: f64,
     seed: u64,
     lm: Option<&LanguageModel>,
+    question: Option<&str>,
 ) -> anyhow::Result<Compressed> {
     match (algorithm, lm) {
         ("random", _) => Ok(random(text, ratio, seed)),
         ("selective_context", Some(model)) => Ok(selective::selective_context(model, text, ratio)),
-        ("selective_context", None) => anyhow::bail!("selective_context needs a language model"),
+        ("llmlingua", Some(model)) => Ok(llmlingua::compress(model, text, ratio, question)),
+        ("selective_context" | "llmlingua", None) => {
+            anyhow::bail!("{algorithm} needs a language model")
+        }
         (other, _) => anyhow::bail!("unknown prompt-compression algorithm `{other}`"),
     }
 }

@@ -36,7 +36,13 @@ pub const PARAMS: &[Param] = &[
         name: "algorithm",
         kind: Kind::Str,
         required: true,
-        doc: "token selection: random or selective_context",
+        doc: "token selection: random, selective_context or llmlingua",
+    },
+    Param {
+        name: "question_aware",
+        kind: Kind::Bool,
+        required: false,
+        doc: "llmlingua: rank tokens by how much the question makes them expected (LongLLMLingua); compresses per question (default false)",
     },
     Param {
         name: "ratio",
@@ -48,7 +54,7 @@ pub const PARAMS: &[Param] = &[
         name: "lm_hidden",
         kind: Kind::Int,
         required: false,
-        doc: "selective_context: width of the byte-level GRU trained on the training articles (default 128)",
+        doc: "selective_context, llmlingua: width of the byte-level GRU trained on the training articles (default 128)",
     },
     Param {
         name: "lm_steps",
@@ -134,7 +140,10 @@ impl Task for PromptCompressionTask {
 
     fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
         let mut needed = super::qa_reader::reader_artifacts(config);
-        if str_param(config, "algorithm") == Some("selective_context") {
+        if matches!(
+            str_param(config, "algorithm"),
+            Some("selective_context" | "llmlingua")
+        ) {
             let seed = config.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64;
             needed.push(crate::artifacts::ArtifactRequest {
                 kind: "lm".into(),
@@ -159,7 +168,7 @@ impl Task for PromptCompressionTask {
             .context("no `ratio`")?;
         let mut extra = Map::new();
         let lm = match algorithm {
-            "selective_context" => {
+            "selective_context" | "llmlingua" => {
                 let store = crate::artifacts::ArtifactStore::default_location();
                 let lm = crate::artifacts::lm::load(&store, &lm_config(config, ctx.seed))?;
                 extra.insert("lm_artifact".into(), json!(lm.artifact.id));
@@ -171,13 +180,23 @@ impl Task for PromptCompressionTask {
             }
             _ => None,
         };
-        // Each context is compressed once, whatever the number of its questions.
+        // Each context is compressed once, whatever the number of its questions (once per
+        // question when the compression is question-aware).
+        let question_aware = algorithm == "llmlingua"
+            && config
+                .get("question_aware")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
         let started = Instant::now();
-        let mut done: HashMap<Arc<str>, Arc<str>> = HashMap::new();
+        let mut done: HashMap<(Arc<str>, Option<String>), Arc<str>> = HashMap::new();
         let (mut kept, mut total) = (0usize, 0usize);
         let mut compressed = Vec::with_capacity(eval.len());
         for ex in &eval {
-            let context = match done.get(&ex.context) {
+            let key = (
+                ex.context.clone(),
+                question_aware.then(|| ex.question.clone()),
+            );
+            let context = match done.get(&key) {
                 Some(c) => c.clone(),
                 None => {
                     let c = crate::prompt::compress(
@@ -186,11 +205,12 @@ impl Task for PromptCompressionTask {
                         ratio,
                         ctx.seed,
                         lm.as_ref().map(|l| &l.model),
+                        key.1.as_deref(),
                     )?;
                     kept += c.kept;
                     total += c.total;
                     let text: Arc<str> = c.text.into();
-                    done.insert(ex.context.clone(), text.clone());
+                    done.insert(key, text.clone());
                     text
                 }
             };
@@ -227,13 +247,14 @@ impl Task for PromptCompressionTask {
             "em_ci_low": scores.overall.em_ci.0,
             "em_ci_high": scores.overall.em_ci.1,
             "questions": scores.overall.n,
-            "contexts": done.len(),
+            "contexts_compressed": done.len(),
             "requested_ratio": ratio,
             "kept_fraction": kept_fraction,
             "compression_factor": total as f64 / kept.max(1) as f64,
             "original_tokens": total,
             "kept_tokens": kept,
             "compress_seconds_per_context": compress_seconds / done.len().max(1) as f64,
+            "question_aware": question_aware,
             "seconds_per_question": answer_seconds / eval.len().max(1) as f64,
             "by_type": scores.by_type,
             "split": {"seed": spec.seed, "train_articles": parts.train_titles, "eval_articles": parts.eval_titles},
