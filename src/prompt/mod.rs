@@ -3,7 +3,7 @@
 //! algorithm is measured in) and the reader answers from what is left. `ratio = 1.0` keeps the
 //! context unchanged (the uncompressed baseline).
 //!
-//! Algorithms so far: `random` (uniform selection, deterministic from the seed and the text)
+//! Algorithms so far: `random` (uniform selection, deterministic from the seed and the text),
 //! `selective_context` (self-information under a byte-level language model trained on the
 //! training articles) and `llmlingua` (sentence budgets, then window-by-window selection
 //! conditioned on the kept prefix; question-aware on request). LLMLingua-2 (issue 7) plugs in
