@@ -249,8 +249,9 @@ pub fn load(store: &ArtifactStore, config: &LmArtifactConfig) -> Result<Pretrain
 /// A pretrained model from its artifact directory.
 pub fn open(artifact: Artifact, config: &LmArtifactConfig) -> Result<PretrainedLm> {
     let path = artifact.dir.join("model.bpk");
-    let weights = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let mut hashed = weights.clone();
+    // The files a compressed file depends on: the weights, and the tokenizer if any.
+    let mut hashed =
+        std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let tokenizer = match config.tokenizer_vocab {
         None => None,
         Some(_) => {
@@ -264,14 +265,11 @@ pub fn open(artifact: Artifact, config: &LmArtifactConfig) -> Result<PretrainedL
     let vocab = tokenizer
         .as_ref()
         .map_or(crate::models::lm::BYTES, |t| t.get_vocab_size(false));
-    let tokenizer_bytes = tokenizer
-        .as_ref()
-        .map_or(0, |_| hashed.len() - weights.len()) as u64;
     Ok(PretrainedLm {
         model: crate::models::lm::train::load(&config.model_config(vocab), &path)?,
         curve: crate::store::read_json(&artifact.dir.join("curve.json"))?,
         artifact,
-        file_bytes: weights.len() as u64 + tokenizer_bytes,
+        file_bytes: hashed.len() as u64,
         hash: crate::codecs::learned::file_hash(&hashed),
         tokenizer,
     })

@@ -302,6 +302,20 @@ impl Codec {
     }
 }
 
+/// The classical codecs learned compressors are compared with: gzip -9, xz -9 (`-9e` with
+/// `xz_extreme`), zstd -19 and brotli 11.
+pub fn reference_codecs(xz_extreme: bool) -> Vec<Codec> {
+    [
+        (Algorithm::Gzip, LevelSpec::Number(9, false)),
+        (Algorithm::Xz, LevelSpec::Number(9, xz_extreme)),
+        (Algorithm::Zstd, LevelSpec::Number(19, false)),
+        (Algorithm::Brotli, LevelSpec::Number(11, false)),
+    ]
+    .into_iter()
+    .filter_map(|(a, l)| Codec::new(a, &l).ok())
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,9 +13,9 @@
 //!    self-information, both over the same compressed prefix. (The contrast alone ranked worse
 //!    than random selection with the small byte-level model: F1 4.7 vs 8.3 at ratio 0.3.)
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 
-use super::{budget, Compressed};
+use super::{budget, from_mask, top, Compressed};
 use crate::models::lm::recurrent::RecurrentState;
 use crate::models::lm::LanguageModel;
 
@@ -40,25 +40,18 @@ impl<'m> Reader<'m> {
 
     /// Bits of each byte of `text` given everything read so far (state not advanced).
     fn bits(&self, text: &[u8]) -> Vec<f64> {
-        if text.is_empty() {
-            return Vec::new();
-        }
-        let (values, _) = self.run(text);
-        let vocab = self.model.vocab();
-        text.iter()
-            .enumerate()
-            .map(|(i, &b)| -f64::from(values[i * vocab + b as usize]) / std::f64::consts::LN_2)
-            .collect()
+        self.run(text).0
     }
 
-    fn run(&self, text: &[u8]) -> (Vec<f32>, Option<RecurrentState>) {
-        let device = Device::default();
-        let mut inputs = vec![self.last as i64];
-        inputs.extend(text[..text.len() - 1].iter().map(|&b| i64::from(b)));
-        let x = Tensor::<2, Int>::from_data(TensorData::new(inputs, [1, text.len()]), &device);
-        let (logits, state) = self.model.forward(x, self.state.clone());
-        let logp = burn::tensor::activation::log_softmax(logits, 2);
-        (logp.into_data().try_to_vec().unwrap_or_default(), state)
+    fn run(&self, text: &[u8]) -> (Vec<f64>, Option<RecurrentState>) {
+        if text.is_empty() {
+            return (Vec::new(), self.state.clone());
+        }
+        let mut inputs = vec![self.last];
+        inputs.extend(text[..text.len() - 1].iter().map(|&b| usize::from(b)));
+        let targets: Vec<usize> = text.iter().map(|&b| usize::from(b)).collect();
+        self.model
+            .bits(&inputs, &targets, 1, self.state.clone(), &Device::default())
     }
 
     /// Reads `text` (advances the state).
@@ -109,7 +102,7 @@ pub fn compress(
     let total = tokens.len();
     let target = budget(total, ratio);
     if target >= total {
-        return super::keep_top(&tokens, &vec![0.0; total], 1.0);
+        return from_mask(&tokens, &vec![true; total]);
     }
     // Budget controller: sentence keep counts proportional to length × information per byte.
     let joined = tokens.join(" ");
@@ -198,55 +191,31 @@ pub fn compress(
                     .map(|(without, with)| without + (without - with))
                     .collect(),
             };
-            let chosen = super::keep_top(words, &scores, k as f64 / words.len() as f64);
-            let mut kept_text = String::new();
-            let mut cursor = 0;
-            for t in chosen.text.split(' ') {
-                let pos = words[cursor..]
-                    .iter()
-                    .position(|w| *w == t)
-                    .map(|p| p + cursor);
-                if let Some(p) = pos {
-                    keep[window.start + p] = true;
-                    cursor = p + 1;
-                }
+            for i in top(&scores, k) {
+                keep[window.start + i] = true;
             }
-            if !chosen.text.is_empty() {
-                kept_text.push_str(if first { "" } else { " " });
-                kept_text.push_str(&chosen.text);
-                first = false;
-            }
+            let chosen: Vec<&str> = window
+                .clone()
+                .filter(|&i| keep[i])
+                .map(|i| tokens[i])
+                .collect();
+            let kept_text = format!("{}{}", if first { "" } else { " " }, chosen.join(" "));
+            first = false;
             plain.read(kept_text.as_bytes());
             asked.read(kept_text.as_bytes());
         }
     }
-    let kept: Vec<&str> = tokens
-        .iter()
-        .zip(&keep)
-        .filter_map(|(t, &k)| k.then_some(*t))
-        .collect();
-    Compressed {
-        text: kept.join(" "),
-        kept: kept.len(),
-        total,
-    }
+    from_mask(&tokens, &keep)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::lm::{Arch, LmConfig};
+    use crate::models::lm::Arch;
 
     #[test]
     fn meets_the_budget_in_order_with_and_without_a_question() {
-        let config = LmConfig {
-            arch: Arch::Gru,
-            hidden: 8,
-            layers: 1,
-            heads: 1,
-            window: 8,
-            vocab: 256,
-        };
+        let config = crate::models::lm::test_config(Arch::Gru, 8);
         let model = crate::models::lm::train::init_seeded(&config, 2, &Device::default());
         let text = "The Broncos play in Denver. In 2015 the Broncos defeated the Carolina \
                     Panthers at Levi's Stadium in a game watched by millions of people around \

@@ -44,18 +44,19 @@ pub fn budget(total: usize, ratio: f64) -> usize {
     ((ratio * total as f64).round() as usize).clamp(1, total)
 }
 
-/// Keeps the `budget(n, ratio)` best-scored tokens (ties: earlier first), in text order.
-pub fn keep_top(tokens: &[&str], scores: &[f64], ratio: f64) -> Compressed {
-    let k = budget(tokens.len(), ratio);
-    let mut order: Vec<usize> = (0..tokens.len()).collect();
+/// Indices of the `k` best-scored tokens (ties: the earlier first), best first.
+pub fn top(scores: &[f64], k: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-    let mut keep = vec![false; tokens.len()];
-    for &i in &order[..k] {
-        keep[i] = true;
-    }
+    order.truncate(k);
+    order
+}
+
+/// The tokens whose `keep` flag is set, in text order.
+pub fn from_mask(tokens: &[&str], keep: &[bool]) -> Compressed {
     let kept: Vec<&str> = tokens
         .iter()
-        .zip(&keep)
+        .zip(keep)
         .filter_map(|(t, &k)| k.then_some(*t))
         .collect();
     Compressed {
@@ -63,6 +64,15 @@ pub fn keep_top(tokens: &[&str], scores: &[f64], ratio: f64) -> Compressed {
         kept: kept.len(),
         total: tokens.len(),
     }
+}
+
+/// Keeps the `budget(n, ratio)` best-scored tokens (ties: earlier first), in text order.
+pub fn keep_top(tokens: &[&str], scores: &[f64], ratio: f64) -> Compressed {
+    let mut keep = vec![false; tokens.len()];
+    for i in top(scores, budget(tokens.len(), ratio)) {
+        keep[i] = true;
+    }
+    from_mask(tokens, &keep)
 }
 
 /// Uniformly random selection: the same text, ratio and seed always keep the same tokens.

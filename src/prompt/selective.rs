@@ -3,7 +3,7 @@
 //! its bytes' bits; whitespace between tokens counts for neither). Token level: the most
 //! informative tokens are kept.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 
 use super::{keep_top, tokens, Compressed};
 use crate::models::lm::LanguageModel;
@@ -15,17 +15,12 @@ pub fn self_information(model: &LanguageModel, text: &str) -> Vec<f64> {
     if bytes.is_empty() {
         return Vec::new();
     }
-    let device = Device::default();
-    let mut inputs: Vec<i64> = vec![model.bos() as i64];
-    inputs.extend(bytes[..bytes.len() - 1].iter().map(|&b| i64::from(b)));
+    let mut inputs = vec![model.bos()];
+    inputs.extend(bytes[..bytes.len() - 1].iter().map(|&b| usize::from(b)));
+    let targets: Vec<usize> = bytes.iter().map(|&b| usize::from(b)).collect();
+    let (byte_bits, _) = model.bits(&inputs, &targets, 1, None, &Device::default());
     let n = bytes.len();
-    let x = Tensor::<2, Int>::from_data(TensorData::new(inputs, [1, n]), &device);
-    let (logits, _) = model.forward(x, None);
-    let logp = burn::tensor::activation::log_softmax(logits, 2);
-    let values: Vec<f32> = logp.into_data().try_to_vec().unwrap_or_default();
-    let vocab = model.vocab();
-    let bits =
-        |i: usize| -f64::from(values[i * vocab + bytes[i] as usize]) / std::f64::consts::LN_2;
+    let bits = |i: usize| byte_bits[i];
     // Walk the tokens in order, summing their bytes' bits.
     let mut out = Vec::new();
     let mut i = 0;
@@ -58,18 +53,11 @@ pub fn selective_context(model: &LanguageModel, text: &str, ratio: f64) -> Compr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::lm::{Arch, LmConfig};
+    use crate::models::lm::Arch;
 
     #[test]
     fn every_token_gets_its_bytes_bits() {
-        let config = LmConfig {
-            arch: Arch::Gru,
-            hidden: 8,
-            layers: 1,
-            heads: 1,
-            window: 8,
-            vocab: 256,
-        };
+        let config = crate::models::lm::test_config(Arch::Gru, 8);
         let model = crate::models::lm::train::init_seeded(&config, 1, &Device::default());
         let text = "ab  cde\nf";
         let bits = self_information(&model, text);

@@ -26,7 +26,6 @@ use crate::artifacts::lm::{LmArtifactConfig, LM_CODE_VERSION};
 use crate::artifacts::{ArtifactRequest, ArtifactStore};
 use crate::codecs::learned::format::{AdaptiveSettings, Mode, Params};
 use crate::codecs::learned::{self, ModelRef};
-use crate::codecs::{Algorithm, Codec, LevelSpec};
 use crate::models::lm::train::PretrainConfig;
 use crate::models::lm::{Arch, LmConfig};
 use crate::spec::{Spec, SpecError};
@@ -349,19 +348,6 @@ impl Task for LmCodecTask {
     }
 }
 
-/// The classical codecs every learned result is compared with.
-fn baseline_codecs() -> Vec<Codec> {
-    [
-        (Algorithm::Gzip, LevelSpec::Number(9, false)),
-        (Algorithm::Xz, LevelSpec::Number(9, false)),
-        (Algorithm::Zstd, LevelSpec::Number(19, false)),
-        (Algorithm::Brotli, LevelSpec::Number(11, false)),
-    ]
-    .into_iter()
-    .filter_map(|(a, l)| Codec::new(a, &l).ok())
-    .collect()
-}
-
 /// Compresses, decompresses and checks one file; returns its row.
 fn one_file(
     name: &str,
@@ -401,7 +387,7 @@ fn one_file(
     });
     if baselines {
         let mut rows = Map::new();
-        for codec in baseline_codecs() {
+        for codec in crate::codecs::algorithm::reference_codecs(false) {
             let c = codec.compress(data)?;
             let ok = codec.decompress(&c, data.len())? == data;
             rows.insert(

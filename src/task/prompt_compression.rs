@@ -25,8 +25,7 @@ use serde_json::{json, Map, Value};
 use super::builtin::{int_param, str_param, ExecContext};
 use super::schema::{self, Kind, Param};
 use super::Task;
-use crate::data::qa::{sample, split, QaExample};
-use crate::metrics::qa_eval::evaluate;
+use crate::data::qa::QaExample;
 use crate::prompt::ALGORITHMS;
 use crate::spec::{Spec, SpecError};
 
@@ -154,13 +153,7 @@ impl Task for PromptCompressionTask {
     }
 
     fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
-        let (dataset, spec) = super::tokenizer::split_of(config);
-        let file = crate::data::squad::load(&crate::data::resolve(&dataset))?;
-        let parts = split(&file, spec)?;
-        let eval = match int_param(config, "eval_questions") {
-            Some(n) => sample(&parts.eval, n as usize, ctx.seed),
-            None => parts.eval.clone(),
-        };
+        let (spec, parts, eval) = super::qa_reader::evaluation_set(config, ctx.seed)?;
         let algorithm = str_param(config, "algorithm").context("no `algorithm`")?;
         let ratio = config
             .get("ratio")
@@ -223,12 +216,8 @@ impl Task for PromptCompressionTask {
         let started = Instant::now();
         let predictions = super::qa_reader::answer(config, ctx, &compressed, &mut extra)?;
         let answer_seconds = started.elapsed().as_secs_f64();
-        let resamples = int_param(config, "bootstrap").unwrap_or(2000).max(1) as usize;
-        let (records, scores) = evaluate(&compressed, &predictions, resamples, ctx.seed);
-        let keep =
-            int_param(config, "sample_predictions").map_or(records.len(), |n| n.max(0) as usize);
-        let text = serde_json::to_vec_pretty(&records[..keep.min(records.len())])?;
-        crate::store::atomic::write_atomic(&ctx.out("sample_predictions.json"), &text)?;
+        let (scores, mut metrics) =
+            super::qa_reader::score(config, ctx, &compressed, &predictions, spec, &parts)?;
         let kept_fraction = kept as f64 / total.max(1) as f64;
         println!(
             "{algorithm} at ratio {ratio}: kept {:.3} of {total} tokens; F1 {:.2} [{:.2}, {:.2}], EM {:.2} on {} questions",
@@ -239,38 +228,32 @@ impl Task for PromptCompressionTask {
             scores.overall.em,
             scores.overall.n,
         );
-        let mut metrics = json!({
-            "f1": scores.overall.f1,
-            "em": scores.overall.em,
-            "f1_ci_low": scores.overall.f1_ci.0,
-            "f1_ci_high": scores.overall.f1_ci.1,
-            "em_ci_low": scores.overall.em_ci.0,
-            "em_ci_high": scores.overall.em_ci.1,
-            "questions": scores.overall.n,
-            "contexts_compressed": done.len(),
-            "requested_ratio": ratio,
-            "kept_fraction": kept_fraction,
-            "compression_factor": total as f64 / kept.max(1) as f64,
-            "original_tokens": total,
-            "kept_tokens": kept,
-            "compress_seconds_per_context": compress_seconds / done.len().max(1) as f64,
-            "question_aware": question_aware,
-            "seconds_per_question": answer_seconds / eval.len().max(1) as f64,
-            "by_type": scores.by_type,
-            "split": {"seed": spec.seed, "train_articles": parts.train_titles, "eval_articles": parts.eval_titles},
-        });
-        if let Value::Object(m) = &mut metrics {
-            // The run used both the reader's and the language model's artifacts.
-            let mut ids: Vec<Value> = extra
-                .remove("artifacts")
-                .and_then(|v| v.as_array().cloned())
-                .unwrap_or_default();
-            ids.extend(extra.get("lm_artifact").cloned());
-            if !ids.is_empty() {
-                m.insert("artifacts".into(), Value::Array(ids));
-            }
-            m.extend(extra);
+        metrics.extend(
+            json!({
+                "contexts_compressed": done.len(),
+                "requested_ratio": ratio,
+                "kept_fraction": kept_fraction,
+                "compression_factor": total as f64 / kept.max(1) as f64,
+                "original_tokens": total,
+                "kept_tokens": kept,
+                "compress_seconds_per_context": compress_seconds / done.len().max(1) as f64,
+                "question_aware": question_aware,
+                "seconds_per_question": answer_seconds / eval.len().max(1) as f64,
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        );
+        // The run used both the reader's and the language model's artifacts.
+        let mut ids: Vec<Value> = extra
+            .remove("artifacts")
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        ids.extend(extra.get("lm_artifact").cloned());
+        if !ids.is_empty() {
+            metrics.insert("artifacts".into(), Value::Array(ids));
         }
-        Ok(metrics)
+        metrics.extend(extra);
+        Ok(Value::Object(metrics))
     }
 }

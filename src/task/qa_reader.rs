@@ -23,8 +23,8 @@ use serde_json::{json, Map, Value};
 use super::builtin::{int_param, str_param, ExecContext};
 use super::schema::{self, Kind, Param};
 use super::Task;
-use crate::data::qa::{sample, split};
-use crate::metrics::qa_eval::evaluate;
+use crate::data::qa::{sample, split, QaExample, Split};
+use crate::metrics::qa_eval::{evaluate, Evaluation};
 use crate::models::baselines::{RandomSpan, SlidingWindow};
 use crate::spec::{Spec, SpecError};
 
@@ -144,24 +144,13 @@ impl Task for QaReaderTask {
     }
 
     fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
-        let (dataset, spec) = super::tokenizer::split_of(config);
-        let file = crate::data::squad::load(&crate::data::resolve(&dataset))?;
-        let parts = split(&file, spec)?;
-        let eval = match int_param(config, "eval_questions") {
-            Some(n) => sample(&parts.eval, n as usize, ctx.seed),
-            None => parts.eval.clone(),
-        };
+        let (spec, parts, eval) = evaluation_set(config, ctx.seed)?;
         let reader = str_param(config, "reader").context("no `reader`")?;
         let start = std::time::Instant::now();
         let mut extra = Map::new();
         let predictions = answer(config, ctx, &eval, &mut extra)?;
         let seconds = start.elapsed().as_secs_f64();
-        let resamples = int_param(config, "bootstrap").unwrap_or(2000).max(1) as usize;
-        let (records, scores) = evaluate(&eval, &predictions, resamples, ctx.seed);
-        let keep =
-            int_param(config, "sample_predictions").map_or(records.len(), |n| n.max(0) as usize);
-        let text = serde_json::to_vec_pretty(&records[..keep.min(records.len())])?;
-        crate::store::atomic::write_atomic(&ctx.out("sample_predictions.json"), &text)?;
+        let (scores, mut metrics) = score(config, ctx, &eval, &predictions, spec, &parts)?;
         println!(
             "{reader}: F1 {:.2} [{:.2}, {:.2}], EM {:.2} on {} questions from {} held-out articles",
             scores.overall.f1,
@@ -171,23 +160,60 @@ impl Task for QaReaderTask {
             scores.overall.n,
             parts.eval_titles.len()
         );
-        let mut metrics = json!({
-            "f1": scores.overall.f1,
-            "em": scores.overall.em,
-            "f1_ci_low": scores.overall.f1_ci.0,
-            "f1_ci_high": scores.overall.f1_ci.1,
-            "em_ci_low": scores.overall.em_ci.0,
-            "em_ci_high": scores.overall.em_ci.1,
-            "questions": scores.overall.n,
-            "seconds_per_question": seconds / eval.len().max(1) as f64,
-            "by_type": scores.by_type,
-            "split": {"seed": spec.seed, "train_articles": parts.train_titles, "eval_articles": parts.eval_titles},
-        });
-        if let Value::Object(m) = &mut metrics {
-            m.extend(extra);
-        }
-        Ok(metrics)
+        metrics.insert(
+            "seconds_per_question".into(),
+            json!(seconds / eval.len().max(1) as f64),
+        );
+        metrics.extend(extra);
+        Ok(Value::Object(metrics))
     }
+}
+
+/// A run's split and its evaluation questions (a seeded sample of `eval_questions` of them).
+pub fn evaluation_set(
+    config: &Map<String, Value>,
+    seed: u64,
+) -> Result<(crate::data::qa::SplitSpec, Split, Vec<QaExample>)> {
+    let (dataset, spec) = super::tokenizer::split_of(config);
+    let file = crate::data::squad::load(&crate::data::resolve(&dataset))?;
+    let parts = split(&file, spec)?;
+    let eval = match int_param(config, "eval_questions") {
+        Some(n) => sample(&parts.eval, n as usize, seed),
+        None => parts.eval.clone(),
+    };
+    Ok((spec, parts, eval))
+}
+
+/// Scores predictions (F1/EM with bootstrap intervals, overall and per type), writes
+/// sample_predictions.json, and returns the scores with their metrics.
+pub fn score(
+    config: &Map<String, Value>,
+    ctx: &ExecContext,
+    examples: &[QaExample],
+    predictions: &HashMap<String, String>,
+    spec: crate::data::qa::SplitSpec,
+    parts: &Split,
+) -> Result<(Evaluation, Map<String, Value>)> {
+    let resamples = int_param(config, "bootstrap").unwrap_or(2000).max(1) as usize;
+    let (records, scores) = evaluate(examples, predictions, resamples, ctx.seed);
+    let keep = int_param(config, "sample_predictions").map_or(records.len(), |n| n.max(0) as usize);
+    let text = serde_json::to_vec_pretty(&records[..keep.min(records.len())])?;
+    crate::store::atomic::write_atomic(&ctx.out("sample_predictions.json"), &text)?;
+    let metrics = json!({
+        "f1": scores.overall.f1,
+        "em": scores.overall.em,
+        "f1_ci_low": scores.overall.f1_ci.0,
+        "f1_ci_high": scores.overall.f1_ci.1,
+        "em_ci_low": scores.overall.em_ci.0,
+        "em_ci_high": scores.overall.em_ci.1,
+        "questions": scores.overall.n,
+        "by_type": scores.by_type,
+        "split": {"seed": spec.seed, "train_articles": parts.train_titles, "eval_articles": parts.eval_titles},
+    });
+    let Value::Object(metrics) = metrics else {
+        unreachable!("a JSON object literal")
+    };
+    Ok((scores, metrics))
 }
 
 /// The artifacts a reader config needs: a tokenizer and a trained reader for `neural`.

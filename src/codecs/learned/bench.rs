@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 
 use super::format::{AdaptiveSettings, Mode, Params};
 use super::{compress, decompress, ModelRef};
-use crate::codecs::{Algorithm, Codec, LevelSpec};
 use crate::models::lm::LmConfig;
 
 /// bzip2 -9 on alice29.txt, in bits per character (the pretrained target).
@@ -57,13 +56,7 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
     let (name, data) = plan.input;
     let n = data.len() as f64;
     let mut baselines = serde_json::Map::new();
-    for (a, level) in [
-        (Algorithm::Gzip, LevelSpec::Number(9, false)),
-        (Algorithm::Xz, LevelSpec::Number(9, true)),
-        (Algorithm::Zstd, LevelSpec::Number(19, false)),
-        (Algorithm::Brotli, LevelSpec::Number(11, false)),
-    ] {
-        let codec = Codec::new(a, &level).map_err(anyhow::Error::msg)?;
+    for codec in crate::codecs::algorithm::reference_codecs(true) {
         let size = codec.round_trip(data)?.len();
         baselines.insert(
             codec.label(),

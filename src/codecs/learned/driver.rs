@@ -91,14 +91,7 @@ pub enum Modeler {
 impl Modeler {
     /// A freshly seeded adaptive model.
     pub fn adaptive(config: &LmConfig, settings: AdaptiveSettings) -> Modeler {
-        let trainer = Trainer::new(config, settings.seed);
-        let model = trainer.inference();
-        Modeler::Adaptive {
-            trainer: Box::new(trainer),
-            model,
-            settings,
-            carried: None,
-        }
+        Modeler::learning(Trainer::new(config, settings.seed), settings)
     }
 
     /// A pretrained model that keeps learning while coding (dynamic evaluation).
@@ -110,10 +103,13 @@ impl Modeler {
         use burn::module::Module;
         let mut trainer = Trainer::new(config, settings.seed);
         trainer.model = trainer.model.load_record(pretrained.clone().into_record());
-        let model = trainer.inference();
+        Modeler::learning(trainer, settings)
+    }
+
+    fn learning(trainer: Trainer, settings: AdaptiveSettings) -> Modeler {
         Modeler::Adaptive {
+            model: trainer.inference(),
             trainer: Box::new(trainer),
-            model,
             settings,
             carried: None,
         }

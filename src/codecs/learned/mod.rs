@@ -294,14 +294,7 @@ mod tests {
     use crate::models::lm::{Arch, LmConfig};
 
     fn tiny(arch: Arch) -> LmConfig {
-        LmConfig {
-            arch,
-            hidden: 16,
-            layers: 1,
-            heads: 2,
-            window: 8,
-            vocab: crate::models::lm::BYTES,
-        }
+        crate::models::lm::test_config(arch, 16)
     }
 
     fn adaptive(arch: Arch) -> Params {

@@ -198,6 +198,36 @@ impl LanguageModel {
         }
     }
 
+    /// Bits (−log₂ p) of each target given its input and everything before it, for `batch`
+    /// streams of row-major `inputs` / `targets` [batch, time], starting from `state`
+    /// (recurrent models; the transformer sees at most its window). Returns the final state.
+    pub fn bits(
+        &self,
+        inputs: &[usize],
+        targets: &[usize],
+        batch: usize,
+        state: Option<RecurrentState>,
+        device: &Device,
+    ) -> (Vec<f64>, Option<RecurrentState>) {
+        if inputs.is_empty() {
+            return (Vec::new(), state);
+        }
+        let time = inputs.len() / batch;
+        let data: Vec<i64> = inputs.iter().map(|&s| s as i64).collect();
+        let x =
+            Tensor::<2, Int>::from_data(burn::tensor::TensorData::new(data, [batch, time]), device);
+        let (logits, state) = self.forward(x, state);
+        let logp = burn::tensor::activation::log_softmax(logits, 2);
+        let values: Vec<f32> = logp.into_data().try_to_vec().unwrap_or_default();
+        let vocab = self.vocab();
+        let bits = targets
+            .iter()
+            .enumerate()
+            .map(|(i, &y)| -f64::from(values[i * vocab + y]) / std::f64::consts::LN_2)
+            .collect();
+        (bits, state)
+    }
+
     /// Parameters.
     pub fn parameters(&self) -> usize {
         self.num_params()
@@ -211,6 +241,19 @@ pub(crate) fn symbols_tensor(inputs: &[usize], device: &Device) -> Tensor<2, Int
         burn::tensor::TensorData::new(data, [inputs.len(), 1]),
         device,
     )
+}
+
+/// A small model shape for tests.
+#[cfg(test)]
+pub(crate) fn test_config(arch: Arch, hidden: usize) -> LmConfig {
+    LmConfig {
+        arch,
+        hidden,
+        layers: 1,
+        heads: 2,
+        window: 8,
+        vocab: BYTES,
+    }
 }
 
 #[cfg(test)]

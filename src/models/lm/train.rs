@@ -166,21 +166,16 @@ pub fn evaluate_bpc(
         let mut targets = Vec::with_capacity(batch * t);
         for s in 0..batch {
             let base = s * len + at;
-            inputs.extend(text[base..base + t].iter().map(|&b| b as i64));
+            inputs.extend(text[base..base + t].iter().map(|&b| b as usize));
             targets.extend(text[base + 1..base + t + 1].iter().map(|&b| b as usize));
         }
-        let x = Tensor::<2, Int>::from_data(TensorData::new(inputs, [batch, t]), device);
-        let (logits, next) = model.forward(x, state);
+        let (b, next) = model.bits(&inputs, &targets, batch, state, device);
         state = next;
-        let logp = burn::tensor::activation::log_softmax(logits, 2);
-        let values: Vec<f32> = logp.into_data().try_to_vec().unwrap_or_default();
-        for (i, &y) in targets.iter().enumerate() {
-            bits -= values[i * config.vocab + y] as f64;
-            count += 1;
-        }
+        bits += b.iter().sum::<f64>();
+        count += b.len();
         at += t;
     }
-    bits / count.max(1) as f64 / std::f64::consts::LN_2
+    bits / count.max(1) as f64
 }
 
 /// Pretrains on `corpus`, evaluating on `heldout` every `eval_every` steps (and
