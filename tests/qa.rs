@@ -355,11 +355,14 @@ algorithm = ["selective_context", "llmlingua"]
         .unwrap()["metrics"];
     assert_eq!(m["question_aware"], false);
     assert_eq!(m["kept_tokens"], 16, "8 of each context's 16 tokens: {m}");
-    assert!(m["lm_artifact"].as_str().unwrap().starts_with("lm-"), "{m}");
+    assert!(
+        m["scorer_artifact"].as_str().unwrap().starts_with("lm-"),
+        "{m}"
+    );
     let artifact = p
         .path()
         .join("runs/artifacts")
-        .join(m["lm_artifact"].as_str().unwrap());
+        .join(m["scorer_artifact"].as_str().unwrap());
     let info = std::fs::read_to_string(artifact.join("artifact.json")).unwrap();
     assert!(info.contains("split-train:data/tiny.json:0:2:2"), "{info}");
 }

@@ -5,3 +5,4 @@ pub mod aggregate;
 pub mod direction;
 pub mod experiment_data;
 pub mod intervals;
+pub mod thresholds;

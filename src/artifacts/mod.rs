@@ -1,4 +1,5 @@
-//! The content-addressed artifact store: tokenizers, trained readers, language models.
+//! The content-addressed artifact store: tokenizers, trained readers, language models, token
+//! classifiers.
 //! An artifact's id is its kind plus a hash of its own config, so every run, resumed grid and
 //! experiment that needs the same artifact shares one copy. It is built once, under a file lock
 //! (a second builder waits and then reuses it), in a temporary directory that is renamed into
@@ -14,6 +15,7 @@
 
 pub mod lm;
 pub mod reader;
+pub mod token_classifier;
 pub mod tokenizer;
 pub mod units;
 
@@ -62,6 +64,11 @@ pub fn build(
         "lm" => {
             let config: lm::LmArtifactConfig = serde_json::from_value(request.config.clone())?;
             lm::get(store, &config, progress)
+        }
+        "token-classifier" => {
+            let config: token_classifier::ClassifierArtifactConfig =
+                serde_json::from_value(request.config.clone())?;
+            token_classifier::get(store, &config, progress)
         }
         other => anyhow::bail!("unknown artifact kind `{other}`"),
     }

@@ -4,6 +4,7 @@
 //! Exit codes: 0 every run complete; 1 some run failed or is missing; 2 bad input (spec,
 //! arguments, a locked directory); 130 stopped by Ctrl-C.
 
+mod analyze;
 mod artifacts;
 mod codec;
 mod data;
@@ -43,6 +44,9 @@ enum Commands {
     Resume(launch::ResumeArgs),
     /// Tables, figures and report.md for one or several experiments.
     Report(report::ReportArgs),
+    /// Statistics of an experiment: `thresholds` (where quality collapses under compression).
+    #[command(subcommand)]
+    Analyze(analyze::AnalyzeCommand),
     /// Show the state of every run of an experiment.
     Status(status::StatusArgs),
     /// List the task kinds runner knows.
@@ -95,6 +99,7 @@ pub fn main() -> i32 {
         Commands::Resume(args) => launch::resume(args),
         Commands::Status(args) => status::status(args),
         Commands::Report(args) => report::report(args),
+        Commands::Analyze(cmd) => analyze::run(cmd),
         Commands::Codec(args) => codec::codec(args),
         Commands::Data(cmd) => data::data(cmd),
         Commands::LmCodec(cmd) => lm_codec::run(cmd),

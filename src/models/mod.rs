@@ -1,9 +1,11 @@
-//! Models: non-neural reference readers, the neural reader, and byte-level language models.
+//! Models: non-neural reference readers, the neural reader, byte-level language models and the
+//! token classifier of LLMLingua-2-style compression.
 
 pub mod baselines;
 pub mod checkpoint;
 pub mod lm;
 pub mod reader;
+pub mod token_classifier;
 pub mod words;
 
 /// Serialises seeding and initialisation: the backend's random generator is global, so two

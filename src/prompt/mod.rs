@@ -3,21 +3,35 @@
 //! algorithm is measured in) and the reader answers from what is left. `ratio = 1.0` keeps the
 //! context unchanged (the uncompressed baseline).
 //!
-//! Algorithms so far: `random` (uniform selection, deterministic from the seed and the text),
+//! Algorithms: `random` (uniform selection, deterministic from the seed and the text),
 //! `selective_context` (self-information under a byte-level language model trained on the
-//! training articles) and `llmlingua` (sentence budgets, then window-by-window selection
-//! conditioned on the kept prefix; question-aware on request). LLMLingua-2 (issue 7) plugs in
-//! the same way: it scores tokens and [`keep_top`] keeps the best-scored fraction in order.
+//! training articles), `llmlingua` (sentence budgets, then window-by-window selection
+//! conditioned on the kept prefix; question-aware on request) and `llmlingua2` (a bidirectional
+//! token classifier distilled from oracle labels). Each scores tokens and [`keep_top`] keeps
+//! the best-scored fraction in text order.
 
 pub mod llmlingua;
+pub mod llmlingua2;
 pub mod selective;
 
 use sha2::{Digest, Sha256};
 
 use crate::models::lm::LanguageModel;
+use crate::models::token_classifier::{TokenClassifier, TokenClassifierConfig};
 
 /// Token-selection algorithms.
-pub const ALGORITHMS: &[&str] = &["random", "selective_context", "llmlingua"];
+pub const ALGORITHMS: &[&str] = &["random", "selective_context", "llmlingua", "llmlingua2"];
+
+/// The trained model an algorithm scores tokens with.
+#[derive(Clone, Copy)]
+pub enum Scorer<'a> {
+    /// None (`random`).
+    None,
+    /// A causal language model (`selective_context`, `llmlingua`).
+    Lm(&'a LanguageModel),
+    /// A token classifier and its shape (`llmlingua2`).
+    Classifier(&'a TokenClassifier, &'a TokenClassifierConfig),
+}
 
 /// A compressed context.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,23 +102,29 @@ pub fn random(text: &str, ratio: f64, seed: u64) -> Compressed {
     keep_top(&toks, &scores, ratio)
 }
 
-/// Compresses `text` with the named algorithm (`lm`: the scoring model of
-/// `selective_context` and `llmlingua`; `question`: makes `llmlingua` question-aware).
+/// Compresses `text` with the named algorithm and its scoring model (`question`: makes
+/// `llmlingua` question-aware).
 pub fn compress(
     algorithm: &str,
     text: &str,
     ratio: f64,
     seed: u64,
-    lm: Option<&LanguageModel>,
+    scorer: Scorer,
     question: Option<&str>,
 ) -> anyhow::Result<Compressed> {
-    match (algorithm, lm) {
+    match (algorithm, scorer) {
         ("random", _) => Ok(random(text, ratio, seed)),
-        ("selective_context", Some(model)) => Ok(selective::selective_context(model, text, ratio)),
-        ("llmlingua", Some(model)) => Ok(llmlingua::compress(model, text, ratio, question)),
-        ("selective_context" | "llmlingua", None) => {
+        ("selective_context", Scorer::Lm(model)) => {
+            Ok(selective::selective_context(model, text, ratio))
+        }
+        ("llmlingua", Scorer::Lm(model)) => Ok(llmlingua::compress(model, text, ratio, question)),
+        ("llmlingua2", Scorer::Classifier(model, config)) => {
+            Ok(llmlingua2::compress(model, config, text, ratio))
+        }
+        ("selective_context" | "llmlingua", _) => {
             anyhow::bail!("{algorithm} needs a language model")
         }
+        ("llmlingua2", _) => anyhow::bail!("llmlingua2 needs a token classifier"),
         (other, _) => anyhow::bail!("unknown prompt-compression algorithm `{other}`"),
     }
 }

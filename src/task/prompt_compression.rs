@@ -35,7 +35,7 @@ pub const PARAMS: &[Param] = &[
         name: "algorithm",
         kind: Kind::Str,
         required: true,
-        doc: "token selection: random, selective_context or llmlingua",
+        doc: "token selection: random, selective_context, llmlingua or llmlingua2",
     },
     Param {
         name: "question_aware",
@@ -73,6 +73,30 @@ pub const PARAMS: &[Param] = &[
         required: false,
         doc: "selective_context: bytes per stream per training step (default 128)",
     },
+    Param {
+        name: "classifier_d_model",
+        kind: Kind::Int,
+        required: false,
+        doc: "llmlingua2: width of the token classifier (default 64)",
+    },
+    Param {
+        name: "classifier_layers",
+        kind: Kind::Int,
+        required: false,
+        doc: "llmlingua2: its transformer encoder layers (default 2)",
+    },
+    Param {
+        name: "classifier_epochs",
+        kind: Kind::Int,
+        required: false,
+        doc: "llmlingua2: its training epochs over the training articles' contexts (default 6)",
+    },
+    Param {
+        name: "classifier_learning_rate",
+        kind: Kind::Number,
+        required: false,
+        doc: "llmlingua2: its Adam learning rate (default 0.002)",
+    },
 ];
 
 /// The scoring language model a `selective_context` config needs: a byte-level GRU trained
@@ -98,6 +122,34 @@ pub fn lm_config(config: &Map<String, Value>, seed: u64) -> crate::artifacts::lm
             seed,
         },
         tokenizer_vocab: None,
+    }
+}
+
+/// The token classifier an `llmlingua2` config needs: distilled from oracle labels on the
+/// training articles of the same split.
+pub fn classifier_config(
+    config: &Map<String, Value>,
+    seed: u64,
+) -> crate::artifacts::token_classifier::ClassifierArtifactConfig {
+    use crate::models::token_classifier::TokenClassifierConfig;
+    let (dataset, split) = super::tokenizer::split_of(config);
+    crate::artifacts::token_classifier::ClassifierArtifactConfig {
+        code_version: crate::artifacts::token_classifier::CLASSIFIER_CODE_VERSION,
+        dataset,
+        split,
+        labels: crate::prompt::llmlingua2::ORACLE_LABELS.into(),
+        model: TokenClassifierConfig::new()
+            .with_d_model(int_param(config, "classifier_d_model").unwrap_or(64).max(1) as usize)
+            .with_layers(int_param(config, "classifier_layers").unwrap_or(2).max(1) as usize),
+        train: crate::models::token_classifier::train::TrainConfig {
+            epochs: int_param(config, "classifier_epochs").unwrap_or(6).max(1) as usize,
+            batch_size: 16,
+            learning_rate: config
+                .get("classifier_learning_rate")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.002),
+            seed,
+        },
     }
 }
 
@@ -139,15 +191,19 @@ impl Task for PromptCompressionTask {
 
     fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
         let mut needed = super::qa_reader::reader_artifacts(config);
-        if matches!(
-            str_param(config, "algorithm"),
-            Some("selective_context" | "llmlingua")
-        ) {
-            let seed = config.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64;
-            needed.push(crate::artifacts::ArtifactRequest {
-                kind: "lm".into(),
-                config: serde_json::to_value(lm_config(config, seed)).unwrap_or_default(),
-            });
+        let seed = config.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64;
+        match str_param(config, "algorithm") {
+            Some("selective_context" | "llmlingua") => {
+                needed.push(crate::artifacts::ArtifactRequest {
+                    kind: "lm".into(),
+                    config: serde_json::to_value(lm_config(config, seed)).unwrap_or_default(),
+                });
+            }
+            Some("llmlingua2") => needed.push(crate::artifacts::ArtifactRequest {
+                kind: "token-classifier".into(),
+                config: serde_json::to_value(classifier_config(config, seed)).unwrap_or_default(),
+            }),
+            _ => {}
         }
         needed
     }
@@ -160,11 +216,11 @@ impl Task for PromptCompressionTask {
             .and_then(Value::as_f64)
             .context("no `ratio`")?;
         let mut extra = Map::new();
+        let store = crate::artifacts::ArtifactStore::default_location();
         let lm = match algorithm {
             "selective_context" | "llmlingua" => {
-                let store = crate::artifacts::ArtifactStore::default_location();
                 let lm = crate::artifacts::lm::load(&store, &lm_config(config, ctx.seed))?;
-                extra.insert("lm_artifact".into(), json!(lm.artifact.id));
+                extra.insert("scorer_artifact".into(), json!(lm.artifact.id));
                 extra.insert(
                     "lm_heldout_bpc".into(),
                     json!(lm.curve.last().and_then(|c| c.heldout_bpc)),
@@ -172,6 +228,26 @@ impl Task for PromptCompressionTask {
                 Some(lm)
             }
             _ => None,
+        };
+        let classifier = match algorithm {
+            "llmlingua2" => {
+                let c = crate::artifacts::token_classifier::load(
+                    &store,
+                    &classifier_config(config, ctx.seed),
+                )?;
+                extra.insert("scorer_artifact".into(), json!(c.artifact.id));
+                extra.insert(
+                    "classifier_heldout_recall_at_half".into(),
+                    json!(c.history.last().map(|h| h.heldout_recall_at_half)),
+                );
+                Some(c)
+            }
+            _ => None,
+        };
+        let scorer = match (&lm, &classifier) {
+            (Some(lm), _) => crate::prompt::Scorer::Lm(&lm.model),
+            (_, Some(c)) => crate::prompt::Scorer::Classifier(&c.model, &c.config),
+            _ => crate::prompt::Scorer::None,
         };
         // Each context is compressed once, whatever the number of its questions (once per
         // question when the compression is question-aware).
@@ -197,7 +273,7 @@ impl Task for PromptCompressionTask {
                         &ex.context,
                         ratio,
                         ctx.seed,
-                        lm.as_ref().map(|l| &l.model),
+                        scorer,
                         key.1.as_deref(),
                     )?;
                     kept += c.kept;
@@ -249,7 +325,7 @@ impl Task for PromptCompressionTask {
             .remove("artifacts")
             .and_then(|v| v.as_array().cloned())
             .unwrap_or_default();
-        ids.extend(extra.get("lm_artifact").cloned());
+        ids.extend(extra.get("scorer_artifact").cloned());
         if !ids.is_empty() {
             metrics.insert("artifacts".into(), Value::Array(ids));
         }

@@ -1,0 +1,506 @@
+//! The threshold analysis of one experiment: fits, bootstrap, tests, verdict, files.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::curves::{self, LogLogistic, Segmented};
+use super::hypothesis::{self, Cochran, Interaction, Paired, Rng};
+use super::items::StudyData;
+
+/// Analysis settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Options {
+    /// `f1` or `em`.
+    pub metric: String,
+    /// Bootstrap resamples of questions.
+    pub bootstrap: usize,
+    /// Permutations of the permutation tests.
+    pub permutations: usize,
+    /// Significance level of the verdicts (after Holm's correction).
+    pub alpha: f64,
+    /// Seed of the resampling.
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            metric: "f1".into(),
+            bootstrap: 2000,
+            permutations: 5000,
+            alpha: 0.05,
+            seed: 0,
+        }
+    }
+}
+
+/// Mean score at one ratio.
+#[derive(Debug, Clone, Serialize)]
+pub struct RatioPoint {
+    /// Ratio kept.
+    pub ratio: f64,
+    /// Questions.
+    pub n: usize,
+    /// Mean score.
+    pub mean: f64,
+    /// 95% bootstrap interval of the mean.
+    pub ci: (f64, f64),
+}
+
+/// A bootstrap estimate: the point value, its 95% percentile interval, and how many
+/// resamples defined it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimate {
+    /// From the data.
+    pub value: Option<f64>,
+    /// 2.5% and 97.5% percentiles over the resamples that defined it.
+    pub ci: Option<(f64, f64)>,
+    /// Resamples in which it was defined.
+    pub defined_in: usize,
+}
+
+/// The threshold analysis of one group of questions under one condition.
+#[derive(Debug, Clone, Serialize)]
+pub struct Thresholds {
+    /// Questions scored at every ratio.
+    pub questions: usize,
+    /// Mean score per ratio.
+    pub points: Vec<RatioPoint>,
+    /// The log-logistic fit (5 ratios or more).
+    pub log_logistic: Option<LogLogistic>,
+    /// The segmented fit (4 ratios or more).
+    pub segmented: Option<Segmented>,
+    /// AIC of the log-logistic, segmented and constant models.
+    pub aic: (Option<f64>, Option<f64>, f64),
+    /// `log_logistic`, `segmented` or `constant`; None when too few ratios to fit.
+    pub chosen: Option<String>,
+    /// Whether a collapse was detected (None: too few ratios to tell).
+    pub collapse: Option<bool>,
+    /// Why, in words.
+    pub finding: String,
+    /// Largest-ratio mean minus smallest-ratio mean.
+    pub drop: Estimate,
+    /// Ratio keeping 50% of the quality at ratio 1 (log-logistic).
+    pub r50: Estimate,
+    /// Ratio keeping 90% of the quality at ratio 1 (log-logistic).
+    pub r90: Estimate,
+    /// Segmented breakpoint.
+    pub breakpoint: Estimate,
+    /// The onset of collapse of the chosen model (r90 or breakpoint), when a collapse is seen.
+    pub r_star: Estimate,
+    /// Bootstrap standard error of ln r*.
+    pub log_r_star_se: Option<f64>,
+}
+
+/// One condition: overall and per question type.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConditionReport {
+    /// Condition name.
+    pub condition: String,
+    /// Its algorithm.
+    pub algorithm: String,
+    /// All its questions.
+    pub overall: Thresholds,
+    /// Per question type (types with at least 10 questions).
+    pub by_type: Vec<(String, Thresholds)>,
+}
+
+/// A learned algorithm against random at one ratio.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairedRow {
+    /// The learned condition.
+    pub condition: String,
+    /// Ratio.
+    pub ratio: f64,
+    /// The test (mean difference learned − random).
+    pub test: Paired,
+    /// Holm-adjusted p.
+    pub p_holm: f64,
+}
+
+/// One entry of the Holm family.
+#[derive(Debug, Clone, Serialize)]
+pub struct FamilyTest {
+    /// What it tests.
+    pub test: String,
+    /// Raw p.
+    pub p: f64,
+    /// Holm-adjusted p.
+    pub p_holm: f64,
+}
+
+/// The whole analysis (report.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Experiment directory.
+    pub experiment: String,
+    /// Settings.
+    pub options: Options,
+    /// Per condition.
+    pub conditions: Vec<ConditionReport>,
+    /// Cochran's Q on ln r* of the conditions with a collapse.
+    pub homogeneity: Option<Cochran>,
+    /// Conditions entering the homogeneity test.
+    pub homogeneity_conditions: Vec<String>,
+    /// Algorithm × question type.
+    pub interaction: Option<Interaction>,
+    /// Learned vs random.
+    pub random_vs_learned: Vec<PairedRow>,
+    /// Every test of the family with its Holm-adjusted p.
+    pub family: Vec<FamilyTest>,
+    /// Plain-language conclusions.
+    pub verdict: Vec<String>,
+}
+
+/// Mean of `items`' scores at each ratio, items drawn by `draw` (indices into `items`).
+fn means(study: &StudyData, c: usize, ratios: &[f64], items: &[usize], draw: &[usize]) -> Vec<f64> {
+    ratios
+        .iter()
+        .map(|&r| {
+            draw.iter()
+                .map(|&k| study.score(c, r, items[k]))
+                .sum::<f64>()
+                / draw.len() as f64
+        })
+        .collect()
+}
+
+fn percentile_ci(mut v: Vec<f64>) -> Option<(f64, f64)> {
+    v.retain(|x| x.is_finite());
+    if v.len() < 2 {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let pos = q * (v.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+    };
+    Some((at(0.025), at(0.975)))
+}
+
+fn estimate(value: Option<f64>, draws: Vec<Option<f64>>) -> Estimate {
+    let defined: Vec<f64> = draws.into_iter().flatten().collect();
+    Estimate {
+        value,
+        defined_in: defined.len(),
+        ci: percentile_ci(defined),
+    }
+}
+
+/// Everything fitted to one vector of means.
+#[derive(Debug, Clone, Copy)]
+struct Fitted {
+    ll: Option<LogLogistic>,
+    seg: Option<Segmented>,
+    drop: f64,
+}
+
+fn fit(ratios: &[f64], y: &[f64]) -> Fitted {
+    Fitted {
+        ll: curves::fit_log_logistic(ratios, y),
+        seg: curves::fit_segmented(ratios, y),
+        drop: y.last().copied().unwrap_or(f64::NAN) - y.first().copied().unwrap_or(f64::NAN),
+    }
+}
+
+fn onset(chosen: Option<&str>, f: &Fitted) -> Option<f64> {
+    match chosen {
+        Some("log_logistic") => f.ll.and_then(|l| l.retention_ratio(0.9)),
+        Some("segmented") => f.seg.map(|s| s.breakpoint),
+        _ => None,
+    }
+}
+
+/// The threshold analysis of `items` under condition `c`.
+fn thresholds(
+    study: &StudyData,
+    c: usize,
+    items: &[usize],
+    opts: &Options,
+    seed: u64,
+) -> Thresholds {
+    let ratios = study.ratios(c);
+    let n = items.len();
+    let all: Vec<usize> = (0..n).collect();
+    let y = if n > 0 {
+        means(study, c, &ratios, items, &all)
+    } else {
+        vec![f64::NAN; ratios.len()]
+    };
+    let fitted = fit(&ratios, &y);
+    let k = ratios.len();
+    let aic_ll = fitted.ll.map(|f| curves::aic(f.rss, k, 5));
+    let aic_seg = fitted.seg.map(|f| curves::aic(f.rss, k, 5));
+    let aic_const = curves::aic(curves::constant_rss(&y), k, 2);
+    let chosen = match (aic_ll, aic_seg) {
+        (None, None) => None,
+        (ll, seg) => {
+            let ll = ll.unwrap_or(f64::INFINITY);
+            let seg = seg.unwrap_or(f64::INFINITY);
+            Some(if aic_const <= ll.min(seg) {
+                "constant"
+            } else if ll <= seg {
+                "log_logistic"
+            } else {
+                "segmented"
+            })
+        }
+    };
+    // Bootstrap: resample questions, redo every fit.
+    let draws: Vec<(Vec<f64>, Fitted)> = if n > 1 {
+        (0..opts.bootstrap)
+            .into_par_iter()
+            .map(|b| {
+                let mut rng = Rng::new(seed ^ (b as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+                let draw: Vec<usize> = (0..n).map(|_| rng.below(n)).collect();
+                let m = means(study, c, &ratios, items, &draw);
+                let f = fit(&ratios, &m);
+                (m, f)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let points = ratios
+        .iter()
+        .enumerate()
+        .map(|(j, &r)| RatioPoint {
+            ratio: r,
+            n,
+            mean: y[j],
+            ci: percentile_ci(draws.iter().map(|d| d.0[j]).collect())
+                .unwrap_or((f64::NAN, f64::NAN)),
+        })
+        .collect();
+    let drop = estimate(
+        Some(fitted.drop).filter(|v| v.is_finite()),
+        draws.iter().map(|d| Some(d.1.drop)).collect(),
+    );
+    let r50 = estimate(
+        fitted.ll.and_then(|l| l.retention_ratio(0.5)),
+        draws
+            .iter()
+            .map(|d| d.1.ll.and_then(|l| l.retention_ratio(0.5)))
+            .collect(),
+    );
+    let r90 = estimate(
+        fitted.ll.and_then(|l| l.retention_ratio(0.9)),
+        draws
+            .iter()
+            .map(|d| d.1.ll.and_then(|l| l.retention_ratio(0.9)))
+            .collect(),
+    );
+    let breakpoint = estimate(
+        fitted.seg.map(|s| s.breakpoint),
+        draws
+            .iter()
+            .map(|d| d.1.seg.map(|s| s.breakpoint))
+            .collect(),
+    );
+    let drop_significant = drop.ci.is_some_and(|(lo, _)| lo > 0.0);
+    let point_onset = onset(chosen, &fitted);
+    let (collapse, finding) = match chosen {
+        None => (None, format!("too few ratios to fit a curve ({k}; the segmented line needs 4, the log-logistic 5)")),
+        Some("constant") => (Some(false), "no collapse detected: a constant fits better (AIC) than either curve".to_string()),
+        Some(model) if point_onset.is_none() => (Some(false), format!("no collapse detected: the {model} fit never loses 10% of the quality at ratio 1")),
+        Some(_) if !drop_significant => (Some(false), "no collapse detected: the drop from the largest to the smallest ratio is within its 95% interval of zero".to_string()),
+        Some(model) => (Some(true), format!("collapse below r* = {:.3} ({model}, chosen by AIC)", point_onset.unwrap_or(f64::NAN))),
+    };
+    let star_draws: Vec<Option<f64>> = draws.iter().map(|d| onset(chosen, &d.1)).collect();
+    let logs: Vec<f64> = star_draws.iter().flatten().map(|r| r.ln()).collect();
+    let log_r_star_se = (collapse == Some(true) && logs.len() > 1).then(|| {
+        let m = logs.iter().sum::<f64>() / logs.len() as f64;
+        (logs.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (logs.len() - 1) as f64).sqrt()
+    });
+    let r_star = if collapse == Some(true) {
+        estimate(point_onset, star_draws)
+    } else {
+        Estimate {
+            value: None,
+            ci: None,
+            defined_in: 0,
+        }
+    };
+    Thresholds {
+        questions: n,
+        points,
+        log_logistic: fitted.ll,
+        segmented: fitted.seg,
+        aic: (aic_ll, aic_seg, aic_const),
+        chosen: chosen.map(str::to_string),
+        collapse,
+        finding,
+        drop,
+        r50,
+        r90,
+        breakpoint,
+        r_star,
+        log_r_star_se,
+    }
+}
+
+/// Fewest questions of a type for its own fits.
+const MIN_TYPE_QUESTIONS: usize = 10;
+
+/// Analyses an experiment directory and writes its report files.
+pub fn analyze(dir: &Path, opts: &Options) -> Result<(Report, PathBuf)> {
+    let study = StudyData::load(dir, &opts.metric)?;
+    let types = study.type_names();
+    let mut conditions = Vec::new();
+    for c in 0..study.conditions.len() {
+        let ratios = study.ratios(c);
+        let seed = opts.seed ^ (c as u64 + 1).wrapping_mul(0x9E37_79B9);
+        let items = study.complete_items(&[c], &ratios, None);
+        let overall = thresholds(&study, c, &items, opts, seed);
+        let by_type = types
+            .iter()
+            .filter_map(|t| {
+                let items = study.complete_items(&[c], &ratios, Some(t));
+                (items.len() >= MIN_TYPE_QUESTIONS)
+                    .then(|| (t.clone(), thresholds(&study, c, &items, opts, seed)))
+            })
+            .collect();
+        conditions.push(ConditionReport {
+            condition: study.conditions[c].clone(),
+            algorithm: study.algorithms[c].clone(),
+            overall,
+            by_type,
+        });
+    }
+    // Homogeneity of ln r* across conditions with a collapse.
+    let with_collapse: Vec<&ConditionReport> = conditions
+        .iter()
+        .filter(|c| c.overall.collapse == Some(true) && c.overall.log_r_star_se.is_some())
+        .collect();
+    let homogeneity = hypothesis::cochran_q(
+        &with_collapse
+            .iter()
+            .map(|c| c.overall.r_star.value.unwrap_or(f64::NAN).ln())
+            .collect::<Vec<_>>(),
+        &with_collapse
+            .iter()
+            .map(|c| c.overall.log_r_star_se.unwrap_or(f64::NAN))
+            .collect::<Vec<_>>(),
+    );
+    let homogeneity_conditions = with_collapse.iter().map(|c| c.condition.clone()).collect();
+    // Interaction: mean score over the compressed ratios every condition shares.
+    let all: Vec<usize> = (0..study.conditions.len()).collect();
+    let mut shared: Vec<f64> = study.ratios(0).into_iter().filter(|&r| r < 1.0).collect();
+    for c in &all {
+        let mine = study.ratios(*c);
+        shared.retain(|r| mine.contains(r));
+    }
+    let interaction = if all.len() >= 2 && !shared.is_empty() && types.len() >= 2 {
+        let items = study.complete_items(&all, &shared, None);
+        let scores: Vec<Vec<f64>> = items
+            .iter()
+            .map(|&i| {
+                all.iter()
+                    .map(|&c| {
+                        shared.iter().map(|&r| study.score(c, r, i)).sum::<f64>()
+                            / shared.len() as f64
+                    })
+                    .collect()
+            })
+            .collect();
+        let labels: Vec<usize> = items
+            .iter()
+            .map(|&i| types.iter().position(|t| *t == study.types[i]).unwrap_or(0))
+            .collect();
+        (items.len() > 1).then(|| {
+            hypothesis::interaction_permutation(
+                &scores,
+                &labels,
+                opts.permutations,
+                opts.seed ^ 0x1A7E,
+            )
+        })
+    } else {
+        None
+    };
+    // Learned vs random at each compressed ratio.
+    let mut random_vs_learned = Vec::new();
+    if let Some(reference) = study.algorithms.iter().position(|a| a == "random") {
+        for c in all
+            .iter()
+            .copied()
+            .filter(|&c| study.algorithms[c] != "random")
+        {
+            for r in study
+                .ratios(c)
+                .into_iter()
+                .filter(|&r| r < 1.0 && study.ratios(reference).contains(&r))
+            {
+                let items = study.complete_items(&[c, reference], &[r], None);
+                let d: Vec<f64> = items
+                    .iter()
+                    .map(|&i| study.score(c, r, i) - study.score(reference, r, i))
+                    .collect();
+                let test = hypothesis::paired_permutation(
+                    &d,
+                    opts.permutations,
+                    opts.seed ^ r.to_bits() ^ c as u64,
+                );
+                random_vs_learned.push(PairedRow {
+                    condition: study.conditions[c].clone(),
+                    ratio: r,
+                    test,
+                    p_holm: f64::NAN,
+                });
+            }
+        }
+    }
+    // Holm across the family.
+    let mut family: Vec<FamilyTest> = Vec::new();
+    if let Some(h) = &homogeneity {
+        family.push(FamilyTest {
+            test: "homogeneity of ln r* (Cochran's Q)".into(),
+            p: h.p,
+            p_holm: f64::NAN,
+        });
+    }
+    if let Some(i) = &interaction {
+        family.push(FamilyTest {
+            test: "algorithm × question type (permutation)".into(),
+            p: i.p,
+            p_holm: f64::NAN,
+        });
+    }
+    for row in &random_vs_learned {
+        family.push(FamilyTest {
+            test: format!(
+                "{} vs random at ratio {} (paired permutation)",
+                row.condition, row.ratio
+            ),
+            p: row.test.p,
+            p_holm: f64::NAN,
+        });
+    }
+    let adjusted = hypothesis::holm(&family.iter().map(|f| f.p).collect::<Vec<_>>());
+    for (f, p) in family.iter_mut().zip(&adjusted) {
+        f.p_holm = *p;
+    }
+    let offset = usize::from(homogeneity.is_some()) + usize::from(interaction.is_some());
+    for (row, p) in random_vs_learned.iter_mut().zip(&adjusted[offset..]) {
+        row.p_holm = *p;
+    }
+    let mut report = Report {
+        experiment: dir.display().to_string(),
+        options: opts.clone(),
+        conditions,
+        homogeneity,
+        homogeneity_conditions,
+        interaction,
+        random_vs_learned,
+        family,
+        verdict: Vec::new(),
+    };
+    report.verdict = super::verdict::verdict(&report);
+    let out = dir.join("analysis").join("thresholds");
+    super::files::write(&report, &out)?;
+    Ok((report, out))
+}
