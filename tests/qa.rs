@@ -366,3 +366,115 @@ algorithm = ["selective_context", "llmlingua"]
     let info = std::fs::read_to_string(artifact.join("artifact.json")).unwrap();
     assert!(info.contains("split-train:data/tiny.json:0:2:2"), "{info}");
 }
+
+#[test]
+fn llmlingua2_trains_its_classifier_and_a_ratio_sweep_is_analysed_for_thresholds() {
+    let p = Project::new();
+    p.write("data/tiny.json", &fixture());
+    p.write(
+        "sweep.toml",
+        r#"
+[experiment]
+name = "sweep"
+task = "prompt-compression"
+
+[params]
+dataset = "data/tiny.json"
+train_articles = 2
+eval_articles = 2
+bootstrap = 50
+reader = "sliding_window"
+classifier_d_model = 8
+classifier_layers = 1
+classifier_epochs = 2
+
+[grid]
+algorithm = ["llmlingua2", "random"]
+ratio = [0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0]
+"#,
+    );
+    let out = p.run(&["launch", "sweep.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let results = p.results("sweep");
+    assert_eq!(results.len(), 16);
+    let lingua = results
+        .iter()
+        .find(|r| r["config"]["algorithm"] == "llmlingua2" && r["config"]["ratio"] == 0.4)
+        .unwrap();
+    let m = &lingua["metrics"];
+    let id = m["scorer_artifact"].as_str().unwrap();
+    assert!(id.starts_with("token-classifier-"), "{m}");
+    let history: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            p.path()
+                .join("runs/artifacts")
+                .join(id)
+                .join("history.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        history.as_array().unwrap().len(),
+        2,
+        "two epochs: {history}"
+    );
+    assert!(
+        m["classifier_heldout_recall_at_half"].as_f64().is_some(),
+        "{m}"
+    );
+
+    let out = p.run(&[
+        "analyze",
+        "thresholds",
+        "runs/sweep",
+        "--bootstrap",
+        "100",
+        "--permutations",
+        "200",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Thresholds are homogeneous across algorithms"),
+        "{}",
+        text(&out)
+    );
+    let dir = p.path().join("runs/sweep/analysis/thresholds");
+    for f in [
+        "report.json",
+        "report.md",
+        "thresholds.png",
+        "thresholds.svg",
+    ] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let conditions = report["conditions"].as_array().unwrap();
+    assert_eq!(conditions.len(), 2);
+    for c in conditions {
+        let overall = &c["overall"];
+        assert_eq!(overall["questions"], 4);
+        assert_eq!(overall["points"].as_array().unwrap().len(), 8);
+        assert!(overall["chosen"].is_string(), "{overall}");
+        assert!(
+            overall["log_logistic"].is_object(),
+            "8 ratios fit a curve: {overall}"
+        );
+    }
+    // Seven compressed ratios, each a paired test of llmlingua2 against random.
+    assert_eq!(report["random_vs_learned"].as_array().unwrap().len(), 7);
+    assert!(report["family"].as_array().unwrap().len() >= 7);
+
+    // Bad input: a metric that is not a score, an experiment of another task.
+    let out = p.run(&["analyze", "thresholds", "runs/sweep", "--metric", "bleu"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--metric bleu"), "{}", text(&out));
+    let out = p.run(&["analyze", "thresholds", "runs/nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("not an experiment directory"),
+        "{}",
+        text(&out)
+    );
+}

@@ -27,4 +27,4 @@ pub mod items;
 mod study;
 mod verdict;
 
-pub use study::{analyze, Options, Report};
+pub use study::{analyze, analyze_study, Options, Report};
