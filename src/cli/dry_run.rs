@@ -63,7 +63,7 @@ pub fn render(spec: &Spec, grid: &Grid, store: &ExperimentDir, all: bool) -> Str
         if !units.runs.is_empty() {
             let ids: Vec<&str> = units.runs.iter().map(|u| u.id.as_str()).collect();
             out.push_str(&format!(
-                "\n  {} shared artifacts will be built first: {}\n",
+                "\n  {} shared artifacts will be built first (not in the estimate): {}\n",
                 ids.len(),
                 ids.join(", ")
             ));
@@ -193,6 +193,13 @@ fn estimate(store: &ExperimentDir, grid: &Grid, rec: &Reconciled, slots: usize) 
     }
     let mean = durations.iter().sum::<f64>() / durations.len() as f64;
     let remaining = rec.todo().len();
+    if remaining == 0 {
+        return Some(format!(
+            "all {} runs are done (mean {} per run)",
+            durations.len(),
+            short_duration(Duration::from_secs_f64(mean))
+        ));
+    }
     let waves = remaining.div_ceil(slots.max(1));
     let eta = Duration::from_secs_f64(mean * waves as f64);
     Some(format!(

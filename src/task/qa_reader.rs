@@ -117,6 +117,12 @@ pub const PARAMS: &[Param] = &[
         required: false,
         doc: "neural: dropout while training (default 0.2)",
     },
+    Param {
+        name: "reader_seed",
+        kind: Kind::Int,
+        required: false,
+        doc: "neural: seed of the reader's training (default: the run's seed); fix it to share one reader across seeds",
+    },
 ];
 
 /// The `qa-reader` task kind.
@@ -279,6 +285,7 @@ pub fn reader_config(
     config: &Map<String, Value>,
     seed: u64,
 ) -> crate::artifacts::reader::ReaderArtifactConfig {
+    let seed = int_param(config, "reader_seed").map_or(seed, |s| s.max(0) as u64);
     crate::artifacts::reader::ReaderArtifactConfig {
         code_version: crate::artifacts::reader::READER_CODE_VERSION,
         tokenizer: tokenizer_config(config),

@@ -1,7 +1,8 @@
 //! Item-level data of a prompt-compression study: every completed run's per-question scores
 //! (from its `sample_predictions.json`), arranged by condition (the algorithm and any other
-//! varying setting except the ratio and the seed), ratio and item. An item is a question under
-//! one seed (a seed may sample different questions), identified by (seed, question id).
+//! varying setting except the ratio and the seed), ratio and item. An item is a question: its
+//! scores under several seeds (other trained scorers, other random selections) are averaged,
+//! so the bootstrap resamples questions, never copies of one question under several seeds.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,11 +19,11 @@ pub struct StudyData {
     pub conditions: Vec<String>,
     /// The algorithm of each condition.
     pub algorithms: Vec<String>,
-    /// Items: (seed, question id).
-    pub items: Vec<(String, String)>,
+    /// Items: question ids.
+    pub items: Vec<String>,
     /// Question type of each item.
     pub types: Vec<String>,
-    /// `scores[condition][ratio]`: item index → score (F1 or EM ×100).
+    /// `scores[condition][ratio]`: item index → score (F1 or EM ×100, mean over seeds).
     pub scores: Vec<BTreeMap<Ratio, BTreeMap<usize, f64>>>,
 }
 
@@ -57,7 +58,9 @@ impl StudyData {
             bail!("--metric {metric}: use f1 or em");
         }
         let mut study = StudyData::default();
-        let mut item_index: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut item_index: BTreeMap<String, usize> = BTreeMap::new();
+        // Sums and counts over seeds, per condition, ratio and item.
+        let mut sums: Vec<BTreeMap<Ratio, BTreeMap<usize, (f64, usize)>>> = Vec::new();
         for row in &data.rows {
             let run = data
                 .plan
@@ -70,7 +73,6 @@ impl StudyData {
                 .get("ratio")
                 .and_then(|v| v.as_f64())
                 .with_context(|| format!("run {}: no numeric `ratio`", row.name))?;
-            let seed = row.labels.get("seed").cloned().unwrap_or_default();
             let condition = condition_name(&data.plan.varying, &row.labels);
             let c = match study.conditions.iter().position(|n| *n == condition) {
                 Some(c) => c,
@@ -79,24 +81,40 @@ impl StudyData {
                     study
                         .algorithms
                         .push(row.labels.get("algorithm").cloned().unwrap_or_default());
-                    study.scores.push(BTreeMap::new());
+                    sums.push(BTreeMap::new());
                     study.conditions.len() - 1
                 }
             };
             let path = row.run_dir.join("sample_predictions.json");
             let records: Vec<PredictionRecord> = crate::store::read_json(&path)
                 .with_context(|| format!("run {}: per-question records", row.name))?;
-            let cell = study.scores[c].entry(Ratio::of(ratio)).or_default();
+            let cell = sums[c].entry(Ratio::of(ratio)).or_default();
             for r in records {
-                let key = (seed.clone(), r.id.clone());
-                let i = *item_index.entry(key.clone()).or_insert_with(|| {
-                    study.items.push(key);
+                let i = *item_index.entry(r.id.clone()).or_insert_with(|| {
+                    study.items.push(r.id.clone());
                     study.types.push(r.question_type.clone());
                     study.items.len() - 1
                 });
-                cell.insert(i, if metric == "f1" { r.f1 } else { r.em });
+                let sum = cell.entry(i).or_insert((0.0, 0));
+                sum.0 += if metric == "f1" { r.f1 } else { r.em };
+                sum.1 += 1;
             }
         }
+        study.scores = sums
+            .into_iter()
+            .map(|by_ratio| {
+                by_ratio
+                    .into_iter()
+                    .map(|(r, cell)| {
+                        let means = cell
+                            .into_iter()
+                            .map(|(i, (s, n))| (i, s / n as f64))
+                            .collect();
+                        (r, means)
+                    })
+                    .collect()
+            })
+            .collect();
         if study.conditions.is_empty() {
             bail!("{}: no completed run to analyse", dir.display());
         }

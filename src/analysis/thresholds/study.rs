@@ -529,7 +529,7 @@ mod tests {
         let mut study = StudyData {
             conditions: names.iter().map(|s| s.to_string()).collect(),
             algorithms: names.iter().map(|s| s.to_string()).collect(),
-            items: (0..n).map(|i| ("0".to_string(), format!("q{i}"))).collect(),
+            items: (0..n).map(|i| format!("q{i}")).collect(),
             types: (0..n)
                 .map(|i| if i % 2 == 0 { "what" } else { "who" }.to_string())
                 .collect(),
