@@ -33,6 +33,42 @@ pub struct LaunchArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub options: RunOptions,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// Where runs execute.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BackendArgs {
+    /// `local` (this machine's devices) or `slurm` (job arrays on a Slurm cluster).
+    #[arg(long, default_value = "local", value_parser = ["local", "slurm"])]
+    pub backend: String,
+    /// Slurm: partition to submit to.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm: account to charge.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Slurm: quality of service.
+    #[arg(long)]
+    pub qos: Option<String>,
+    /// Slurm: at most this many array tasks running at once.
+    #[arg(long)]
+    pub array_limit: Option<u32>,
+    /// Slurm: wait until the submitted jobs leave the queue (default: return after submitting).
+    #[arg(long)]
+    pub wait: bool,
+}
+
+impl BackendArgs {
+    fn slurm(&self) -> Option<crate::scheduler::slurm::SlurmOptions> {
+        (self.backend == "slurm").then(|| crate::scheduler::slurm::SlurmOptions {
+            partition: self.partition.clone(),
+            account: self.account.clone(),
+            qos: self.qos.clone(),
+            array_limit: self.array_limit,
+        })
+    }
 }
 
 /// Arguments of `runner resume`.
@@ -45,6 +81,8 @@ pub struct ResumeArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub options: RunOptions,
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 /// `runner launch`.
@@ -85,7 +123,7 @@ pub fn launch(args: LaunchArgs) -> Result<i32> {
     atomic::write_atomic(&store.file("spec.toml"), spec.frozen.as_bytes())?;
     atomic::write_json(&store.file("experiment.json"), &meta)?;
     atomic::write_json(&store.file("plan.json"), &grid)?;
-    execute(&store, &meta, &grid, &args.options)
+    execute(&store, &meta, &grid, &args.options, &args.backend)
 }
 
 /// `runner resume`.
@@ -107,7 +145,7 @@ pub fn resume(args: ResumeArgs) -> Result<i32> {
     meta.updated_at = now_rfc3339();
     meta.git = git_state(&meta.workdir).or(meta.git);
     atomic::write_json(&store.file("experiment.json"), &meta)?;
-    execute(&store, &meta, &grid, &args.options)
+    execute(&store, &meta, &grid, &args.options, &args.backend)
 }
 
 /// Reconciles the store with the plan, then runs what is missing. Caller holds the lock.
@@ -116,11 +154,30 @@ fn execute(
     meta: &ExperimentMeta,
     grid: &Grid,
     options: &RunOptions,
+    backend: &BackendArgs,
 ) -> Result<i32> {
     let task = crate::task::lookup(&grid.task)
         .with_context(|| format!("unknown task kind `{}` in the plan", grid.task))?;
+    if let Some(slurm) = backend.slurm() {
+        return crate::scheduler::slurm::backend::submit_experiment(
+            store,
+            meta,
+            grid,
+            task,
+            &slurm,
+            backend.wait,
+        );
+    }
+    let queued = crate::scheduler::slurm::backend::active_jobs(&store.root)?;
+    if !queued.is_empty() {
+        anyhow::bail!(
+            "jobs {} of this experiment are still in the Slurm queue\n  = help: use `--backend slurm`, or `runner cancel {}` first",
+            queued.join(", "),
+            store.root.display()
+        );
+    }
     let mut rec = reconcile::observe(store, grid);
-    let recovered = reconcile::recover_dead_runs(store, grid, &mut rec)?;
+    let recovered = reconcile::recover_dead_runs(store, grid, &mut rec, &|_| false)?;
     if recovered > 0 {
         eprintln!("    Recovered {recovered} runs left running by a launcher that stopped; they run again");
     }
@@ -155,6 +212,7 @@ fn execute(
             slots: slots.clone(),
             fail_fast: false,
             reporter: &mut reporter,
+            sigterm_is_stop: false,
         }
         .run((0..units.runs.len()).collect(), 0)?;
         if summary.was_interrupted {
@@ -169,6 +227,7 @@ fn execute(
         slots,
         fail_fast: options.fail_fast,
         reporter: &mut reporter,
+        sigterm_is_stop: false,
     }
     .run(todo, rec.done())?;
     Ok(if summary.was_interrupted {

@@ -47,6 +47,21 @@ enum Commands {
     /// Statistics of an experiment: `thresholds` (where quality collapses under compression).
     #[command(subcommand)]
     Analyze(analyze::AnalyzeCommand),
+    /// Cancel an experiment's Slurm jobs (pending and running).
+    Cancel {
+        /// The experiment directory.
+        dir: PathBuf,
+    },
+    /// Run one Slurm array task (used by the Slurm backend's scripts; not for direct use).
+    #[command(hide = true, name = "slurm-task")]
+    SlurmTask {
+        /// The experiment directory the run belongs to.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The submission's run list (line i = array index i).
+        #[arg(long)]
+        list: PathBuf,
+    },
     /// Show the state of every run of an experiment.
     Status(status::StatusArgs),
     /// List the task kinds runner knows.
@@ -100,6 +115,23 @@ pub fn main() -> i32 {
         Commands::Status(args) => status::status(args),
         Commands::Report(args) => report::report(args),
         Commands::Analyze(cmd) => analyze::run(cmd),
+        Commands::Cancel { dir } => crate::scheduler::slurm::backend::cancel(&dir).map(|jobs| {
+            if jobs.is_empty() {
+                println!("no job of {} is pending or running", dir.display());
+            } else {
+                println!("cancelled jobs {}", jobs.join(", "));
+            }
+            0
+        }),
+        Commands::SlurmTask { dir, list } => {
+            match crate::scheduler::slurm::array_task::run(&dir, &list) {
+                Ok(code) => Ok(code),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    return 1;
+                }
+            }
+        }
         Commands::Codec(args) => codec::codec(args),
         Commands::Data(cmd) => data::data(cmd),
         Commands::LmCodec(cmd) => lm_codec::run(cmd),

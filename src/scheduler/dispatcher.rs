@@ -49,6 +49,9 @@ pub struct Dispatcher<'a> {
     pub fail_fast: bool,
     /// Receives events.
     pub reporter: &'a mut dyn Reporter,
+    /// A child ended by SIGTERM was stopped by the scheduler around it (Slurm signals every
+    /// process of a cancelled, preempted or out-of-time job): record it as interrupted.
+    pub sigterm_is_stop: bool,
 }
 
 impl Dispatcher<'_> {
@@ -62,6 +65,7 @@ impl Dispatcher<'_> {
             slots,
             fail_fast,
             reporter,
+            sigterm_is_stop,
         } = self;
         let begin = Instant::now();
         let (tx, rx) = channel();
@@ -163,6 +167,17 @@ impl Dispatcher<'_> {
                         stopping,
                         resources.timeout,
                     );
+                    let (state, error) = if state == RunState::Failed
+                        && signal == Some(libc::SIGTERM)
+                        && sigterm_is_stop
+                    {
+                        (
+                            RunState::Interrupted,
+                            Some("stopped by the cluster's scheduler (cancelled, preempted or out of time)".to_string()),
+                        )
+                    } else {
+                        (state, error)
+                    };
                     let retrying = !stopping
                         && matches!(state, RunState::Failed | RunState::TimedOut)
                         && flight.tries <= resources.retries;

@@ -16,6 +16,7 @@ pub const KEYS: &[&str] = &[
     "retries",
     "threads",
     "kill_grace",
+    "memory",
 ];
 
 /// Which devices a grid may use.
@@ -49,6 +50,9 @@ pub struct Resources {
     /// Time between SIGTERM and SIGKILL when a run is stopped.
     #[serde(with = "humantime_serde_opt")]
     pub kill_grace: Option<Duration>,
+    /// Memory per run on a cluster (`--mem`), e.g. "16G".
+    #[serde(default)]
+    pub memory: Option<String>,
 }
 
 impl Default for Resources {
@@ -61,6 +65,7 @@ impl Default for Resources {
             retries: 0,
             threads: 1,
             kill_grace: Some(Duration::from_secs(10)),
+            memory: None,
         }
     }
 }
@@ -82,6 +87,7 @@ impl Resources {
                 "retries" => r.retries = value.as_u64(&full)?.min(u32::MAX as u64) as u32,
                 "threads" => r.threads = positive(value, &full)?,
                 "kill_grace" => r.kill_grace = Some(parse_duration(value, &full)?),
+                "memory" => r.memory = Some(parse_memory(value, &full)?),
                 _ => unreachable!("deny_unknown checked the keys"),
             }
         }
@@ -93,6 +99,26 @@ fn positive(node: &Node, key: &str) -> Result<u32, SpecError> {
     match node.kind {
         NodeKind::Int(i) if i >= 1 && i <= u32::MAX as i64 => Ok(i as u32),
         _ => Err(node.wrong_type(key, "a positive integer")),
+    }
+}
+
+/// A memory size such as "16G", "512M" or a number of megabytes.
+fn parse_memory(node: &Node, key: &str) -> Result<String, SpecError> {
+    let help = "write e.g. \"16G\", \"512M\" or a number of megabytes";
+    match &node.kind {
+        NodeKind::Int(mb) if *mb > 0 => Ok(format!("{mb}M")),
+        NodeKind::Str(s) => {
+            let digits = s.trim_end_matches(['K', 'M', 'G', 'T']);
+            if !digits.is_empty()
+                && digits.len() + 1 >= s.len()
+                && digits.chars().all(|c| c.is_ascii_digit())
+            {
+                Ok(s.clone())
+            } else {
+                Err(SpecError::at(&node.loc, key, format!("invalid memory size `{s}`")).help(help))
+            }
+        }
+        _ => Err(node.wrong_type(key, "a memory size such as \"16G\"")),
     }
 }
 

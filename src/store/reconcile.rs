@@ -75,16 +75,18 @@ pub fn observe(store: &ExperimentDir, plan: &Grid) -> Reconciled {
 }
 
 /// Marks runs left `running` by a dead launcher as interrupted, after stopping any of their
-/// processes still alive. Call only while holding the experiment lock.
+/// processes still alive; runs `alive_elsewhere` names (still running in a Slurm queue) are
+/// left alone. Call only while holding the experiment lock.
 pub fn recover_dead_runs(
     store: &ExperimentDir,
     plan: &Grid,
     rec: &mut Reconciled,
+    alive_elsewhere: &dyn Fn(&str) -> bool,
 ) -> Result<usize> {
     let host = super::provenance::hostname();
     let mut recovered = 0;
     for (i, run) in plan.runs.iter().enumerate() {
-        if rec.states[i] != Observed::State(RunState::Running) {
+        if rec.states[i] != Observed::State(RunState::Running) || alive_elsewhere(&run.id) {
             continue;
         }
         let Some(mut status) = store.read_status(&run.id) else {

@@ -1,0 +1,218 @@
+//! The Slurm backend against a real Slurm (../shared/slurm/slurm-local.sh: one node, four fake
+//! GPUs). Skipped with a message when no controller answers `scontrol ping`;
+//! `RUNNER_REQUIRE_SLURM=1` (set by .ci/run, which starts the cluster) turns the skip into a
+//! failure.
+
+mod common;
+
+use common::{text, wait_until, Project};
+
+fn slurm() -> bool {
+    let up = std::process::Command::new("scontrol")
+        .arg("ping")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("UP"));
+    if !up {
+        assert!(
+            std::env::var_os("RUNNER_REQUIRE_SLURM").is_none(),
+            "RUNNER_REQUIRE_SLURM is set but no Slurm controller answers `scontrol ping`"
+        );
+        eprintln!("SKIPPED: no Slurm controller answers `scontrol ping`");
+    }
+    up
+}
+
+fn spec(name: &str, command: &str, xs: &str, resources: &str) -> String {
+    format!(
+        "[experiment]\nname = \"{name}\"\ntask = \"command\"\n\n[params]\ncommand = '''{command}'''\n\n[grid]\nx = [{xs}]\n\n[resources]\n{resources}\n"
+    )
+}
+
+const METRICS: &str =
+    r#"echo "{{\"x\": {x}, \"gpu\": \"$CUDA_VISIBLE_DEVICES\"}}" > "$RUNNER_RUN_DIR/metrics.json""#;
+
+fn read(p: &Project, rel: &str) -> String {
+    std::fs::read_to_string(p.path().join(rel)).unwrap_or_default()
+}
+
+#[test]
+fn a_grid_completes_through_slurm_with_a_gpu_per_run() {
+    if !slurm() {
+        return;
+    }
+    let p = Project::new();
+    p.write(
+        "gpu.toml",
+        &spec(
+            "gpu",
+            METRICS,
+            "1, 2, 3, 4",
+            "devices = [\"cuda:0\"]\ngpus_per_run = 1\ntimeout = \"5m\"\nmemory = \"200M\"",
+        ),
+    );
+    let out = p.run(&["launch", "gpu.toml", "--backend", "slurm", "--wait"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let results = p.results("gpu");
+    assert_eq!(results.len(), 4);
+    for r in &results {
+        let gpu = r["metrics"]["gpu"].as_str().unwrap();
+        assert!(["0", "1", "2", "3"].contains(&gpu), "one GPU per run: {r}");
+        assert!(
+            r["device"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("cuda:{gpu}@")),
+            "{r}"
+        );
+    }
+    let script = read(&p, "runs/gpu/slurm/sub-1.sbatch");
+    for line in [
+        "--array=0-3",
+        "--gres=gpu:1",
+        "--mem=200M",
+        "--time=7",
+        "--cpus-per-task=1",
+    ] {
+        assert!(script.contains(line), "{line} in\n{script}");
+    }
+    let out = p.run(&["status", "runs/gpu"]);
+    assert!(text(&out).contains("4 done"), "{}", text(&out));
+    assert!(text(&out).contains("_3 COMPLETED"), "{}", text(&out));
+}
+
+#[test]
+fn resume_resubmits_only_the_run_that_failed() {
+    if !slurm() {
+        return;
+    }
+    let p = Project::new();
+    let flaky = r#"if [ {x} = 2 ] && [ ! -e failed-once ]; then touch failed-once; echo boom >&2; exit 3; fi; echo "{{\"x\": {x}}}" > "$RUNNER_RUN_DIR/metrics.json""#;
+    p.write(
+        "flaky.toml",
+        &spec("flaky", flaky, "1, 2, 3", "devices = \"cpu\""),
+    );
+    let out = p.run(&["launch", "flaky.toml", "--backend", "slurm", "--wait"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let status = text(&p.run(&["status", "runs/flaky"]));
+    assert!(
+        status.contains("2 done, 1 failed") && status.contains("exited with code 3"),
+        "{status}"
+    );
+    let out = p.run(&["resume", "runs/flaky", "--backend", "slurm", "--wait"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        read(&p, "runs/flaky/slurm/sub-2.runs").lines().count(),
+        1,
+        "only the failed run"
+    );
+    assert_eq!(p.results("flaky").len(), 3);
+    // Nothing left to do: nothing is submitted.
+    let out = p.run(&["resume", "runs/flaky", "--backend", "slurm", "--wait"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!p.path().join("runs/flaky/slurm/sub-3.sbatch").exists());
+}
+
+#[test]
+fn a_cancelled_array_is_detected_and_resumed() {
+    if !slurm() {
+        return;
+    }
+    let p = Project::new();
+    p.write("slow", "");
+    let slow = r#"if [ -e slow ]; then sleep 60; fi; echo "{{\"x\": {x}}}" > "$RUNNER_RUN_DIR/metrics.json""#;
+    p.write(
+        "c.toml",
+        &spec(
+            "c",
+            slow,
+            "1, 2, 3",
+            "devices = \"cpu\"\nkill_grace = \"2s\"",
+        ),
+    );
+    let out = p.run(&[
+        "launch",
+        "c.toml",
+        "--backend",
+        "slurm",
+        "--array-limit",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    wait_until(30, || {
+        text(&p.run(&["status", "runs/c"])).contains("running")
+    });
+    // While jobs are queued, the local backend refuses to run the experiment beside them.
+    let out = p.run(&["resume", "runs/c"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("still in the Slurm queue"),
+        "{}",
+        text(&out)
+    );
+    let out = p.run(&["cancel", "runs/c"]);
+    assert!(
+        out.status.success() && text(&out).contains("cancelled jobs"),
+        "{}",
+        text(&out)
+    );
+    wait_until(30, || {
+        text(&p.run(&["status", "runs/c"]))
+            .matches("CANCELLED")
+            .count()
+            == 3
+    });
+    let status = text(&p.run(&["status", "runs/c"]));
+    assert_eq!(status.matches("CANCELLED").count(), 3, "{status}");
+    assert!(
+        status.contains("interrupted") && status.contains("cancelled"),
+        "{status}"
+    );
+    std::fs::remove_file(p.path().join("slow")).unwrap();
+    let out = p.run(&["resume", "runs/c", "--backend", "slurm", "--wait"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(read(&p, "runs/c/slurm/sub-2.runs").lines().count(), 3);
+    assert_eq!(p.results("c").len(), 3);
+}
+
+#[test]
+fn array_limit_throttles_the_running_tasks() {
+    if !slurm() {
+        return;
+    }
+    let p = Project::new();
+    let timed = r#"date +%s.%N > "$RUNNER_RUN_DIR/start"; sleep 1.5; date +%s.%N > "$RUNNER_RUN_DIR/end"; echo "{{\"x\": {x}}}" > "$RUNNER_RUN_DIR/metrics.json""#;
+    p.write(
+        "t.toml",
+        &spec("t", timed, "1, 2, 3, 4, 5", "devices = \"cpu\""),
+    );
+    let out = p.run(&[
+        "launch",
+        "t.toml",
+        "--backend",
+        "slurm",
+        "--array-limit",
+        "2",
+        "--wait",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(read(&p, "runs/t/slurm/sub-1.sbatch").contains("--array=0-4%2"));
+    let mut spans = Vec::new();
+    for entry in std::fs::read_dir(p.path().join("runs/t/runs")).unwrap() {
+        let dir = entry.unwrap().path();
+        let t = |f: &str| {
+            std::fs::read_to_string(dir.join(f))
+                .unwrap()
+                .trim()
+                .parse::<f64>()
+                .unwrap()
+        };
+        spans.push((t("start"), t("end")));
+    }
+    assert_eq!(spans.len(), 5);
+    let most = spans
+        .iter()
+        .map(|&(s, _)| spans.iter().filter(|&&(a, b)| a <= s && s < b).count())
+        .max()
+        .unwrap();
+    assert!(most <= 2, "at most 2 at once: {spans:?}");
+}
