@@ -3,31 +3,7 @@
 
 mod common;
 
-use common::{text, Project};
-
-/// Four articles, each a paragraph with two questions whose answers are in the text.
-fn fixture() -> String {
-    let mut articles = Vec::new();
-    for (i, (city, team)) in [
-        ("Denver", "Broncos"),
-        ("Boston", "Patriots"),
-        ("Seattle", "Seahawks"),
-        ("Miami", "Dolphins"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let context = format!("The {team} play in {city}. In 2015 the {team} defeated the Carolina Panthers at Levi's Stadium.");
-        let start = context.find("Carolina").unwrap();
-        articles.push(format!(
-            r#"{{"title": "T{i}", "paragraphs": [{{"context": "{context}", "qas": [
-                {{"id": "q{i}a", "question": "Which team did the {team} defeat in 2015?", "answers": [{{"text": "Carolina Panthers", "answer_start": {start}}}]}},
-                {{"id": "q{i}b", "question": "Where do the {team} play?", "answers": [{{"text": "{city}", "answer_start": {c}}}]}}]}}]}}"#,
-            c = context.find(city).unwrap()
-        ));
-    }
-    format!(r#"{{"version": "1.1", "data": [{}]}}"#, articles.join(","))
-}
+use common::{squad_fixture as fixture, text, Project};
 
 #[test]
 fn reference_readers_are_scored_per_question_and_type() {

@@ -216,3 +216,49 @@ fn array_limit_throttles_the_running_tasks() {
         .unwrap();
     assert!(most <= 2, "at most 2 at once: {spans:?}");
 }
+
+#[test]
+fn shared_artifacts_are_built_in_their_own_array_before_the_runs() {
+    if !slurm() {
+        return;
+    }
+    let p = Project::new();
+    p.write("data/tiny.json", &common::squad_fixture());
+    p.write(
+        "prompt.toml",
+        r#"
+[experiment]
+name = "prompt"
+task = "prompt-compression"
+
+[params]
+dataset = "data/tiny.json"
+train_articles = 2
+eval_articles = 2
+bootstrap = 50
+reader = "sliding_window"
+algorithm = "llmlingua2"
+classifier_d_model = 8
+classifier_layers = 1
+classifier_epochs = 1
+
+[grid]
+ratio = [0.5, 1.0]
+
+[resources]
+devices = "cpu"
+"#,
+    );
+    let out = p.run(&["launch", "prompt.toml", "--backend", "slurm", "--wait"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let subs: Vec<serde_json::Value> = read(&p, "runs/prompt/slurm/submissions.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(subs.len(), 2, "{subs:?}");
+    assert_eq!(subs[0]["kind"], "artifacts");
+    assert_eq!(subs[1]["kind"], "runs");
+    assert_eq!(subs[1]["after"], subs[0]["job_id"], "runs wait for the artifact array");
+    assert!(read(&p, "runs/prompt/slurm/sub-2.sbatch").contains("slurm-task"));
+    assert_eq!(p.results("prompt").len(), 2);
+}
