@@ -258,7 +258,59 @@ devices = "cpu"
     assert_eq!(subs.len(), 2, "{subs:?}");
     assert_eq!(subs[0]["kind"], "artifacts");
     assert_eq!(subs[1]["kind"], "runs");
-    assert_eq!(subs[1]["after"], subs[0]["job_id"], "runs wait for the artifact array");
+    assert_eq!(
+        subs[1]["after"], subs[0]["job_id"],
+        "runs wait for the artifact array"
+    );
     assert!(read(&p, "runs/prompt/slurm/sub-2.sbatch").contains("slurm-task"));
     assert_eq!(p.results("prompt").len(), 2);
+}
+
+#[test]
+fn a_requeued_task_resumes_its_run_from_the_checkpoint() {
+    if !slurm() {
+        return;
+    }
+    let p = Project::new();
+    // Counts to 8 in steps of 0.4 s, checkpointing each step; records where it started.
+    let counting = r#"n=$(cat ckpt 2>/dev/null || echo 0); first=$n; while [ $n -lt 8 ]; do sleep 0.4; n=$((n+1)); echo $n > ckpt; done; echo "{{\"x\": {x}, \"resumed_from\": $first}}" > "$RUNNER_RUN_DIR/metrics.json""#;
+    p.write(
+        "r.toml",
+        &spec("r", counting, "1", "devices = \"cpu\"\nkill_grace = \"2s\""),
+    );
+    let out = p.run(&["launch", "r.toml", "--backend", "slurm"]);
+    assert!(out.status.success(), "{}", text(&out));
+    wait_until(30, || {
+        read(&p, "ckpt").trim().parse::<u32>().is_ok_and(|n| n >= 2)
+    });
+    let status: serde_json::Value =
+        serde_json::from_slice(&p.run(&["status", "runs/r", "--json"]).stdout).unwrap();
+    let task = status[0]["slurm"]["task"].as_str().unwrap().to_string();
+    let scontrol = |args: &[&str]| {
+        let out = std::process::Command::new("scontrol")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    // As a preemption would: stop the task and put it back in the queue (released at once).
+    scontrol(&["requeue", &task]);
+    let reason = || {
+        let out = std::process::Command::new("squeue")
+            .args(["-h", "-r", "-j", &task, "-o", "%r"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    wait_until(30, || reason() == "BeginTime");
+    scontrol(&["update", &format!("jobid={task}"), "StartTime=now"]);
+    wait_until(60, || p.results("r").len() == 1);
+    let results = p.results("r");
+    assert_eq!(results.len(), 1, "{}", text(&p.run(&["status", "runs/r"])));
+    assert!(
+        results[0]["metrics"]["resumed_from"].as_u64().unwrap() >= 2,
+        "{}",
+        results[0]
+    );
+    assert_eq!(results[0]["attempts"], 2);
 }
