@@ -105,11 +105,12 @@ fn solve(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
             return None;
         }
         a.swap(col, pivot);
-        for row in 0..p {
-            if row != col {
-                let f = a[row][col] / a[col][col];
-                for k in col..=p {
-                    a[row][k] -= f * a[col][k];
+        let pivot_row = a[col].clone();
+        for (r, row) in a.iter_mut().enumerate() {
+            if r != col {
+                let f = row[col] / pivot_row[col];
+                for (v, pv) in row.iter_mut().zip(&pivot_row).skip(col) {
+                    *v -= f * pv;
                 }
             }
         }

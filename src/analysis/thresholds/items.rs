@@ -27,6 +27,9 @@ pub struct StudyData {
     pub scores: Vec<BTreeMap<Ratio, BTreeMap<usize, f64>>>,
 }
 
+/// Per item: the sum of its scores over seeds and how many seeds scored it.
+type SeedSums = BTreeMap<usize, (f64, usize)>;
+
 /// A ratio as an ordered key (its bits; ratios are positive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Ratio(u64);
@@ -60,7 +63,7 @@ impl StudyData {
         let mut study = StudyData::default();
         let mut item_index: BTreeMap<String, usize> = BTreeMap::new();
         // Sums and counts over seeds, per condition, ratio and item.
-        let mut sums: Vec<BTreeMap<Ratio, BTreeMap<usize, (f64, usize)>>> = Vec::new();
+        let mut sums: Vec<BTreeMap<Ratio, SeedSums>> = Vec::new();
         for row in &data.rows {
             let run = data
                 .plan

@@ -357,7 +357,6 @@ pub fn analyze(dir: &Path, opts: &Options) -> Result<(Report, PathBuf)> {
 
 /// The analysis of loaded per-question data.
 pub fn analyze_study(study: &StudyData, experiment: &str, opts: &Options) -> Report {
-    let study = study;
     let types = study.type_names();
     let mut conditions = Vec::new();
     for c in 0..study.conditions.len() {

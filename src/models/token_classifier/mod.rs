@@ -144,7 +144,7 @@ impl TokenClassifierConfig {
 
     /// Checks that the sizes fit together.
     pub fn validate(&self) -> Result<(), String> {
-        if self.heads == 0 || self.d_model % self.heads != 0 {
+        if self.heads == 0 || !self.d_model.is_multiple_of(self.heads) {
             return Err(format!(
                 "d_model {} must be a multiple of heads {}",
                 self.d_model, self.heads
