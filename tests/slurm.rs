@@ -81,6 +81,35 @@ fn a_grid_completes_through_slurm_with_a_gpu_per_run() {
 }
 
 #[test]
+fn arrays_are_chunked_to_the_largest_array_size() {
+    if !slurm() {
+        return;
+    }
+    let p = Project::new();
+    p.write(
+        "k.toml",
+        &spec("k", METRICS, "1, 2, 3, 4, 5", "devices = \"cpu\""),
+    );
+    let out = p
+        .runner()
+        .args(["launch", "k.toml", "--backend", "slurm", "--wait"])
+        .env("RUNNER_SLURM_MAX_ARRAY_SIZE", "2")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let sizes: Vec<usize> = (1..=3)
+        .map(|n| {
+            read(&p, &format!("runs/k/slurm/sub-{n}.runs"))
+                .lines()
+                .count()
+        })
+        .collect();
+    assert_eq!(sizes, [2, 2, 1]);
+    assert!(read(&p, "runs/k/slurm/sub-3.sbatch").contains("--array=0-0"));
+    assert_eq!(p.results("k").len(), 5);
+}
+
+#[test]
 fn resume_resubmits_only_the_run_that_failed() {
     if !slurm() {
         return;
