@@ -95,6 +95,17 @@ pub fn launch(args: LaunchArgs) -> Result<i32> {
     let store = ExperimentDir::new(&dir);
     if args.dry_run {
         print!("{}", dry_run::render(&spec, &grid, &store, args.all));
+        if let Some(slurm) = args.backend.slurm() {
+            let directives = crate::scheduler::slurm::submit::directives(&spec.resources, &slurm);
+            println!(
+                "\n  Slurm: one array task per run{}, each with {}",
+                slurm
+                    .array_limit
+                    .map(|n| format!(", at most {n} at once"))
+                    .unwrap_or_default(),
+                directives.join(" ")
+            );
+        }
         return Ok(0);
     }
     store.create()?;
