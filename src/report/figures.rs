@@ -211,7 +211,8 @@ pub fn line_chart(
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 6, c.filled())))
                 .map_err(err)?;
         }
-        for (label, x) in thresholds {
+        // Labels stacked downwards, so markers close together stay readable.
+        for (k, (label, x)) in thresholds.iter().enumerate() {
             let x = tx(*x);
             chart
                 .draw_series(std::iter::once(PathElement::new(
@@ -222,7 +223,7 @@ pub fn line_chart(
             chart
                 .draw_series(std::iter::once(Text::new(
                     label.clone(),
-                    (x, y1 - (y1 - y0) * 0.04),
+                    (x, y1 - (y1 - y0) * (0.04 + 0.05 * k as f64)),
                     (FONT, 22).into_font(),
                 )))
                 .map_err(err)?;

@@ -196,20 +196,35 @@ fn estimate(value: Option<f64>, draws: Vec<Option<f64>>) -> Estimate {
 struct Fitted {
     ll: Option<LogLogistic>,
     seg: Option<Segmented>,
+    /// Retention ratios of the curve, only where they fall inside the swept ratios (a curve
+    /// extrapolated beyond the data says nothing reliable there).
+    r50: Option<f64>,
+    r90: Option<f64>,
     drop: f64,
 }
 
 fn fit(ratios: &[f64], y: &[f64]) -> Fitted {
+    let ll = curves::fit_log_logistic(ratios, y);
+    let (lo, hi) = (
+        ratios.first().copied().unwrap_or(0.0),
+        ratios.last().copied().unwrap_or(1.0),
+    );
+    let inside = |fraction: f64| {
+        ll.and_then(|l| l.retention_ratio(fraction))
+            .filter(|r| *r >= lo && *r <= hi.max(1.0))
+    };
     Fitted {
-        ll: curves::fit_log_logistic(ratios, y),
+        ll,
         seg: curves::fit_segmented(ratios, y),
+        r50: inside(0.5),
+        r90: inside(0.9),
         drop: y.last().copied().unwrap_or(f64::NAN) - y.first().copied().unwrap_or(f64::NAN),
     }
 }
 
 fn onset(chosen: Option<&str>, f: &Fitted) -> Option<f64> {
     match chosen {
-        Some("log_logistic") => f.ll.and_then(|l| l.retention_ratio(0.9)),
+        Some("log_logistic") => f.r90,
         Some("segmented") => f.seg.map(|s| s.breakpoint),
         _ => None,
     }
@@ -280,20 +295,8 @@ fn thresholds(
         Some(fitted.drop).filter(|v| v.is_finite()),
         draws.iter().map(|d| Some(d.1.drop)).collect(),
     );
-    let r50 = estimate(
-        fitted.ll.and_then(|l| l.retention_ratio(0.5)),
-        draws
-            .iter()
-            .map(|d| d.1.ll.and_then(|l| l.retention_ratio(0.5)))
-            .collect(),
-    );
-    let r90 = estimate(
-        fitted.ll.and_then(|l| l.retention_ratio(0.9)),
-        draws
-            .iter()
-            .map(|d| d.1.ll.and_then(|l| l.retention_ratio(0.9)))
-            .collect(),
-    );
+    let r50 = estimate(fitted.r50, draws.iter().map(|d| d.1.r50).collect());
+    let r90 = estimate(fitted.r90, draws.iter().map(|d| d.1.r90).collect());
     let breakpoint = estimate(
         fitted.seg.map(|s| s.breakpoint),
         draws
@@ -306,7 +309,7 @@ fn thresholds(
     let (collapse, finding) = match chosen {
         None => (None, format!("too few ratios to fit a curve ({k}; the segmented line needs 4, the log-logistic 5)")),
         Some("constant") => (Some(false), "no collapse detected: a constant fits better (AIC) than either curve".to_string()),
-        Some(model) if point_onset.is_none() => (Some(false), format!("no collapse detected: the {model} fit never loses 10% of the quality at ratio 1")),
+        Some(model) if point_onset.is_none() => (Some(false), format!("no collapse detected: the {model} fit does not lose 10% of the quality at ratio 1 within the swept ratios")),
         Some(_) if !drop_significant => (Some(false), "no collapse detected: the drop from the largest to the smallest ratio is within its 95% interval of zero".to_string()),
         Some(model) => (Some(true), format!("collapse below r* = {:.3} ({model}, chosen by AIC)", point_onset.unwrap_or(f64::NAN))),
     };
