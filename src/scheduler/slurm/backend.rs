@@ -174,12 +174,20 @@ pub fn submit_experiment(
     })
 }
 
-/// Polls the queue until none of `jobs` is pending or running.
+/// Polls the queue until none of `jobs` is pending or running, saying how many tasks are
+/// running and pending whenever that changes.
 pub fn wait_for(jobs: &[String]) {
+    let mut last = (usize::MAX, usize::MAX);
     loop {
         let states = cluster::task_states(jobs);
         if !states.values().any(|s| cluster::is_active(s)) {
             return;
+        }
+        let running = states.values().filter(|s| *s == "RUNNING").count();
+        let pending = states.values().filter(|s| cluster::is_active(s)).count() - running;
+        if (running, pending) != last {
+            eprintln!("    queue: {running} running, {pending} pending");
+            last = (running, pending);
         }
         std::thread::sleep(Duration::from_millis(500));
     }
