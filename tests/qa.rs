@@ -439,7 +439,7 @@ ratio = [0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0]
         );
     }
     // Seven compressed ratios, each a paired test of llmlingua2 against random.
-    assert_eq!(report["random_vs_learned"].as_array().unwrap().len(), 7);
+    assert_eq!(report["paired"].as_array().unwrap().len(), 7);
     assert!(report["family"].as_array().unwrap().len() >= 7);
 
     // Bad input: a metric that is not a score, an experiment of another task.

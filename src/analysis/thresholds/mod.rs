@@ -15,8 +15,8 @@
 //! Tests ([`hypothesis`]), Holm-corrected together: homogeneity of ln r* across algorithms
 //! (Cochran's Q with bootstrap standard errors, I²), the algorithm × question-type interaction
 //! (permutation of type labels over within-question-centred mean scores across the compressed
-//! ratios), and, per learned algorithm and ratio, a paired sign-flip permutation test of
-//! per-question scores against `random`.
+//! ratios), and, per algorithm and compressed ratio, a paired sign-flip permutation test of
+//! per-question scores against `random` (or the first algorithm when there is no `random`).
 //!
 //! Output: `DIR/analysis/thresholds/report.json`, `thresholds.png` / `.svg`, `report.md`.
 

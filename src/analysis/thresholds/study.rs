@@ -108,14 +108,16 @@ pub struct ConditionReport {
     pub by_type: Vec<(String, Thresholds)>,
 }
 
-/// A learned algorithm against random at one ratio.
+/// One condition against the reference condition at one ratio.
 #[derive(Debug, Clone, Serialize)]
 pub struct PairedRow {
-    /// The learned condition.
+    /// The compared condition.
     pub condition: String,
+    /// The reference: `random` when the study has it, else the first condition.
+    pub reference: String,
     /// Ratio.
     pub ratio: f64,
-    /// The test (mean difference learned − random).
+    /// The test (mean difference condition − reference).
     pub test: Paired,
     /// Holm-adjusted p.
     pub p_holm: f64,
@@ -147,8 +149,9 @@ pub struct Report {
     pub homogeneity_conditions: Vec<String>,
     /// Algorithm × question type.
     pub interaction: Option<Interaction>,
-    /// Learned vs random.
-    pub random_vs_learned: Vec<PairedRow>,
+    /// Every other condition against the reference (`random`, else the first condition) at
+    /// each compressed ratio.
+    pub paired: Vec<PairedRow>,
     /// Every test of the family with its Holm-adjusted p.
     pub family: Vec<FamilyTest>,
     /// Plain-language conclusions.
@@ -433,14 +436,15 @@ pub fn analyze_study(study: &StudyData, experiment: &str, opts: &Options) -> Rep
     } else {
         None
     };
-    // Learned vs random at each compressed ratio.
-    let mut random_vs_learned = Vec::new();
-    if let Some(reference) = study.algorithms.iter().position(|a| a == "random") {
-        for c in all
-            .iter()
-            .copied()
-            .filter(|&c| study.algorithms[c] != "random")
-        {
+    // Every condition against the reference (random, else the first) at each compressed ratio.
+    let mut paired = Vec::new();
+    let reference = study
+        .algorithms
+        .iter()
+        .position(|a| a == "random")
+        .unwrap_or(0);
+    if all.len() >= 2 {
+        for c in all.iter().copied().filter(|&c| c != reference) {
             for r in study
                 .ratios(c)
                 .into_iter()
@@ -456,8 +460,9 @@ pub fn analyze_study(study: &StudyData, experiment: &str, opts: &Options) -> Rep
                     opts.permutations,
                     opts.seed ^ r.to_bits() ^ c as u64,
                 );
-                random_vs_learned.push(PairedRow {
+                paired.push(PairedRow {
                     condition: study.conditions[c].clone(),
+                    reference: study.conditions[reference].clone(),
                     ratio: r,
                     test,
                     p_holm: f64::NAN,
@@ -481,11 +486,11 @@ pub fn analyze_study(study: &StudyData, experiment: &str, opts: &Options) -> Rep
             p_holm: f64::NAN,
         });
     }
-    for row in &random_vs_learned {
+    for row in &paired {
         family.push(FamilyTest {
             test: format!(
-                "{} vs random at ratio {} (paired permutation)",
-                row.condition, row.ratio
+                "{} vs {} at ratio {} (paired permutation)",
+                row.condition, row.reference, row.ratio
             ),
             p: row.test.p,
             p_holm: f64::NAN,
@@ -496,7 +501,7 @@ pub fn analyze_study(study: &StudyData, experiment: &str, opts: &Options) -> Rep
         f.p_holm = *p;
     }
     let offset = usize::from(homogeneity.is_some()) + usize::from(interaction.is_some());
-    for (row, p) in random_vs_learned.iter_mut().zip(&adjusted[offset..]) {
+    for (row, p) in paired.iter_mut().zip(&adjusted[offset..]) {
         row.p_holm = *p;
     }
     let mut report = Report {
@@ -506,7 +511,7 @@ pub fn analyze_study(study: &StudyData, experiment: &str, opts: &Options) -> Rep
         homogeneity,
         homogeneity_conditions,
         interaction,
-        random_vs_learned,
+        paired,
         family,
         verdict: Vec::new(),
     };
@@ -607,19 +612,13 @@ mod tests {
         );
         assert!(apart.verdict[0].contains("rejected"), "{:?}", apart.verdict);
         // The learned condition keeps quality at lower ratios: better than random there.
-        let at = |r: f64| {
-            apart
-                .random_vs_learned
-                .iter()
-                .find(|row| row.ratio == r)
-                .unwrap()
-        };
+        let at = |r: f64| apart.paired.iter().find(|row| row.ratio == r).unwrap();
         assert!(
             at(0.2).test.mean_difference > 10.0 && at(0.2).p_holm < 0.05,
             "{:?}",
             at(0.2)
         );
-        assert_eq!(apart.random_vs_learned.len(), 7);
+        assert_eq!(apart.paired.len(), 7);
         assert_eq!(
             apart.family.len(),
             9,

@@ -51,10 +51,11 @@ pub fn verdict(report: &Report) -> Vec<String> {
             p_text(p)
         ));
     }
-    for row in &report.random_vs_learned {
+    for row in &report.paired {
         out.push(format!(
-            "{} vs random at ratio {}: {} by {:+.2} points ({} questions, Holm-adjusted {}){}.",
+            "{} vs {} at ratio {}: {} by {:+.2} points ({} questions, Holm-adjusted {}){}.",
             row.condition,
+            row.reference,
             row.ratio,
             if row.test.mean_difference >= 0.0 {
                 "better"
