@@ -419,10 +419,33 @@ ratio = [0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0]
     for f in [
         "report.json",
         "report.md",
+        "thresholds.tex",
         "thresholds.png",
         "thresholds.svg",
     ] {
         assert!(dir.join(f).is_file(), "{f}");
+    }
+    // The LaTeX table compiles (when a TeX engine is installed; .ci/run installs one).
+    let table = std::fs::read_to_string(dir.join("thresholds.tex")).unwrap();
+    assert!(table.contains("llmlingua2 & 4 &"), "{table}");
+    if std::process::Command::new("pdflatex")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        p.write("doc.tex", &format!("\\documentclass{{article}}\n\\usepackage{{booktabs}}\n\\begin{{document}}\n{table}\n\\end{{document}}\n"));
+        let out = std::process::Command::new("pdflatex")
+            .args(["-interaction=nonstopmode", "-halt-on-error", "doc.tex"])
+            .current_dir(p.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    } else {
+        eprintln!("SKIPPED: no pdflatex; thresholds.tex was not compiled");
     }
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();

@@ -1,6 +1,6 @@
 //! The files of a threshold analysis: report.json (everything), report.md (the verdict and a
-//! table of thresholds) and the figure (mean score against ratio, log scale, with 95% bands and
-//! r* markers).
+//! table of thresholds), thresholds.tex (the thresholds as a booktabs table for a paper) and
+//! the figure (mean score against ratio, log scale, with 95% bands and r* markers).
 
 use std::path::Path;
 
@@ -8,6 +8,7 @@ use anyhow::Result;
 
 use super::study::{Estimate, Report};
 use crate::report::figures::{line_chart, Labels, Line};
+use crate::report::tables::latex_escape;
 
 fn cell(e: &Estimate) -> String {
     match (e.value, e.ci) {
@@ -56,11 +57,61 @@ pub fn markdown(report: &Report) -> String {
     md
 }
 
-/// Writes report.json, report.md and thresholds.png / .svg into `out`.
+fn tex_cell(e: &Estimate) -> String {
+    match (e.value, e.ci) {
+        (Some(v), Some((lo, hi))) => format!("{v:.2} {{\\scriptsize[{lo:.2}, {hi:.2}]}}"),
+        (Some(v), None) => format!("{v:.2}"),
+        _ => "--".into(),
+    }
+}
+
+/// The thresholds of every condition as a LaTeX table (needs `\usepackage{booktabs}`).
+pub fn latex(report: &Report) -> String {
+    let mut out = String::from(
+        "\\begin{table}[t]\n\\centering\n\\small\n\\begin{tabular}{lrlrrrr}\n\\toprule\n",
+    );
+    out.push_str(
+        "Algorithm & $n$ & Model & $r^*$ & $r_{50}$ & $r_{90}$ & Breakpoint \\\\\n\\midrule\n",
+    );
+    for c in &report.conditions {
+        let t = &c.overall;
+        out.push_str(&format!(
+            "{} & {} & {} & {} & {} & {} & {} \\\\\n",
+            latex_escape(&c.condition),
+            t.questions,
+            latex_escape(t.chosen.as_deref().unwrap_or("--")),
+            tex_cell(&t.r_star),
+            tex_cell(&t.r50),
+            tex_cell(&t.r90),
+            tex_cell(&t.breakpoint)
+        ));
+    }
+    out.push_str("\\bottomrule\n\\end{tabular}\n");
+    let homogeneity =
+        match &report.homogeneity {
+            Some(h) => format!(
+            " Homogeneity of $\\ln r^*$: Cochran's $Q = {:.2}$, df $= {}$, {}, $I^2 = {:.0}\\%$.",
+            h.q,
+            h.df,
+            if h.p < 0.001 { "$p < 0.001$".to_string() } else { format!("$p = {:.3}$", h.p) },
+            100.0 * h.i2
+        ),
+            None => String::new(),
+        };
+    out.push_str(&format!(
+        "\\caption{{Threshold ratios (fraction of tokens kept) by algorithm, {} with 95\\% item-bootstrap intervals ($B = {}$). $r^*$: onset of collapse of the model chosen by AIC ($r_{{90}}$ of the log-logistic curve or the segmented breakpoint); $r_{{50}}$, $r_{{90}}$: ratios keeping 50\\%/90\\% of the quality at ratio 1.{homogeneity}}}\n\\label{{tab:thresholds}}\n\\end{{table}}\n",
+        latex_escape(&report.options.metric.to_uppercase()),
+        report.options.bootstrap
+    ));
+    out
+}
+
+/// Writes report.json, report.md, thresholds.tex and thresholds.png / .svg into `out`.
 pub fn write(report: &Report, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out)?;
     crate::store::atomic::write_json(&out.join("report.json"), report)?;
     crate::store::atomic::write_atomic(&out.join("report.md"), markdown(report).as_bytes())?;
+    crate::store::atomic::write_atomic(&out.join("thresholds.tex"), latex(report).as_bytes())?;
     let lines: Vec<Line> = report
         .conditions
         .iter()
