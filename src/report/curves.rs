@@ -103,6 +103,7 @@ pub fn lines(rows: &[&RunRow], x: Option<&str>, y: &str, series: &[String]) -> R
                     (*xv, s.mean, s.ci.0, s.ci.1)
                 })
                 .collect(),
+            fit: Vec::new(),
         })
         .collect())
 }

@@ -46,6 +46,8 @@ pub struct Line {
     pub label: String,
     /// Points sorted by x; low/high NaN when there is no interval.
     pub points: Vec<(f64, f64, f64, f64)>,
+    /// A fitted curve drawn dashed in the same colour (empty: none).
+    pub fit: Vec<(f64, f64)>,
 }
 
 /// Texts around a chart.
@@ -210,6 +212,12 @@ pub fn line_chart(
             chart
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 6, c.filled())))
                 .map_err(err)?;
+            if line.fit.len() >= 2 {
+                let fit: Vec<(f64, f64)> = line.fit.iter().map(|p| (tx(p.0), p.1)).collect();
+                chart
+                    .draw_series(DashedLineSeries::new(fit, 10, 6, c.stroke_width(2)))
+                    .map_err(err)?;
+            }
         }
         // Labels stacked downwards, so markers close together stay readable.
         for (k, (label, x)) in thresholds.iter().enumerate() {

@@ -542,6 +542,7 @@ fn lines_of(agg: &Aggregate) -> Result<Vec<Line>> {
             None => lines.push(Line {
                 label,
                 points: vec![(x, stats.mean, stats.ci.0, stats.ci.1)],
+                fit: Vec::new(),
             }),
         }
     }

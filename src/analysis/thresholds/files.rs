@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::study::{Estimate, Report};
+use super::study::{Estimate, Report, Thresholds};
 use crate::report::figures::{line_chart, Labels, Line};
 use crate::report::tables::latex_escape;
 
@@ -106,6 +106,35 @@ pub fn latex(report: &Report) -> String {
     out
 }
 
+/// The chosen model's curve over the swept ratios (60 points, log-spaced); empty when the
+/// chosen model is the constant or nothing was fitted.
+fn fitted_curve(t: &Thresholds) -> Vec<(f64, f64)> {
+    let (Some(lo), Some(hi)) = (t.points.first(), t.points.last()) else {
+        return Vec::new();
+    };
+    let (a, b) = (lo.ratio.ln(), hi.ratio.ln());
+    let at = |r: f64| match (t.chosen.as_deref(), t.log_logistic, t.segmented) {
+        (Some("log_logistic"), Some(ll), _) => Some(ll.at(r)),
+        (Some("segmented"), _, Some(s)) => {
+            let x = r.ln() - s.breakpoint.ln();
+            Some(
+                s.a + if x < 0.0 {
+                    s.slope_below * x
+                } else {
+                    s.slope_above * x
+                },
+            )
+        }
+        _ => None,
+    };
+    (0..60)
+        .filter_map(|k| {
+            let r = (a + (b - a) * f64::from(k) / 59.0).exp();
+            at(r).map(|y| (r, y))
+        })
+        .collect()
+}
+
 /// Writes report.json, report.md, thresholds.tex and thresholds.png / .svg into `out`.
 pub fn write(report: &Report, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out)?;
@@ -123,6 +152,7 @@ pub fn write(report: &Report, out: &Path) -> Result<()> {
                 .iter()
                 .map(|p| (p.ratio, p.mean, p.ci.0, p.ci.1))
                 .collect(),
+            fit: fitted_curve(&c.overall),
         })
         .collect();
     let markers: Vec<(String, f64)> = report
