@@ -38,7 +38,7 @@ pub struct ThresholdArgs {
     #[arg(long, default_value_t = 2000)]
     pub bootstrap: usize,
     /// Permutations of the permutation tests.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 10_000)]
     pub permutations: usize,
     /// Significance level (after Holm's correction).
     #[arg(long, default_value_t = 0.05)]

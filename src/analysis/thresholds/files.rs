@@ -50,7 +50,10 @@ pub fn markdown(report: &Report) -> String {
             ));
         }
     }
-    md.push_str("\n## Tests\n\n| test | p | Holm-adjusted p |\n|---|---|---|\n");
+    md.push_str(&format!(
+        "\n## Tests\n\nPermutation p-values are at least 1/({} + 1); Holm multiplies the smallest by the number of tests.\n\n| test | p | Holm-adjusted p |\n|---|---|---|\n",
+        report.options.permutations
+    ));
     for f in &report.family {
         md.push_str(&format!("| {} | {:.4} | {:.4} |\n", f.test, f.p, f.p_holm));
     }

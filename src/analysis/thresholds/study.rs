@@ -30,7 +30,7 @@ impl Default for Options {
         Options {
             metric: "f1".into(),
             bootstrap: 2000,
-            permutations: 5000,
+            permutations: 10_000,
             alpha: 0.05,
             seed: 0,
         }
