@@ -167,8 +167,13 @@ fn a_cancelled_array_is_detected_and_resumed() {
         "1",
     ]);
     assert!(out.status.success(), "{}", text(&out));
+    // Wait until the first run itself has started (not only its array task).
     wait_until(30, || {
-        text(&p.run(&["status", "runs/c"])).contains("running")
+        let out = p.run(&["status", "runs/c", "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok_and(|v| {
+            v.as_array()
+                .is_some_and(|runs| runs.iter().any(|r| r["status"]["state"] == "running"))
+        })
     });
     // While jobs are queued, the local backend refuses to run the experiment beside them.
     let out = p.run(&["resume", "runs/c"]);
@@ -296,7 +301,7 @@ devices = "cpu"
 }
 
 #[test]
-fn a_requeued_task_resumes_its_run_from_the_checkpoint() {
+fn a_run_stopped_by_slurm_resumes_from_its_checkpoint() {
     if !slurm() {
         return;
     }
@@ -312,33 +317,32 @@ fn a_requeued_task_resumes_its_run_from_the_checkpoint() {
     wait_until(30, || {
         read(&p, "ckpt").trim().parse::<u32>().is_ok_and(|n| n >= 2)
     });
-    let status: serde_json::Value =
-        serde_json::from_slice(&p.run(&["status", "runs/r", "--json"]).stdout).unwrap();
-    let task = status[0]["slurm"]["task"].as_str().unwrap().to_string();
-    let scontrol = |args: &[&str]| {
-        let out = std::process::Command::new("scontrol")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out));
+    // As a preemption or the time limit would: Slurm stops the task (SIGTERM).
+    let out = p.run(&["cancel", "runs/r"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let state = || {
+        let out = p.run(&["status", "runs/r", "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .map(|v| v[0]["status"]["state"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
     };
-    // As a preemption would: stop the task and put it back in the queue (released at once).
-    scontrol(&["requeue", &task]);
-    let reason = || {
-        let out = std::process::Command::new("squeue")
-            .args(["-h", "-r", "-j", &task, "-o", "%r"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    wait_until(30, || reason() == "BeginTime");
-    scontrol(&["update", &format!("jobid={task}"), "StartTime=now"]);
-    wait_until(60, || p.results("r").len() == 1);
-    let results = p.results("r");
-    assert_eq!(results.len(), 1, "{}", text(&p.run(&["status", "runs/r"])));
-    assert!(
-        results[0]["metrics"]["resumed_from"].as_u64().unwrap() >= 2,
+    wait_until(30, || state() == "interrupted");
+    assert_eq!(
+        state(),
+        "interrupted",
         "{}",
+        text(&p.run(&["status", "runs/r"]))
+    );
+    let stopped_at: u64 = read(&p, "ckpt").trim().parse().unwrap();
+    // Restarted, the run picks up from its checkpoint instead of starting over.
+    let out = p.run(&["resume", "runs/r", "--backend", "slurm", "--wait"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let results = p.results("r");
+    assert_eq!(results.len(), 1);
+    let resumed = results[0]["metrics"]["resumed_from"].as_u64().unwrap();
+    assert!(
+        resumed >= 2 && resumed <= stopped_at,
+        "{} (stopped at {stopped_at})",
         results[0]
     );
     assert_eq!(results[0]["attempts"], 2);
