@@ -215,19 +215,7 @@ fn build(
             println!("step {step}/{steps}: held-out {bpc:.4} bpc");
         },
     )?;
-    use burn::module::Module;
-    model
-        .save_file(dir.join("model.bpk"))
-        .map_err(|e| anyhow::anyhow!("saving the model: {e}"))?;
-    crate::store::atomic::write_json(&dir.join("curve.json"), &curve)?;
-    let mut lines = String::new();
-    for point in &curve {
-        lines.push_str(&serde_json::to_string(point)?);
-        lines.push('\n');
-    }
-    crate::store::atomic::write_atomic(&dir.join("curves.jsonl"), lines.as_bytes())?;
-    let _ = std::fs::remove_dir_all(dir.join("checkpoint"));
-    Ok(())
+    super::write_trained(dir, model, "curve.json", &curve)
 }
 
 /// The artifact for `config`, trained once and shared through the store.

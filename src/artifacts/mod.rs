@@ -74,6 +74,30 @@ pub fn build(
     }
 }
 
+/// Finishes a trained artifact's directory: the weights (`model.bpk`), the training record as
+/// JSON (`record_file`) and again one line per point in `curves.jsonl` (for `runner report`),
+/// then drops the build's checkpoint.
+pub fn write_trained<M: burn::module::Module, P: Serialize>(
+    dir: &Path,
+    model: M,
+    record_file: &str,
+    record: &[P],
+) -> Result<()> {
+    let weights = dir.join("model.bpk");
+    model
+        .save_file(&weights)
+        .map_err(|e| anyhow::anyhow!("saving {}: {e}", weights.display()))?;
+    crate::store::atomic::write_json(&dir.join(record_file), &record)?;
+    let mut lines = String::new();
+    for point in record {
+        lines.push_str(&serde_json::to_string(point)?);
+        lines.push('\n');
+    }
+    crate::store::atomic::write_atomic(&dir.join("curves.jsonl"), lines.as_bytes())?;
+    let _ = std::fs::remove_dir_all(dir.join("checkpoint"));
+    Ok(())
+}
+
 /// A built artifact.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Artifact {

@@ -145,18 +145,7 @@ fn build(
             println!("epoch {epoch}/{epochs}: held-out F1 {f1:.2}");
         },
     )?;
-    model
-        .save_file(dir.join("model.bpk"))
-        .map_err(|e| anyhow!("saving the reader: {e}"))?;
-    crate::store::atomic::write_json(&dir.join("history.json"), &history)?;
-    let mut curve = String::new();
-    for h in &history {
-        curve.push_str(&serde_json::to_string(h)?);
-        curve.push('\n');
-    }
-    crate::store::atomic::write_atomic(&dir.join("curves.jsonl"), curve.as_bytes())?;
-    let _ = std::fs::remove_dir_all(dir.join("checkpoint"));
-    Ok(())
+    super::write_trained(dir, model, "history.json", &history)
 }
 
 /// The reader artifact for `config`, trained once and shared through the store.

@@ -123,18 +123,7 @@ fn build(
             println!("epoch {epoch}/{epochs}: held-out recall of keep labels at half {recall:.3}");
         },
     )?;
-    model
-        .save_file(dir.join("model.bpk"))
-        .map_err(|e| anyhow!("saving the token classifier: {e}"))?;
-    crate::store::atomic::write_json(&dir.join("history.json"), &history)?;
-    let mut curve = String::new();
-    for h in &history {
-        curve.push_str(&serde_json::to_string(h)?);
-        curve.push('\n');
-    }
-    crate::store::atomic::write_atomic(&dir.join("curves.jsonl"), curve.as_bytes())?;
-    let _ = std::fs::remove_dir_all(dir.join("checkpoint"));
-    Ok(())
+    super::write_trained(dir, model, "history.json", &history)
 }
 
 /// The classifier artifact for `config`, trained once and shared through the store.
