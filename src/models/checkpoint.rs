@@ -74,3 +74,21 @@ pub fn load<M: Module, S: DeserializeOwned>(
     }
     Ok(Some((model, optim, state)))
 }
+
+/// The model and optimizer to train from: the checkpoint under `dir` when there is one (and
+/// says so on stderr, `describe` naming how far it got), else `model` as given with `fresh()`
+/// and a default state.
+pub fn resume<M: Module + Clone, S: DeserializeOwned + Default>(
+    dir: &Path,
+    model: M,
+    fresh: impl Fn() -> ModuleOptimizer,
+    describe: impl Fn(&S) -> String,
+) -> Result<(M, ModuleOptimizer, S)> {
+    match load(dir, model.clone(), fresh())? {
+        Some((model, optim, state)) => {
+            eprintln!("resuming from the checkpoint after {}", describe(&state));
+            Ok((model, optim, state))
+        }
+        None => Ok((model, fresh(), S::default())),
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod baselines;
 pub mod checkpoint;
+pub mod epochs;
 pub mod lm;
 pub mod reader;
 pub mod token_classifier;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::Features;
 use super::model::{Batch, Reader, ReaderConfig};
+use crate::models::epochs;
 
 /// How to train.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,13 +49,7 @@ pub struct EpochRecord {
 }
 
 /// What a checkpoint holds besides the tensors.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-pub struct CheckpointState {
-    /// Epochs done.
-    pub epochs_done: usize,
-    /// History so far.
-    pub history: Vec<EpochRecord>,
-}
+pub type CheckpointState = crate::models::epochs::EpochState<EpochRecord>;
 
 /// Builds a padded batch of features on `device`.
 pub fn batch(items: &[&Features], device: &Device) -> Batch {
@@ -96,10 +91,6 @@ pub fn batch(items: &[&Features], device: &Device) -> Batch {
         question_pad: Tensor::<2, Bool>::from_data(TensorData::new(q_pad, [b, q]), device),
         positions: Tensor::<2, Int>::from_data(TensorData::new(positions, [b, l]), device),
     }
-}
-
-fn shuffled(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
-    crate::data::sampling::permutation(n, seed.wrapping_add(epoch as u64 * 0x9E37_79B9))
 }
 
 /// The best span (start ≤ end < start + max_len) of each example in a batch.
@@ -159,19 +150,13 @@ pub fn train(
     mut progress: impl FnMut(usize, usize, f64),
 ) -> Result<(Reader, Vec<EpochRecord>)> {
     let device = Device::default().autodiff();
-    let mut model = crate::models::seeded(&device, config.seed, || model_config.init(&device));
-    let mut optim = AdamConfig::new().init();
-    let mut state = CheckpointState::default();
-    if let Some((m, o, s)) = crate::models::checkpoint::load(checkpoint_dir, model.clone(), optim)?
-    {
-        (model, optim, state) = (m, o, s);
-        eprintln!(
-            "resuming from the checkpoint after epoch {}",
-            state.epochs_done
-        );
-    } else {
-        optim = AdamConfig::new().init();
-    }
+    let model = crate::models::seeded(&device, config.seed, || model_config.init(&device));
+    let (mut model, mut optim, mut state) = crate::models::checkpoint::resume(
+        checkpoint_dir,
+        model,
+        || AdamConfig::new().init(),
+        |s: &CheckpointState| format!("epoch {}", s.epochs_done),
+    )?;
     let usable: Vec<&Features> = train_set.iter().filter(|f| f.target.is_some()).collect();
     if usable.is_empty() {
         anyhow::bail!("no training example has an answer inside its (truncated) context");
@@ -179,10 +164,8 @@ pub fn train(
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     for epoch in state.epochs_done + 1..=config.epochs {
         let start = Instant::now();
-        let order = shuffled(usable.len(), config.seed, epoch);
-        // Linear decay from the full rate in the first epoch to a fifth of it in the last.
-        let progress_frac = (epoch - 1) as f64 / (config.epochs.max(2) - 1) as f64;
-        let learning_rate = config.learning_rate * (1.0 - 0.8 * progress_frac);
+        let order = epochs::order(usable.len(), config.seed, epoch);
+        let learning_rate = epochs::learning_rate(config.learning_rate, epoch, config.epochs);
         let (mut total, mut steps, mut tokens) = (0.0, 0usize, 0usize);
         for chunk in order.chunks(config.batch_size.max(1)) {
             let items: Vec<&Features> = chunk.iter().map(|&i| usable[i]).collect();

@@ -13,6 +13,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::{batch, Encoded, TokenClassifier, TokenClassifierConfig};
+use crate::models::epochs;
 
 /// How to train.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,13 +55,9 @@ pub struct EpochRecord {
     pub seconds: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-struct CheckpointState {
-    epochs_done: usize,
-    history: Vec<EpochRecord>,
-}
+type CheckpointState = epochs::EpochState<EpochRecord>;
 
-/// Loss per real token of a batch (sum, count) and the logits.
+/// Mean loss per real (not padding) token of a batch, and the logits.
 fn loss(model: &TokenClassifier, items: &[&Labelled], device: &Device) -> (Tensor<1>, Tensor<2>) {
     let encoded: Vec<&Encoded> = items.iter().map(|l| &l.encoded).collect();
     let b = batch(&encoded, device);
@@ -135,27 +132,17 @@ pub fn train(
         anyhow::bail!("no training sequence to learn the keep labels from");
     }
     let device = Device::default().autodiff();
-    let mut model = crate::models::seeded(&device, config.seed, || model_config.init(&device));
-    let mut optim = AdamConfig::new().init();
-    let mut state = CheckpointState::default();
-    if let Some((m, o, s)) = crate::models::checkpoint::load(checkpoint_dir, model.clone(), optim)?
-    {
-        (model, optim, state) = (m, o, s);
-        eprintln!(
-            "resuming from the checkpoint after epoch {}",
-            state.epochs_done
-        );
-    } else {
-        optim = AdamConfig::new().init();
-    }
+    let model = crate::models::seeded(&device, config.seed, || model_config.init(&device));
+    let (mut model, mut optim, mut state) = crate::models::checkpoint::resume(
+        checkpoint_dir,
+        model,
+        || AdamConfig::new().init(),
+        |s: &CheckpointState| format!("epoch {}", s.epochs_done),
+    )?;
     for epoch in state.epochs_done + 1..=config.epochs {
         let started = Instant::now();
-        let order = crate::data::sampling::permutation(
-            train_set.len(),
-            config.seed.wrapping_add(epoch as u64 * 0x9E37_79B9),
-        );
-        let frac = (epoch - 1) as f64 / (config.epochs.max(2) - 1) as f64;
-        let learning_rate = config.learning_rate * (1.0 - 0.8 * frac);
+        let order = epochs::order(train_set.len(), config.seed, epoch);
+        let learning_rate = epochs::learning_rate(config.learning_rate, epoch, config.epochs);
         let (mut total, mut tokens) = (0.0, 0usize);
         for chunk in order.chunks(config.batch_size.max(1)) {
             let items: Vec<&Labelled> = chunk.iter().map(|&i| &train_set[i]).collect();

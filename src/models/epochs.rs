@@ -1,0 +1,34 @@
+//! Epoch-based training shared by the reader and the token classifier: what their checkpoints
+//! hold besides the tensors, the shuffled order of each epoch and the learning-rate decay.
+
+use serde::{Deserialize, Serialize};
+
+/// What an epoch trainer's checkpoint holds besides the tensors.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EpochState<R> {
+    /// Epochs done.
+    pub epochs_done: usize,
+    /// One record per epoch done.
+    pub history: Vec<R>,
+}
+
+impl<R> Default for EpochState<R> {
+    fn default() -> Self {
+        EpochState {
+            epochs_done: 0,
+            history: Vec::new(),
+        }
+    }
+}
+
+/// The order of `n` training items in `epoch` (1-based): a seeded permutation per epoch.
+pub fn order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    crate::data::sampling::permutation(n, seed.wrapping_add(epoch as u64 * 0x9E37_79B9))
+}
+
+/// The learning rate of `epoch` (1-based) of `epochs`: linear decay from `base` in the first
+/// epoch to a fifth of it in the last.
+pub fn learning_rate(base: f64, epoch: usize, epochs: usize) -> f64 {
+    let progress = (epoch - 1) as f64 / (epochs.max(2) - 1) as f64;
+    base * (1.0 - 0.8 * progress)
+}
