@@ -69,6 +69,23 @@ pub fn bootstrap_interval(values: &[f64], resamples: usize, seed: u64) -> (f64, 
     (at(0.025), at(0.975))
 }
 
+/// The 2.5% and 97.5% percentiles (linear interpolation) of bootstrap estimates, ignoring
+/// the non-finite ones; None with fewer than two.
+pub fn percentile_interval(mut estimates: Vec<f64>) -> Option<(f64, f64)> {
+    estimates.retain(|x| x.is_finite());
+    if estimates.len() < 2 {
+        return None;
+    }
+    estimates.sort_by(f64::total_cmp);
+    let v = &estimates;
+    let at = |q: f64| {
+        let pos = q * (v.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+    };
+    Some((at(0.025), at(0.975)))
+}
+
 /// Statistics of values, with the interval by `method`.
 pub fn summarize(values: &[f64], method: CiMethod) -> MetricStats {
     let n = values.len();

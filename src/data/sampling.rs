@@ -1,5 +1,5 @@
 //! Seeded, machine-independent permutations and samples: article splits, question samples,
-//! response samples and training shuffles all draw from here.
+//! response samples, training shuffles and the statistics' resampling all draw from here.
 
 /// A seeded permutation of 0..n (the same on every machine).
 pub fn permutation(n: usize, seed: u64) -> Vec<usize> {
@@ -24,11 +24,48 @@ pub fn sample<T>(items: Vec<T>, n: usize, seed: u64) -> Vec<T> {
         .collect()
 }
 
+/// The golden-ratio increment of SplitMix64.
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+
 fn mix(seed: u64, i: u64) -> u64 {
-    let mut x = seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    finalize(seed ^ i.wrapping_mul(GOLDEN))
+}
+
+/// SplitMix64's output function.
+fn finalize(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
+}
+
+/// A seeded stream of random numbers (SplitMix64) for draws that are not a single
+/// permutation: bootstrap resamples, sign flips, repeated shuffles.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(GOLDEN);
+        finalize(self.0)
+    }
+
+    /// A uniform index below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+
+    /// Shuffles in place (Fisher–Yates).
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, self.below(i + 1));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::curves::{self, LogLogistic, Segmented};
-use super::hypothesis::{self, Cochran, Interaction, Paired, Rng};
+use super::hypothesis::{self, Cochran, Interaction, Paired};
 use super::items::StudyData;
+use crate::analysis::intervals::percentile_interval;
+use crate::data::sampling::Rng;
 
 /// Analysis settings.
 #[derive(Debug, Clone, Serialize)]
@@ -171,26 +173,12 @@ fn means(study: &StudyData, c: usize, ratios: &[f64], items: &[usize], draw: &[u
         .collect()
 }
 
-fn percentile_ci(mut v: Vec<f64>) -> Option<(f64, f64)> {
-    v.retain(|x| x.is_finite());
-    if v.len() < 2 {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        let pos = q * (v.len() - 1) as f64;
-        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-        v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
-    };
-    Some((at(0.025), at(0.975)))
-}
-
 fn estimate(value: Option<f64>, draws: Vec<Option<f64>>) -> Estimate {
     let defined: Vec<f64> = draws.into_iter().flatten().collect();
     Estimate {
         value,
         defined_in: defined.len(),
-        ci: percentile_ci(defined),
+        ci: percentile_interval(defined),
     }
 }
 
@@ -290,7 +278,7 @@ fn thresholds(
             ratio: r,
             n,
             mean: y[j],
-            ci: percentile_ci(draws.iter().map(|d| d.0[j]).collect())
+            ci: percentile_interval(draws.iter().map(|d| d.0[j]).collect())
                 .unwrap_or((f64::NAN, f64::NAN)),
         })
         .collect();
