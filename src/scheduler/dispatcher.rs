@@ -166,18 +166,8 @@ impl Dispatcher<'_> {
                         flight.timed_out,
                         stopping,
                         resources.timeout,
+                        sigterm_is_stop,
                     );
-                    let (state, error) = if state == RunState::Failed
-                        && signal == Some(libc::SIGTERM)
-                        && sigterm_is_stop
-                    {
-                        (
-                            RunState::Interrupted,
-                            Some("stopped by the cluster's scheduler (cancelled, preempted or out of time)".to_string()),
-                        )
-                    } else {
-                        (state, error)
-                    };
                     let retrying = !stopping
                         && matches!(state, RunState::Failed | RunState::TimedOut)
                         && flight.tries <= resources.retries;
@@ -347,7 +337,8 @@ fn start(
     Ok((pid, status.attempts))
 }
 
-/// Decides how an attempt ended: (state, error, exit code, signal).
+/// Decides how an attempt ended: (state, error, exit code, signal). With `sigterm_is_stop`, a
+/// child ended by SIGTERM was stopped by the scheduler around runner: interrupted, not failed.
 fn judge(
     store: &ExperimentDir,
     run: &PlannedRun,
@@ -355,6 +346,7 @@ fn judge(
     timed_out: bool,
     stopping: bool,
     timeout: Option<Duration>,
+    sigterm_is_stop: bool,
 ) -> (RunState, Option<String>, Option<i32>, Option<i32>) {
     let dir = store.run_dir(&run.id);
     let status = match status {
@@ -406,6 +398,14 @@ fn judge(
         (None, Some(s)) => format!("killed by signal {s}"),
         _ => "ended abnormally".to_string(),
     };
+    if !stopping && sigterm_is_stop && signal == Some(libc::SIGTERM) {
+        return (
+            RunState::Interrupted,
+            Some("stopped by the cluster's scheduler (cancelled, preempted or out of time)".into()),
+            code,
+            signal,
+        );
+    }
     let state = if stopping {
         RunState::Interrupted
     } else {

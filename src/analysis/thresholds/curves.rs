@@ -133,7 +133,7 @@ fn sum_sq(v: &[f64]) -> f64 {
 /// ratios (4 parameters need at least one degree of freedom) or when no fit is finite.
 pub fn fit_log_logistic(ratios: &[f64], y: &[f64]) -> Option<LogLogistic> {
     let x: Vec<f64> = ratios.iter().map(|r| r.ln()).collect();
-    if distinct(&x) < 5 {
+    if sorted_unique(&x).len() < 5 {
         return None;
     }
     let (xmin, xmax) = (min(&x), max(&x));
@@ -241,9 +241,7 @@ fn segmented_rss(x: &[f64], y: &[f64], psi: f64) -> Option<(Vec<f64>, f64)> {
 /// Fits the broken line; None with fewer than 4 distinct ratios.
 pub fn fit_segmented(ratios: &[f64], y: &[f64]) -> Option<Segmented> {
     let x: Vec<f64> = ratios.iter().map(|r| r.ln()).collect();
-    let mut xs: Vec<f64> = x.clone();
-    xs.sort_by(f64::total_cmp);
-    xs.dedup();
+    let xs = sorted_unique(&x);
     if xs.len() < 4 {
         return None;
     }
@@ -289,11 +287,11 @@ pub fn fit_segmented(ratios: &[f64], y: &[f64]) -> Option<Segmented> {
     })
 }
 
-fn distinct(x: &[f64]) -> usize {
+fn sorted_unique(x: &[f64]) -> Vec<f64> {
     let mut v = x.to_vec();
     v.sort_by(f64::total_cmp);
     v.dedup();
-    v.len()
+    v
 }
 
 fn min(x: &[f64]) -> f64 {

@@ -431,12 +431,13 @@ pub fn analyze_study(study: &StudyData, experiment: &str, opts: &Options) -> Rep
         .iter()
         .position(|a| a == "random")
         .unwrap_or(0);
+    let reference_ratios = study.ratios(reference);
     if all.len() >= 2 {
         for c in all.iter().copied().filter(|&c| c != reference) {
             for r in study
                 .ratios(c)
                 .into_iter()
-                .filter(|&r| r < 1.0 && study.ratios(reference).contains(&r))
+                .filter(|&r| r < 1.0 && reference_ratios.contains(&r))
             {
                 let items = study.complete_items(&[c, reference], &[r], None);
                 let d: Vec<f64> = items

@@ -47,7 +47,7 @@ pub struct TokenClassifier {
     head: Linear,
 }
 
-/// One encoded token: its bucket and its shape features.
+/// An encoded sequence of tokens: each one's bucket and shape features.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Encoded {
     /// Hash bucket ids.

@@ -67,16 +67,10 @@ pub fn submit_experiment(
     let mut rec = reconcile::observe(store, grid);
     reconcile::recover_dead_runs(store, grid, &mut rec, &|id| active(id))?;
     reconcile::repair_results(store, grid, meta, &rec)?;
-    let queued: Vec<usize> = rec
+    let (queued, todo): (Vec<usize>, Vec<usize>) = rec
         .todo()
         .into_iter()
-        .filter(|&i| active(&grid.runs[i].id))
-        .collect();
-    let todo: Vec<usize> = rec
-        .todo()
-        .into_iter()
-        .filter(|&i| !active(&grid.runs[i].id))
-        .collect();
+        .partition(|&i| active(&grid.runs[i].id));
     // Shared artifacts first, in their own array; runs wait for it.
     let artifact_store = ArtifactStore::for_workdir(&meta.workdir);
     let units = missing_units(task, grid, &todo, &artifact_store);

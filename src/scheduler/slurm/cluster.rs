@@ -82,7 +82,7 @@ pub fn task_states(job_ids: &[String]) -> HashMap<String, String> {
     ) {
         states.extend(parse_pairs(&out));
     }
-    let known: Vec<&String> = job_ids
+    let forgotten: Vec<&String> = job_ids
         .iter()
         .filter(|j| {
             !states
@@ -90,8 +90,8 @@ pub fn task_states(job_ids: &[String]) -> HashMap<String, String> {
                 .any(|k| k.split('_').next() == Some(j.as_str()))
         })
         .collect();
-    if !known.is_empty() {
-        let list = known
+    if !forgotten.is_empty() {
+        let list = forgotten
             .iter()
             .map(|s| s.as_str())
             .collect::<Vec<_>>()

@@ -160,8 +160,9 @@ pub fn submit(batch: &Batch<'_>, opts: &SlurmOptions) -> Result<Vec<Submission>>
     }
     let exe = std::env::current_exe().context("cannot find the runner executable")?;
     let mut out = Vec::new();
-    for runs in batch.runs.chunks(chunk) {
-        let n = read_submissions(batch.experiment)?.len() + 1;
+    let earlier = read_submissions(batch.experiment)?.len();
+    for (k, runs) in batch.runs.chunks(chunk).enumerate() {
+        let n = earlier + k + 1;
         let script = slurm_dir.join(format!("sub-{n}.sbatch"));
         let list = slurm_dir.join(format!("sub-{n}.runs"));
         crate::store::atomic::write_atomic(&list, (runs.join("\n") + "\n").as_bytes())?;
