@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{squad_fixture as fixture, text, Project};
+use common::{compile_latex, squad_fixture as fixture, text, tiny_prompt_spec, Project};
 
 #[test]
 fn reference_readers_are_scored_per_question_and_type() {
@@ -349,25 +349,11 @@ fn llmlingua2_trains_its_classifier_and_a_ratio_sweep_is_analysed_for_thresholds
     p.write("data/tiny.json", &fixture());
     p.write(
         "sweep.toml",
-        r#"
-[experiment]
-name = "sweep"
-task = "prompt-compression"
-
-[params]
-dataset = "data/tiny.json"
-train_articles = 2
-eval_articles = 2
-bootstrap = 50
-reader = "sliding_window"
-classifier_d_model = 8
-classifier_layers = 1
-classifier_epochs = 2
-
-[grid]
-algorithm = ["llmlingua2", "random"]
-ratio = [0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0]
-"#,
+        &tiny_prompt_spec(
+            "sweep",
+            "classifier_epochs = 2",
+            "algorithm = [\"llmlingua2\", \"random\"]\nratio = [0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0]",
+        ),
     );
     let out = p.run(&["launch", "sweep.toml"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -428,24 +414,12 @@ ratio = [0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0]
     // The LaTeX table compiles (when a TeX engine is installed; .ci/run installs one).
     let table = std::fs::read_to_string(dir.join("thresholds.tex")).unwrap();
     assert!(table.contains("llmlingua2 & 4 &"), "{table}");
-    if std::process::Command::new("pdflatex")
-        .arg("--version")
-        .output()
-        .is_ok()
-    {
-        p.write("doc.tex", &format!("\\documentclass{{article}}\n\\usepackage{{booktabs}}\n\\begin{{document}}\n{table}\n\\end{{document}}\n"));
-        let out = std::process::Command::new("pdflatex")
-            .args(["-interaction=nonstopmode", "-halt-on-error", "doc.tex"])
-            .current_dir(p.path())
-            .output()
-            .unwrap();
+    if let Some(out) = compile_latex(&p, &table) {
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stdout)
         );
-    } else {
-        eprintln!("SKIPPED: no pdflatex; thresholds.tex was not compiled");
     }
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{text, Project};
+use common::{compile_latex, text, Project};
 
 /// score = 10·x + seed, loss = 1/x + seed/10; x = 8 always fails (a partial experiment);
 /// every run also logs a training curve.
@@ -249,26 +249,14 @@ thresholds = { "r*" = 3.0 }
 
 #[test]
 fn latex_tables_compile_when_a_tex_engine_is_present() {
-    let Some(engine) = ["pdflatex", "lualatex", "xelatex"].into_iter().find(|e| {
-        std::process::Command::new(e)
-            .arg("--version")
-            .output()
-            .is_ok()
-    }) else {
-        eprintln!("SKIPPED: no TeX engine (pdflatex/lualatex/xelatex) installed");
-        return;
-    };
     let p = Project::new();
     experiment(&p);
     assert!(p.run(&["report", "runs/fixture"]).status.success());
     let table =
         std::fs::read_to_string(p.path().join("runs/fixture/report/tables/results.tex")).unwrap();
-    p.write("doc.tex", &format!("\\documentclass{{article}}\n\\usepackage{{booktabs}}\n\\begin{{document}}\n{table}\n\\end{{document}}\n"));
-    let out = std::process::Command::new(engine)
-        .args(["-interaction=nonstopmode", "-halt-on-error", "doc.tex"])
-        .current_dir(p.path())
-        .output()
-        .unwrap();
+    let Some(out) = compile_latex(&p, &table) else {
+        return;
+    };
     assert!(
         out.status.success(),
         "{}",

@@ -260,28 +260,11 @@ fn shared_artifacts_are_built_in_their_own_array_before_the_runs() {
     p.write("data/tiny.json", &common::squad_fixture());
     p.write(
         "prompt.toml",
-        r#"
-[experiment]
-name = "prompt"
-task = "prompt-compression"
-
-[params]
-dataset = "data/tiny.json"
-train_articles = 2
-eval_articles = 2
-bootstrap = 50
-reader = "sliding_window"
-algorithm = "llmlingua2"
-classifier_d_model = 8
-classifier_layers = 1
-classifier_epochs = 1
-
-[grid]
-ratio = [0.5, 1.0]
-
-[resources]
-devices = "cpu"
-"#,
+        &common::tiny_prompt_spec(
+            "prompt",
+            "algorithm = \"llmlingua2\"\nclassifier_epochs = 1",
+            "ratio = [0.5, 1.0]\n\n[resources]\ndevices = \"cpu\"",
+        ),
     );
     let out = p.run(&["launch", "prompt.toml", "--backend", "slurm", "--wait"]);
     assert!(out.status.success(), "{}", text(&out));

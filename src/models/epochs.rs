@@ -1,6 +1,13 @@
 //! Epoch-based training shared by the reader and the token classifier: what their checkpoints
 //! hold besides the tensors, the shuffled order of each epoch and the learning-rate decay.
 
+use std::path::Path;
+
+use anyhow::Result;
+use burn::module::Module;
+use burn::optim::{AdamConfig, ModuleOptimizer};
+use burn::tensor::Device;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// What an epoch trainer's checkpoint holds besides the tensors.
@@ -31,4 +38,22 @@ pub fn order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
 pub fn learning_rate(base: f64, epoch: usize, epochs: usize) -> f64 {
     let progress = (epoch - 1) as f64 / (epochs.max(2) - 1) as f64;
     base * (1.0 - 0.8 * progress)
+}
+
+/// Where an epoch trainer starts: a model built by `init` on the autodiff device with its seed
+/// and a fresh Adam, or the checkpoint under `dir` when an earlier build left one.
+pub fn start<M: Module + Clone, R: DeserializeOwned>(
+    dir: &Path,
+    seed: u64,
+    init: impl FnOnce(&Device) -> M,
+) -> Result<(Device, M, ModuleOptimizer, EpochState<R>)> {
+    let device = Device::default().autodiff();
+    let model = crate::models::seeded(&device, seed, || init(&device));
+    let (model, optim, state) = crate::models::checkpoint::resume(
+        dir,
+        model,
+        || AdamConfig::new().init(),
+        |s: &EpochState<R>| format!("epoch {}", s.epochs_done),
+    )?;
+    Ok((device, model, optim, state))
 }

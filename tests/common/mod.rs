@@ -137,3 +137,35 @@ pub fn squad_fixture() -> String {
     }
     format!(r#"{{"version": "1.1", "data": [{}]}}"#, articles.join(","))
 }
+
+/// A prompt-compression spec on the tiny SQuAD fixture (write it to data/tiny.json) with the
+/// sliding-window reader and a tiny token classifier; `extra` goes into [params], `grid` is the
+/// body of [grid].
+pub fn tiny_prompt_spec(name: &str, extra: &str, grid: &str) -> String {
+    format!(
+        "[experiment]\nname = \"{name}\"\ntask = \"prompt-compression\"\n\n[params]\ndataset = \"data/tiny.json\"\ntrain_articles = 2\neval_articles = 2\nbootstrap = 50\nreader = \"sliding_window\"\nclassifier_d_model = 8\nclassifier_layers = 1\n{extra}\n\n[grid]\n{grid}\n"
+    )
+}
+
+/// Compiles a LaTeX fragment inside a minimal booktabs document in the project directory with
+/// the first TeX engine found; None (after saying SKIPPED) when none is installed.
+pub fn compile_latex(p: &Project, fragment: &str) -> Option<Output> {
+    let Some(engine) = ["pdflatex", "lualatex", "xelatex"]
+        .into_iter()
+        .find(|e| Command::new(e).arg("--version").output().is_ok())
+    else {
+        eprintln!("SKIPPED: no TeX engine (pdflatex/lualatex/xelatex) installed");
+        return None;
+    };
+    p.write(
+        "doc.tex",
+        &format!("\\documentclass{{article}}\n\\usepackage{{booktabs}}\n\\begin{{document}}\n{fragment}\n\\end{{document}}\n"),
+    );
+    Some(
+        Command::new(engine)
+            .args(["-interaction=nonstopmode", "-halt-on-error", "doc.tex"])
+            .current_dir(p.path())
+            .output()
+            .unwrap(),
+    )
+}

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -47,9 +47,6 @@ pub struct EpochRecord {
     /// Evaluation EM after the epoch.
     pub eval_em: Option<f64>,
 }
-
-/// What a checkpoint holds besides the tensors.
-pub type CheckpointState = crate::models::epochs::EpochState<EpochRecord>;
 
 /// Builds a padded batch of features on `device`.
 pub fn batch(items: &[&Features], device: &Device) -> Batch {
@@ -149,14 +146,8 @@ pub fn train(
     mut evaluate: impl FnMut(&Reader) -> Result<(f64, f64)>,
     mut progress: impl FnMut(usize, usize, f64),
 ) -> Result<(Reader, Vec<EpochRecord>)> {
-    let device = Device::default().autodiff();
-    let model = crate::models::seeded(&device, config.seed, || model_config.init(&device));
-    let (mut model, mut optim, mut state) = crate::models::checkpoint::resume(
-        checkpoint_dir,
-        model,
-        || AdamConfig::new().init(),
-        |s: &CheckpointState| format!("epoch {}", s.epochs_done),
-    )?;
+    let (device, mut model, mut optim, mut state) =
+        epochs::start::<_, EpochRecord>(checkpoint_dir, config.seed, |d| model_config.init(d))?;
     let usable: Vec<&Features> = train_set.iter().filter(|f| f.target.is_some()).collect();
     if usable.is_empty() {
         anyhow::bail!("no training example has an answer inside its (truncated) context");

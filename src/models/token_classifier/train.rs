@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Result};
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::tensor::activation::log_sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -54,8 +54,6 @@ pub struct EpochRecord {
     /// Seconds the epoch took.
     pub seconds: f64,
 }
-
-type CheckpointState = epochs::EpochState<EpochRecord>;
 
 /// Mean loss per real (not padding) token of a batch, and the logits.
 fn loss(model: &TokenClassifier, items: &[&Labelled], device: &Device) -> (Tensor<1>, Tensor<2>) {
@@ -131,14 +129,8 @@ pub fn train(
     if train_set.is_empty() {
         anyhow::bail!("no training sequence to learn the keep labels from");
     }
-    let device = Device::default().autodiff();
-    let model = crate::models::seeded(&device, config.seed, || model_config.init(&device));
-    let (mut model, mut optim, mut state) = crate::models::checkpoint::resume(
-        checkpoint_dir,
-        model,
-        || AdamConfig::new().init(),
-        |s: &CheckpointState| format!("epoch {}", s.epochs_done),
-    )?;
+    let (device, mut model, mut optim, mut state) =
+        epochs::start::<_, EpochRecord>(checkpoint_dir, config.seed, |d| model_config.init(d))?;
     for epoch in state.epochs_done + 1..=config.epochs {
         let started = Instant::now();
         let order = epochs::order(train_set.len(), config.seed, epoch);
