@@ -119,7 +119,7 @@ fn big_grid(root: &Path) -> (f64, f64, f64, usize) {
     let path = root.join("big.toml");
     std::fs::write(&path, spec).unwrap();
     let start = Instant::now();
-    let (_, grid) = runner::grid::load(&path).unwrap();
+    let (_, grid) = runner::task::planning::plan(&path).unwrap();
     let expand_s = start.elapsed().as_secs_f64();
     assert_eq!(grid.runs.len(), 100_000);
 

@@ -1,11 +1,12 @@
 //! The neural reader on a tiny fixture: its training loss falls within a few seconds, and a
 //! training resumed from its checkpoint continues where it stopped instead of restarting.
 
-use runner::artifacts::tokenizer::{load, train as train_tokenizer, TokenizerConfig};
+use runner::artifacts::tokenizer::{train as train_tokenizer, TokenizerConfig};
 use runner::data::qa::{split, SplitSpec};
 use runner::models::reader::features::featurize;
 use runner::models::reader::model::ReaderConfig;
 use runner::models::reader::train::{train, TrainConfig};
+use runner::models::tokenizer::load;
 
 fn fixture(dir: &std::path::Path) -> std::path::PathBuf {
     let mut articles = Vec::new();

@@ -7,7 +7,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::experiment_data::{labels_of, ExperimentData, RunRow};
-use super::intervals::{bootstrap_interval, t_interval, CiMethod, MetricStats};
+use crate::metrics::intervals::{bootstrap_interval, t_interval, CiMethod, MetricStats};
 
 /// One group (a combination of axis labels).
 #[derive(Debug, Clone)]

@@ -1,8 +1,7 @@
 //! Analysis: experiment data loaded from run stores, aggregated over seeds with confidence
-//! intervals, and the statistics behind them. `report` turns the results into tables and figures.
+//! intervals (`metrics::intervals`), and the threshold statistics of a prompt-compression
+//! study. `paper` turns the results into tables, figures and report.md.
 
 pub mod aggregate;
-pub mod direction;
 pub mod experiment_data;
-pub mod intervals;
 pub mod thresholds;

@@ -128,7 +128,7 @@ fn texts(sources: &[String]) -> Result<Vec<Vec<u8>>> {
             out.extend(texts);
             continue;
         }
-        let source = crate::task::codec::source_of(&serde_json::Value::String(name.clone()))?;
+        let source = crate::data::texts::TextSource::path(crate::data::resolve(name));
         for text in crate::data::texts::load(&source)? {
             out.push(crate::codecs::learned::strip_cr(&text.bytes).unwrap_or(text.bytes));
         }
@@ -177,9 +177,9 @@ fn build(
             if !path.is_file() {
                 let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
                 let docs: Vec<String> = train.split(|&b| b == b'\n').map(lossy).collect();
-                super::tokenizer::train_byte_level(&docs, vocab, &path)?;
+                crate::models::tokenizer::train_byte_level(&docs, vocab, &path)?;
             }
-            let tokenizer = super::tokenizer::load(&path)?;
+            let tokenizer = crate::models::tokenizer::load(&path)?;
             let ids = |b: &[u8]| -> Result<Vec<u32>> {
                 let text = String::from_utf8_lossy(b);
                 Ok(tokenizer
@@ -247,7 +247,7 @@ pub fn open(artifact: Artifact, config: &LmArtifactConfig) -> Result<PretrainedL
             hashed.extend(
                 std::fs::read(&tpath).map_err(|e| anyhow::anyhow!("{}: {e}", tpath.display()))?,
             );
-            Some(super::tokenizer::load(&tpath)?)
+            Some(crate::models::tokenizer::load(&tpath)?)
         }
     };
     let vocab = tokenizer

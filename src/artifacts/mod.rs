@@ -17,7 +17,6 @@ pub mod lm;
 pub mod reader;
 pub mod token_classifier;
 pub mod tokenizer;
-pub mod units;
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};

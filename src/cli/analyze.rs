@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use crate::error::ExitCode;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -73,7 +74,7 @@ struct CochranInput {
 }
 
 /// `runner analyze`.
-pub fn run(cmd: AnalyzeCommand) -> Result<i32> {
+pub fn run(cmd: AnalyzeCommand) -> Result<ExitCode> {
     match cmd {
         AnalyzeCommand::Thresholds(args) => {
             if !(args.alpha > 0.0 && args.alpha < 1.0) {
@@ -86,7 +87,9 @@ pub fn run(cmd: AnalyzeCommand) -> Result<i32> {
                 alpha: args.alpha,
                 seed: args.seed,
             };
-            let (report, out) = thresholds::analyze(&args.dir, &opts)?;
+            let report = thresholds::analyze(&args.dir, &opts)?;
+            let out = args.dir.join("analysis").join("thresholds");
+            crate::paper::thresholds::write(&report, &out)?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -98,7 +101,7 @@ pub fn run(cmd: AnalyzeCommand) -> Result<i32> {
                     out.display()
                 );
             }
-            Ok(0)
+            Ok(ExitCode::Complete)
         }
         AnalyzeCommand::Reference { file } => {
             let text =
@@ -106,7 +109,7 @@ pub fn run(cmd: AnalyzeCommand) -> Result<i32> {
             let input: ReferenceInput = serde_json::from_str(&text)
                 .with_context(|| format!("{}: not a reference input", file.display()))?;
             println!("{}", serde_json::to_string_pretty(&reference(&input))?);
-            Ok(0)
+            Ok(ExitCode::Complete)
         }
     }
 }

@@ -1,16 +1,17 @@
 //! `runner artifacts`: what the artifact store holds (tokenizers, readers, language models).
 
+use crate::error::ExitCode;
 use anyhow::Result;
 
 use crate::artifacts::ArtifactStore;
 
 /// `runner artifacts`: lists the store.
-pub fn list() -> Result<i32> {
+pub fn list() -> Result<ExitCode> {
     let store = ArtifactStore::default_location();
     let items = store.list();
     if items.is_empty() {
         println!("no artifacts in {}", store.root().display());
-        return Ok(0);
+        return Ok(ExitCode::Complete);
     }
     println!("{} artifacts in {}:", items.len(), store.root().display());
     for (id, info) in items {
@@ -24,5 +25,5 @@ pub fn list() -> Result<i32> {
             crate::grid::identity::canonical_json(&info.config)
         );
     }
-    Ok(0)
+    Ok(ExitCode::Complete)
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::error::ExitCode;
 use anyhow::Result;
 
 use crate::codecs::timing::TimingPolicy;
@@ -40,7 +41,7 @@ pub struct CodecArgs {
 }
 
 /// `runner codec`.
-pub fn codec(args: CodecArgs) -> Result<i32> {
+pub fn codec(args: CodecArgs) -> Result<ExitCode> {
     let mut config = serde_json::Map::new();
     config.insert("algorithm".into(), serde_json::to_value(&args.algorithms)?);
     let level = match args.level.parse::<i64>() {
@@ -73,8 +74,8 @@ pub fn codec(args: CodecArgs) -> Result<i32> {
     }
     let errors: usize = summary.iter().map(|(_, s)| s.errors).sum();
     Ok(if errors > 0 {
-        super::EXIT_INCOMPLETE
+        ExitCode::Incomplete
     } else {
-        0
+        ExitCode::Complete
     })
 }

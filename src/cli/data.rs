@@ -1,5 +1,6 @@
 //! `runner data`: the known public data sets, where runner looks for them, their checksums.
 
+use crate::error::ExitCode;
 use anyhow::{bail, Result};
 
 use crate::data::{data_dir, registry};
@@ -19,7 +20,7 @@ pub enum DataCommand {
 }
 
 /// `runner data`.
-pub fn data(cmd: DataCommand) -> Result<i32> {
+pub fn data(cmd: DataCommand) -> Result<ExitCode> {
     let dir = data_dir();
     match cmd {
         DataCommand::List => {
@@ -38,7 +39,7 @@ pub fn data(cmd: DataCommand) -> Result<i32> {
                     e.name, here, e.path, e.description
                 );
             }
-            Ok(0)
+            Ok(ExitCode::Complete)
         }
         DataCommand::Verify => {
             for e in registry::ENTRIES {
@@ -46,7 +47,7 @@ pub fn data(cmd: DataCommand) -> Result<i32> {
                     println!("{:<12} {line}", e.name);
                 }
             }
-            Ok(0)
+            Ok(ExitCode::Complete)
         }
         DataCommand::Fetch { name } => {
             let Some(entry) = registry::find(&name) else {
@@ -55,7 +56,7 @@ pub fn data(cmd: DataCommand) -> Result<i32> {
             };
             registry::fetch(entry, &dir)?;
             println!("{} verified in {}", entry.name, dir.display());
-            Ok(0)
+            Ok(ExitCode::Complete)
         }
     }
 }

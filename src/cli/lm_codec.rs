@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 
@@ -198,7 +199,7 @@ pub struct PretrainArgs {
 }
 
 /// Runs a `runner lm-codec` command.
-pub fn run(command: LmCodecCommand) -> Result<i32> {
+pub fn run(command: LmCodecCommand) -> Result<ExitCode> {
     match command {
         LmCodecCommand::Pretrain(args) => {
             let config = LmArtifactConfig {
@@ -217,7 +218,7 @@ pub fn run(command: LmCodecCommand) -> Result<i32> {
             let store = store_of(args.store);
             let artifact = crate::artifacts::lm::get(&store, &config, &|_, _, _| {})?;
             println!("{}", artifact.dir.display());
-            Ok(0)
+            Ok(ExitCode::Complete)
         }
         LmCodecCommand::Compress(args) => compress(args),
         LmCodecCommand::Decompress(args) => decompress(args),
@@ -225,7 +226,7 @@ pub fn run(command: LmCodecCommand) -> Result<i32> {
     }
 }
 
-fn bench(args: BenchArgs) -> Result<i32> {
+fn bench(args: BenchArgs) -> Result<ExitCode> {
     let path = crate::data::resolve(&args.input);
     let data = read(&path)?;
     let found = match &args.model {
@@ -274,14 +275,14 @@ fn bench(args: BenchArgs) -> Result<i32> {
     let record = learned::bench::run(&plan)?;
     learned::bench::save(&record, &args.out)?;
     println!("recorded in {}", args.out.display());
-    Ok(0)
+    Ok(ExitCode::Complete)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn compress(args: CompressArgs) -> Result<i32> {
+fn compress(args: CompressArgs) -> Result<ExitCode> {
     let data = read(&args.input)?;
     let loaded = match &args.model {
         Some(m) => Some(crate::artifacts::lm::find(
@@ -346,10 +347,10 @@ fn compress(args: CompressArgs) -> Result<i32> {
         );
         print_profile(&back);
     }
-    Ok(0)
+    Ok(ExitCode::Complete)
 }
 
-fn decompress(args: DecompressArgs) -> Result<i32> {
+fn decompress(args: DecompressArgs) -> Result<ExitCode> {
     let file = read(&args.input)?;
     let loaded = match &args.model {
         Some(m) => Some(crate::artifacts::lm::find(
@@ -389,7 +390,7 @@ fn decompress(args: DecompressArgs) -> Result<i32> {
         out.bytes.len(),
         out.bytes.len() as f64 / 1000.0 / out.seconds.max(1e-9)
     );
-    Ok(0)
+    Ok(ExitCode::Complete)
 }
 
 fn progress_bar(len: usize) -> indicatif::ProgressBar {

@@ -1,29 +1,23 @@
 //! Command-line interface: argument parsing and dispatch to the library. No logic lives here
-//! beyond turning arguments into calls and results into exit codes.
-//!
-//! Exit codes: 0 every run complete; 1 some run failed or is missing; 2 bad input (spec,
-//! arguments, a locked directory); 130 stopped by Ctrl-C.
+//! beyond turning arguments into calls and results into exit codes ([`exit`]).
 
 mod analyze;
 mod artifacts;
 mod codec;
 mod data;
-mod dry_run;
+mod exit;
 mod launch;
 mod lm_codec;
 mod report;
 mod status;
+mod tasks;
 
 use std::path::PathBuf;
 
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-/// Exit code for bad input.
-pub const EXIT_BAD_INPUT: i32 = 2;
-/// Exit code when some run did not complete.
-pub const EXIT_INCOMPLETE: i32 = 1;
-/// Exit code after Ctrl-C.
-pub const EXIT_INTERRUPTED: i32 = 130;
+use crate::error::ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -64,8 +58,8 @@ enum Commands {
     },
     /// Show the state of every run of an experiment.
     Status(status::StatusArgs),
-    /// List the task kinds runner knows.
-    Tasks,
+    /// List the task kinds runner knows, or one kind's parameters and metrics.
+    Tasks(tasks::TasksArgs),
     /// Compress files or responses with classical codecs and print statistics.
     Codec(codec::CodecArgs),
     /// Compress or decompress files with a learned language model; pretrain one.
@@ -101,74 +95,43 @@ pub struct RunOptions {
     pub quiet: bool,
 }
 
-/// Where experiments are written by default.
-pub fn default_runs_root() -> PathBuf {
-    PathBuf::from("runs")
-}
-
 /// Parses arguments and runs the command; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    let result = match cli.command {
+    if let Commands::Exec { task, run_dir } = &cli.command {
+        return exit::exec(task, run_dir);
+    }
+    match run(cli.command) {
+        Ok(code) => code.code(),
+        Err(e) => exit::report_error(&e).code(),
+    }
+}
+
+fn run(command: Commands) -> Result<ExitCode> {
+    match command {
         Commands::Launch(args) => launch::launch(args),
         Commands::Resume(args) => launch::resume(args),
         Commands::Status(args) => status::status(args),
         Commands::Report(args) => report::report(args),
         Commands::Analyze(cmd) => analyze::run(cmd),
-        Commands::Cancel { dir } => crate::scheduler::slurm::backend::cancel(&dir).map(|jobs| {
+        Commands::Cancel { dir } => {
+            let jobs = crate::scheduler::slurm::backend::cancel(&dir)?;
             if jobs.is_empty() {
                 println!("no job of {} is pending or running", dir.display());
             } else {
                 println!("cancelled jobs {}", jobs.join(", "));
             }
-            0
-        }),
+            Ok(ExitCode::Complete)
+        }
         Commands::SlurmTask { dir, list } => {
-            match crate::scheduler::slurm::array_task::run(&dir, &list) {
-                Ok(code) => Ok(code),
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    return 1;
-                }
-            }
+            let mut reporter = crate::console::terminal::TerminalReporter::new(true);
+            crate::scheduler::slurm::array_task::run(&dir, &list, &mut reporter)
         }
         Commands::Codec(args) => codec::codec(args),
         Commands::Data(cmd) => data::data(cmd),
         Commands::LmCodec(cmd) => lm_codec::run(cmd),
         Commands::Artifacts => artifacts::list(),
-        Commands::Exec { task, run_dir } => match {
-            // A bug in a built-in task ends its run with one readable line in stderr.log (the
-            // panic message and where it happened), not a backtrace whose tail hides the cause.
-            std::panic::set_hook(Box::new(|info| {
-                eprintln!("error: internal error in runner: {info}")
-            }));
-            crate::task::builtin::exec(&task, &run_dir)
-        } {
-            Ok(()) => Ok(0),
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                return 1;
-            }
-        },
-        Commands::Tasks => {
-            for t in crate::task::registry()
-                .into_iter()
-                .filter(|t| t.name() != "artifact")
-            {
-                println!("{:<20} {}", t.name(), t.summary());
-            }
-            Ok(0)
-        }
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            if let Some(spec_error) = e.downcast_ref::<crate::spec::SpecError>() {
-                eprintln!("error: {spec_error}");
-            } else {
-                eprintln!("error: {e:#}");
-            }
-            EXIT_BAD_INPUT
-        }
+        Commands::Tasks(args) => tasks::tasks(args),
+        Commands::Exec { .. } => unreachable!("handled before"),
     }
 }

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
+use crate::error::ExitCode;
 use anyhow::Result;
 
-use crate::report::{build, ReportOptions};
+use crate::paper::{build, ReportOptions};
 
 /// Arguments of `runner report`.
 #[derive(clap::Args, Debug)]
@@ -33,7 +34,7 @@ pub struct ReportArgs {
 }
 
 /// `runner report`.
-pub fn report(args: ReportArgs) -> Result<i32> {
+pub fn report(args: ReportArgs) -> Result<ExitCode> {
     let out = build(&ReportOptions {
         dirs: args.dirs,
         out: args.out,
@@ -54,5 +55,5 @@ pub fn report(args: ReportArgs) -> Result<i32> {
     for f in &out.files {
         println!("  {f}");
     }
-    Ok(0)
+    Ok(ExitCode::Complete)
 }

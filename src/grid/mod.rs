@@ -11,37 +11,6 @@ use serde_json::{Map, Value};
 
 pub use expand::expand;
 
-use crate::spec::presets::Presets;
-use crate::spec::Spec;
-
-/// Loads a spec file, checks it for its task kind, and expands its grid.
-pub fn load(path: &std::path::Path) -> anyhow::Result<(Spec, Grid)> {
-    let spec = Spec::load(path)?;
-    let task = crate::task::for_spec(&spec)?;
-    task.check_spec(&spec)?;
-    let mut presets = Presets::new(Presets::locate(
-        &spec.path,
-        spec.experiment.configs.as_deref(),
-    ));
-    let grid = expand(&spec, &mut presets)?;
-    for run in &grid.runs {
-        if let Err((key, message)) = task.check_run(&run.config) {
-            let value = run.config.get(&key);
-            let node = crate::task::schema::values_of(&spec, &key)
-                .into_iter()
-                .find(|n| Some(&n.to_json()) == value);
-            let loc = node.map_or(&spec.experiment.task_loc, |n| &n.loc);
-            return Err(crate::spec::SpecError::at(
-                loc,
-                key,
-                format!("{message} (in run {})", run.name),
-            )
-            .into());
-        }
-    }
-    Ok((spec, grid))
-}
-
 /// One run of the grid.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PlannedRun {

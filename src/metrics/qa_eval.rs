@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::squad::score;
-use crate::analysis::intervals::bootstrap_interval;
 use crate::data::qa::QaExample;
+use crate::metrics::intervals::bootstrap_interval;
 
 /// One scored question (an entry of sample_predictions.json).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -3,10 +3,13 @@
 
 pub mod baselines;
 pub mod checkpoint;
+pub mod device;
 pub mod epochs;
 pub mod lm;
 pub mod reader;
+pub mod selection;
 pub mod token_classifier;
+pub mod tokenizer;
 pub mod words;
 
 /// Serialises seeding and initialisation: the backend's random generator is global, so two

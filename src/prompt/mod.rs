@@ -16,6 +16,8 @@ pub mod selective;
 
 use sha2::{Digest, Sha256};
 
+pub use crate::models::selection::{budget, top};
+
 use crate::models::lm::LanguageModel;
 use crate::models::token_classifier::{TokenClassifier, TokenClassifierConfig};
 
@@ -47,23 +49,6 @@ pub struct Compressed {
 /// The tokens of a text (whitespace-separated).
 pub fn tokens(text: &str) -> Vec<&str> {
     text.split_whitespace().collect()
-}
-
-/// How many of `total` tokens a ratio keeps: the nearest count, at least one of a non-empty
-/// text, at most all.
-pub fn budget(total: usize, ratio: f64) -> usize {
-    if total == 0 {
-        return 0;
-    }
-    ((ratio * total as f64).round() as usize).clamp(1, total)
-}
-
-/// Indices of the `k` best-scored tokens (ties: the earlier first), best first.
-pub fn top(scores: &[f64], k: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-    order.truncate(k);
-    order
 }
 
 /// The tokens whose `keep` flag is set, in text order.

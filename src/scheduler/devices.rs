@@ -3,6 +3,7 @@
 use std::process::Command;
 
 use crate::spec::{DeviceRequest, Resources};
+use crate::task::Placement;
 
 /// One place a run can execute.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,11 +65,25 @@ pub fn detect_gpus() -> Vec<String> {
         .collect()
 }
 
+/// Whether runs of a task kind can use GPUs in this build: CPU-only kinds never, burn kinds
+/// when a GPU backend is compiled in, external commands always.
+pub fn gpus_usable(placement: Placement) -> bool {
+    match placement {
+        Placement::Cpu => false,
+        Placement::Burn => crate::models::device::gpu_backend().is_some(),
+        Placement::Any => true,
+    }
+}
+
 /// Slots for the resources: GPUs grouped `gpus_per_run` at a time, each group
 /// `runs_per_device` times; the CPU `runs_per_device` times (default: cores / threads).
-/// `jobs` overrides the number of CPU slots.
-pub fn slots(resources: &Resources, jobs: Option<u32>) -> Vec<Slot> {
-    let devices = resolve(&resources.devices);
+/// `jobs` overrides the number of CPU slots. A task kind that cannot use GPUs (see
+/// [`gpus_usable`]) gets CPU slots instead.
+pub fn slots(resources: &Resources, jobs: Option<u32>, placement: Placement) -> Vec<Slot> {
+    let mut devices = resolve(&resources.devices);
+    if !gpus_usable(placement) && devices.iter().any(Option::is_some) {
+        devices = vec![None];
+    }
     let gpus: Vec<String> = devices.iter().flatten().cloned().collect();
     let has_cpu = devices.iter().any(Option::is_none);
     let mut slots = Vec::new();
@@ -118,7 +133,7 @@ mod tests {
             gpus_per_run: 2,
             ..Resources::default()
         };
-        let s = slots(&r, None);
+        let s = slots(&r, None, Placement::Any);
         assert_eq!(s.len(), 4);
         assert_eq!(s[0].device, "cuda:0,1");
         assert_eq!(s[3].gpus, vec!["2".to_string(), "3".to_string()]);
@@ -130,9 +145,29 @@ mod tests {
             devices: DeviceRequest::Cpu,
             ..Resources::default()
         };
-        assert_eq!(slots(&r, Some(3)).len(), 3);
-        assert!(slots(&r, Some(3))
+        assert_eq!(slots(&r, Some(3), Placement::Any).len(), 3);
+        assert!(slots(&r, Some(3), Placement::Any)
             .iter()
             .all(|s| s.gpus.is_empty() && s.device == "cpu"));
+    }
+
+    #[test]
+    fn cpu_only_tasks_get_cpu_slots_on_a_gpu_machine() {
+        let r = Resources {
+            devices: DeviceRequest::List(vec!["cuda:0".into(), "cuda:1".into()]),
+            runs_per_device: None,
+            threads: 1,
+            ..Resources::default()
+        };
+        assert_eq!(slots(&r, None, Placement::Any).len(), 2);
+        let cpu = slots(&r, Some(2), Placement::Cpu);
+        assert!(
+            cpu.iter().all(|s| s.device == "cpu" && s.gpus.is_empty()),
+            "{cpu:?}"
+        );
+        // This build has no GPU backend: burn tasks compute on the CPU too.
+        assert!(slots(&r, Some(1), Placement::Burn)
+            .iter()
+            .all(|s| s.device == "cpu"));
     }
 }

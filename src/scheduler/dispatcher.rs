@@ -1,23 +1,24 @@
-//! The dispatcher: one loop that owns all scheduling state. It fills free slots at once,
-//! reacts to child exits, timeouts and signals, records each outcome in the run store,
-//! and tells the reporter. It never prints.
+//! The dispatcher: one loop that owns all scheduling state. It fills free slots at once and
+//! reacts to events (a child exited, a signal arrived, a deadline or the display tick came), one
+//! small handler per event, as nextest's dispatcher does. Each outcome is recorded in the run
+//! store ([`super::attempt`]) and told to the reporter; the dispatcher never prints.
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use super::attempt::{self, Ending};
 use super::devices::Slot;
 use super::events::Event;
-use super::executor::{self, ChildEnv};
+use super::executor;
+use super::reporter::{Reporter, RunEvent, Summary};
 use super::signals::SignalForwarder;
-use crate::grid::{Grid, PlannedRun};
-use crate::reporter::{Reporter, RunEvent, Summary};
-use crate::store::provenance::{hostname, now_rfc3339, RUNNER_VERSION};
-use crate::store::results::{self, ResultLine};
-use crate::store::{atomic, ExperimentDir, ExperimentMeta, RunState, RunStatus};
-use crate::task::{RunContext, Task};
+use crate::grid::Grid;
+use crate::store::provenance::{hostname, now_rfc3339};
+use crate::store::{ExperimentDir, ExperimentMeta, RunState, RunStatus};
+use crate::task::Task;
 
 const TICK: Duration = Duration::from_millis(250);
 
@@ -54,434 +55,322 @@ pub struct Dispatcher<'a> {
     pub sigterm_is_stop: bool,
 }
 
-impl Dispatcher<'_> {
+impl<'a> Dispatcher<'a> {
     /// Runs the plan's runs at `todo` (indices); `skipped` were already complete.
     pub fn run(self, todo: Vec<usize>, skipped: usize) -> Result<Summary> {
-        let Dispatcher {
-            store,
-            meta,
-            plan,
-            task,
-            slots,
-            fail_fast,
-            reporter,
-            sigterm_is_stop,
-        } = self;
-        let begin = Instant::now();
         let (tx, rx) = channel();
         let _signals = SignalForwarder::install(tx.clone())?;
-        let resources = &meta.resources;
-        let grace = resources.kill_grace.unwrap_or(Duration::from_secs(10));
-        let host = hostname();
+        let mut state = State::new(self, todo, skipped, tx);
+        loop {
+            state.fill_slots();
+            if state.is_done() {
+                break;
+            }
+            let wait = state
+                .next_wakeup()
+                .saturating_duration_since(Instant::now());
+            match rx.recv_timeout(wait) {
+                Ok(Event::Exited { slot, status, at }) => state.on_exit(slot, status, at),
+                Ok(Event::Signal(signal)) => state.on_signal(signal),
+                Err(RecvTimeoutError::Timeout) => state.on_deadlines(),
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            state.on_tick();
+        }
+        Ok(state.finish())
+    }
+}
 
-        let mut summary = Summary {
-            total: plan.runs.len(),
+/// The loop's state: the queue, the slots' runs, whether the launch is stopping.
+struct State<'a> {
+    d: Dispatcher<'a>,
+    queue: VecDeque<(usize, u32)>,
+    busy: Vec<Option<InFlight>>,
+    stopping: bool,
+    signals_seen: usize,
+    last_tick: Instant,
+    begin: Instant,
+    grace: Duration,
+    host: String,
+    events: Sender<Event>,
+    summary: Summary,
+}
+
+impl<'a> State<'a> {
+    fn new(d: Dispatcher<'a>, todo: Vec<usize>, skipped: usize, events: Sender<Event>) -> Self {
+        let summary = Summary {
+            total: d.plan.runs.len(),
             skipped,
             ..Summary::default()
         };
-        reporter.begin(plan.runs.len(), todo.len(), slots.len());
-        let mut queue: VecDeque<(usize, u32)> = todo.into_iter().map(|i| (i, 0)).collect();
-        let mut busy: Vec<Option<InFlight>> = slots.iter().map(|_| None).collect();
-        let mut stopping = false;
-        let mut signals_seen = 0;
-        let mut last_tick = Instant::now();
+        d.reporter
+            .begin(d.plan.runs.len(), todo.len(), d.slots.len());
+        State {
+            queue: todo.into_iter().map(|i| (i, 0)).collect(),
+            busy: d.slots.iter().map(|_| None).collect(),
+            stopping: false,
+            signals_seen: 0,
+            last_tick: Instant::now(),
+            begin: Instant::now(),
+            grace: d
+                .meta
+                .resources
+                .kill_grace
+                .unwrap_or(Duration::from_secs(10)),
+            host: hostname(),
+            events,
+            summary,
+            d,
+        }
+    }
 
-        loop {
-            if !stopping {
-                while let Some(slot) = busy.iter().position(Option::is_none) {
-                    let Some((index, tries)) = queue.pop_front() else {
-                        break;
-                    };
-                    let run = &plan.runs[index];
-                    match start(store, meta, task, run, &slots[slot], &tx, &host) {
-                        Ok((pid, attempt)) => {
-                            reporter.event(RunEvent::Started {
-                                run,
-                                device: &slots[slot].device,
-                                attempt,
-                            });
-                            busy[slot] = Some(InFlight {
-                                run: index,
-                                pid,
-                                started: Instant::now(),
-                                started_at: now_rfc3339(),
-                                deadline: resources.timeout.map(|t| Instant::now() + t),
-                                kill_at: None,
-                                timed_out: false,
-                                tries: tries + 1,
-                            });
-                        }
-                        Err(e) => {
-                            let error = format!("could not start: {e:#}");
-                            record_failure(
-                                store,
-                                run,
-                                RunState::Failed,
-                                &error,
-                                &slots[slot].device,
-                                &host,
-                            );
-                            reporter.event(RunEvent::Finished {
-                                run,
-                                device: &slots[slot].device,
-                                state: RunState::Failed,
-                                duration: Duration::ZERO,
-                                error: Some(&error),
-                                retrying: false,
-                            });
-                            summary.failed += 1;
-                            summary
-                                .problems
-                                .push((run.name.clone(), format!("failed: {error}")));
-                        }
-                    }
-                }
-            }
-            if busy.iter().all(Option::is_none) && (queue.is_empty() || stopping) {
-                break;
-            }
+    /// Nothing runs and nothing more will start.
+    fn is_done(&self) -> bool {
+        self.busy.iter().all(Option::is_none) && (self.queue.is_empty() || self.stopping)
+    }
 
-            let now = Instant::now();
-            let next = busy
-                .iter()
-                .flatten()
-                .flat_map(|f| [f.deadline.filter(|_| !f.timed_out), f.kill_at])
-                .flatten()
-                .chain([last_tick + TICK])
-                .min()
-                .unwrap_or(now + TICK);
-            match rx.recv_timeout(next.saturating_duration_since(now)) {
-                Ok(Event::Exited { slot, status, at }) => {
-                    let Some(flight) = busy[slot].take() else {
-                        continue;
-                    };
-                    let run = &plan.runs[flight.run];
-                    let device = &slots[slot].device;
-                    let duration = at.duration_since(flight.started);
-                    executor::signal_group(flight.pid, libc::SIGTERM);
-                    let (state, error, exit_code, signal) = judge(
-                        store,
-                        run,
-                        &status,
-                        flight.timed_out,
-                        stopping,
-                        resources.timeout,
-                        sigterm_is_stop,
-                    );
-                    let retrying = !stopping
-                        && matches!(state, RunState::Failed | RunState::TimedOut)
-                        && flight.tries <= resources.retries;
-                    let mut st = store
-                        .read_status(&run.id)
-                        .unwrap_or_else(|| RunStatus::new(&run.id));
-                    st.state = state;
-                    st.ended_at = Some(now_rfc3339());
-                    st.started_at = Some(flight.started_at.clone());
-                    st.duration_s = Some(duration.as_secs_f64());
-                    st.exit_code = exit_code;
-                    st.signal = signal;
-                    st.error = error.clone();
-                    if state == RunState::Completed {
-                        if let Err(e) = finish_completed(store, meta, plan, run, &st) {
-                            st.state = RunState::Failed;
-                            st.error = Some(format!("{e:#}"));
-                        }
-                    }
-                    let _ = store.write_status(&run.id, &st);
-                    let state = st.state;
-                    reporter.event(RunEvent::Finished {
-                        run,
-                        device,
-                        state,
-                        duration,
-                        error: st.error.as_deref(),
-                        retrying,
-                    });
-                    if retrying {
-                        queue.push_front((flight.run, flight.tries));
-                        continue;
-                    }
-                    match state {
-                        RunState::Completed => summary.completed += 1,
-                        RunState::Interrupted => summary.interrupted += 1,
-                        RunState::TimedOut => summary.timed_out += 1,
-                        _ => summary.failed += 1,
-                    }
-                    if state != RunState::Completed {
-                        let error = st.error.clone().unwrap_or_default();
-                        summary
-                            .problems
-                            .push((run.name.clone(), format!("{}: {error}", state.word())));
-                        if fail_fast && state != RunState::Interrupted && !stopping {
-                            stopping = true;
-                            reporter.event(RunEvent::Stopping {
-                                reason:
-                                    "a run failed and --fail-fast is set; waiting for running runs",
-                            });
-                        }
-                    }
-                }
-                Ok(Event::Signal(sig)) => {
-                    signals_seen += 1;
-                    summary.was_interrupted = true;
-                    if signals_seen == 1 {
-                        stopping = true;
-                        reporter.event(RunEvent::Stopping {
-                            reason: &format!(
-                                "signal {sig}: stopping running runs (SIGTERM, SIGKILL after {}); press Ctrl-C again to kill at once",
-                                humantime::format_duration(grace)
-                            ),
-                        });
-                        for f in busy.iter_mut().flatten() {
-                            executor::signal_group(f.pid, libc::SIGTERM);
-                            f.kill_at = Some(Instant::now() + grace);
-                        }
-                    } else {
-                        reporter.event(RunEvent::Stopping {
-                            reason: "second signal: killing running runs now",
-                        });
-                        for f in busy.iter().flatten() {
-                            executor::signal_group(f.pid, libc::SIGKILL);
-                        }
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    let now = Instant::now();
-                    for f in busy.iter_mut().flatten() {
-                        if !f.timed_out && f.deadline.is_some_and(|d| d <= now) {
-                            f.timed_out = true;
-                            executor::signal_group(f.pid, libc::SIGTERM);
-                            f.kill_at = Some(now + grace);
-                        } else if f.kill_at.is_some_and(|k| k <= now) {
-                            executor::signal_group(f.pid, libc::SIGKILL);
-                            f.kill_at = None;
-                        }
-                    }
-                }
-                Err(RecvTimeoutError::Disconnected) => break,
+    /// The earliest deadline, kill time or display tick.
+    fn next_wakeup(&self) -> Instant {
+        self.busy
+            .iter()
+            .flatten()
+            .flat_map(|f| [f.deadline.filter(|_| !f.timed_out), f.kill_at])
+            .flatten()
+            .chain([self.last_tick + TICK])
+            .min()
+            .unwrap_or_else(|| Instant::now() + TICK)
+    }
+
+    /// Starts queued runs on every free slot (none while stopping).
+    fn fill_slots(&mut self) {
+        while !self.stopping {
+            let Some(slot) = self.busy.iter().position(Option::is_none) else {
+                return;
+            };
+            let Some((index, tries)) = self.queue.pop_front() else {
+                return;
+            };
+            self.start(slot, index, tries);
+        }
+    }
+
+    fn start(&mut self, slot: usize, index: usize, tries: u32) {
+        let d = &mut self.d;
+        let run = &d.plan.runs[index];
+        let device = &d.slots[slot].device;
+        match attempt::start(
+            d.store,
+            d.meta,
+            d.task,
+            run,
+            &d.slots[slot],
+            &self.events,
+            &self.host,
+        ) {
+            Ok((pid, attempt)) => {
+                d.reporter.event(RunEvent::Started {
+                    run,
+                    device,
+                    attempt,
+                });
+                self.busy[slot] = Some(InFlight {
+                    run: index,
+                    pid,
+                    started: Instant::now(),
+                    started_at: now_rfc3339(),
+                    deadline: d.meta.resources.timeout.map(|t| Instant::now() + t),
+                    kill_at: None,
+                    timed_out: false,
+                    tries: tries + 1,
+                });
             }
-            if last_tick.elapsed() >= TICK {
-                last_tick = Instant::now();
-                let running = busy
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(s, f)| f.as_ref().map(|f| (s, f)))
-                    .map(|(s, f)| {
-                        let run = &plan.runs[f.run];
-                        let progress = read_progress(&store.run_dir(&run.id));
-                        (run, slots[s].device.as_str(), f.started.elapsed(), progress)
-                    })
-                    .collect();
-                reporter.event(RunEvent::Tick { running });
+            Err(e) => {
+                let error = format!("could not start: {e:#}");
+                attempt::record_failure(d.store, run, RunState::Failed, &error, device, &self.host);
+                d.reporter.event(RunEvent::Finished {
+                    run,
+                    device,
+                    state: RunState::Failed,
+                    duration: Duration::ZERO,
+                    error: Some(&error),
+                    retrying: false,
+                });
+                self.summary.failed += 1;
+                self.summary
+                    .problems
+                    .push((run.name.clone(), format!("failed: {error}")));
             }
         }
-        summary.not_started = queue.len();
-        summary.elapsed = begin.elapsed();
-        reporter.finish(&summary);
-        Ok(summary)
     }
-}
 
-/// Prepares the run directory, records the attempt and starts the child.
-fn start(
-    store: &ExperimentDir,
-    meta: &ExperimentMeta,
-    task: &dyn Task,
-    run: &PlannedRun,
-    slot: &Slot,
-    tx: &std::sync::mpsc::Sender<Event>,
-    host: &str,
-) -> Result<(u32, u32)> {
-    let dir = store.run_dir(&run.id);
-    std::fs::create_dir_all(&dir)?;
-    let dir = std::fs::canonicalize(&dir)?;
-    let config_path = dir.join("config.json");
-    if !config_path.is_file() {
-        atomic::write_json(&config_path, &run.config)?;
-    }
-    store.link_name(run);
-    for stale in ["metrics.json", "progress"] {
-        let _ = std::fs::remove_file(dir.join(stale));
-    }
-    let mut status = store
-        .read_status(&run.id)
-        .filter(|s| s.config_hash == run.id)
-        .unwrap_or_else(|| RunStatus::new(&run.id));
-    status.attempts += 1;
-    let invocation = task.invocation(
-        run,
-        &RunContext {
-            run_dir: &dir,
-            workdir: &meta.workdir,
-        },
-    )?;
-    let env = ChildEnv {
-        run_dir: &dir,
-        run_id: &run.id,
-        run_name: &run.name,
-        seed: run.seed(),
-        threads: meta.resources.threads,
-        attempt: status.attempts,
-    };
-    let pid = executor::spawn(&invocation, &env, slot, tx.clone())?;
-    status.state = RunState::Running;
-    status.device = Some(slot.device.clone());
-    status.host = Some(host.to_string());
-    status.pid = Some(pid);
-    status.started_at = Some(now_rfc3339());
-    status.ended_at = None;
-    status.exit_code = None;
-    status.signal = None;
-    status.error = None;
-    store.write_status(&run.id, &status)?;
-    Ok((pid, status.attempts))
-}
-
-/// Decides how an attempt ended: (state, error, exit code, signal). With `sigterm_is_stop`, a
-/// child ended by SIGTERM was stopped by the scheduler around runner: interrupted, not failed.
-fn judge(
-    store: &ExperimentDir,
-    run: &PlannedRun,
-    status: &std::io::Result<std::process::ExitStatus>,
-    timed_out: bool,
-    stopping: bool,
-    timeout: Option<Duration>,
-    sigterm_is_stop: bool,
-) -> (RunState, Option<String>, Option<i32>, Option<i32>) {
-    let dir = store.run_dir(&run.id);
-    let status = match status {
-        Ok(s) => s,
-        Err(e) => {
-            return (
-                RunState::Failed,
-                Some(format!("lost track of the child: {e}")),
-                None,
-                None,
-            )
-        }
-    };
-    let (code, signal) = executor::describe_exit(status);
-    if timed_out {
-        let limit = timeout
-            .map(|t| humantime::format_duration(t).to_string())
-            .unwrap_or_default();
-        return (
-            RunState::TimedOut,
-            Some(format!("killed after the {limit} time limit")),
-            code,
-            signal,
-        );
-    }
-    if code == Some(0) {
-        return match store.read_metrics(&run.id) {
-            Ok(serde_json::Value::Object(_)) => (RunState::Completed, None, code, signal),
-            Ok(_) => (
-                RunState::Failed,
-                Some("metrics.json is not a JSON object".into()),
-                code,
-                signal,
-            ),
-            Err(e) => (
-                RunState::Failed,
-                Some(format!("exited 0 but {e:#}")),
-                code,
-                signal,
-            ),
+    /// A child exited: judge the attempt, record it, retry or count it.
+    fn on_exit(
+        &mut self,
+        slot: usize,
+        status: std::io::Result<std::process::ExitStatus>,
+        at: Instant,
+    ) {
+        let Some(flight) = self.busy[slot].take() else {
+            return;
         };
-    }
-    if dir.join("metrics.json").is_file() {
-        let _ = std::fs::rename(dir.join("metrics.json"), dir.join("metrics.failed.json"));
-    }
-    let tail = stderr_tail(&dir.join("stderr.log"));
-    let what = match (code, signal) {
-        (Some(c), _) => format!("exited with code {c}"),
-        (None, Some(s)) => format!("killed by signal {s}"),
-        _ => "ended abnormally".to_string(),
-    };
-    if !stopping && sigterm_is_stop && signal == Some(libc::SIGTERM) {
-        return (
-            RunState::Interrupted,
-            Some("stopped by the cluster's scheduler (cancelled, preempted or out of time)".into()),
-            code,
-            signal,
+        executor::signal_group(flight.pid, libc::SIGTERM);
+        let ending = attempt::judge(
+            self.d.store,
+            &self.d.plan.runs[flight.run],
+            &status,
+            flight.timed_out,
+            self.stopping,
+            self.d.meta.resources.timeout,
+            self.d.sigterm_is_stop,
         );
+        let retrying = !self.stopping
+            && matches!(ending.state, RunState::Failed | RunState::TimedOut)
+            && flight.tries <= self.d.meta.resources.retries;
+        let duration = at.duration_since(flight.started);
+        let st = self.record_ending(&flight, &ending, duration, slot);
+        let run = &self.d.plan.runs[flight.run];
+        self.d.reporter.event(RunEvent::Finished {
+            run,
+            device: &self.d.slots[slot].device,
+            state: st.state,
+            duration,
+            error: st.error.as_deref(),
+            retrying,
+        });
+        if retrying {
+            self.queue.push_front((flight.run, flight.tries));
+        } else {
+            self.count(flight.run, &st);
+        }
     }
-    let state = if stopping {
-        RunState::Interrupted
-    } else {
-        RunState::Failed
-    };
-    let error = if tail.is_empty() {
-        what
-    } else {
-        format!("{what}; stderr ends with:\n{tail}")
-    };
-    (state, Some(error), code, signal)
-}
 
-/// Writes the completed run's metrics into results.jsonl.
-fn finish_completed(
-    store: &ExperimentDir,
-    meta: &ExperimentMeta,
-    plan: &Grid,
-    run: &PlannedRun,
-    st: &RunStatus,
-) -> Result<()> {
-    let metrics = store.read_metrics(&run.id)?;
-    let line = ResultLine {
-        id: run.id.clone(),
-        name: run.name.clone(),
-        task: plan.task.clone(),
-        config: run.config.clone(),
-        metrics,
-        duration_s: st.duration_s.unwrap_or_default(),
-        device: st.device.clone(),
-        host: st.host.clone(),
-        attempts: st.attempts,
-        finished_at: st.ended_at.clone(),
-        runner_version: RUNNER_VERSION.to_string(),
-        git: meta.git.clone(),
-    };
-    results::append(&store.file("results.jsonl"), &line)
-}
+    /// Writes the attempt's status (and, for a completed run, its results line).
+    fn record_ending(
+        &self,
+        flight: &InFlight,
+        ending: &Ending,
+        duration: Duration,
+        slot: usize,
+    ) -> RunStatus {
+        let run = &self.d.plan.runs[flight.run];
+        let store = self.d.store;
+        let mut st = store
+            .read_status(&run.id)
+            .unwrap_or_else(|| RunStatus::new(&run.id));
+        st.state = ending.state;
+        st.ended_at = Some(now_rfc3339());
+        st.started_at = Some(flight.started_at.clone());
+        st.duration_s = Some(duration.as_secs_f64());
+        st.exit_code = ending.exit_code;
+        st.signal = ending.signal;
+        st.error = ending.error.clone();
+        st.device = Some(self.d.slots[slot].device.clone());
+        if st.state == RunState::Completed {
+            if let Err(e) = attempt::finish_completed(store, self.d.meta, self.d.plan, run, &st) {
+                st.state = RunState::Failed;
+                st.error = Some(format!("{e:#}"));
+            }
+        }
+        let _ = store.write_status(&run.id, &st);
+        st
+    }
 
-fn record_failure(
-    store: &ExperimentDir,
-    run: &PlannedRun,
-    state: RunState,
-    error: &str,
-    device: &str,
-    host: &str,
-) {
-    let _ = std::fs::create_dir_all(store.run_dir(&run.id));
-    let mut st = store
-        .read_status(&run.id)
-        .unwrap_or_else(|| RunStatus::new(&run.id));
-    st.state = state;
-    st.error = Some(error.to_string());
-    st.device = Some(device.to_string());
-    st.host = Some(host.to_string());
-    st.ended_at = Some(now_rfc3339());
-    let _ = store.write_status(&run.id, &st);
-}
+    /// Counts a final outcome in the summary; a failure under --fail-fast stops the launch.
+    fn count(&mut self, index: usize, st: &RunStatus) {
+        match st.state {
+            RunState::Completed => self.summary.completed += 1,
+            RunState::Interrupted => self.summary.interrupted += 1,
+            RunState::TimedOut => self.summary.timed_out += 1,
+            _ => self.summary.failed += 1,
+        }
+        if st.state == RunState::Completed {
+            return;
+        }
+        let name = self.d.plan.runs[index].name.clone();
+        let error = st.error.clone().unwrap_or_default();
+        self.summary
+            .problems
+            .push((name, format!("{}: {error}", st.state.word())));
+        if self.d.fail_fast && st.state != RunState::Interrupted && !self.stopping {
+            self.stopping = true;
+            self.d.reporter.event(RunEvent::Stopping {
+                reason: "a run failed and --fail-fast is set; waiting for running runs",
+            });
+        }
+    }
 
-/// The last lines of a log (at most 20 lines, 2 KB), without runner's own header lines.
-pub fn stderr_tail(path: &std::path::Path) -> String {
-    let Ok(bytes) = std::fs::read(path) else {
-        return String::new();
-    };
-    let start = bytes.len().saturating_sub(2048);
-    let text = String::from_utf8_lossy(&bytes[start..]);
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with("=== runner:"))
-        .collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
-}
+    /// Ctrl-C (or SIGTERM, SIGHUP): the first stops gracefully, the second kills at once.
+    fn on_signal(&mut self, signal: i32) {
+        self.signals_seen += 1;
+        self.summary.was_interrupted = true;
+        if self.signals_seen == 1 {
+            self.stopping = true;
+            self.d.reporter.event(RunEvent::Stopping {
+                reason: &format!(
+                    "signal {signal}: stopping running runs (SIGTERM, SIGKILL after {}); press Ctrl-C again to kill at once",
+                    humantime::format_duration(self.grace)
+                ),
+            });
+            let kill_at = Instant::now() + self.grace;
+            for f in self.busy.iter_mut().flatten() {
+                executor::signal_group(f.pid, libc::SIGTERM);
+                f.kill_at = Some(kill_at);
+            }
+        } else {
+            self.d.reporter.event(RunEvent::Stopping {
+                reason: "second signal: killing running runs now",
+            });
+            for f in self.busy.iter().flatten() {
+                executor::signal_group(f.pid, libc::SIGKILL);
+            }
+        }
+    }
 
-/// A run's own progress: the first line of its progress file, e.g. `3/10 epoch 3`.
-fn read_progress(dir: &std::path::Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("progress")).ok()?;
-    let line = text.lines().next()?.trim();
-    (!line.is_empty()).then(|| line.chars().take(60).collect())
+    /// A time limit passed (SIGTERM, then SIGKILL after the grace period).
+    fn on_deadlines(&mut self) {
+        let now = Instant::now();
+        for f in self.busy.iter_mut().flatten() {
+            if !f.timed_out && f.deadline.is_some_and(|d| d <= now) {
+                f.timed_out = true;
+                executor::signal_group(f.pid, libc::SIGTERM);
+                f.kill_at = Some(now + self.grace);
+            } else if f.kill_at.is_some_and(|k| k <= now) {
+                executor::signal_group(f.pid, libc::SIGKILL);
+                f.kill_at = None;
+            }
+        }
+    }
+
+    /// The periodic display update of the running runs.
+    fn on_tick(&mut self) {
+        if self.last_tick.elapsed() < TICK {
+            return;
+        }
+        self.last_tick = Instant::now();
+        let d = &mut self.d;
+        let running = self
+            .busy
+            .iter()
+            .enumerate()
+            .filter_map(|(s, f)| f.as_ref().map(|f| (s, f)))
+            .map(|(s, f)| {
+                let run = &d.plan.runs[f.run];
+                let progress = attempt::read_progress(&d.store.run_dir(&run.id));
+                (
+                    run,
+                    d.slots[s].device.as_str(),
+                    f.started.elapsed(),
+                    progress,
+                )
+            })
+            .collect();
+        d.reporter.event(RunEvent::Tick { running });
+    }
+
+    fn finish(mut self) -> Summary {
+        self.summary.not_started = self.queue.len();
+        self.summary.elapsed = self.begin.elapsed();
+        self.d.reporter.finish(&self.summary);
+        self.summary
+    }
 }

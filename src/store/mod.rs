@@ -12,6 +12,7 @@
 
 pub mod atomic;
 pub mod lock;
+pub mod meta;
 pub mod provenance;
 pub mod reconcile;
 pub mod results;
@@ -20,37 +21,12 @@ pub mod run_status;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+
 use serde_json::Value;
 
 use crate::grid::{Grid, PlannedRun};
-use crate::spec::Resources;
+pub use meta::ExperimentMeta;
 pub use run_status::{RunState, RunStatus};
-
-/// Facts about an experiment that resume needs besides the plan.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ExperimentMeta {
-    /// Experiment name.
-    pub name: String,
-    /// Description from the spec.
-    pub description: String,
-    /// Task kind.
-    pub task: String,
-    /// Spec file as given at launch.
-    pub spec_path: PathBuf,
-    /// Working directory of command runs (the directory `runner launch` ran in).
-    pub workdir: PathBuf,
-    /// Resources from the spec.
-    pub resources: Resources,
-    /// First launch.
-    pub created_at: String,
-    /// Latest launch or resume.
-    pub updated_at: String,
-    /// runner version of the latest launch.
-    pub runner_version: String,
-    /// Git state of the working tree at the latest launch.
-    pub git: Option<provenance::GitState>,
-}
 
 /// An experiment directory.
 #[derive(Debug, Clone)]
@@ -72,6 +48,23 @@ impl ExperimentDir {
     /// The directory (not created).
     pub fn new(root: impl Into<PathBuf>) -> ExperimentDir {
         ExperimentDir { root: root.into() }
+    }
+
+    /// An existing experiment directory, or a bad-input error saying it is none.
+    pub fn open(root: impl Into<PathBuf>) -> Result<ExperimentDir> {
+        let dir = ExperimentDir::new(root);
+        if !dir.has_plan() {
+            let why = if dir.root.is_dir() && std::fs::read_dir(&dir.root).is_err() {
+                "cannot be read"
+            } else {
+                "is not an experiment directory (no plan.json)"
+            };
+            return Err(crate::error::bad_input(format!(
+                "{} {why}\n  = help: start one with `runner launch SPEC`",
+                dir.root.display()
+            )));
+        }
+        Ok(dir)
     }
 
     /// Creates the directory and its `runs/`.

@@ -7,7 +7,7 @@ use anyhow::Result;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::provenance::{now_rfc3339, RUNNER_VERSION};
+use super::provenance::RUNNER_VERSION;
 use super::results::{self, ResultLine};
 use super::{ExperimentDir, ExperimentMeta, Observed, RunState};
 use crate::grid::Grid;
@@ -72,39 +72,6 @@ pub fn observe(store: &ExperimentDir, plan: &Grid) -> Reconciled {
         states,
         not_in_grid,
     }
-}
-
-/// Marks runs left `running` by a dead launcher as interrupted, after stopping any of their
-/// processes still alive; runs `alive_elsewhere` names (still running in a Slurm queue) are
-/// left alone. Call only while holding the experiment lock.
-pub fn recover_dead_runs(
-    store: &ExperimentDir,
-    plan: &Grid,
-    rec: &mut Reconciled,
-    alive_elsewhere: &dyn Fn(&str) -> bool,
-) -> Result<usize> {
-    let host = super::provenance::hostname();
-    let mut recovered = 0;
-    for (i, run) in plan.runs.iter().enumerate() {
-        if rec.states[i] != Observed::State(RunState::Running) || alive_elsewhere(&run.id) {
-            continue;
-        }
-        let Some(mut status) = store.read_status(&run.id) else {
-            continue;
-        };
-        if let (Some(pid), Some(h)) = (status.pid, status.host.as_deref()) {
-            if h == host {
-                crate::scheduler::executor::kill_leftovers(pid, &run.id);
-            }
-        }
-        status.state = RunState::Interrupted;
-        status.ended_at.get_or_insert_with(now_rfc3339);
-        status.error = Some("the launcher stopped while this run was running".into());
-        store.write_status(&run.id, &status)?;
-        rec.states[i] = Observed::State(RunState::Interrupted);
-        recovered += 1;
-    }
-    Ok(recovered)
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,10 @@ impl Task for CodecTask {
         "classical compressors (gzip ... brotli) on texts: ratio, timing, verified round trip"
     }
 
+    fn placement(&self) -> super::Placement {
+        super::Placement::Cpu
+    }
+
     fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
         schema::check(spec, self.name(), PARAMS)?;
         let names: Vec<&str> = ALL.iter().map(|a| a.name()).chain(["all"]).collect();

@@ -209,6 +209,10 @@ impl Task for LmCodecTask {
         "lossless compression with a learned language model (GRU, LSTM, transformer) and a range coder: BPC, ratio, speed, verified round trip"
     }
 
+    fn placement(&self) -> super::Placement {
+        super::Placement::Burn
+    }
+
     fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
         schema::check(spec, self.name(), PARAMS)?;
         schema::check_names(spec, "mode", MODES, "modes")?;

@@ -1,11 +1,13 @@
 //! Task kinds: what one run does. Each kind checks its part of a spec and says how to start
 //! a run as a child process; the scheduler knows nothing else about them.
 
+pub mod artifact;
 pub mod builtin;
 pub mod codec;
 pub mod command;
 pub mod lm_codec;
 pub mod placeholders;
+pub mod planning;
 pub mod prompt_compression;
 pub mod qa_reader;
 pub mod schema;
@@ -41,12 +43,38 @@ pub struct RunContext<'a> {
     pub workdir: &'a Path,
 }
 
+/// Where a task kind's runs can execute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// The CPU only (classical codecs, tokenizer training): CPU slots even on a GPU machine.
+    Cpu,
+    /// Any device burn computes on: GPU slots when this build has a GPU backend.
+    Burn,
+    /// Anywhere: an external program uses the GPUs it is given by itself.
+    Any,
+}
+
+impl Placement {
+    /// For `runner tasks`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Placement::Cpu => "the CPU only",
+            Placement::Burn => "any burn device (CPU, or a GPU when built with a GPU backend)",
+            Placement::Any => "any device (the command uses the GPUs it is given)",
+        }
+    }
+}
+
 /// A task kind.
 pub trait Task: Sync {
     /// Name used in `[experiment] task`.
     fn name(&self) -> &'static str;
     /// One line for `runner tasks` and errors.
     fn summary(&self) -> &'static str;
+    /// Where its runs can execute.
+    fn placement(&self) -> Placement {
+        Placement::Any
+    }
     /// Checks the spec's keys and values for this task, before anything runs.
     fn check_spec(&self, spec: &Spec) -> Result<(), SpecError>;
     /// Checks one expanded run's config (combinations of values); the error names the key.
@@ -76,7 +104,7 @@ pub fn registry() -> Vec<&'static dyn Task> {
         &qa_reader::QaReaderTask,
         &prompt_compression::PromptCompressionTask,
         &tokenizer::TokenizerTask,
-        &crate::artifacts::units::ArtifactTask,
+        &artifact::ArtifactTask,
     ]
 }
 

@@ -172,6 +172,10 @@ impl Task for PromptCompressionTask {
         "question answering from contexts compressed by token selection at a ratio: F1/EM, kept fraction, compression factor"
     }
 
+    fn placement(&self) -> super::Placement {
+        super::Placement::Burn
+    }
+
     fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
         schema::check(spec, self.name(), &all_params())?;
         schema::check_names(spec, "algorithm", ALGORITHMS, "algorithms")?;

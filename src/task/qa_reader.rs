@@ -137,6 +137,10 @@ impl Task for QaReaderTask {
         "extractive question answering on a SQuAD split: F1/EM overall and per question type"
     }
 
+    fn placement(&self) -> super::Placement {
+        super::Placement::Burn
+    }
+
     fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
         let mut params = PARAMS.to_vec();
         params.extend(super::tokenizer::SPLIT_PARAMS);

@@ -111,6 +111,10 @@ impl Task for TokenizerTask {
         "train a BPE/WordPiece tokenizer on a SQuAD split (shared artifact); tokens per word on held-out text"
     }
 
+    fn placement(&self) -> super::Placement {
+        super::Placement::Cpu
+    }
+
     fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
         schema::check(spec, self.name(), &params())?;
         for node in schema::values_of(spec, "model") {

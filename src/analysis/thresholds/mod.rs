@@ -18,13 +18,13 @@
 //! ratios), and, per algorithm and compressed ratio, a paired sign-flip permutation test of
 //! per-question scores against `random` (or the first algorithm when there is no `random`).
 //!
-//! Output: `DIR/analysis/thresholds/report.json`, `thresholds.png` / `.svg`, `report.md`.
+//! Output (written by `paper::thresholds`): `DIR/analysis/thresholds/report.json`,
+//! `thresholds.png` / `.svg`, `report.md`, `thresholds.tex`.
 
 pub mod curves;
-mod files;
 pub mod hypothesis;
 pub mod items;
-mod study;
+pub mod study;
 mod verdict;
 
 pub use study::{analyze, analyze_study, Options, Report};

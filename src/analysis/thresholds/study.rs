@@ -1,6 +1,6 @@
 //! The threshold analysis of one experiment: fits, bootstrap, tests, verdict, files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 use rayon::prelude::*;
@@ -9,8 +9,8 @@ use serde::Serialize;
 use super::curves::{self, LogLogistic, Segmented};
 use super::hypothesis::{self, Cochran, Interaction, Paired};
 use super::items::StudyData;
-use crate::analysis::intervals::percentile_interval;
 use crate::data::sampling::Rng;
+use crate::metrics::intervals::percentile_interval;
 
 /// Analysis settings.
 #[derive(Debug, Clone, Serialize)]
@@ -340,13 +340,10 @@ fn thresholds(
 /// Fewest questions of a type for its own fits.
 const MIN_TYPE_QUESTIONS: usize = 10;
 
-/// Analyses an experiment directory and writes its report files.
-pub fn analyze(dir: &Path, opts: &Options) -> Result<(Report, PathBuf)> {
+/// Analyses an experiment directory (`paper::thresholds` writes the report's files).
+pub fn analyze(dir: &Path, opts: &Options) -> Result<Report> {
     let study = StudyData::load(dir, &opts.metric)?;
-    let report = analyze_study(&study, &dir.display().to_string(), opts);
-    let out = dir.join("analysis").join("thresholds");
-    super::files::write(&report, &out)?;
-    Ok((report, out))
+    Ok(analyze_study(&study, &dir.display().to_string(), opts))
 }
 
 /// The analysis of loaded per-question data.

@@ -61,8 +61,8 @@ mod tests {
         let texts: Vec<String> = (0..50)
             .map(|i| format!("In the beginning  was the word {i}.\n\tAnd the word was café."))
             .collect();
-        crate::artifacts::tokenizer::train_byte_level(&texts, 300, &path).unwrap();
-        let tokenizer = crate::artifacts::tokenizer::load(&path).unwrap();
+        crate::models::tokenizer::train_byte_level(&texts, 300, &path).unwrap();
+        let tokenizer = crate::models::tokenizer::load(&path).unwrap();
         let text = "  Leading spaces, tabs\t, émojis 🦀, CRLF\r\n and  double  spaces. ".as_bytes();
         let ids = encode(text, Some(&tokenizer)).unwrap();
         assert!(ids.len() < text.len(), "merges shorten the text");

@@ -103,8 +103,8 @@ pub fn evaluate(model: &TokenClassifier, heldout: &[Labelled]) -> Result<(f64, f
             let scores: Vec<f64> = (0..item.labels.len())
                 .map(|j| f64::from(values[i * width + j]))
                 .collect();
-            let k = crate::prompt::budget(scores.len(), 0.5);
-            for j in crate::prompt::top(&scores, k) {
+            let k = crate::models::selection::budget(scores.len(), 0.5);
+            for j in crate::models::selection::top(&scores, k) {
                 hit += usize::from(item.labels[j] > 0.5);
             }
             positives += item.labels.iter().filter(|&&v| v > 0.5).count();

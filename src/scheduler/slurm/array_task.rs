@@ -9,13 +9,14 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::reporter::terminal::TerminalReporter;
+use crate::error::{bad_input, ExitCode};
+use crate::scheduler::reporter::Reporter;
 use crate::scheduler::{Dispatcher, Slot};
 use crate::store::ExperimentDir;
 
-/// Runs this array task's run; returns the process exit code (0 completed, 1 not, 130
-/// stopped by a signal).
-pub fn run(dir: &Path, list: &Path) -> Result<i32> {
+/// Runs this array task's run; returns how it ended (complete, incomplete, or interrupted by
+/// a signal).
+pub fn run(dir: &Path, list: &Path, reporter: &mut dyn Reporter) -> Result<ExitCode> {
     let index: usize = std::env::var("SLURM_ARRAY_TASK_ID")
         .context("SLURM_ARRAY_TASK_ID is not set: slurm-task runs inside a Slurm job array")?
         .parse()
@@ -28,7 +29,7 @@ pub fn run(dir: &Path, list: &Path) -> Result<i32> {
     let meta = store.read_meta()?;
     let plan = store.read_plan()?;
     let task = crate::task::lookup(&plan.task)
-        .with_context(|| format!("unknown task kind `{}` in the plan", plan.task))?;
+        .ok_or_else(|| bad_input(format!("unknown task kind `{}` in the plan", plan.task)))?;
     let Some(i) = plan.runs.iter().position(|r| r.id == run_id) else {
         bail!("run {run_id} is not in the plan of {}", dir.display());
     };
@@ -61,7 +62,6 @@ pub fn run(dir: &Path, list: &Path) -> Result<i32> {
         runs: vec![plan.runs[i].clone()],
         varying: plan.varying.clone(),
     };
-    let mut reporter = TerminalReporter::new(true);
     let summary = Dispatcher {
         store: &store,
         meta: &meta,
@@ -73,15 +73,15 @@ pub fn run(dir: &Path, list: &Path) -> Result<i32> {
             gpus,
         }],
         fail_fast: false,
-        reporter: &mut reporter,
+        reporter,
         sigterm_is_stop: true,
     }
     .run(vec![0], 0)?;
     Ok(if summary.was_interrupted {
-        crate::cli::EXIT_INTERRUPTED
+        ExitCode::Interrupted
     } else if summary.completed == 1 {
-        0
+        ExitCode::Complete
     } else {
-        1
+        ExitCode::Incomplete
     })
 }

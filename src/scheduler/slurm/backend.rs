@@ -1,20 +1,21 @@
 //! The Slurm backend of `launch`, `resume`, `status` and `cancel`: what to submit (runs not
 //! complete and not already pending or running in the queue, artifacts first with an
-//! `afterok` dependency), what the queue says about each run, and waiting on request.
+//! `afterok` dependency), what the queue says about each run, and waiting on request. Launch
+//! preparation (recovery, repair, artifact units) is the shared one of `scheduler::launch`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
 
 use super::cluster;
-use super::submit::{read_submissions, submit, Batch, SlurmOptions};
-use crate::artifacts::units::missing_units;
-use crate::artifacts::ArtifactStore;
+use super::submit::{read_submissions, submit, Batch, SlurmOptions, Submission};
+use crate::error::{bad_input, environment};
 use crate::grid::Grid;
-use crate::store::{atomic, reconcile, ExperimentDir, ExperimentMeta};
-use crate::task::Task;
+use crate::scheduler::launch::{Backend, Launch, Outcome, Prepared};
+use crate::scheduler::reporter::{Note, Reporter};
+use crate::store::{atomic, reconcile, ExperimentDir};
 
 /// What the queue says about a run: its latest array task and that task's Slurm state
 /// (`UNKNOWN` once the queue has forgotten it and accounting is off).
@@ -49,128 +50,168 @@ pub fn queue_view(experiment: &Path) -> Result<HashMap<String, QueueEntry>> {
     Ok(view)
 }
 
-/// Submits what an experiment still needs; with `wait`, polls until the queue is done with
-/// it. Returns the exit code. The caller holds the experiment lock while submitting.
-pub fn submit_experiment(
-    store: &ExperimentDir,
-    meta: &ExperimentMeta,
-    grid: &Grid,
-    task: &dyn Task,
-    opts: &SlurmOptions,
-    wait: bool,
-) -> Result<i32> {
-    if !cluster::reachable() {
-        anyhow::bail!("no Slurm controller answers `scontrol ping`: is this a cluster login node?");
-    }
-    let view = queue_view(&store.root)?;
-    let active = |id: &str| view.get(id).is_some_and(|q| cluster::is_active(&q.state));
-    let mut rec = reconcile::observe(store, grid);
-    reconcile::recover_dead_runs(store, grid, &mut rec, &|id| active(id))?;
-    reconcile::repair_results(store, grid, meta, &rec)?;
-    let (queued, todo): (Vec<usize>, Vec<usize>) = rec
-        .todo()
-        .into_iter()
-        .partition(|&i| active(&grid.runs[i].id));
-    // Shared artifacts first, in their own array; runs wait for it.
-    let artifact_store = ArtifactStore::for_workdir(&meta.workdir);
-    let units = missing_units(task, grid, &todo, &artifact_store);
-    let mut after: Vec<String> = Vec::new();
-    let unit_ids: Vec<String> = units.runs.iter().map(|u| u.id.clone()).collect();
-    for id in &unit_ids {
-        if let Some(q) = view.get(id).filter(|q| cluster::is_active(&q.state)) {
-            after.push(q.task.split('_').next().unwrap_or_default().to_string());
-        }
-    }
-    let to_build: Vec<String> = unit_ids.iter().filter(|id| !active(id)).cloned().collect();
-    if !to_build.is_empty() {
-        let builds = ExperimentDir::new(store.root.join("artifact-builds"));
-        builds.create()?;
-        atomic::write_json(&builds.file("plan.json"), &units)?;
-        atomic::write_json(&builds.file("experiment.json"), meta)?;
-        for s in submit(
-            &Batch {
-                experiment: &store.root,
-                dir: &builds.root,
-                kind: "artifacts",
-                runs: &to_build,
-                workdir: &meta.workdir,
-                name: &meta.name,
-                resources: &meta.resources,
-                after: None,
-            },
-            opts,
-        )? {
-            eprintln!(
-                "    Submitted {} shared artifact builds as job array {} ({})",
-                s.runs.len(),
-                s.job_id,
-                s.script.display()
-            );
-            after.push(s.job_id);
-        }
-    }
-    after.sort();
-    after.dedup();
-    let ids: Vec<String> = todo.iter().map(|&i| grid.runs[i].id.clone()).collect();
-    let mut submitted = Vec::new();
-    if !ids.is_empty() {
-        let dependency = (!after.is_empty()).then(|| after.join(":"));
-        for s in submit(
-            &Batch {
-                experiment: &store.root,
-                dir: &store.root,
-                kind: "runs",
-                runs: &ids,
-                workdir: &meta.workdir,
-                name: &meta.name,
-                resources: &meta.resources,
-                after: dependency.as_deref(),
-            },
-            opts,
-        )? {
-            eprintln!(
-                "    Submitted {} runs as job array {}{} ({})",
-                s.runs.len(),
-                s.job_id,
-                s.after
-                    .as_ref()
-                    .map(|a| format!(", after job {a}"))
-                    .unwrap_or_default(),
-                s.script.display()
-            );
-            submitted.push(s.job_id);
-        }
-    }
-    eprintln!(
-        "    {} runs complete, {} already in the queue, {} submitted now",
-        rec.done(),
-        queued.len(),
-        ids.len()
-    );
-    if !wait {
-        eprintln!("    Follow with `runner status {}`", store.root.display());
-        return Ok(0);
-    }
-    let mut jobs: Vec<String> = submitted;
-    jobs.extend(after);
-    jobs.extend(queued.iter().filter_map(|&i| {
-        view.get(&grid.runs[i].id)
-            .and_then(|q| q.task.split('_').next().map(String::from))
-    }));
-    wait_for(&jobs);
-    let rec = reconcile::observe(store, grid);
-    let done = rec.done();
-    eprintln!("    {done} of {} runs complete", grid.runs.len());
-    Ok(if done == grid.runs.len() {
-        0
-    } else {
-        crate::cli::EXIT_INCOMPLETE
-    })
+/// The Slurm backend of launch and resume: what the queue holds is left alone, the rest is
+/// submitted (shared artifacts first, in their own array, which the runs' array waits for).
+#[derive(Debug, Clone, Default)]
+pub struct SlurmBackend {
+    /// Partition, account, QoS, array limit.
+    pub opts: SlurmOptions,
+    /// Wait until the submitted jobs leave the queue.
+    pub wait: bool,
+    /// The queue's view of the experiment, read by `alive`.
+    view: HashMap<String, QueueEntry>,
 }
 
-/// Polls the queue until none of `jobs` is pending or running, saying how many tasks are
-/// running and pending whenever that changes.
-pub fn wait_for(jobs: &[String]) {
+impl SlurmBackend {
+    /// A backend submitting with `opts`; `wait` polls the queue until it is done.
+    pub fn new(opts: SlurmOptions, wait: bool) -> SlurmBackend {
+        SlurmBackend {
+            opts,
+            wait,
+            view: HashMap::new(),
+        }
+    }
+
+    /// Submits the artifact builds not already queued; returns the jobs the runs wait for.
+    fn submit_artifacts(
+        &self,
+        launch: &Launch<'_>,
+        units: &Grid,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Vec<String>> {
+        let mut after: Vec<String> = Vec::new();
+        let mut to_build = Vec::new();
+        for unit in &units.runs {
+            match self
+                .view
+                .get(&unit.id)
+                .filter(|q| cluster::is_active(&q.state))
+            {
+                Some(q) => after.push(q.task.split('_').next().unwrap_or_default().to_string()),
+                None => to_build.push(unit.id.clone()),
+            }
+        }
+        if !to_build.is_empty() {
+            let builds = ExperimentDir::new(launch.store.root.join("artifact-builds"));
+            builds.create()?;
+            atomic::write_json(&builds.file("plan.json"), units)?;
+            atomic::write_json(&builds.file("experiment.json"), launch.meta)?;
+            let batch = batch(launch, &builds.root, "artifacts", &to_build, None);
+            for s in submit(&batch, &self.opts)? {
+                reporter.note(submitted("shared artifact builds", &s));
+                after.push(s.job_id);
+            }
+        }
+        after.sort();
+        after.dedup();
+        Ok(after)
+    }
+}
+
+fn batch<'b>(
+    launch: &'b Launch<'_>,
+    dir: &'b Path,
+    kind: &'b str,
+    runs: &'b [String],
+    after: Option<&'b str>,
+) -> Batch<'b> {
+    Batch {
+        experiment: &launch.store.root,
+        dir,
+        kind,
+        runs,
+        workdir: &launch.meta.workdir,
+        name: &launch.meta.name,
+        resources: &launch.meta.resources,
+        after,
+    }
+}
+
+fn submitted(what: &str, s: &Submission) -> Note {
+    Note::Submitted {
+        what: what.to_string(),
+        count: s.runs.len(),
+        job: s.job_id.clone(),
+        after: s.after.clone(),
+        script: s.script.clone(),
+    }
+}
+
+impl Backend for SlurmBackend {
+    fn alive(&mut self, launch: &Launch<'_>) -> Result<HashSet<String>> {
+        if !cluster::reachable() {
+            return Err(environment(
+                "no Slurm controller answers `scontrol ping`: is this a cluster login node?",
+            ));
+        }
+        self.view = queue_view(&launch.store.root)?;
+        Ok(self
+            .view
+            .iter()
+            .filter(|(_, q)| cluster::is_active(&q.state))
+            .map(|(id, _)| id.clone())
+            .collect())
+    }
+
+    fn execute(
+        &mut self,
+        launch: &Launch<'_>,
+        work: Prepared,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Outcome> {
+        let after = self.submit_artifacts(launch, &work.units, reporter)?;
+        let ids: Vec<String> = work
+            .todo
+            .iter()
+            .map(|&i| launch.grid.runs[i].id.clone())
+            .collect();
+        let mut jobs = Vec::new();
+        if !ids.is_empty() {
+            let dependency = (!after.is_empty()).then(|| after.join(":"));
+            let batch = batch(
+                launch,
+                &launch.store.root,
+                "runs",
+                &ids,
+                dependency.as_deref(),
+            );
+            for s in submit(&batch, &self.opts)? {
+                reporter.note(submitted("runs", &s));
+                jobs.push(s.job_id);
+            }
+        }
+        reporter.note(Note::Queue {
+            complete: work.states.done(),
+            queued: work.queued.len(),
+            submitted: ids.len(),
+            dir: launch.store.root.clone(),
+            waiting: self.wait,
+        });
+        if !self.wait {
+            return Ok(Outcome::Submitted);
+        }
+        jobs.extend(after);
+        jobs.extend(work.queued.iter().filter_map(|&i| {
+            let q = self.view.get(&launch.grid.runs[i].id)?;
+            q.task.split('_').next().map(String::from)
+        }));
+        wait_for(&jobs, reporter);
+        let done = reconcile::observe(launch.store, launch.grid).done();
+        reporter.note(Note::Finished {
+            complete: done,
+            total: launch.grid.runs.len(),
+        });
+        Ok(if done == launch.grid.runs.len() {
+            Outcome::Complete
+        } else {
+            Outcome::Incomplete
+        })
+    }
+}
+
+/// Polls the queue until none of `jobs` is pending or running, telling the reporter how many
+/// tasks are running and pending whenever that changes.
+pub fn wait_for(jobs: &[String], reporter: &mut dyn Reporter) {
     let mut last = (usize::MAX, usize::MAX);
     loop {
         let states = cluster::task_states(jobs);
@@ -180,7 +221,7 @@ pub fn wait_for(jobs: &[String]) {
         let running = states.values().filter(|s| *s == "RUNNING").count();
         let pending = states.values().filter(|s| cluster::is_active(s)).count() - running;
         if (running, pending) != last {
-            eprintln!("    queue: {running} running, {pending} pending");
+            reporter.note(Note::QueueState { running, pending });
             last = (running, pending);
         }
         std::thread::sleep(Duration::from_millis(500));
@@ -209,10 +250,10 @@ pub fn active_jobs(experiment: &Path) -> Result<Vec<String>> {
 /// Cancels every job of an experiment that is still pending or running; returns their ids.
 pub fn cancel(experiment: &Path) -> Result<Vec<String>> {
     if read_submissions(experiment)?.is_empty() {
-        anyhow::bail!(
+        return Err(bad_input(format!(
             "{} has no Slurm submissions (it was not launched with --backend slurm)",
             experiment.display()
-        );
+        )));
     }
     let live = active_jobs(experiment)?;
     cluster::scancel(&live)?;

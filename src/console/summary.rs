@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::Summary;
+use crate::scheduler::reporter::Summary;
 
 /// `1.23s`, `4m05s`, `2h03m`.
 pub fn short_duration(d: Duration) -> String {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::summary::{render, short_duration};
-use super::{Reporter, RunEvent, Summary};
+use crate::scheduler::reporter::{Note, Reporter, RunEvent, Summary};
 use crate::store::RunState;
 
 /// Reports to stderr.
@@ -40,7 +40,49 @@ impl TerminalReporter {
     }
 }
 
+/// The line a note prints.
+pub fn note_line(note: &Note) -> String {
+    match note {
+        Note::Recovered(n) => {
+            format!("    Recovered {n} runs left running by a launcher that stopped; they run again")
+        }
+        Note::RepairedResults => "    Repaired results.jsonl from the run directories".into(),
+        Note::NotInGrid { count, dir } => format!(
+            "    Note: {count} run directories are no longer in the grid; they are kept (see `runner status {}`)",
+            dir.display()
+        ),
+        Note::BuildingArtifacts { count, dir } => format!(
+            "    Building {count} shared artifacts first (logs in {}/artifact-builds)",
+            dir.display()
+        ),
+        Note::Submitted { what, count, job, after, script } => format!(
+            "    Submitted {count} {what} as job array {job}{} ({})",
+            after.as_ref().map(|a| format!(", after job {a}")).unwrap_or_default(),
+            script.display()
+        ),
+        Note::Queue { complete, queued, submitted, dir, waiting } => {
+            let mut line = format!(
+                "    {complete} runs complete, {queued} already in the queue, {submitted} submitted now"
+            );
+            if !waiting {
+                line.push_str(&format!("\n    Follow with `runner status {}`", dir.display()));
+            }
+            line
+        }
+        Note::QueueState { running, pending } => {
+            format!("    queue: {running} running, {pending} pending")
+        }
+        Note::Finished { complete, total } => format!("    {complete} of {total} runs complete"),
+        Note::Text(text) => format!("    {text}"),
+    }
+}
+
 impl Reporter for TerminalReporter {
+    fn note(&mut self, note: Note) {
+        let line = note_line(&note);
+        self.line(&line);
+    }
+
     fn begin(&mut self, total: usize, to_run: usize, slots: usize) {
         let done = total - to_run;
         eprintln!(

@@ -7,8 +7,8 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use crate::analysis::aggregate::Aggregate;
-use crate::analysis::direction::Better;
-use crate::analysis::intervals::{CiMethod, MetricStats};
+use crate::metrics::direction::Better;
+use crate::metrics::intervals::{CiMethod, MetricStats};
 
 /// Formatting choices of one table.
 #[derive(Debug, Clone)]

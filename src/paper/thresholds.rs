@@ -1,4 +1,4 @@
-//! The files of a threshold analysis: report.json (everything), report.md (the verdict and a
+//! The files of a threshold analysis (`analysis::thresholds`): report.json (everything), report.md (the verdict and a
 //! table of thresholds), thresholds.tex (the thresholds as a booktabs table for a paper) and
 //! the figure (mean score against ratio, log scale, with 95% bands and r* markers).
 
@@ -6,9 +6,9 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::study::{Estimate, Report, Thresholds};
-use crate::report::figures::{line_chart, Labels, Line};
-use crate::report::tables::latex_escape;
+use super::figures::{line_chart, Labels, Line};
+use super::tables::latex_escape;
+use crate::analysis::thresholds::study::{Estimate, Report, Thresholds};
 
 fn cell(e: &Estimate) -> String {
     match (e.value, e.ci) {
@@ -138,7 +138,8 @@ fn fitted_curve(t: &Thresholds) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Writes report.json, report.md, thresholds.tex and thresholds.png / .svg into `out`.
+/// Writes report.json, report.md, thresholds.tex and thresholds.png / .svg into `out`
+/// (`DIR/analysis/thresholds` of the experiment).
 pub fn write(report: &Report, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out)?;
     crate::store::atomic::write_json(&out.join("report.json"), report)?;

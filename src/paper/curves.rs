@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 
 use super::figures::Line;
 use crate::analysis::experiment_data::RunRow;
-use crate::analysis::intervals::{summarize, CiMethod};
+use crate::metrics::intervals::{summarize, CiMethod};
 
 /// Steps named in order of preference as the x column.
 const X_COLUMNS: [&str; 3] = ["step", "epoch", "iteration"];

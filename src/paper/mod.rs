@@ -5,6 +5,7 @@ pub mod curves;
 pub mod definition;
 pub mod figures;
 pub mod tables;
+pub mod thresholds;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,9 +13,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::aggregate::{aggregate, matches, raw_frame, Aggregate};
-use crate::analysis::direction::{self, Better};
 use crate::analysis::experiment_data::{ExperimentData, RunRow};
-use crate::analysis::intervals::CiMethod;
+use crate::metrics::direction::{self, Better};
+use crate::metrics::intervals::CiMethod;
 use definition::{filter_labels, Axes, Definition, FigureDef, TableDef};
 use figures::{Labels, Line};
 

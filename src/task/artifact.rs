@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use serde_json::{json, Map, Value};
 
-use super::{ArtifactRequest, ArtifactStore};
+use super::builtin::ExecContext;
+use super::Task;
+use crate::artifacts::{ArtifactRequest, ArtifactStore};
 use crate::grid::{Grid, PlannedRun};
 use crate::spec::{Spec, SpecError};
-use crate::task::builtin::ExecContext;
-use crate::task::Task;
 
 /// The artifacts that the runs at `todo` need and the store does not hold yet, as a grid of
 /// build units (one per artifact, in order of first need).
@@ -55,6 +55,10 @@ impl Task for ArtifactTask {
         "internal: builds one shared artifact before the runs that need it"
     }
 
+    fn placement(&self) -> super::Placement {
+        super::Placement::Burn
+    }
+
     fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
         Err(SpecError::at(
             &spec.experiment.task_loc,
@@ -82,7 +86,7 @@ impl Task for ArtifactTask {
                 .and_then(Value::as_str)
                 .context("no store")?,
         );
-        let artifact = super::build(&store, &request, &|done, total, what| {
+        let artifact = crate::artifacts::build(&store, &request, &|done, total, what| {
             ctx.progress(done, total, what)
         })?;
         println!(

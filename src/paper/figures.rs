@@ -11,7 +11,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::analysis::direction::Better;
+use crate::metrics::direction::Better;
 
 /// Figure size in pixels.
 pub const SIZE: (u32, u32) = (1200, 800);

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use super::summary::short_duration;
+use super::table;
 use crate::grid::Grid;
-use crate::reporter::summary::short_duration;
-use crate::reporter::table;
 use crate::scheduler::devices;
 use crate::spec::Spec;
 use crate::store::reconcile::{self, Reconciled};
@@ -50,11 +50,13 @@ pub fn render(spec: &Spec, grid: &Grid, store: &ExperimentDir, all: bool) -> Str
         ));
     }
     out.push_str(&format!("  {count}\n"));
-    let slots = devices::slots(&spec.resources, None);
+    let placement =
+        crate::task::lookup(&grid.task).map_or(crate::task::Placement::Any, |t| t.placement());
+    let slots = devices::slots(&spec.resources, None, placement);
     out.push_str(&body(grid, store, all, slots.len()));
     if let (Some(task), Ok(cwd)) = (crate::task::lookup(&grid.task), std::env::current_dir()) {
         let todo: Vec<usize> = (0..grid.runs.len()).collect();
-        let units = crate::artifacts::units::missing_units(
+        let units = crate::task::artifact::missing_units(
             task,
             grid,
             &todo,
@@ -80,7 +82,9 @@ pub fn render_resume(meta: &ExperimentMeta, grid: &Grid, store: &ExperimentDir) 
         grid.task,
         grid.runs.len()
     );
-    let slots = devices::slots(&meta.resources, None);
+    let placement =
+        crate::task::lookup(&grid.task).map_or(crate::task::Placement::Any, |t| t.placement());
+    let slots = devices::slots(&meta.resources, None, placement);
     out.push_str(&body(grid, store, false, slots.len()));
     out
 }
@@ -207,4 +211,20 @@ fn estimate(store: &ExperimentDir, grid: &Grid, rec: &Reconciled, slots: usize) 
         short_duration(eta),
         short_duration(Duration::from_secs_f64(mean))
     ))
+}
+
+/// The sbatch directives a Slurm launch would use (the dry run of `--backend slurm`).
+pub fn slurm_directives(
+    resources: &crate::spec::Resources,
+    slurm: &crate::scheduler::slurm::SlurmOptions,
+) -> String {
+    let directives = crate::scheduler::slurm::submit::directives(resources, slurm);
+    format!(
+        "\n  Slurm: one array task per run{}, each with {}\n",
+        slurm
+            .array_limit
+            .map(|n| format!(", at most {n} at once"))
+            .unwrap_or_default(),
+        directives.join(" ")
+    )
 }

@@ -1,8 +1,6 @@
-//! Reporters turn scheduler events into output. The dispatcher decides; reporters only show.
-
-pub mod summary;
-pub mod table;
-pub mod terminal;
+//! What the scheduler tells whoever shows a launch (nextest's reporter split): events about
+//! runs, notes about the launch's preparation and submissions, and the summary at the end. The
+//! scheduler decides and never prints; a [`Reporter`] (the terminal one is in `console`) shows.
 
 use std::time::Duration;
 
@@ -48,6 +46,71 @@ pub enum RunEvent<'a> {
     },
 }
 
+/// Something a launch did besides running runs, worth one line to the user.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Note {
+    /// Runs left `running` by a launcher that stopped were marked interrupted (they run again).
+    Recovered(usize),
+    /// results.jsonl was rebuilt from the run directories.
+    RepairedResults,
+    /// Run directories that are no longer in the grid (kept).
+    NotInGrid {
+        /// How many.
+        count: usize,
+        /// The experiment directory.
+        dir: std::path::PathBuf,
+    },
+    /// Shared artifacts are built first.
+    BuildingArtifacts {
+        /// How many.
+        count: usize,
+        /// Where their logs go.
+        dir: std::path::PathBuf,
+    },
+    /// A job array was submitted to Slurm.
+    Submitted {
+        /// `runs` or `shared artifact builds`.
+        what: String,
+        /// Array tasks.
+        count: usize,
+        /// Slurm job id.
+        job: String,
+        /// Job it waits for.
+        after: Option<String>,
+        /// The sbatch script.
+        script: std::path::PathBuf,
+    },
+    /// What a Slurm submission left: complete, already queued, submitted now.
+    Queue {
+        /// Complete runs.
+        complete: usize,
+        /// Runs already in the queue.
+        queued: usize,
+        /// Runs submitted now.
+        submitted: usize,
+        /// The experiment directory (for `runner status`).
+        dir: std::path::PathBuf,
+        /// Whether the launch waits for the queue.
+        waiting: bool,
+    },
+    /// Slurm's queue changed while waiting: tasks running and pending.
+    QueueState {
+        /// Running array tasks.
+        running: usize,
+        /// Pending array tasks.
+        pending: usize,
+    },
+    /// How many runs of the plan are complete after waiting on Slurm.
+    Finished {
+        /// Complete runs.
+        complete: usize,
+        /// Runs in the plan.
+        total: usize,
+    },
+    /// Anything else the user should know (one line).
+    Text(String),
+}
+
 /// The outcome of a launch.
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
@@ -82,6 +145,8 @@ impl Summary {
 
 /// A consumer of run events.
 pub trait Reporter {
+    /// A note about the launch (preparation, submissions).
+    fn note(&mut self, note: Note);
     /// Called once before any run starts.
     fn begin(&mut self, total: usize, to_run: usize, slots: usize);
     /// Called for each event.

@@ -1,0 +1,31 @@
+//! Planning: a spec file loaded, checked against its task kind (every key and value, and every
+//! expanded run's combination of values), and expanded into its grid.
+
+use std::path::Path;
+
+use crate::grid::{expand, Grid};
+use crate::spec::presets::Presets;
+use crate::spec::{Spec, SpecError};
+
+/// Loads a spec file, checks it for its task kind, and expands its grid.
+pub fn plan(path: &Path) -> anyhow::Result<(Spec, Grid)> {
+    let spec = Spec::load(path)?;
+    let task = super::for_spec(&spec)?;
+    task.check_spec(&spec)?;
+    let mut presets = Presets::new(Presets::locate(
+        &spec.path,
+        spec.experiment.configs.as_deref(),
+    ));
+    let grid = expand(&spec, &mut presets)?;
+    for run in &grid.runs {
+        if let Err((key, message)) = task.check_run(&run.config) {
+            let value = run.config.get(&key);
+            let node = super::schema::values_of(&spec, &key)
+                .into_iter()
+                .find(|n| Some(&n.to_json()) == value);
+            let loc = node.map_or(&spec.experiment.task_loc, |n| &n.loc);
+            return Err(SpecError::at(loc, key, format!("{message} (in run {})", run.name)).into());
+        }
+    }
+    Ok((spec, grid))
+}
