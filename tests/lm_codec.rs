@@ -40,8 +40,16 @@ fn every_canterbury_file_round_trips_in_adaptive_mode() {
     assert_eq!(files.len(), 11, "the Canterbury corpus has 11 files");
     for path in files {
         let data = std::fs::read(&path).unwrap();
-        let c = compress(&data, &params, None, 256, |_, _| {}).unwrap();
-        let d = decompress(&c.bytes, None, |_, _| {}).unwrap();
+        let c = compress(
+            &data,
+            &params,
+            None,
+            256,
+            &runner::models::device::cpu(),
+            |_, _| {},
+        )
+        .unwrap();
+        let d = decompress(&c.bytes, None, &runner::models::device::cpu(), |_, _| {}).unwrap();
         assert!(d.bytes == data, "{} does not round-trip", path.display());
         eprintln!(
             "{}: {} -> {} bytes ({:.3} bpc)",
@@ -122,13 +130,13 @@ mode = ["pretrained", "adaptive", "dynamic"]
         }
         assert!(m["compress_bytes_per_s"].as_f64().unwrap() > 0.0);
     }
-    let pretrained = rows
-        .iter()
-        .find(|m| m.get("model_bytes").is_some())
+    let pretrained = p
+        .results("lm")
+        .into_iter()
+        .find(|r| r["metrics"].get("model_bytes").is_some())
         .unwrap();
-    assert!(
-        pretrained["ratio_with_model"].as_f64().unwrap() < pretrained["ratio"].as_f64().unwrap()
-    );
+    let m = &pretrained["metrics"];
+    assert!(m["ratio_with_model"].as_f64().unwrap() < m["ratio"].as_f64().unwrap());
     assert!(pretrained["artifacts"][0]
         .as_str()
         .unwrap()

@@ -54,7 +54,7 @@ fn setup() -> Setup {
             train_articles: 6,
             eval_articles: 0,
         },
-        model: "wordpiece".into(),
+        model: runner::models::tokenizer::TokenizerModel::WordPiece,
         vocab_size: 200,
         min_frequency: 1,
     };
@@ -97,6 +97,7 @@ fn training_loss_falls() {
         &config(12),
         &s.features,
         &s.checkpoints,
+        &runner::models::device::cpu(),
         |_| Ok((0.0, 0.0)),
         |_, _, _| {},
     )
@@ -116,6 +117,7 @@ fn resumed_training_continues_from_the_checkpoint() {
         &config(2),
         &s.features,
         &s.checkpoints,
+        &runner::models::device::cpu(),
         |_| Ok((0.0, 0.0)),
         |_, _, _| {},
     )
@@ -128,6 +130,7 @@ fn resumed_training_continues_from_the_checkpoint() {
         &config(4),
         &s.features,
         &s.checkpoints,
+        &runner::models::device::cpu(),
         |_| Ok((0.0, 0.0)),
         |e, _, _| epochs_run.push(e),
     )

@@ -12,10 +12,13 @@
 use std::path::Path;
 
 use anyhow::Result;
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::{Artifact, ArtifactStore};
-use crate::models::lm::train::{pretrain, CurvePoint, PretrainConfig};
+use crate::data::qa::SplitSpec;
+use crate::data::texts::TextSource;
+use crate::models::lm::train::{pretrain, CurvePoint, PretrainConfig, Pretraining};
 use crate::models::lm::{LanguageModel, LmConfig};
 
 /// Version of the language models' code; part of the artifact's identity.
@@ -33,8 +36,8 @@ pub struct LmArtifactConfig {
     pub code_version: u32,
     /// Model shape.
     pub model: LmConfig,
-    /// Data sets or paths whose texts form the corpus, in order.
-    pub corpus: Vec<String>,
+    /// What the corpus is made of, in order.
+    pub corpus: Vec<CorpusSource>,
     /// Training settings.
     pub train: PretrainConfig,
     /// Tokenizer-level model: the vocabulary size of a byte-level BPE tokenizer trained on the
@@ -80,69 +83,111 @@ impl PretrainedLm {
     }
 }
 
-/// The corpus entry naming the training articles' contexts of a SQuAD-format split (so a model
-/// for prompt compression never sees the evaluation articles).
-pub fn split_corpus(dataset: &str, split: &crate::data::qa::SplitSpec) -> String {
-    format!(
-        "split-train:{dataset}:{}:{}:{}",
-        split.seed, split.train_articles, split.eval_articles
-    )
+/// A part of a language model's training corpus.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CorpusSource {
+    /// A data set name or a path (a file, every file of a directory, SQuAD contexts, ...).
+    Texts(String),
+    /// The contexts of the training articles of a SQuAD-format split (so a model for prompt
+    /// compression never sees the evaluation articles).
+    SplitTrain {
+        /// The data set.
+        dataset: String,
+        /// Its split.
+        split: SplitSpec,
+    },
 }
 
-/// The contexts (once each) of a `split-train:` corpus entry.
-fn split_texts(entry: &str) -> Result<Option<Vec<Vec<u8>>>> {
-    let Some(rest) = entry.strip_prefix("split-train:") else {
-        return Ok(None);
-    };
-    let parts: Vec<&str> = rest.rsplitn(4, ':').collect();
-    let [eval, train, seed, dataset] = parts[..] else {
-        anyhow::bail!("corpus entry `{entry}`: expected split-train:DATASET:SEED:TRAIN:EVAL");
-    };
-    let number = |v: &str| -> Result<u64> {
-        v.parse()
-            .map_err(|_| anyhow::anyhow!("corpus entry `{entry}`: `{v}` is not a number"))
-    };
-    let spec = crate::data::qa::SplitSpec {
-        seed: number(seed)?,
-        train_articles: number(train)? as usize,
-        eval_articles: number(eval)? as usize,
-    };
-    let file = crate::data::squad::load(&crate::data::resolve(dataset))?;
-    let parts = crate::data::qa::split(&file, spec)?;
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    let mut last: Option<&str> = None;
-    for ex in &parts.train {
-        if last != Some(&*ex.context) {
-            out.push(ex.context.as_bytes().to_vec());
-            last = Some(&ex.context);
+/// The stored form of a split's training side (part of existing artifact ids).
+const SPLIT_TRAIN: &str = "split-train:";
+
+impl CorpusSource {
+    /// The form artifact.json stores: the name, or `split-train:DATASET:SEED:TRAIN:EVAL`.
+    pub fn stored(&self) -> String {
+        match self {
+            CorpusSource::Texts(name) => name.clone(),
+            CorpusSource::SplitTrain { dataset, split } => format!(
+                "{SPLIT_TRAIN}{dataset}:{}:{}:{}",
+                split.seed, split.train_articles, split.eval_articles
+            ),
         }
     }
-    Ok(Some(out))
+
+    /// Reads the stored form back.
+    pub fn from_stored(text: &str) -> Result<CorpusSource, String> {
+        let Some(rest) = text.strip_prefix(SPLIT_TRAIN) else {
+            return Ok(CorpusSource::Texts(text.to_string()));
+        };
+        let parts: Vec<&str> = rest.rsplitn(4, ':').collect();
+        let [eval, train, seed, dataset] = parts[..] else {
+            return Err(format!(
+                "corpus entry `{text}`: expected {SPLIT_TRAIN}DATASET:SEED:TRAIN:EVAL"
+            ));
+        };
+        let number = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("corpus entry `{text}`: `{v}` is not a number"))
+        };
+        Ok(CorpusSource::SplitTrain {
+            dataset: dataset.to_string(),
+            split: SplitSpec {
+                seed: number(seed)?,
+                train_articles: number(train)? as usize,
+                eval_articles: number(eval)? as usize,
+            },
+        })
+    }
+
+    /// Its texts, in order (CRLF files as LF, see `codecs::learned::strip_cr`; a split's
+    /// contexts once each).
+    fn texts(&self) -> Result<Vec<Vec<u8>>> {
+        match self {
+            CorpusSource::Texts(name) => {
+                let source = TextSource::path(crate::data::resolve(name));
+                Ok(crate::data::texts::load(&source)?
+                    .into_iter()
+                    .map(|t| crate::codecs::learned::strip_cr(&t.bytes).unwrap_or(t.bytes))
+                    .collect())
+            }
+            CorpusSource::SplitTrain { dataset, split } => {
+                let file = crate::data::squad::load(&crate::data::resolve(dataset))?;
+                let parts = crate::data::qa::split(&file, *split)?;
+                let mut out: Vec<Vec<u8>> = Vec::new();
+                let mut last: Option<&str> = None;
+                for ex in &parts.train {
+                    if last != Some(&*ex.context) {
+                        out.push(ex.context.as_bytes().to_vec());
+                        last = Some(&ex.context);
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
 }
 
-/// The corpus texts, in order (CRLF files as LF, see `codecs::learned::strip_cr`).
-fn texts(sources: &[String]) -> Result<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    for name in sources {
-        if let Some(texts) = split_texts(name)? {
-            out.extend(texts);
-            continue;
-        }
-        let source = crate::data::texts::TextSource::path(crate::data::resolve(name));
-        for text in crate::data::texts::load(&source)? {
-            out.push(crate::codecs::learned::strip_cr(&text.bytes).unwrap_or(text.bytes));
-        }
+impl Serialize for CorpusSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.stored())
     }
-    Ok(out)
+}
+
+impl<'de> Deserialize<'de> for CorpusSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        CorpusSource::from_stored(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The training and held-out corpora (one 4 KiB block in fifty held out; the last tenth for a
 /// corpus of fewer than fifty blocks).
-pub fn corpus(sources: &[String]) -> Result<(Vec<u8>, Vec<u8>)> {
+pub fn corpus(sources: &[CorpusSource]) -> Result<(Vec<u8>, Vec<u8>)> {
     let mut all = Vec::new();
-    for text in texts(sources)? {
-        all.extend_from_slice(&text);
-        all.push(b'\n');
+    for source in sources {
+        for text in source.texts()? {
+            all.extend_from_slice(&text);
+            all.push(b'\n');
+        }
     }
     let (mut train, mut heldout) = (Vec::new(), Vec::new());
     for (i, block) in all.chunks(BLOCK).enumerate() {
@@ -163,6 +208,7 @@ pub fn corpus(sources: &[String]) -> Result<(Vec<u8>, Vec<u8>)> {
 fn build(
     config: &LmArtifactConfig,
     dir: &Path,
+    device: &Device,
     progress: &dyn Fn(usize, usize, &str),
 ) -> Result<()> {
     config.model.validate().map_err(anyhow::Error::msg)?;
@@ -203,39 +249,49 @@ fn build(
         heldout.len()
     );
     let eval_every = (config.train.steps / 20).clamp(1, 250);
-    let (model, curve) = pretrain(
-        &model_config,
-        &config.train,
-        &train,
-        &heldout,
-        &dir.join("checkpoint"),
+    let job = Pretraining {
+        config: &model_config,
+        train: &config.train,
+        corpus: &train,
+        heldout: &heldout,
+        checkpoint_dir: &dir.join("checkpoint"),
         eval_every,
-        |step, steps, bpc| {
-            progress(step, steps, &format!("steps, held-out {bpc:.3} bpc"));
-            println!("step {step}/{steps}: held-out {bpc:.4} bpc");
-        },
-    )?;
+        device,
+    };
+    let (model, curve) = pretrain(&job, |step, steps, bpc| {
+        progress(step, steps, &format!("steps, held-out {bpc:.3} bpc"));
+        println!("step {step}/{steps}: held-out {bpc:.4} bpc");
+    })?;
     super::write_trained(dir, model, "curve.json", &curve)
 }
 
-/// The artifact for `config`, trained once and shared through the store.
+/// The artifact for `config`, trained once on `device` and shared through the store.
 pub fn get(
     store: &ArtifactStore,
     config: &LmArtifactConfig,
+    device: &Device,
     progress: &dyn Fn(usize, usize, &str),
 ) -> Result<Artifact> {
     let value = serde_json::to_value(config)?;
-    store.get_or_build("lm", &value, |dir| build(config, dir, progress))
+    store.get_or_build("lm", &value, |dir| build(config, dir, device, progress))
 }
 
-/// The pretrained model for `config` (trained first if the store lacks it).
-pub fn load(store: &ArtifactStore, config: &LmArtifactConfig) -> Result<PretrainedLm> {
-    let artifact = get(store, config, &|_, _, _| {})?;
-    open(artifact, config)
+/// The pretrained model for `config` on `device` (trained first if the store lacks it).
+pub fn load(
+    store: &ArtifactStore,
+    config: &LmArtifactConfig,
+    device: &Device,
+) -> Result<PretrainedLm> {
+    let artifact = get(store, config, device, &|_, _, _| {})?;
+    open(artifact, config, device)
 }
 
-/// A pretrained model from its artifact directory.
-pub fn open(artifact: Artifact, config: &LmArtifactConfig) -> Result<PretrainedLm> {
+/// A pretrained model from its artifact directory, on `device`.
+pub fn open(
+    artifact: Artifact,
+    config: &LmArtifactConfig,
+    device: &Device,
+) -> Result<PretrainedLm> {
     let path = artifact.dir.join("model.bpk");
     // The files a compressed file depends on: the weights, and the tokenizer if any.
     let mut hashed =
@@ -254,7 +310,7 @@ pub fn open(artifact: Artifact, config: &LmArtifactConfig) -> Result<PretrainedL
         .as_ref()
         .map_or(crate::models::lm::BYTES, |t| t.get_vocab_size(false));
     Ok(PretrainedLm {
-        model: crate::models::lm::train::load(&config.model_config(vocab), &path)?,
+        model: crate::models::lm::train::load(&config.model_config(vocab), &path, device)?,
         curve: crate::store::read_json(&artifact.dir.join("curve.json"))?,
         artifact,
         file_bytes: hashed.len() as u64,
@@ -265,7 +321,11 @@ pub fn open(artifact: Artifact, config: &LmArtifactConfig) -> Result<PretrainedL
 
 /// Opens a pretrained model from an artifact directory, or an `lm-...` id in `store`; returns
 /// it with its config.
-pub fn find(store: &ArtifactStore, reference: &str) -> Result<(LmArtifactConfig, PretrainedLm)> {
+pub fn find(
+    store: &ArtifactStore,
+    reference: &str,
+    device: &Device,
+) -> Result<(LmArtifactConfig, PretrainedLm)> {
     let direct = Path::new(reference);
     let dir = if direct.join("artifact.json").is_file() {
         direct.to_path_buf()
@@ -296,6 +356,6 @@ pub fn find(store: &ArtifactStore, reference: &str) -> Result<(LmArtifactConfig,
         dir,
         built_now: false,
     };
-    let model = open(artifact, &config)?;
+    let model = open(artifact, &config, device)?;
     Ok((config, model))
 }

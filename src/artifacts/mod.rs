@@ -23,53 +23,69 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use burn::tensor::Device;
 use fs4::fs_std::FileExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// An artifact a run needs: its kind and its own config.
+/// An artifact a run needs: its kind with its own config (its identity). Serialized as
+/// `{"kind": "...", "config": {...}}`, the form artifact builds and artifact.json record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ArtifactRequest {
-    /// Kind (tokenizer, ...).
-    pub kind: String,
-    /// The artifact's config (its identity).
-    pub config: Value,
+#[serde(tag = "kind", content = "config", rename_all = "kebab-case")]
+pub enum ArtifactRequest {
+    /// A BPE or WordPiece tokenizer.
+    Tokenizer(tokenizer::TokenizerConfig),
+    /// A trained neural reader.
+    Reader(reader::ReaderArtifactConfig),
+    /// A pretrained language model.
+    Lm(lm::LmArtifactConfig),
+    /// A token classifier (LLMLingua-2-style compression).
+    TokenClassifier(token_classifier::ClassifierArtifactConfig),
 }
 
 impl ArtifactRequest {
+    /// The kind's name, the prefix of its ids.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ArtifactRequest::Tokenizer(_) => "tokenizer",
+            ArtifactRequest::Reader(_) => "reader",
+            ArtifactRequest::Lm(_) => "lm",
+            ArtifactRequest::TokenClassifier(_) => "token-classifier",
+        }
+    }
+
+    /// The config as JSON (what the id hashes).
+    pub fn config_json(&self) -> Value {
+        let config = match self {
+            ArtifactRequest::Tokenizer(c) => serde_json::to_value(c),
+            ArtifactRequest::Reader(c) => serde_json::to_value(c),
+            ArtifactRequest::Lm(c) => serde_json::to_value(c),
+            ArtifactRequest::TokenClassifier(c) => serde_json::to_value(c),
+        };
+        config.unwrap_or_default()
+    }
+
     /// The artifact's id.
     pub fn id(&self) -> String {
-        ArtifactStore::id(&self.kind, &self.config)
+        ArtifactStore::id(self.kind(), &self.config_json())
     }
 }
 
-/// Builds (or finds) the artifact a request names; `progress` hears of long builds' steps.
+/// Builds (or finds) the artifact a request names on `device`; `progress` hears of long
+/// builds' steps.
 pub fn build(
     store: &ArtifactStore,
     request: &ArtifactRequest,
+    device: &Device,
     progress: &dyn Fn(usize, usize, &str),
 ) -> Result<Artifact> {
-    match request.kind.as_str() {
-        "tokenizer" => {
-            let config: tokenizer::TokenizerConfig =
-                serde_json::from_value(request.config.clone())?;
-            Ok(tokenizer::get(store, &config)?.0)
+    match request {
+        ArtifactRequest::Tokenizer(config) => Ok(tokenizer::get(store, config)?.0),
+        ArtifactRequest::Reader(config) => reader::get(store, config, device, progress),
+        ArtifactRequest::Lm(config) => lm::get(store, config, device, progress),
+        ArtifactRequest::TokenClassifier(config) => {
+            token_classifier::get(store, config, device, progress)
         }
-        "reader" => {
-            let config: reader::ReaderArtifactConfig =
-                serde_json::from_value(request.config.clone())?;
-            reader::get(store, &config, progress)
-        }
-        "lm" => {
-            let config: lm::LmArtifactConfig = serde_json::from_value(request.config.clone())?;
-            lm::get(store, &config, progress)
-        }
-        "token-classifier" => {
-            let config: token_classifier::ClassifierArtifactConfig =
-                serde_json::from_value(request.config.clone())?;
-            token_classifier::get(store, &config, progress)
-        }
-        other => anyhow::bail!("unknown artifact kind `{other}`"),
     }
 }
 

@@ -34,7 +34,7 @@ const MAX_QUESTION: usize = 48;
 pub const READER_CODE_VERSION: u32 = 2;
 
 /// What a reader artifact is built from (its identity).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReaderArtifactConfig {
     /// [`READER_CODE_VERSION`] when it was built.
     pub code_version: u32,
@@ -101,7 +101,13 @@ fn answers(
     features: &[Features],
     max_answer: usize,
 ) -> HashMap<String, String> {
-    let spans = predict(model, features, 64, max_answer, &Device::default());
+    let spans = predict(
+        model,
+        features,
+        64,
+        max_answer,
+        &crate::models::device_of(model),
+    );
     examples
         .iter()
         .zip(features)
@@ -114,6 +120,7 @@ fn build(
     store: &ArtifactStore,
     config: &ReaderArtifactConfig,
     dir: &Path,
+    device: &Device,
     progress: &dyn Fn(usize, usize, &str),
 ) -> Result<()> {
     let (_, tokenizer) = super::tokenizer::get(store, &config.tokenizer)?;
@@ -127,6 +134,7 @@ fn build(
         &config.train,
         &train_features,
         &dir.join("checkpoint"),
+        device,
         |model| {
             if parts.eval.is_empty() {
                 return Ok((f64::NAN, f64::NAN));
@@ -148,23 +156,30 @@ fn build(
     super::write_trained(dir, model, "history.json", &history)
 }
 
-/// The reader artifact for `config`, trained once and shared through the store.
+/// The reader artifact for `config`, trained once on `device` and shared through the store.
 pub fn get(
     store: &ArtifactStore,
     config: &ReaderArtifactConfig,
+    device: &Device,
     progress: &dyn Fn(usize, usize, &str),
 ) -> Result<Artifact> {
     let value = serde_json::to_value(config)?;
-    store.get_or_build("reader", &value, |dir| build(store, config, dir, progress))
+    store.get_or_build("reader", &value, |dir| {
+        build(store, config, dir, device, progress)
+    })
 }
 
-/// The trained reader for `config` (trained first if the store lacks it).
-pub fn load(store: &ArtifactStore, config: &ReaderArtifactConfig) -> Result<TrainedReader> {
-    let artifact = get(store, config, &|_, _, _| {})?;
+/// The trained reader for `config` on `device` (trained first if the store lacks it).
+pub fn load(
+    store: &ArtifactStore,
+    config: &ReaderArtifactConfig,
+    device: &Device,
+) -> Result<TrainedReader> {
+    let artifact = get(store, config, device, &|_, _, _| {})?;
     let (_, tokenizer) = super::tokenizer::get(store, &config.tokenizer)?;
     let model = config
         .model_config(tokenizer.get_vocab_size(true))
-        .init(&Device::default())
+        .init(device)
         .try_load_file(artifact.dir.join("model.bpk"))
         .map_err(|e| anyhow!("{}: {e:?}", artifact.dir.join("model.bpk").display()))?;
     let history: Vec<EpochRecord> = crate::store::read_json(&artifact.dir.join("history.json"))?;

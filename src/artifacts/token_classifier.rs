@@ -84,6 +84,7 @@ pub fn labelled(examples: &[QaExample], model: &TokenClassifierConfig) -> Vec<La
 fn build(
     config: &ClassifierArtifactConfig,
     dir: &Path,
+    device: &Device,
     progress: &dyn Fn(usize, usize, &str),
 ) -> Result<()> {
     if config.labels != ORACLE_LABELS {
@@ -114,6 +115,7 @@ fn build(
         &train_set,
         &heldout,
         &dir.join("checkpoint"),
+        device,
         |epoch, epochs, recall| {
             progress(
                 epoch,
@@ -130,21 +132,26 @@ fn build(
 pub fn get(
     store: &ArtifactStore,
     config: &ClassifierArtifactConfig,
+    device: &Device,
     progress: &dyn Fn(usize, usize, &str),
 ) -> Result<Artifact> {
     let value = serde_json::to_value(config)?;
     store.get_or_build("token-classifier", &value, |dir| {
-        build(config, dir, progress)
+        build(config, dir, device, progress)
     })
 }
 
 /// The trained classifier for `config` (trained first if the store lacks it).
-pub fn load(store: &ArtifactStore, config: &ClassifierArtifactConfig) -> Result<TrainedClassifier> {
-    let artifact = get(store, config, &|_, _, _| {})?;
+pub fn load(
+    store: &ArtifactStore,
+    config: &ClassifierArtifactConfig,
+    device: &Device,
+) -> Result<TrainedClassifier> {
+    let artifact = get(store, config, device, &|_, _, _| {})?;
     let path = artifact.dir.join("model.bpk");
     let model = config
         .model
-        .init(&Device::default())
+        .init(device)
         .try_load_file(&path)
         .map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
     let history = crate::store::read_json(&artifact.dir.join("history.json"))?;

@@ -8,6 +8,8 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
+pub use crate::models::tokenizer::TokenizerModel;
+
 use super::{Artifact, ArtifactStore};
 use crate::data::qa::{split, SplitSpec};
 
@@ -19,7 +21,7 @@ pub struct TokenizerConfig {
     /// The article split whose training side it learns from.
     pub split: SplitSpec,
     /// `bpe` or `wordpiece`.
-    pub model: String,
+    pub model: TokenizerModel,
     /// Target vocabulary size.
     pub vocab_size: usize,
     /// Least count of a merge / word piece.
@@ -46,7 +48,7 @@ pub fn training_texts(config: &TokenizerConfig) -> Result<Vec<String>> {
 pub fn train(config: &TokenizerConfig, dir: &Path) -> Result<()> {
     let texts = training_texts(config)?;
     crate::models::tokenizer::train_bert(
-        &config.model,
+        config.model,
         config.vocab_size,
         config.min_frequency,
         &texts,

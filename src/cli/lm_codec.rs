@@ -7,14 +7,15 @@ use crate::error::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 
-use crate::artifacts::lm::{LmArtifactConfig, LM_CODE_VERSION};
+use crate::artifacts::lm::{LmArtifactConfig, PretrainedLm};
 use crate::artifacts::ArtifactStore;
 use crate::codecs::learned::{
     self,
     format::{AdaptiveSettings, Mode, Params},
 };
-use crate::models::lm::train::PretrainConfig;
-use crate::models::lm::{Arch, LmConfig};
+use crate::models::lm::LmConfig;
+use crate::task::lm_codec::LmCodecParams;
+use crate::task::params::{parse_key, Names};
 
 /// `runner lm-codec ...`.
 #[derive(Subcommand, Debug)]
@@ -98,14 +99,17 @@ pub struct CompressArgs {
     /// Adaptive: seed of the initial model.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Adaptive and dynamic: learning rate of the updates.
-    #[arg(long, default_value_t = 2e-3)]
+    /// Adaptive: learning rate of the updates.
+    #[arg(long, default_value_t = defaults().learning_rate)]
     learning_rate: f64,
+    /// Dynamic: learning rate of the updates.
+    #[arg(long, default_value_t = defaults().update_learning_rate)]
+    update_learning_rate: f64,
     /// Adaptive and dynamic: symbols per stream between updates.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = defaults().segment)]
     segment: usize,
     /// Parallel streams (chunks coded side by side).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = defaults().streams)]
     streams: usize,
     /// Threads of the computation (recorded in the file; decoding uses the same).
     #[arg(long, default_value_t = 1)]
@@ -128,42 +132,49 @@ pub struct DecompressArgs {
     model: Option<String>,
 }
 
+/// The lm-codec task's defaults: every default below comes from here.
+fn defaults() -> LmCodecParams {
+    LmCodecParams::default()
+}
+
 /// Model shape options.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
     /// gru, lstm or transformer.
-    #[arg(long, default_value = "gru")]
+    #[arg(long, default_value_t = defaults().arch.name().to_string())]
     pub arch: String,
     /// Hidden width.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = defaults().hidden)]
     pub hidden: usize,
     /// Layers.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = defaults().layers)]
     pub layers: usize,
     /// Attention heads (transformer).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = defaults().heads)]
     pub heads: usize,
     /// Context window (transformer).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = defaults().window)]
     pub window: usize,
 }
 
 impl ModelArgs {
-    /// The model config, checked.
-    pub fn config(&self) -> Result<LmConfig> {
-        let arch = Arch::parse(&self.arch).ok_or_else(|| {
-            anyhow::anyhow!("--arch `{}`: use gru, lstm or transformer", self.arch)
-        })?;
-        let config = LmConfig {
+    /// The task's parameters with this shape (the rest at their defaults).
+    pub fn params(&self) -> Result<LmCodecParams> {
+        let arch = parse_key("arch", &serde_json::Value::String(self.arch.clone()))
+            .map_err(|e| anyhow::anyhow!("--{e}"))?;
+        Ok(LmCodecParams {
             arch,
             hidden: self.hidden,
             layers: self.layers,
             heads: self.heads,
             window: self.window,
-            vocab: crate::models::lm::BYTES,
-        };
-        config.validate().map_err(anyhow::Error::msg)?;
-        Ok(config)
+            ..defaults()
+        })
+    }
+
+    /// The model config, checked.
+    pub fn config(&self) -> Result<LmConfig> {
+        self.params()?.model().map_err(anyhow::Error::msg)
     }
 }
 
@@ -173,19 +184,19 @@ pub struct PretrainArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// Data sets or paths forming the corpus.
-    #[arg(long, default_values_t = vec!["bible".to_string(), "squad-dev".to_string()])]
+    #[arg(long, default_values_t = defaults().corpus.0)]
     corpus: Vec<String>,
     /// Optimizer steps.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = defaults().train_steps)]
     steps: usize,
     /// Streams per step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = defaults().batch_size)]
     batch_size: usize,
     /// Symbols per stream per step.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = defaults().seq_len)]
     seq_len: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 2e-3)]
+    #[arg(long, default_value_t = defaults().learning_rate)]
     learning_rate: f64,
     /// Seed.
     #[arg(long, default_value_t = 0)]
@@ -198,25 +209,32 @@ pub struct PretrainArgs {
     store: Option<PathBuf>,
 }
 
+impl PretrainArgs {
+    /// The lm-codec parameters these arguments describe.
+    pub fn params(&self) -> Result<LmCodecParams> {
+        Ok(LmCodecParams {
+            corpus: Names(self.corpus.clone()),
+            train_steps: self.steps,
+            batch_size: self.batch_size,
+            seq_len: self.seq_len,
+            learning_rate: self.learning_rate,
+            tokenizer_vocab: self.tokenizer_vocab,
+            ..self.model.params()?
+        })
+    }
+}
+
 /// Runs a `runner lm-codec` command.
 pub fn run(command: LmCodecCommand) -> Result<ExitCode> {
     match command {
         LmCodecCommand::Pretrain(args) => {
-            let config = LmArtifactConfig {
-                code_version: LM_CODE_VERSION,
-                model: args.model.config()?,
-                corpus: args.corpus,
-                train: PretrainConfig {
-                    steps: args.steps,
-                    batch_size: args.batch_size,
-                    seq_len: args.seq_len,
-                    learning_rate: args.learning_rate,
-                    seed: args.seed,
-                },
-                tokenizer_vocab: args.tokenizer_vocab,
-            };
+            let config = args
+                .params()?
+                .artifact(args.seed)
+                .map_err(anyhow::Error::msg)?;
             let store = store_of(args.store);
-            let artifact = crate::artifacts::lm::get(&store, &config, &|_, _, _| {})?;
+            let device = crate::models::device::cpu();
+            let artifact = crate::artifacts::lm::get(&store, &config, &device, &|_, _, _| {})?;
             println!("{}", artifact.dir.display());
             Ok(ExitCode::Complete)
         }
@@ -229,19 +247,21 @@ pub fn run(command: LmCodecCommand) -> Result<ExitCode> {
 fn bench(args: BenchArgs) -> Result<ExitCode> {
     let path = crate::data::resolve(&args.input);
     let data = read(&path)?;
+    let device = crate::models::device::cpu();
     let found = match &args.model {
         Some(m) => Some(crate::artifacts::lm::find(
             &ArtifactStore::default_location(),
             m,
+            &device,
         )?),
         None => None,
     };
     let adaptive_model = ModelArgs {
         arch: args.adaptive_arch.clone(),
         hidden: args.adaptive_hidden,
-        layers: 1,
-        heads: 4,
-        window: 128,
+        layers: defaults().layers,
+        heads: defaults().heads,
+        window: defaults().window,
     }
     .config()?;
     let plan = learned::bench::BenchPlan {
@@ -263,6 +283,7 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
             },
             args.adaptive_streams,
         )),
+        device: device.clone(),
         dynamic: (!args.no_dynamic).then_some((
             AdaptiveSettings {
                 seed: 0,
@@ -282,41 +303,62 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
+/// The coding parameters of `runner lm-codec compress`: the task's, with the arguments.
+fn coding_params(
+    args: &CompressArgs,
+    loaded: Option<&(LmArtifactConfig, PretrainedLm)>,
+) -> Result<Params> {
+    let mode = match (loaded, args.dynamic) {
+        (Some(_), true) => Mode::Dynamic,
+        (Some(_), false) => Mode::Pretrained,
+        (None, _) => Mode::Adaptive,
+    };
+    let task = LmCodecParams {
+        mode,
+        learning_rate: args.learning_rate,
+        update_learning_rate: args.update_learning_rate,
+        segment: args.segment,
+        ..args.shape.params()?
+    };
+    Ok(Params {
+        mode,
+        model: match loaded {
+            Some(l) => l.0.model_config(l.1.model.vocab()),
+            None => task.model().map_err(anyhow::Error::msg)?,
+        },
+        adaptive: task.updates(args.seed),
+        threads: args.threads,
+        crlf: false,
+        text_crc: None,
+    })
+}
+
 fn compress(args: CompressArgs) -> Result<ExitCode> {
     let data = read(&args.input)?;
+    let device = crate::models::device::cpu();
     let loaded = match &args.model {
         Some(m) => Some(crate::artifacts::lm::find(
             &ArtifactStore::default_location(),
             m,
+            &device,
         )?),
         None if args.adaptive => None,
         None => bail!("give --model ARTIFACT (pretrained mode) or --adaptive"),
     };
-    let params = Params {
-        mode: match (&loaded, args.dynamic) {
-            (Some(_), true) => Mode::Dynamic,
-            (Some(_), false) => Mode::Pretrained,
-            (None, _) => Mode::Adaptive,
-        },
-        model: match &loaded {
-            Some(l) => l.0.model_config(l.1.model.vocab()),
-            None => args.shape.config()?,
-        },
-        adaptive: (args.adaptive || args.dynamic).then_some(AdaptiveSettings {
-            seed: args.seed,
-            learning_rate: args.learning_rate,
-            segment: args.segment,
-        }),
-        threads: args.threads,
-        crlf: false,
-        text_crc: None,
-    };
+    let params = coding_params(&args, loaded.as_ref())?;
     let model_ref = loaded.as_ref().map(|l| l.1.model_ref());
     let bar = progress_bar(data.len());
-    let out = learned::compress(&data, &params, model_ref.as_ref(), args.streams, |t, n| {
-        bar.set_length(n as u64);
-        bar.set_position(t as u64)
-    })?;
+    let out = learned::compress(
+        &data,
+        &params,
+        model_ref.as_ref(),
+        args.streams,
+        &device,
+        |t, n| {
+            bar.set_length(n as u64);
+            bar.set_position(t as u64)
+        },
+    )?;
     bar.finish_and_clear();
     let output = args
         .output
@@ -337,7 +379,7 @@ fn compress(args: CompressArgs) -> Result<ExitCode> {
     );
     print_profile(&out);
     if args.verify {
-        let back = learned::decompress(&out.bytes, model_ref.as_ref(), |_, _| {})?;
+        let back = learned::decompress(&out.bytes, model_ref.as_ref(), &device, |_, _| {})?;
         if back.bytes != data {
             bail!("round trip failed: the decompressed bytes differ from the input");
         }
@@ -352,10 +394,12 @@ fn compress(args: CompressArgs) -> Result<ExitCode> {
 
 fn decompress(args: DecompressArgs) -> Result<ExitCode> {
     let file = read(&args.input)?;
+    let device = crate::models::device::cpu();
     let loaded = match &args.model {
         Some(m) => Some(crate::artifacts::lm::find(
             &ArtifactStore::default_location(),
             m,
+            &device,
         )?),
         None => None,
     };
@@ -369,7 +413,7 @@ fn decompress(args: DecompressArgs) -> Result<ExitCode> {
     }
     let model_ref = loaded.as_ref().map(|l| l.1.model_ref());
     let bar = progress_bar(0);
-    let out = learned::decompress(&file, model_ref.as_ref(), |t, n| {
+    let out = learned::decompress(&file, model_ref.as_ref(), &device, |t, n| {
         bar.set_length(n as u64);
         bar.set_position(t as u64)
     })
@@ -414,4 +458,47 @@ fn print_profile(out: &learned::Outcome) {
 
 fn store_of(path: Option<PathBuf>) -> ArtifactStore {
     path.map_or_else(ArtifactStore::default_location, ArtifactStore::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::artifacts::ArtifactRequest;
+
+    #[derive(Parser)]
+    struct Pretrain {
+        #[command(flatten)]
+        args: PretrainArgs,
+    }
+
+    #[derive(Parser)]
+    struct Compress {
+        #[command(flatten)]
+        args: CompressArgs,
+    }
+
+    #[test]
+    fn the_commands_default_to_the_tasks_parameters() {
+        let cli = Pretrain::try_parse_from(["pretrain"]).unwrap().args;
+        let from_cli = cli.params().unwrap().artifact(0).unwrap();
+        let from_task = LmCodecParams::default().artifact(0).unwrap();
+        assert_eq!(
+            ArtifactRequest::Lm(from_cli).id(),
+            ArtifactRequest::Lm(from_task).id(),
+            "the same default model"
+        );
+        let args = Compress::try_parse_from(["compress", "x.txt", "--adaptive"])
+            .unwrap()
+            .args;
+        let params = coding_params(&args, None).unwrap();
+        let task = LmCodecParams {
+            mode: Mode::Adaptive,
+            ..LmCodecParams::default()
+        };
+        assert_eq!(params.adaptive, task.updates(0));
+        assert_eq!(params.model, task.model().unwrap());
+        assert_eq!(args.streams, task.streams);
+    }
 }

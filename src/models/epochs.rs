@@ -40,14 +40,15 @@ pub fn learning_rate(base: f64, epoch: usize, epochs: usize) -> f64 {
     base * (1.0 - 0.8 * progress)
 }
 
-/// Where an epoch trainer starts: a model built by `init` on the autodiff device with its seed
-/// and a fresh Adam, or the checkpoint under `dir` when an earlier build left one.
+/// Where an epoch trainer starts: a model built by `init` on `device` (with autodiff) with its
+/// seed and a fresh Adam, or the checkpoint under `dir` when an earlier build left one.
 pub fn start<M: Module + Clone, R: DeserializeOwned>(
     dir: &Path,
     seed: u64,
+    device: &Device,
     init: impl FnOnce(&Device) -> M,
 ) -> Result<(Device, M, ModuleOptimizer, EpochState<R>)> {
-    let device = Device::default().autodiff();
+    let device = device.clone().autodiff();
     let model = crate::models::seeded(&device, seed, || init(&device));
     let (model, optim, state) = crate::models::checkpoint::resume(
         dir,

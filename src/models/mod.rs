@@ -33,6 +33,16 @@ pub fn seeded<M: burn::module::Module>(
     module
 }
 
+/// The device a module's parameters live on, without autodiff: code that runs a model
+/// computes where the model is (the device chosen once for the run and passed down).
+pub fn device_of<M: burn::module::Module>(module: &M) -> burn::tensor::Device {
+    module
+        .devices()
+        .into_iter()
+        .next()
+        .map_or_else(device::cpu, burn::tensor::Device::without_autodiff)
+}
+
 /// Touches every float parameter, which makes lazy ones draw their values.
 struct Materialize;
 

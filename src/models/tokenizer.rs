@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 use tokenizers::models::bpe::{BpeTrainerBuilder, BPE};
 use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainerBuilder};
@@ -15,6 +15,16 @@ use tokenizers::{
     AddedToken, DecoderWrapper, Model, NormalizerWrapper, PostProcessorWrapper,
     PreTokenizerWrapper, Tokenizer, TokenizerImpl, Trainer,
 };
+
+/// The subword model of a tokenizer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenizerModel {
+    /// Byte-pair encoding.
+    Bpe,
+    /// WordPiece (BERT).
+    WordPiece,
+}
 
 /// Special tokens, in id order.
 pub const SPECIAL: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
@@ -40,9 +50,9 @@ where
     Ok(())
 }
 
-/// Trains a `bpe` or `wordpiece` tokenizer with BERT normalization on `texts` into `out`.
+/// Trains a BPE or WordPiece tokenizer with BERT normalization on `texts` into `out`.
 pub fn train_bert(
-    model: &str,
+    model: TokenizerModel,
     vocab_size: usize,
     min_frequency: u64,
     texts: &[String],
@@ -53,7 +63,7 @@ pub fn train_bert(
         .map(|s| AddedToken::from(s.to_string(), true))
         .collect();
     match model {
-        "bpe" => {
+        TokenizerModel::Bpe => {
             let trainer = BpeTrainerBuilder::new()
                 .show_progress(false)
                 .vocab_size(vocab_size)
@@ -66,7 +76,7 @@ pub fn train_bert(
                 .map_err(|e| anyhow!("{e}"))?;
             train_and_save(model, trainer, texts, out)
         }
-        "wordpiece" => {
+        TokenizerModel::WordPiece => {
             let trainer = WordPieceTrainerBuilder::new()
                 .show_progress(false)
                 .vocab_size(vocab_size)
@@ -75,7 +85,6 @@ pub fn train_bert(
                 .build();
             train_and_save(WordPiece::default(), trainer, texts, out)
         }
-        other => bail!("tokenizer model `{other}`: use bpe or wordpiece"),
     }
 }
 

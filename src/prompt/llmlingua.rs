@@ -13,8 +13,6 @@
 //!    self-information, both over the same compressed prefix. (The contrast alone ranked worse
 //!    than random selection with the small byte-level model: F1 4.7 vs 8.3 at ratio 0.3.)
 
-use burn::tensor::Device;
-
 use super::{budget, from_mask, top, Compressed};
 use crate::models::lm::recurrent::RecurrentState;
 use crate::models::lm::LanguageModel;
@@ -50,8 +48,13 @@ impl<'m> Reader<'m> {
         let mut inputs = vec![self.last];
         inputs.extend(text[..text.len() - 1].iter().map(|&b| usize::from(b)));
         let targets: Vec<usize> = text.iter().map(|&b| usize::from(b)).collect();
-        self.model
-            .bits(&inputs, &targets, 1, self.state.clone(), &Device::default())
+        self.model.bits(
+            &inputs,
+            &targets,
+            1,
+            self.state.clone(),
+            &crate::models::device_of(self.model),
+        )
     }
 
     /// Reads `text` (advances the state).
@@ -216,7 +219,8 @@ mod tests {
     #[test]
     fn meets_the_budget_in_order_with_and_without_a_question() {
         let config = crate::models::lm::test_config(Arch::Gru, 8);
-        let model = crate::models::lm::train::init_seeded(&config, 2, &Device::default());
+        let model =
+            crate::models::lm::train::init_seeded(&config, 2, &crate::models::device::cpu());
         let text = "The Broncos play in Denver. In 2015 the Broncos defeated the Carolina \
                     Panthers at Levi's Stadium in a game watched by millions of people around \
                     the world, the largest audience of the year. It rained.";

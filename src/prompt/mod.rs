@@ -21,8 +21,37 @@ pub use crate::models::selection::{budget, top};
 use crate::models::lm::LanguageModel;
 use crate::models::token_classifier::{TokenClassifier, TokenClassifierConfig};
 
-/// Token-selection algorithms.
-pub const ALGORITHMS: &[&str] = &["random", "selective_context", "llmlingua", "llmlingua2"];
+/// A token-selection algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    /// A uniform random sample, deterministic from the seed and the text.
+    Random,
+    /// Self-information under a byte-level language model.
+    SelectiveContext,
+    /// Sentence budgets, then window-by-window selection conditioned on the kept prefix.
+    Llmlingua,
+    /// A bidirectional token classifier's keep probabilities.
+    Llmlingua2,
+}
+
+impl Algorithm {
+    /// Every algorithm with its name, in documentation order.
+    pub const ALL: [(&'static str, Algorithm); 4] = [
+        ("random", Algorithm::Random),
+        ("selective_context", Algorithm::SelectiveContext),
+        ("llmlingua", Algorithm::Llmlingua),
+        ("llmlingua2", Algorithm::Llmlingua2),
+    ];
+
+    /// Its name in specs.
+    pub fn name(self) -> &'static str {
+        Algorithm::ALL
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map_or("", |(n, _)| n)
+    }
+}
 
 /// The trained model an algorithm scores tokens with.
 #[derive(Clone, Copy)]
@@ -87,10 +116,10 @@ pub fn random(text: &str, ratio: f64, seed: u64) -> Compressed {
     keep_top(&toks, &scores, ratio)
 }
 
-/// Compresses `text` with the named algorithm and its scoring model (`question`: makes
-/// `llmlingua` question-aware).
+/// Compresses `text` with an algorithm and its scoring model (`question`: makes `llmlingua`
+/// question-aware).
 pub fn compress(
-    algorithm: &str,
+    algorithm: Algorithm,
     text: &str,
     ratio: f64,
     seed: u64,
@@ -98,19 +127,20 @@ pub fn compress(
     question: Option<&str>,
 ) -> anyhow::Result<Compressed> {
     match (algorithm, scorer) {
-        ("random", _) => Ok(random(text, ratio, seed)),
-        ("selective_context", Scorer::Lm(model)) => {
+        (Algorithm::Random, _) => Ok(random(text, ratio, seed)),
+        (Algorithm::SelectiveContext, Scorer::Lm(model)) => {
             Ok(selective::selective_context(model, text, ratio))
         }
-        ("llmlingua", Scorer::Lm(model)) => Ok(llmlingua::compress(model, text, ratio, question)),
-        ("llmlingua2", Scorer::Classifier(model, config)) => {
+        (Algorithm::Llmlingua, Scorer::Lm(model)) => {
+            Ok(llmlingua::compress(model, text, ratio, question))
+        }
+        (Algorithm::Llmlingua2, Scorer::Classifier(model, config)) => {
             Ok(llmlingua2::compress(model, config, text, ratio))
         }
-        ("selective_context" | "llmlingua", _) => {
-            anyhow::bail!("{algorithm} needs a language model")
+        (Algorithm::SelectiveContext | Algorithm::Llmlingua, _) => {
+            anyhow::bail!("{} needs a language model", algorithm.name())
         }
-        ("llmlingua2", _) => anyhow::bail!("llmlingua2 needs a token classifier"),
-        (other, _) => anyhow::bail!("unknown prompt-compression algorithm `{other}`"),
+        (Algorithm::Llmlingua2, _) => anyhow::bail!("llmlingua2 needs a token classifier"),
     }
 }
 

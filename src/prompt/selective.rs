@@ -3,8 +3,6 @@
 //! its bytes' bits; whitespace between tokens counts for neither). Token level: the most
 //! informative tokens are kept.
 
-use burn::tensor::Device;
-
 use super::{keep_top, tokens, Compressed};
 use crate::models::lm::LanguageModel;
 
@@ -18,7 +16,7 @@ pub fn self_information(model: &LanguageModel, text: &str) -> Vec<f64> {
     let mut inputs = vec![model.bos()];
     inputs.extend(bytes[..bytes.len() - 1].iter().map(|&b| usize::from(b)));
     let targets: Vec<usize> = bytes.iter().map(|&b| usize::from(b)).collect();
-    let (byte_bits, _) = model.bits(&inputs, &targets, 1, None, &Device::default());
+    let (byte_bits, _) = model.bits(&inputs, &targets, 1, None, &crate::models::device_of(model));
     let n = bytes.len();
     let bits = |i: usize| byte_bits[i];
     // Walk the tokens in order, summing their bytes' bits.
@@ -58,7 +56,8 @@ mod tests {
     #[test]
     fn every_token_gets_its_bytes_bits() {
         let config = crate::models::lm::test_config(Arch::Gru, 8);
-        let model = crate::models::lm::train::init_seeded(&config, 1, &Device::default());
+        let model =
+            crate::models::lm::train::init_seeded(&config, 1, &crate::models::device::cpu());
         let text = "ab  cde\nf";
         let bits = self_information(&model, text);
         assert_eq!(bits.len(), 3);

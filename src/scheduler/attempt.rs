@@ -33,7 +33,7 @@ pub fn start(
         atomic::write_json(&config_path, &run.config)?;
     }
     store.link_name(run);
-    for stale in ["metrics.json", "progress"] {
+    for stale in ["metrics.json", "artifacts.json", "params.json", "progress"] {
         let _ = std::fs::remove_file(dir.join(stale));
     }
     let mut status = store
@@ -181,6 +181,7 @@ pub fn finish_completed(
         task: plan.task.clone(),
         config: run.config.clone(),
         metrics,
+        artifacts: store.read_artifacts(&run.id),
         duration_s: st.duration_s.unwrap_or_default(),
         device: st.device.clone(),
         host: st.host.clone(),

@@ -109,6 +109,11 @@ impl ExperimentDir {
         atomic::write_json(&self.run_dir(id).join("status.json"), status)
     }
 
+    /// Ids of the artifacts a run used (its artifacts.json; none when it wrote none).
+    pub fn read_artifacts(&self, id: &str) -> Vec<String> {
+        read_json(&self.run_dir(id).join("artifacts.json")).unwrap_or_default()
+    }
+
     /// Reads a run's metrics.json.
     pub fn read_metrics(&self, id: &str) -> Result<Value> {
         read_json(&self.run_dir(id).join("metrics.json"))

@@ -129,6 +129,7 @@ pub fn repair_results(
             task: plan.task.clone(),
             config: run.config.clone(),
             metrics,
+            artifacts: store.read_artifacts(&run.id),
             duration_s: status
                 .as_ref()
                 .and_then(|s| s.duration_s)

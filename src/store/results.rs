@@ -25,6 +25,9 @@ pub struct ResultLine {
     pub config: Map<String, Value>,
     /// The run's metrics.json.
     pub metrics: Value,
+    /// Ids of the shared artifacts the run used (its artifacts.json).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
     /// Wall-clock seconds of the completing attempt.
     pub duration_s: f64,
     /// Device it ran on.

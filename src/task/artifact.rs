@@ -1,47 +1,70 @@
 //! Artifact builds as scheduling units. Before a launch runs its grid, the artifacts its runs
 //! need that the store lacks are built as units of their own, through the same dispatcher
 //! (slots, logs, status, timeouts, Ctrl-C) under `runs/<experiment>/artifact-builds/`, so no run
-//! occupies a device slot while waiting for another run's training.
+//! occupies a device slot while waiting for another run's training. A unit's config is the
+//! request (`{"kind", "config"}`) and the store it goes to; its id is the artifact's id.
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::builtin::ExecContext;
-use super::Task;
+use super::builtin::{ExecContext, RunOutput};
+use super::{Placement, Task};
 use crate::artifacts::{ArtifactRequest, ArtifactStore};
 use crate::grid::{Grid, PlannedRun};
+use crate::metrics::declared::MetricDef;
+use crate::metrics::direction::Better;
+use crate::spec::presets::Presets;
 use crate::spec::{Spec, SpecError};
+
+/// The config of one build unit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Unit {
+    #[serde(flatten)]
+    request: ArtifactRequest,
+    store: String,
+}
 
 /// The artifacts that the runs at `todo` need and the store does not hold yet, as a grid of
 /// build units (one per artifact, in order of first need).
 pub fn missing_units(task: &dyn Task, plan: &Grid, todo: &[usize], store: &ArtifactStore) -> Grid {
     // In order of first need; a run lists what it needs in dependency order (tokenizer first).
     let mut seen = std::collections::HashSet::new();
-    let mut units: Vec<(String, ArtifactRequest)> = Vec::new();
+    let mut runs = Vec::new();
     for &i in todo {
         for request in task.artifacts(&plan.runs[i].config) {
             let id = request.id();
-            if !store.contains(&id) && seen.insert(id.clone()) {
-                units.push((id, request));
+            if store.contains(&id) || !seen.insert(id.clone()) {
+                continue;
             }
+            let unit = Unit {
+                request,
+                store: store.root().display().to_string(),
+            };
+            let Ok(Value::Object(config)) = serde_json::to_value(&unit) else {
+                continue;
+            };
+            runs.push(PlannedRun {
+                id: id.clone(),
+                name: id,
+                config,
+                labels: BTreeMap::new(),
+            });
         }
     }
-    let runs = units
-        .into_iter()
-        .map(|(id, r)| {
-            let config = json!({"kind": r.kind, "config": r.config, "store": store.root().display().to_string()});
-            let Value::Object(config) = config else { unreachable!() };
-            PlannedRun { id: id.clone(), name: id, config, labels: BTreeMap::new() }
-        })
-        .collect();
     Grid {
         task: "artifact".into(),
         runs,
         varying: Vec::new(),
     }
 }
+
+const METRICS: &[MetricDef] = &[
+    MetricDef::count("built_now", "built by this unit (0/1)"),
+    MetricDef::detail("peak_memory_mb", "peak memory (MB)", Better::Lower),
+];
 
 /// The internal task kind that builds one artifact.
 pub struct ArtifactTask;
@@ -55,11 +78,15 @@ impl Task for ArtifactTask {
         "internal: builds one shared artifact before the runs that need it"
     }
 
-    fn placement(&self) -> super::Placement {
-        super::Placement::Burn
+    fn placement(&self) -> Placement {
+        Placement::Burn
     }
 
-    fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
+    fn metrics(&self) -> &'static [MetricDef] {
+        METRICS
+    }
+
+    fn check_spec(&self, spec: &Spec, _presets: &mut Presets) -> Result<(), SpecError> {
         Err(SpecError::at(
             &spec.experiment.task_loc,
             "experiment.task",
@@ -68,41 +95,25 @@ impl Task for ArtifactTask {
         .help("artifacts are built automatically for the runs that need them"))
     }
 
-    fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
-        let request = ArtifactRequest {
-            kind: config
-                .get("kind")
-                .and_then(Value::as_str)
-                .context("no artifact kind")?
-                .to_string(),
-            config: config
-                .get("config")
-                .cloned()
-                .context("no artifact config")?,
+    fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<RunOutput> {
+        let unit: Unit = serde_json::from_value(Value::Object(config.clone()))
+            .context("not an artifact build unit")?;
+        let store = ArtifactStore::new(&unit.store);
+        let artifact =
+            crate::artifacts::build(&store, &unit.request, &ctx.device, &|done, total, what| {
+                ctx.progress(done, total, what)
+            })?;
+        let word = if artifact.built_now {
+            "built"
+        } else {
+            "was already built"
         };
-        let store = ArtifactStore::new(
-            config
-                .get("store")
-                .and_then(Value::as_str)
-                .context("no store")?,
-        );
-        let artifact = crate::artifacts::build(&store, &request, &|done, total, what| {
-            ctx.progress(done, total, what)
-        })?;
-        println!(
-            "artifact {} {}",
-            artifact.id,
-            if artifact.built_now {
-                "built"
-            } else {
-                "was already built"
-            }
-        );
-        Ok(json!({
+        println!("artifact {} {word}", artifact.id);
+        let metrics = json!({
             "artifact": artifact.id,
             "built_now": artifact.built_now,
-            "artifacts": [artifact.id],
             "peak_memory_mb": crate::store::provenance::peak_memory_mb(),
-        }))
+        });
+        Ok(RunOutput::metrics(metrics).with_artifacts([artifact.id]))
     }
 }

@@ -1,25 +1,40 @@
 //! Running a built-in task inside a run's child process: `runner exec --task KIND RUN_DIR`
-//! reads config.json, runs the task, and writes metrics.json last and atomically.
+//! reads config.json, chooses the burn device from the slot the scheduler gave the run and the
+//! thread pool from `[resources] threads`, runs the task once, and writes params.json (every
+//! parameter, defaults included, and the device), artifacts.json (the artifacts it used) and
+//! metrics.json last, atomically.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use super::{Invocation, RunContext};
 
-/// What a built-in task gets besides its config.
+/// What a built-in task gets besides its parameters.
 #[derive(Debug, Clone)]
 pub struct ExecContext {
     /// The run directory (outputs go here).
     pub run_dir: PathBuf,
     /// The run's seed.
     pub seed: u64,
-    /// CPU threads the run may use.
+    /// CPU threads the run may use (`[resources] threads`); the global thread pool has them.
     pub threads: usize,
+    /// The burn device every model of the run computes on.
+    pub device: burn::tensor::Device,
 }
 
 impl ExecContext {
+    /// A context for a run directory on the CPU with one thread (tests, tools).
+    pub fn new(run_dir: impl Into<PathBuf>, seed: u64) -> ExecContext {
+        ExecContext {
+            run_dir: run_dir.into(),
+            seed,
+            threads: 1,
+            device: crate::models::device::cpu(),
+        }
+    }
+
     /// Reports progress (`current/total message`) for the launcher's display.
     pub fn progress(&self, current: usize, total: usize, message: &str) {
         let _ = std::fs::write(
@@ -31,6 +46,38 @@ impl ExecContext {
     /// A path inside the run directory.
     pub fn out(&self, name: &str) -> PathBuf {
         self.run_dir.join(name)
+    }
+}
+
+/// What a built-in run produced: its metrics and the shared artifacts it used.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunOutput {
+    /// metrics.json.
+    pub metrics: Map<String, Value>,
+    /// Ids of the artifacts the run used, in build order.
+    pub artifacts: Vec<String>,
+}
+
+impl RunOutput {
+    /// An output of these metrics (a JSON object) and no artifacts.
+    pub fn metrics(metrics: Value) -> RunOutput {
+        let Value::Object(metrics) = metrics else {
+            return RunOutput::default();
+        };
+        RunOutput {
+            metrics,
+            artifacts: Vec::new(),
+        }
+    }
+
+    /// The same output having used these artifacts too.
+    pub fn with_artifacts(mut self, ids: impl IntoIterator<Item = String>) -> RunOutput {
+        for id in ids {
+            if !self.artifacts.contains(&id) {
+                self.artifacts.push(id);
+            }
+        }
+        self
     }
 }
 
@@ -56,52 +103,43 @@ pub fn invocation(kind: &str, ctx: &RunContext<'_>) -> Result<Invocation> {
     })
 }
 
+/// The context of a run in this process: its seed, the threads and the device the scheduler
+/// gave it (`RUNNER_THREADS`, `RUNNER_DEVICE`).
+fn context(run_dir: &Path, config: &Map<String, Value>) -> Result<ExecContext> {
+    let threads = std::env::var("RUNNER_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1usize)
+        .max(1);
+    // Every thread pool of the run (burn's CPU kernels, the bootstrap, the coders) is rayon's.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
+    Ok(ExecContext {
+        run_dir: run_dir.to_path_buf(),
+        seed: super::seed_of(config),
+        threads,
+        device: crate::models::device::from_environment()?,
+    })
+}
+
 /// Runs built-in task `kind` on the run directory; writes metrics.json on success.
 pub fn exec(kind: &str, run_dir: &Path) -> Result<()> {
     let task = super::lookup(kind).with_context(|| format!("unknown task kind `{kind}`"))?;
     let config: Map<String, Value> = crate::store::read_json(&run_dir.join("config.json"))?;
-    let seed = config.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64;
-    let threads = std::env::var("RUNNER_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(1);
-    let ctx = ExecContext {
-        run_dir: run_dir.to_path_buf(),
-        seed,
-        threads,
-    };
-    let metrics = task.execute(&config, &ctx)?;
-    // Each run records the ids of the artifacts it used.
-    if let Some(ids) = metrics.get("artifacts") {
-        crate::store::atomic::write_json(&run_dir.join("artifacts.json"), ids)?;
-    }
-    let mut text = serde_json::to_vec_pretty(&metrics)?;
+    let ctx = context(run_dir, &config)?;
+    crate::store::atomic::write_json(
+        &run_dir.join("params.json"),
+        &json!({
+            "task": kind,
+            "params": task.resolved_params(&config)?,
+            "device": crate::models::device::describe(&ctx.device),
+            "threads": ctx.threads,
+        }),
+    )?;
+    let output = task.execute(&config, &ctx)?;
+    crate::store::atomic::write_json(&run_dir.join("artifacts.json"), &output.artifacts)?;
+    let mut text = serde_json::to_vec_pretty(&output.metrics)?;
     text.push(b'\n');
     crate::store::atomic::write_durable(&run_dir.join("metrics.json"), &text)
-}
-
-/// Reads a string parameter.
-pub fn str_param<'c>(config: &'c Map<String, Value>, key: &str) -> Option<&'c str> {
-    config.get(key).and_then(Value::as_str)
-}
-
-/// Reads an integer parameter.
-pub fn int_param(config: &Map<String, Value>, key: &str) -> Option<i64> {
-    config.get(key).and_then(Value::as_i64)
-}
-
-/// Reads a duration parameter ("5ms", or seconds).
-pub fn duration_param(
-    config: &Map<String, Value>,
-    key: &str,
-) -> Result<Option<std::time::Duration>> {
-    match config.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) => {
-            Ok(Some(humantime::parse_duration(s).with_context(|| {
-                format!("`{key}`: invalid duration `{s}`")
-            })?))
-        }
-        Some(v) => Ok(v.as_f64().map(std::time::Duration::from_secs_f64)),
-    }
 }

@@ -15,6 +15,7 @@ use super::placeholders::{fill, parse, Piece};
 use super::{Invocation, RunContext, Task};
 use crate::grid::PlannedRun;
 use crate::spec::node::{Node, NodeKind};
+use crate::spec::presets::Presets;
 use crate::spec::suggest::help_for;
 use crate::spec::{Spec, SpecError};
 
@@ -33,7 +34,7 @@ impl Task for CommandTask {
         "any external program; `command` in [params] with {axis} placeholders"
     }
 
-    fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
+    fn check_spec(&self, spec: &Spec, _presets: &mut Presets) -> Result<(), SpecError> {
         let mut known: Vec<&str> = spec.all_keys();
         known.extend(BUILTIN_PLACEHOLDERS);
         let mut templates: Vec<&Node> = Vec::new();

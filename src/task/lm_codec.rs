@@ -1,8 +1,9 @@
 //! The `lm-codec` task: lossless compression with a learned language model and a range coder,
-//! in pretrained mode (a model trained once on a corpus, shared as an artifact) or adaptive
-//! mode (a seeded model that learns while coding). Every file is compressed, decompressed and
-//! compared; the run records sizes, ratio, BPC, speed both ways, a time profile, the model's
-//! size, and the classical codecs' rows on the same input.
+//! in pretrained mode (a model trained once on a corpus, shared as an artifact), adaptive mode
+//! (a seeded model that learns while coding) or dynamic mode (the pretrained model keeps
+//! learning while coding). Every file is compressed, decompressed and compared; the run records
+//! sizes, ratio, BPC, speed both ways, a time profile, the model's size, and the classical
+//! codecs' rows on the same input. `runner lm-codec` builds the same parameters.
 //!
 //! ```toml
 //! [experiment]
@@ -16,392 +17,401 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{json, Map, Value};
 
-use super::builtin::{int_param, str_param, ExecContext};
-use super::schema::{self, Kind, Param};
-use super::Task;
-use crate::artifacts::lm::{LmArtifactConfig, LM_CODE_VERSION};
+use super::builtin::{ExecContext, RunOutput};
+use super::params::define::params;
+use super::params::value::{choice_param, Choice};
+use super::params::{Names, ParamError};
+use super::{BuiltinTask, Placement};
+use crate::artifacts::lm::{CorpusSource, LmArtifactConfig, PretrainedLm, LM_CODE_VERSION};
 use crate::artifacts::{ArtifactRequest, ArtifactStore};
 use crate::codecs::learned::format::{AdaptiveSettings, Mode, Params};
 use crate::codecs::learned::{self, ModelRef};
+use crate::metrics::declared::MetricDef;
+use crate::metrics::direction::Better;
 use crate::models::lm::train::PretrainConfig;
 use crate::models::lm::{Arch, LmConfig};
-use crate::spec::{Spec, SpecError};
 
-/// Parameters of the lm-codec task.
-pub const PARAMS: &[Param] = &[
-    Param {
-        name: "input",
-        kind: Kind::Str,
-        required: true,
-        doc: "file, directory (every file in it) or data set name to compress",
-    },
-    Param {
-        name: "mode",
-        kind: Kind::Str,
-        required: true,
-        doc: "pretrained (model trained on `corpus` first), adaptive (a seeded model learns while coding) or dynamic (the pretrained model keeps learning while coding)",
-    },
-    Param {
-        name: "arch",
-        kind: Kind::Str,
-        required: true,
-        doc: "gru, lstm or transformer",
-    },
-    Param {
-        name: "hidden",
-        kind: Kind::Int,
-        required: false,
-        doc: "hidden width (default 256)",
-    },
-    Param {
-        name: "layers",
-        kind: Kind::Int,
-        required: false,
-        doc: "stacked layers (default 1)",
-    },
-    Param {
-        name: "heads",
-        kind: Kind::Int,
-        required: false,
-        doc: "transformer attention heads (default 4)",
-    },
-    Param {
-        name: "window",
-        kind: Kind::Int,
-        required: false,
-        doc: "transformer context window in bytes (default 128)",
-    },
-    Param {
-        name: "streams",
-        kind: Kind::Int,
-        required: false,
-        doc: "chunks coded side by side (default 32)",
-    },
-    Param {
-        name: "threads",
-        kind: Kind::Int,
-        required: false,
-        doc: "threads of the model computation, recorded in the file (default 1)",
-    },
-    Param {
-        name: "learning_rate",
-        kind: Kind::Number,
-        required: false,
-        doc: "Adam learning rate of pretraining or of the adaptive updates (default 3e-3)",
-    },
-    Param {
-        name: "corpus",
-        kind: Kind::StrOrList,
-        required: false,
-        doc: "pretrained: data sets or paths to train on (default [\"bible\", \"squad-dev\"])",
-    },
-    Param {
-        name: "train_steps",
-        kind: Kind::Int,
-        required: false,
-        doc: "pretrained: optimizer steps (default 2500)",
-    },
-    Param {
-        name: "batch_size",
-        kind: Kind::Int,
-        required: false,
-        doc: "pretrained: streams per step (default 32)",
-    },
-    Param {
-        name: "seq_len",
-        kind: Kind::Int,
-        required: false,
-        doc: "pretrained: symbols per stream per step (default 128)",
-    },
-    Param {
-        name: "update_learning_rate",
-        kind: Kind::Number,
-        required: false,
-        doc: "dynamic: learning rate of the updates while coding (default 1e-3)",
-    },
-    Param {
-        name: "tokenizer_vocab",
-        kind: Kind::Int,
-        required: false,
-        doc: "pretrained: a tokenizer-level model over a byte-level BPE of this many tokens (default: bytes)",
-    },
-    Param {
-        name: "segment",
-        kind: Kind::Int,
-        required: false,
-        doc: "adaptive and dynamic: symbols per stream between updates (default 16)",
-    },
-    Param {
-        name: "baselines",
-        kind: Kind::Bool,
-        required: false,
-        doc: "also run gzip -9, xz -9, zstd -19 and brotli 11 on the input (default true)",
-    },
+impl Choice for Mode {
+    const WHAT: &'static str = "modes";
+
+    fn choices() -> &'static [(&'static str, Self)] {
+        &[
+            ("pretrained", Mode::Pretrained),
+            ("adaptive", Mode::Adaptive),
+            ("dynamic", Mode::Dynamic),
+        ]
+    }
+}
+
+impl Choice for Arch {
+    const WHAT: &'static str = "architectures";
+
+    fn choices() -> &'static [(&'static str, Self)] {
+        &[
+            ("gru", Arch::Gru),
+            ("lstm", Arch::Lstm),
+            ("transformer", Arch::Transformer),
+        ]
+    }
+}
+
+choice_param!(Mode, Arch);
+
+params! {
+    /// Parameters of the `lm-codec` task (and of `runner lm-codec`).
+    pub struct LmCodecParams {
+        /// file, directory (every file in it) or data set name to compress
+        pub input: String = "canterbury/alice29.txt".to_string(), required;
+        /// pretrained (model trained on `corpus` first), adaptive (a seeded model learns while coding) or dynamic (the pretrained model keeps learning while coding)
+        pub mode: Mode = Mode::Pretrained, required;
+        /// the model's architecture
+        pub arch: Arch = Arch::Gru, required;
+        /// hidden width
+        pub hidden: usize = 256;
+        /// stacked layers
+        pub layers: usize = 1;
+        /// transformer attention heads
+        pub heads: usize = 4;
+        /// transformer context window in bytes
+        pub window: usize = 128;
+        /// chunks coded side by side
+        pub streams: usize = 32;
+        /// Adam learning rate of pretraining or of the adaptive updates
+        pub learning_rate: f64 = 3e-3;
+        /// pretrained: data sets or paths to train on
+        pub corpus: Names = Names(vec!["bible".into(), "squad-dev".into()]);
+        /// pretrained: optimizer steps
+        pub train_steps: usize = 2500;
+        /// pretrained: streams per step
+        pub batch_size: usize = 32;
+        /// pretrained: symbols per stream per step
+        pub seq_len: usize = 128;
+        /// dynamic: learning rate of the updates while coding
+        pub update_learning_rate: f64 = 1e-3;
+        /// pretrained: a tokenizer-level model over a byte-level BPE of this many tokens (none: bytes)
+        pub tokenizer_vocab: Option<usize> = None;
+        /// adaptive and dynamic: symbols per stream between updates
+        pub segment: usize = 16;
+        /// also run gzip -9, xz -9, zstd -19 and brotli 11 on the input
+        pub baselines: bool = true;
+    }
+}
+
+impl LmCodecParams {
+    /// The shape of the model, checked.
+    pub fn model(&self) -> Result<LmConfig, String> {
+        let model = LmConfig {
+            arch: self.arch,
+            hidden: self.hidden,
+            layers: self.layers,
+            heads: self.heads,
+            window: self.window,
+            vocab: crate::models::lm::BYTES,
+        };
+        model.validate()?;
+        Ok(model)
+    }
+
+    /// The pretrained model a run with `seed` needs (its artifact identity).
+    pub fn artifact(&self, seed: u64) -> Result<LmArtifactConfig, String> {
+        Ok(LmArtifactConfig {
+            code_version: LM_CODE_VERSION,
+            model: self.model()?,
+            corpus: self
+                .corpus
+                .0
+                .iter()
+                .map(|c| CorpusSource::Texts(c.clone()))
+                .collect(),
+            train: PretrainConfig {
+                steps: self.train_steps.max(1),
+                batch_size: self.batch_size.max(1),
+                seq_len: self.seq_len.max(1),
+                learning_rate: self.learning_rate,
+                seed,
+            },
+            tokenizer_vocab: self.tokenizer_vocab,
+        })
+    }
+
+    /// What the coder's updates repeat (adaptive and dynamic modes).
+    pub fn updates(&self, seed: u64) -> Option<AdaptiveSettings> {
+        let learning_rate = match self.mode {
+            Mode::Pretrained => return None,
+            Mode::Dynamic => self.update_learning_rate,
+            Mode::Adaptive => self.learning_rate,
+        };
+        Some(AdaptiveSettings {
+            seed,
+            learning_rate,
+            segment: self.segment.max(1),
+        })
+    }
+}
+
+const METRICS: &[MetricDef] = &[
+    MetricDef::headline("bpc", "bits per byte", Better::Lower),
+    MetricDef::headline("ratio", "compression ratio (×)", Better::Higher),
+    MetricDef::headline(
+        "compress_bytes_per_s",
+        "compression speed (bytes/s)",
+        Better::Higher,
+    ),
+    MetricDef::headline(
+        "decompress_bytes_per_s",
+        "decompression speed (bytes/s)",
+        Better::Higher,
+    ),
+    MetricDef::detail(
+        "bpc_with_model",
+        "bits per byte, model included",
+        Better::Lower,
+    ),
+    MetricDef::detail(
+        "ratio_with_model",
+        "ratio, model included (×)",
+        Better::Higher,
+    ),
+    MetricDef::detail("gzip_9_bpc", "gzip -9 bits per byte", Better::Lower),
+    MetricDef::detail("xz_9_bpc", "xz -9 bits per byte", Better::Lower),
+    MetricDef::detail("zstd_19_bpc", "zstd -19 bits per byte", Better::Lower),
+    MetricDef::detail("brotli_11_bpc", "brotli 11 bits per byte", Better::Lower),
+    MetricDef::detail(
+        "pretrain_heldout_bpc",
+        "pretraining held-out bits per symbol",
+        Better::Lower,
+    ),
+    MetricDef::detail("pretrain_seconds", "pretraining time (s)", Better::Lower),
+    MetricDef::detail(
+        "compress_model_s",
+        "compression: model time (s)",
+        Better::Lower,
+    ),
+    MetricDef::detail(
+        "compress_coder_s",
+        "compression: coder time (s)",
+        Better::Lower,
+    ),
+    MetricDef::detail(
+        "compress_training_s",
+        "compression: training time (s)",
+        Better::Lower,
+    ),
+    MetricDef::count("original_bytes", "original bytes"),
+    MetricDef::count("compressed_bytes", "compressed bytes"),
+    MetricDef::count("model_bytes", "model bytes"),
+    MetricDef::count("parameters", "model parameters"),
+    MetricDef::count("files", "files"),
+    MetricDef::count("vocab", "symbols"),
+    MetricDef::count("verified", "round trip verified (0/1)"),
 ];
+
+/// Keys lm-codec no longer takes.
+const RETIRED: super::params::Retired = &[(
+    "threads",
+    "set [resources] threads instead: it is the thread count of every built-in task (lm-codec records it in each file)",
+)];
 
 /// The `lm-codec` task kind.
 pub struct LmCodecTask;
 
-const MODES: &[&str] = &["pretrained", "adaptive", "dynamic"];
-const ARCHS: &[&str] = &["gru", "lstm", "transformer"];
+impl BuiltinTask for LmCodecTask {
+    type Params = LmCodecParams;
+    const NAME: &'static str = "lm-codec";
+    const SUMMARY: &'static str = "lossless compression with a learned language model (GRU, LSTM, transformer) and a range coder: BPC, ratio, speed, verified round trip";
+    const PLACEMENT: Placement = Placement::Burn;
+    const RETIRED: super::params::Retired = RETIRED;
 
-/// The shape of the model a config asks for.
-pub fn model_config(config: &Map<String, Value>) -> Result<LmConfig, String> {
-    let arch = str_param(config, "arch").unwrap_or("gru");
-    let model = LmConfig {
-        arch: Arch::parse(arch).ok_or_else(|| format!("unknown arch `{arch}`"))?,
-        hidden: int_param(config, "hidden").unwrap_or(256).max(0) as usize,
-        layers: int_param(config, "layers").unwrap_or(1).max(0) as usize,
-        heads: int_param(config, "heads").unwrap_or(4).max(0) as usize,
-        window: int_param(config, "window").unwrap_or(128).max(0) as usize,
-        vocab: crate::models::lm::BYTES,
-    };
-    model.validate()?;
-    Ok(model)
-}
-
-fn learning_rate(config: &Map<String, Value>) -> f64 {
-    config
-        .get("learning_rate")
-        .and_then(Value::as_f64)
-        .unwrap_or(3e-3)
-}
-
-/// The pretrained model a config needs (its artifact identity).
-pub fn artifact_config(config: &Map<String, Value>, seed: u64) -> Result<LmArtifactConfig, String> {
-    let corpus = match config.get("corpus") {
-        None => vec!["bible".to_string(), "squad-dev".to_string()],
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect(),
-        Some(_) => return Err("`corpus` must be a string or a list of strings".into()),
-    };
-    Ok(LmArtifactConfig {
-        code_version: LM_CODE_VERSION,
-        model: model_config(config)?,
-        corpus,
-        train: PretrainConfig {
-            steps: int_param(config, "train_steps").unwrap_or(2500).max(1) as usize,
-            batch_size: int_param(config, "batch_size").unwrap_or(32).max(1) as usize,
-            seq_len: int_param(config, "seq_len").unwrap_or(128).max(1) as usize,
-            learning_rate: learning_rate(config),
-            seed,
-        },
-        tokenizer_vocab: int_param(config, "tokenizer_vocab").map(|v| v.max(0) as usize),
-    })
-}
-
-fn seed_of(config: &Map<String, Value>) -> u64 {
-    config.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64
-}
-
-impl Task for LmCodecTask {
-    fn name(&self) -> &'static str {
-        "lm-codec"
+    fn metrics(&self) -> &'static [MetricDef] {
+        METRICS
     }
 
-    fn summary(&self) -> &'static str {
-        "lossless compression with a learned language model (GRU, LSTM, transformer) and a range coder: BPC, ratio, speed, verified round trip"
-    }
-
-    fn placement(&self) -> super::Placement {
-        super::Placement::Burn
-    }
-
-    fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
-        schema::check(spec, self.name(), PARAMS)?;
-        schema::check_names(spec, "mode", MODES, "modes")?;
-        schema::check_names(spec, "arch", ARCHS, "architectures")
-    }
-
-    fn check_run(&self, config: &Map<String, Value>) -> Result<(), (String, String)> {
-        if config.contains_key("tokenizer_vocab") && str_param(config, "mode") != Some("pretrained")
-        {
-            return Err((
-                "tokenizer_vocab".into(),
-                "tokenizer-level models need mode = \"pretrained\" (adaptive mode codes bytes)"
-                    .into(),
-            ));
+    fn check_params(&self, p: &LmCodecParams) -> Result<(), ParamError> {
+        let error = |key: &str, message: String| ParamError {
+            key: key.into(),
+            message,
+            help: None,
+        };
+        if p.tokenizer_vocab.is_some() && p.mode != Mode::Pretrained {
+            let why =
+                "tokenizer-level models need mode = \"pretrained\" (adaptive mode codes bytes)";
+            return Err(error("tokenizer_vocab", why.into()));
         }
-        model_config(config)
-            .map(|_| ())
-            .map_err(|e| ("hidden".to_string(), e))
+        p.model().map(|_| ()).map_err(|e| error("hidden", e))
     }
 
-    fn artifacts(&self, config: &Map<String, Value>) -> Vec<ArtifactRequest> {
-        if !matches!(str_param(config, "mode"), Some("pretrained" | "dynamic")) {
-            return Vec::new();
-        }
-        match artifact_config(config, seed_of(config)) {
-            Ok(c) => vec![ArtifactRequest {
-                kind: "lm".into(),
-                config: serde_json::to_value(c).unwrap_or_default(),
-            }],
-            Err(_) => Vec::new(),
+    fn artifacts_for(&self, p: &LmCodecParams, seed: u64) -> Vec<ArtifactRequest> {
+        match (p.mode, p.artifact(seed)) {
+            (Mode::Pretrained | Mode::Dynamic, Ok(c)) => vec![ArtifactRequest::Lm(c)],
+            _ => Vec::new(),
         }
     }
 
-    fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
-        let input = str_param(config, "input").context("no `input`")?;
+    fn run(&self, p: &LmCodecParams, ctx: &ExecContext) -> Result<RunOutput> {
         let files = crate::data::texts::load(&crate::data::texts::TextSource {
             format: crate::data::texts::Format::Files,
-            ..crate::data::texts::TextSource::path(crate::data::resolve(input))
+            ..crate::data::texts::TextSource::path(crate::data::resolve(&p.input))
         })?;
-        let model = model_config(config).map_err(anyhow::Error::msg)?;
-        let mode = match str_param(config, "mode") {
-            Some("pretrained") => Mode::Pretrained,
-            Some("dynamic") => Mode::Dynamic,
-            _ => Mode::Adaptive,
+        let pretrained = match p.mode {
+            Mode::Pretrained | Mode::Dynamic => Some(pretrained(p, ctx)?),
+            Mode::Adaptive => None,
         };
-        let update_rate = match mode {
-            Mode::Dynamic => config
-                .get("update_learning_rate")
-                .and_then(Value::as_f64)
-                .unwrap_or(1e-3),
-            _ => learning_rate(config),
-        };
-        let params = Params {
-            mode,
-            model: model.clone(),
-            adaptive: (mode != Mode::Pretrained).then(|| AdaptiveSettings {
-                seed: ctx.seed,
-                learning_rate: update_rate,
-                segment: int_param(config, "segment").unwrap_or(16).max(1) as usize,
-            }),
-            threads: int_param(config, "threads").unwrap_or(1).max(1) as usize,
+        let mut params = Params {
+            mode: p.mode,
+            model: p.model().map_err(anyhow::Error::msg)?,
+            adaptive: p.updates(ctx.seed),
+            threads: ctx.threads,
             crlf: false,
             text_crc: None,
         };
-        let streams = int_param(config, "streams").unwrap_or(32).max(1) as usize;
-        let mut extra = Map::new();
-        let pretrained = match mode {
-            Mode::Pretrained | Mode::Dynamic => {
-                let store = ArtifactStore::for_workdir(&std::env::current_dir()?);
-                let wanted = artifact_config(config, ctx.seed).map_err(anyhow::Error::msg)?;
-                let loaded = crate::artifacts::lm::load(&store, &wanted)?;
-                let last = loaded.curve.last();
-                extra.insert("artifacts".into(), json!([loaded.artifact.id]));
-                extra.insert("model_bytes".into(), json!(loaded.file_bytes));
-                extra.insert(
-                    "pretrain_heldout_bpc".into(),
-                    json!(last.map(|c| c.heldout_bpc)),
-                );
-                extra.insert("pretrain_seconds".into(), json!(last.map(|c| c.seconds)));
-                let _ = std::fs::copy(
-                    loaded.artifact.dir.join("curves.jsonl"),
-                    ctx.out("curves.jsonl"),
-                );
-                Some(loaded)
-            }
-            Mode::Adaptive => None,
+        if let Some(pre) = &pretrained {
+            params.model.vocab = pre.model.model.vocab();
+        }
+        let model_ref = pretrained.as_ref().map(|pre| pre.model.model_ref());
+        let coder = Coding {
+            params: &params,
+            model: model_ref.as_ref(),
+            streams: p.streams.max(1),
+            baselines: p.baselines,
+            ctx,
         };
-        let model_ref = pretrained.as_ref().map(|p| p.model_ref());
-        let params = Params {
-            model: pretrained
-                .as_ref()
-                .map_or(params.model.clone(), |p| LmConfig {
-                    vocab: p.model.vocab(),
-                    ..params.model.clone()
-                }),
-            ..params
-        };
-        let baselines = config
-            .get("baselines")
-            .and_then(Value::as_bool)
-            .unwrap_or(true);
-        let mut rows = Vec::new();
-        let total_bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
+        let rows = coder.all(&files)?;
+        crate::store::atomic::write_json(&ctx.out("lm_codec_results.json"), &rows)?;
+        let mut metrics = totals(&rows, pretrained.as_ref().map(|pre| pre.model.file_bytes));
+        let model = crate::models::lm::train::init_seeded(&params.model, 0, &ctx.device);
+        metrics.insert("parameters".into(), json!(model.parameters()));
+        metrics.insert("files".into(), json!(rows.len()));
+        metrics.insert("vocab".into(), json!(params.model.vocab));
+        let mut artifacts = Vec::new();
+        if let Some(pre) = pretrained {
+            metrics.extend(pre.metrics);
+            artifacts.push(pre.model.artifact.id);
+        }
+        Ok(RunOutput { metrics, artifacts })
+    }
+}
+
+/// A pretrained model with its figures.
+struct Pretrained {
+    model: PretrainedLm,
+    metrics: Map<String, Value>,
+}
+
+/// Loads (training first if the store lacks it) the run's pretrained model and copies its
+/// training curve into the run.
+fn pretrained(p: &LmCodecParams, ctx: &ExecContext) -> Result<Pretrained> {
+    let store = ArtifactStore::for_workdir(&std::env::current_dir()?);
+    let wanted = p.artifact(ctx.seed).map_err(anyhow::Error::msg)?;
+    let model = crate::artifacts::lm::load(&store, &wanted, &ctx.device)?;
+    let last = model.curve.last();
+    let mut metrics = Map::new();
+    metrics.insert("model_bytes".into(), json!(model.file_bytes));
+    metrics.insert(
+        "pretrain_heldout_bpc".into(),
+        json!(last.map(|c| c.heldout_bpc)),
+    );
+    metrics.insert("pretrain_seconds".into(), json!(last.map(|c| c.seconds)));
+    let _ = std::fs::copy(
+        model.artifact.dir.join("curves.jsonl"),
+        ctx.out("curves.jsonl"),
+    );
+    Ok(Pretrained { model, metrics })
+}
+
+/// Compressing, decompressing and checking the run's files.
+struct Coding<'a> {
+    params: &'a Params,
+    model: Option<&'a ModelRef<'a>>,
+    streams: usize,
+    baselines: bool,
+    ctx: &'a ExecContext,
+}
+
+impl Coding<'_> {
+    /// One row per file, in order.
+    fn all(&self, files: &[crate::data::texts::Text]) -> Result<Vec<Value>> {
+        let total: usize = files.iter().map(|f| f.bytes.len()).sum();
         let mut done = 0usize;
-        for file in &files {
+        let mut rows = Vec::new();
+        for file in files {
             let report = |t: usize, n: usize| {
-                ctx.progress(done + t * file.bytes.len() / n.max(1), total_bytes, "bytes");
+                self.ctx
+                    .progress(done + t * file.bytes.len() / n.max(1), total, "bytes");
             };
-            let row = one_file(
-                &file.source,
-                &file.bytes,
-                &params,
-                model_ref.as_ref(),
-                streams,
-                baselines,
-                report,
-            )?;
+            let row = self.one(&file.source, &file.bytes, report)?;
             println!("{}", serde_json::to_string(&row)?);
             rows.push(row);
             done += file.bytes.len();
         }
-        crate::store::atomic::write_json(&ctx.out("lm_codec_results.json"), &rows)?;
-        let mut metrics = totals(&rows, extra.get("model_bytes").and_then(Value::as_u64));
-        metrics.extend(extra);
-        metrics.insert(
-            "parameters".into(),
-            json!(crate::models::lm::train::init_seeded(
-                &params.model,
-                0,
-                &burn::tensor::Device::default()
-            )
-            .parameters()),
-        );
-        metrics.insert("files".into(), json!(rows.len()));
-        metrics.insert("vocab".into(), json!(params.model.vocab));
-        Ok(Value::Object(metrics))
+        Ok(rows)
+    }
+
+    /// Compresses, decompresses and checks one file; returns its row.
+    fn one(
+        &self,
+        name: &str,
+        data: &[u8],
+        mut progress: impl FnMut(usize, usize) + Send,
+    ) -> Result<Value> {
+        let io = Instant::now();
+        let device = &self.ctx.device;
+        let compressed = learned::compress(
+            data,
+            self.params,
+            self.model,
+            self.streams,
+            device,
+            |t, n| progress(t, 2 * n),
+        )?;
+        let back = learned::decompress(&compressed.bytes, self.model, device, |t, n| {
+            progress(n + t, 2 * n)
+        })?;
+        if back.bytes != data {
+            anyhow::bail!("{name}: the round trip failed (decompressed bytes differ)");
+        }
+        let coding = compressed.seconds + back.seconds;
+        let n = data.len().max(1) as f64;
+        let size = compressed.bytes.len();
+        let mut row = json!({
+            "file": name,
+            "original_bytes": data.len(),
+            "compressed_bytes": size,
+            "ratio": n / size.max(1) as f64,
+            "bpc": size as f64 * 8.0 / n,
+            "compress_bytes_per_s": n / compressed.seconds.max(1e-9),
+            "decompress_bytes_per_s": n / back.seconds.max(1e-9),
+            "verified": true,
+            "streams": compressed.streams,
+            "profile": {
+                "compress": profile_json(&compressed),
+                "decompress": profile_json(&back),
+                "io_and_checks_s": (io.elapsed().as_secs_f64() - coding).max(0.0),
+                "tokenization_s": (compressed.profile.tokenization + back.profile.tokenization).as_secs_f64(),
+            },
+        });
+        if self.baselines {
+            row["baselines"] = baselines(data)?;
+        }
+        Ok(row)
     }
 }
 
-/// Compresses, decompresses and checks one file; returns its row.
-fn one_file(
-    name: &str,
-    data: &[u8],
-    params: &Params,
-    model: Option<&ModelRef<'_>>,
-    streams: usize,
-    baselines: bool,
-    mut progress: impl FnMut(usize, usize) + Send,
-) -> Result<Value> {
-    let io = Instant::now();
-    let compressed = learned::compress(data, params, model, streams, |t, n| progress(t, 2 * n))?;
-    let back = learned::decompress(&compressed.bytes, model, |t, n| progress(n + t, 2 * n))?;
-    let verified = back.bytes == data;
-    if !verified {
-        anyhow::bail!("{name}: the round trip failed (decompressed bytes differ)");
-    }
-    let coding = compressed.seconds + back.seconds;
+/// gzip -9, xz -9, zstd -19 and brotli 11 on the same bytes, round trips checked.
+fn baselines(data: &[u8]) -> Result<Value> {
     let n = data.len().max(1) as f64;
-    let size = compressed.bytes.len();
-    let mut row = json!({
-        "file": name,
-        "original_bytes": data.len(),
-        "compressed_bytes": size,
-        "ratio": n / size.max(1) as f64,
-        "bpc": size as f64 * 8.0 / n,
-        "compress_bytes_per_s": n / compressed.seconds.max(1e-9),
-        "decompress_bytes_per_s": n / back.seconds.max(1e-9),
-        "verified": verified,
-        "streams": compressed.streams,
-        "profile": {
-            "compress": profile_json(&compressed),
-            "decompress": profile_json(&back),
-            "io_and_checks_s": (io.elapsed().as_secs_f64() - coding).max(0.0),
-            "tokenization_s": (compressed.profile.tokenization + back.profile.tokenization).as_secs_f64(),
-        },
-    });
-    if baselines {
-        let mut rows = Map::new();
-        for codec in crate::codecs::algorithm::reference_codecs(false) {
-            let c = codec.compress(data)?;
-            let ok = codec.decompress(&c, data.len())? == data;
-            rows.insert(
-                codec.label(),
-                json!({"compressed_bytes": c.len(), "ratio": n / c.len().max(1) as f64, "bpc": c.len() as f64 * 8.0 / n, "verified": ok}),
-            );
-        }
-        row["baselines"] = Value::Object(rows);
+    let mut rows = Map::new();
+    for codec in crate::codecs::algorithm::reference_codecs(false) {
+        let c = codec.compress(data)?;
+        let ok = codec.decompress(&c, data.len())? == data;
+        rows.insert(
+            codec.label(),
+            json!({"compressed_bytes": c.len(), "ratio": n / c.len().max(1) as f64, "bpc": c.len() as f64 * 8.0 / n, "verified": ok}),
+        );
     }
-    Ok(row)
+    Ok(Value::Object(rows))
 }
 
 fn profile_json(o: &learned::Outcome) -> Value {

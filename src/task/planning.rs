@@ -11,20 +11,26 @@ use crate::spec::{Spec, SpecError};
 pub fn plan(path: &Path) -> anyhow::Result<(Spec, Grid)> {
     let spec = Spec::load(path)?;
     let task = super::for_spec(&spec)?;
-    task.check_spec(&spec)?;
     let mut presets = Presets::new(Presets::locate(
         &spec.path,
         spec.experiment.configs.as_deref(),
     ));
+    task.check_spec(&spec, &mut presets)?;
     let grid = expand(&spec, &mut presets)?;
     for run in &grid.runs {
-        if let Err((key, message)) = task.check_run(&run.config) {
-            let value = run.config.get(&key);
-            let node = super::schema::values_of(&spec, &key)
+        if let Err(e) = task.check_run(&run.config) {
+            let value = run.config.get(&e.key);
+            let node = super::params::values_of(&spec, &e.key)
                 .into_iter()
                 .find(|n| Some(&n.to_json()) == value);
             let loc = node.map_or(&spec.experiment.task_loc, |n| &n.loc);
-            return Err(SpecError::at(loc, key, format!("{message} (in run {})", run.name)).into());
+            let message = format!("{} (in run {})", e.message, run.name);
+            let error = SpecError::at(loc, e.key, message);
+            return Err(match e.help {
+                Some(help) => error.help(help),
+                None => error,
+            }
+            .into());
         }
     }
     Ok((spec, grid))

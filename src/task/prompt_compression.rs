@@ -19,321 +19,353 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{json, Map, Value};
 
-use super::builtin::{int_param, str_param, ExecContext};
-use super::schema::{self, Kind, Param};
-use super::Task;
+use super::builtin::{ExecContext, RunOutput};
+use super::params::define::params;
+use super::params::value::{choice_param, Choice};
+use super::params::ParamError;
+use super::qa_reader::{self, ReaderParams, QA_METRICS};
+use super::{BuiltinTask, Placement};
+use crate::artifacts::lm::{CorpusSource, LmArtifactConfig, PretrainedLm, LM_CODE_VERSION};
+use crate::artifacts::token_classifier::{ClassifierArtifactConfig, TrainedClassifier};
+use crate::artifacts::{ArtifactRequest, ArtifactStore};
 use crate::data::qa::QaExample;
-use crate::prompt::ALGORITHMS;
-use crate::spec::{Spec, SpecError};
+use crate::metrics::declared::MetricDef;
+use crate::metrics::direction::Better;
+use crate::models::lm::{Arch, LmConfig};
+use crate::prompt::{Algorithm, Scorer};
 
-/// Parameters of its own (the reader's and the split's come from `qa-reader`).
-pub const PARAMS: &[Param] = &[
-    Param {
-        name: "algorithm",
-        kind: Kind::Str,
-        required: true,
-        doc: "token selection: random, selective_context, llmlingua or llmlingua2",
-    },
-    Param {
-        name: "question_aware",
-        kind: Kind::Bool,
-        required: false,
-        doc: "llmlingua: rank tokens by how much the question makes them expected (LongLLMLingua); compresses per question (default false)",
-    },
-    Param {
-        name: "ratio",
-        kind: Kind::Number,
-        required: true,
-        doc: "fraction of tokens kept, in (0, 1]; 1.0 = uncompressed",
-    },
-    Param {
-        name: "lm_hidden",
-        kind: Kind::Int,
-        required: false,
-        doc: "selective_context, llmlingua: width of the byte-level GRU trained on the training articles (default 128)",
-    },
-    Param {
-        name: "lm_steps",
-        kind: Kind::Int,
-        required: false,
-        doc: "selective_context: its training steps (default 400)",
-    },
-    Param {
-        name: "lm_batch_size",
-        kind: Kind::Int,
-        required: false,
-        doc: "selective_context: streams per training step (default 32)",
-    },
-    Param {
-        name: "lm_seq_len",
-        kind: Kind::Int,
-        required: false,
-        doc: "selective_context: bytes per stream per training step (default 128)",
-    },
-    Param {
-        name: "classifier_d_model",
-        kind: Kind::Int,
-        required: false,
-        doc: "llmlingua2: width of the token classifier (default 64)",
-    },
-    Param {
-        name: "classifier_layers",
-        kind: Kind::Int,
-        required: false,
-        doc: "llmlingua2: its transformer encoder layers (default 2)",
-    },
-    Param {
-        name: "classifier_epochs",
-        kind: Kind::Int,
-        required: false,
-        doc: "llmlingua2: its training epochs over the training articles' contexts (default 6)",
-    },
-    Param {
-        name: "classifier_learning_rate",
-        kind: Kind::Number,
-        required: false,
-        doc: "llmlingua2: its Adam learning rate (default 0.002)",
-    },
-];
+impl Choice for Algorithm {
+    const WHAT: &'static str = "algorithms";
 
-/// The scoring language model a `selective_context` config needs: a byte-level GRU trained
-/// on the training articles' contexts of the same split.
-pub fn lm_config(config: &Map<String, Value>, seed: u64) -> crate::artifacts::lm::LmArtifactConfig {
-    let (dataset, split) = super::tokenizer::split_of(config);
-    crate::artifacts::lm::LmArtifactConfig {
-        code_version: crate::artifacts::lm::LM_CODE_VERSION,
-        model: crate::models::lm::LmConfig {
-            arch: crate::models::lm::Arch::Gru,
-            hidden: int_param(config, "lm_hidden").unwrap_or(128).max(1) as usize,
-            layers: 1,
-            heads: 4,
-            window: 128,
-            vocab: crate::models::lm::BYTES,
-        },
-        corpus: vec![crate::artifacts::lm::split_corpus(&dataset, &split)],
-        train: crate::models::lm::train::PretrainConfig {
-            steps: int_param(config, "lm_steps").unwrap_or(400).max(1) as usize,
-            batch_size: int_param(config, "lm_batch_size").unwrap_or(32).max(1) as usize,
-            seq_len: int_param(config, "lm_seq_len").unwrap_or(128).max(1) as usize,
-            learning_rate: 3e-3,
-            seed,
-        },
-        tokenizer_vocab: None,
+    fn choices() -> &'static [(&'static str, Self)] {
+        &Algorithm::ALL
     }
 }
 
-/// The token classifier an `llmlingua2` config needs: distilled from oracle labels on the
-/// training articles of the same split.
-pub fn classifier_config(
-    config: &Map<String, Value>,
-    seed: u64,
-) -> crate::artifacts::token_classifier::ClassifierArtifactConfig {
-    use crate::models::token_classifier::TokenClassifierConfig;
-    let (dataset, split) = super::tokenizer::split_of(config);
-    crate::artifacts::token_classifier::ClassifierArtifactConfig {
-        code_version: crate::artifacts::token_classifier::CLASSIFIER_CODE_VERSION,
-        dataset,
-        split,
-        labels: crate::prompt::llmlingua2::ORACLE_LABELS.into(),
-        model: TokenClassifierConfig::new()
-            .with_d_model(int_param(config, "classifier_d_model").unwrap_or(64).max(1) as usize)
-            .with_layers(int_param(config, "classifier_layers").unwrap_or(2).max(1) as usize),
-        train: crate::models::token_classifier::train::TrainConfig {
-            epochs: int_param(config, "classifier_epochs").unwrap_or(6).max(1) as usize,
-            batch_size: 16,
-            learning_rate: config
-                .get("classifier_learning_rate")
-                .and_then(Value::as_f64)
-                .unwrap_or(0.002),
-            seed,
-        },
+choice_param!(Algorithm);
+
+params! {
+    /// Parameters of the `prompt-compression` task (the reader's and the split's are those of
+    /// `qa-reader`).
+    pub struct PromptParams {
+        include reading: ReaderParams;
+        /// token selection: random, selective_context, llmlingua or llmlingua2
+        pub algorithm: Algorithm = Algorithm::Random, required;
+        /// fraction of tokens kept, in (0, 1]; 1.0 = uncompressed
+        pub ratio: f64 = 1.0, required;
+        /// llmlingua: rank tokens by how much the question makes them expected (LongLLMLingua); compresses per question
+        pub question_aware: bool = false;
+        /// selective_context, llmlingua: width of the byte-level GRU trained on the training articles
+        pub lm_hidden: usize = 128;
+        /// selective_context, llmlingua: its training steps
+        pub lm_steps: usize = 400;
+        /// selective_context, llmlingua: streams per training step
+        pub lm_batch_size: usize = 32;
+        /// selective_context, llmlingua: bytes per stream per training step
+        pub lm_seq_len: usize = 128;
+        /// llmlingua2: width of the token classifier
+        pub classifier_d_model: usize = 64;
+        /// llmlingua2: its transformer layers
+        pub classifier_layers: usize = 2;
+        /// llmlingua2: its training epochs
+        pub classifier_epochs: usize = 6;
+        /// llmlingua2: its Adam learning rate
+        pub classifier_learning_rate: f64 = 0.002;
     }
+}
+
+impl PromptParams {
+    /// The scoring language model of `selective_context` and `llmlingua`: a byte-level GRU
+    /// trained on the training articles' contexts of the same split.
+    pub fn lm(&self, seed: u64) -> LmArtifactConfig {
+        let split = &self.reading.split;
+        LmArtifactConfig {
+            code_version: LM_CODE_VERSION,
+            model: LmConfig {
+                arch: Arch::Gru,
+                hidden: self.lm_hidden.max(1),
+                layers: 1,
+                heads: 4,
+                window: 128,
+                vocab: crate::models::lm::BYTES,
+            },
+            corpus: vec![CorpusSource::SplitTrain {
+                dataset: split.dataset.clone(),
+                split: split.spec(),
+            }],
+            train: crate::models::lm::train::PretrainConfig {
+                steps: self.lm_steps.max(1),
+                batch_size: self.lm_batch_size.max(1),
+                seq_len: self.lm_seq_len.max(1),
+                learning_rate: 3e-3,
+                seed,
+            },
+            tokenizer_vocab: None,
+        }
+    }
+
+    /// The token classifier of `llmlingua2`: distilled from oracle labels on the training
+    /// articles of the same split.
+    pub fn classifier(&self, seed: u64) -> ClassifierArtifactConfig {
+        use crate::models::token_classifier::TokenClassifierConfig;
+        let split = &self.reading.split;
+        ClassifierArtifactConfig {
+            code_version: crate::artifacts::token_classifier::CLASSIFIER_CODE_VERSION,
+            dataset: split.dataset.clone(),
+            split: split.spec(),
+            labels: crate::prompt::llmlingua2::ORACLE_LABELS.into(),
+            model: TokenClassifierConfig::new()
+                .with_d_model(self.classifier_d_model.max(1))
+                .with_layers(self.classifier_layers.max(1)),
+            train: crate::models::token_classifier::train::TrainConfig {
+                epochs: self.classifier_epochs.max(1),
+                batch_size: 16,
+                learning_rate: self.classifier_learning_rate,
+                seed,
+            },
+        }
+    }
+
+    /// Whether contexts are compressed once per question.
+    fn per_question(&self) -> bool {
+        self.algorithm == Algorithm::Llmlingua && self.question_aware
+    }
+}
+
+const METRICS: &[MetricDef] = &[
+    MetricDef::outcome("kept_fraction", "tokens kept (fraction)"),
+    MetricDef::outcome("compression_factor", "compression factor (×)"),
+    MetricDef::headline(
+        "compress_seconds_per_context",
+        "compression time (s per context)",
+        Better::Lower,
+    ),
+    MetricDef::count("requested_ratio", "requested ratio"),
+    MetricDef::count("original_tokens", "original tokens"),
+    MetricDef::count("kept_tokens", "kept tokens"),
+    MetricDef::count("contexts_compressed", "contexts compressed"),
+    MetricDef::count("question_aware", "question-aware (0/1)"),
+    MetricDef::detail("lm_heldout_bpc", "scoring LM held-out BPC", Better::Lower),
+    MetricDef::detail(
+        "classifier_heldout_recall_at_half",
+        "classifier held-out recall at half",
+        Better::Higher,
+    ),
+];
+
+/// QA metrics first, then the compression's own.
+fn metrics() -> &'static [MetricDef] {
+    static ALL: std::sync::OnceLock<Vec<MetricDef>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let (headline, rest): (Vec<MetricDef>, Vec<MetricDef>) =
+            QA_METRICS.iter().chain(METRICS).partition(|m| m.headline);
+        headline.into_iter().chain(rest).collect()
+    })
 }
 
 /// The `prompt-compression` task kind.
 pub struct PromptCompressionTask;
 
-fn all_params() -> Vec<Param> {
-    let mut params = PARAMS.to_vec();
-    params.extend(super::qa_reader::PARAMS);
-    params.extend(super::tokenizer::SPLIT_PARAMS);
-    params
-}
+impl BuiltinTask for PromptCompressionTask {
+    type Params = PromptParams;
+    const NAME: &'static str = "prompt-compression";
+    const SUMMARY: &'static str = "question answering from contexts compressed by token selection at a ratio: F1/EM, kept fraction, compression factor";
+    const PLACEMENT: Placement = Placement::Burn;
 
-impl Task for PromptCompressionTask {
-    fn name(&self) -> &'static str {
-        "prompt-compression"
+    fn metrics(&self) -> &'static [MetricDef] {
+        metrics()
     }
 
-    fn summary(&self) -> &'static str {
-        "question answering from contexts compressed by token selection at a ratio: F1/EM, kept fraction, compression factor"
-    }
-
-    fn placement(&self) -> super::Placement {
-        super::Placement::Burn
-    }
-
-    fn check_spec(&self, spec: &Spec) -> Result<(), SpecError> {
-        schema::check(spec, self.name(), &all_params())?;
-        schema::check_names(spec, "algorithm", ALGORITHMS, "algorithms")?;
-        schema::check_names(spec, "reader", super::qa_reader::READERS, "readers")
-    }
-
-    fn check_run(&self, config: &Map<String, Value>) -> Result<(), (String, String)> {
-        match config.get("ratio").and_then(Value::as_f64) {
-            Some(r) if r > 0.0 && r <= 1.0 => Ok(()),
-            Some(r) => Err((
-                "ratio".into(),
-                format!("{r} is not a fraction of tokens kept: use a value in (0, 1]"),
-            )),
-            None => Err(("ratio".into(), "`ratio` must be a number".into())),
+    fn check_params(&self, p: &PromptParams) -> Result<(), ParamError> {
+        if p.ratio > 0.0 && p.ratio <= 1.0 {
+            return Ok(());
         }
+        Err(ParamError {
+            key: "ratio".into(),
+            message: format!(
+                "{} is not a fraction of tokens kept: use a value in (0, 1]",
+                p.ratio
+            ),
+            help: None,
+        })
     }
 
-    fn artifacts(&self, config: &Map<String, Value>) -> Vec<crate::artifacts::ArtifactRequest> {
-        let mut needed = super::qa_reader::reader_artifacts(config);
-        let seed = config.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64;
-        match str_param(config, "algorithm") {
-            Some("selective_context" | "llmlingua") => {
-                needed.push(crate::artifacts::ArtifactRequest {
-                    kind: "lm".into(),
-                    config: serde_json::to_value(lm_config(config, seed)).unwrap_or_default(),
-                });
+    fn artifacts_for(&self, p: &PromptParams, seed: u64) -> Vec<ArtifactRequest> {
+        let mut needed = p.reading.artifacts(seed);
+        match p.algorithm {
+            Algorithm::SelectiveContext | Algorithm::Llmlingua => {
+                needed.push(ArtifactRequest::Lm(p.lm(seed)))
             }
-            Some("llmlingua2") => needed.push(crate::artifacts::ArtifactRequest {
-                kind: "token-classifier".into(),
-                config: serde_json::to_value(classifier_config(config, seed)).unwrap_or_default(),
-            }),
-            _ => {}
+            Algorithm::Llmlingua2 => {
+                needed.push(ArtifactRequest::TokenClassifier(p.classifier(seed)))
+            }
+            Algorithm::Random => {}
         }
         needed
     }
 
-    fn execute(&self, config: &Map<String, Value>, ctx: &ExecContext) -> Result<Value> {
-        let (spec, parts, eval) = super::qa_reader::evaluation_set(config, ctx.seed)?;
-        let algorithm = str_param(config, "algorithm").context("no `algorithm`")?;
-        let ratio = config
-            .get("ratio")
-            .and_then(Value::as_f64)
-            .context("no `ratio`")?;
-        let mut extra = Map::new();
-        let store = crate::artifacts::ArtifactStore::default_location();
-        let lm = match algorithm {
-            "selective_context" | "llmlingua" => {
-                let lm = crate::artifacts::lm::load(&store, &lm_config(config, ctx.seed))?;
-                extra.insert("scorer_artifact".into(), json!(lm.artifact.id));
-                extra.insert(
-                    "lm_heldout_bpc".into(),
-                    json!(lm.curve.last().and_then(|c| c.heldout_bpc)),
-                );
-                Some(lm)
-            }
-            _ => None,
-        };
-        let classifier = match algorithm {
-            "llmlingua2" => {
-                let c = crate::artifacts::token_classifier::load(
-                    &store,
-                    &classifier_config(config, ctx.seed),
-                )?;
-                extra.insert("scorer_artifact".into(), json!(c.artifact.id));
-                extra.insert(
-                    "classifier_heldout_recall_at_half".into(),
-                    json!(c.history.last().map(|h| h.heldout_recall_at_half)),
-                );
-                Some(c)
-            }
-            _ => None,
-        };
-        let scorer = match (&lm, &classifier) {
-            (Some(lm), _) => crate::prompt::Scorer::Lm(&lm.model),
-            (_, Some(c)) => crate::prompt::Scorer::Classifier(&c.model, &c.config),
-            _ => crate::prompt::Scorer::None,
-        };
-        // Each context is compressed once, whatever the number of its questions (once per
-        // question when the compression is question-aware).
-        let question_aware = algorithm == "llmlingua"
-            && config
-                .get("question_aware")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
+    fn run(&self, p: &PromptParams, ctx: &ExecContext) -> Result<RunOutput> {
+        let (parts, eval) = p.reading.evaluation_set(ctx.seed)?;
+        let scorer = ScoringModel::load(p, ctx)?;
         let started = Instant::now();
-        let mut done: HashMap<(Arc<str>, Option<String>), Arc<str>> = HashMap::new();
-        let (mut kept, mut total) = (0usize, 0usize);
-        let mut compressed = Vec::with_capacity(eval.len());
-        for ex in &eval {
-            let key = (
-                ex.context.clone(),
-                question_aware.then(|| ex.question.clone()),
-            );
-            let context = match done.get(&key) {
-                Some(c) => c.clone(),
-                None => {
-                    let c = crate::prompt::compress(
-                        algorithm,
-                        &ex.context,
-                        ratio,
-                        ctx.seed,
-                        scorer,
-                        key.1.as_deref(),
-                    )?;
-                    kept += c.kept;
-                    total += c.total;
-                    let text: Arc<str> = c.text.into();
-                    done.insert(key, text.clone());
-                    text
-                }
-            };
-            compressed.push(QaExample {
-                context,
-                ..ex.clone()
-            });
-        }
+        let compressed = compress_all(p, ctx.seed, &eval, scorer.scorer())?;
         let compress_seconds = started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let predictions = super::qa_reader::answer(config, ctx, &compressed, &mut extra)?;
+        let answered = qa_reader::answer(&p.reading, ctx, &compressed.examples)?;
         let answer_seconds = started.elapsed().as_secs_f64();
-        let (scores, mut metrics) =
-            super::qa_reader::score(config, ctx, &compressed, &predictions, spec, &parts)?;
-        let kept_fraction = kept as f64 / total.max(1) as f64;
+        let (scores, mut metrics) = qa_reader::score(
+            &p.reading,
+            ctx,
+            &compressed.examples,
+            &answered.answers,
+            &parts,
+        )?;
+        let kept_fraction = compressed.kept as f64 / compressed.total.max(1) as f64;
         println!(
-            "{algorithm} at ratio {ratio}: kept {:.3} of {total} tokens; F1 {:.2} [{:.2}, {:.2}], EM {:.2} on {} questions",
-            kept_fraction,
+            "{} at ratio {}: kept {kept_fraction:.3} of {} tokens; F1 {:.2} [{:.2}, {:.2}], EM {:.2} on {} questions",
+            p.algorithm.name(),
+            p.ratio,
+            compressed.total,
             scores.overall.f1,
             scores.overall.f1_ci.0,
             scores.overall.f1_ci.1,
             scores.overall.em,
             scores.overall.n,
         );
-        metrics.extend(
-            json!({
-                "contexts_compressed": done.len(),
-                "requested_ratio": ratio,
-                "kept_fraction": kept_fraction,
-                "compression_factor": total as f64 / kept.max(1) as f64,
-                "original_tokens": total,
-                "kept_tokens": kept,
-                "compress_seconds_per_context": compress_seconds / done.len().max(1) as f64,
-                "question_aware": question_aware,
-                "seconds_per_question": answer_seconds / eval.len().max(1) as f64,
-            })
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-        );
-        // The run used both the reader's and the language model's artifacts.
-        let mut ids: Vec<Value> = extra
-            .remove("artifacts")
-            .and_then(|v| v.as_array().cloned())
-            .unwrap_or_default();
-        ids.extend(extra.get("scorer_artifact").cloned());
-        if !ids.is_empty() {
-            metrics.insert("artifacts".into(), Value::Array(ids));
-        }
-        metrics.extend(extra);
-        Ok(Value::Object(metrics))
+        let contexts = compressed.contexts.max(1) as f64;
+        metrics.extend(object(json!({
+            "contexts_compressed": compressed.contexts,
+            "requested_ratio": p.ratio,
+            "kept_fraction": kept_fraction,
+            "compression_factor": compressed.total as f64 / compressed.kept.max(1) as f64,
+            "original_tokens": compressed.total,
+            "kept_tokens": compressed.kept,
+            "compress_seconds_per_context": compress_seconds / contexts,
+            "question_aware": p.per_question(),
+            "seconds_per_question": answer_seconds / eval.len().max(1) as f64,
+        })));
+        metrics.extend(answered.metrics);
+        metrics.extend(scorer.metrics);
+        let output = RunOutput {
+            metrics,
+            artifacts: answered.artifacts,
+        };
+        Ok(output.with_artifacts(scorer.artifact))
     }
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The trained model an algorithm scores tokens with (none for `random`), its figures and its
+/// artifact.
+struct ScoringModel {
+    lm: Option<PretrainedLm>,
+    classifier: Option<TrainedClassifier>,
+    metrics: Map<String, Value>,
+    artifact: Option<String>,
+}
+
+impl ScoringModel {
+    fn load(p: &PromptParams, ctx: &ExecContext) -> Result<ScoringModel> {
+        let store = ArtifactStore::default_location();
+        let mut scoring = ScoringModel {
+            lm: None,
+            classifier: None,
+            metrics: Map::new(),
+            artifact: None,
+        };
+        match p.algorithm {
+            Algorithm::SelectiveContext | Algorithm::Llmlingua => {
+                let lm = crate::artifacts::lm::load(&store, &p.lm(ctx.seed), &ctx.device)?;
+                let bpc = lm.curve.last().and_then(|c| c.heldout_bpc);
+                scoring.metrics.insert("lm_heldout_bpc".into(), json!(bpc));
+                scoring.artifact = Some(lm.artifact.id.clone());
+                scoring.lm = Some(lm);
+            }
+            Algorithm::Llmlingua2 => {
+                let config = p.classifier(ctx.seed);
+                let c = crate::artifacts::token_classifier::load(&store, &config, &ctx.device)?;
+                let recall = c.history.last().map(|h| h.heldout_recall_at_half);
+                scoring
+                    .metrics
+                    .insert("classifier_heldout_recall_at_half".into(), json!(recall));
+                scoring.artifact = Some(c.artifact.id.clone());
+                scoring.classifier = Some(c);
+            }
+            Algorithm::Random => {}
+        }
+        Ok(scoring)
+    }
+
+    fn scorer(&self) -> Scorer<'_> {
+        match (&self.lm, &self.classifier) {
+            (Some(lm), _) => Scorer::Lm(&lm.model),
+            (_, Some(c)) => Scorer::Classifier(&c.model, &c.config),
+            _ => Scorer::None,
+        }
+    }
+}
+
+/// The evaluation questions with their contexts compressed, and the token counts.
+struct CompressedSet {
+    examples: Vec<QaExample>,
+    contexts: usize,
+    kept: usize,
+    total: usize,
+}
+
+/// Compresses each context once, whatever the number of its questions (once per question
+/// when the compression is question-aware).
+fn compress_all(
+    p: &PromptParams,
+    seed: u64,
+    eval: &[QaExample],
+    scorer: Scorer,
+) -> Result<CompressedSet> {
+    let mut done: HashMap<(Arc<str>, Option<String>), Arc<str>> = HashMap::new();
+    let (mut kept, mut total) = (0usize, 0usize);
+    let mut examples = Vec::with_capacity(eval.len());
+    for ex in eval {
+        let key = (
+            ex.context.clone(),
+            p.per_question().then(|| ex.question.clone()),
+        );
+        let context = match done.get(&key) {
+            Some(c) => c.clone(),
+            None => {
+                let question = key.1.as_deref();
+                let c = crate::prompt::compress(
+                    p.algorithm,
+                    &ex.context,
+                    p.ratio,
+                    seed,
+                    scorer,
+                    question,
+                )?;
+                kept += c.kept;
+                total += c.total;
+                let text: Arc<str> = c.text.into();
+                done.insert(key, text.clone());
+                text
+            }
+        };
+        examples.push(QaExample {
+            context,
+            ..ex.clone()
+        });
+    }
+    Ok(CompressedSet {
+        examples,
+        contexts: done.len(),
+        kept,
+        total,
+    })
 }

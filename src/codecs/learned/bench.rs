@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use anyhow::Result;
+use burn::tensor::Device;
 use serde_json::{json, Value};
 
 use super::format::{AdaptiveSettings, Mode, Params};
@@ -27,6 +28,8 @@ pub struct BenchPlan<'a> {
     pub adaptive: Option<(LmConfig, AdaptiveSettings, usize)>,
     /// Dynamic evaluation of the pretrained model (update settings, streams), if any.
     pub dynamic: Option<(AdaptiveSettings, usize)>,
+    /// Where the models compute.
+    pub device: Device,
 }
 
 fn measure(
@@ -34,9 +37,10 @@ fn measure(
     params: &Params,
     model: Option<&ModelRef<'_>>,
     streams: usize,
+    device: &Device,
 ) -> Result<Value> {
-    let c = compress(data, params, model, streams, |_, _| {})?;
-    let d = decompress(&c.bytes, model, |_, _| {})?;
+    let c = compress(data, params, model, streams, device, |_, _| {})?;
+    let d = decompress(&c.bytes, model, device, |_, _| {})?;
     let n = data.len() as f64;
     Ok(json!({
         "streams": c.streams,
@@ -51,86 +55,102 @@ fn measure(
     }))
 }
 
-/// Runs the plan, prints a table and returns the record.
-pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
-    let (name, data) = plan.input;
+/// Prints one measured row.
+fn print_row(label: &str, r: &Value) {
+    println!(
+        "{label:<28} {:>9} bytes {:>7.4} bpc  compress {:>6.1} KB/s  decompress {:>6.1} KB/s  {}",
+        r["compressed_bytes"],
+        r["bpc"].as_f64().unwrap_or(f64::NAN),
+        r["compress_kb_per_s"].as_f64().unwrap_or(0.0),
+        r["decompress_kb_per_s"].as_f64().unwrap_or(0.0),
+        if r["verified"] == json!(true) {
+            "verified"
+        } else {
+            "ROUND TRIP FAILED"
+        }
+    )
+}
+
+/// gzip -9, xz -9e, zstd -19 and brotli 11 on the input, printed.
+fn baselines(data: &[u8]) -> Result<serde_json::Map<String, Value>> {
     let n = data.len() as f64;
     let mut baselines = serde_json::Map::new();
     for codec in crate::codecs::algorithm::reference_codecs(true) {
         let size = codec.round_trip(data)?.len();
-        baselines.insert(
-            codec.label(),
-            json!({"compressed_bytes": size, "bpc": size as f64 * 8.0 / n}),
-        );
-        println!(
-            "{:<28} {:>9} bytes {:>7.4} bpc",
-            codec.label(),
-            size,
-            size as f64 * 8.0 / n
-        );
+        let bpc = size as f64 * 8.0 / n;
+        baselines.insert(codec.label(), json!({"compressed_bytes": size, "bpc": bpc}));
+        println!("{:<28} {:>9} bytes {:>7.4} bpc", codec.label(), size, bpc);
     }
+    Ok(baselines)
+}
+
+/// The pretrained model at every stream count, then its dynamic evaluation.
+fn pretrained_rows(plan: &BenchPlan<'_>) -> Result<(Vec<Value>, Option<Value>)> {
+    let mut rows = Vec::new();
+    let mut dynamic = None;
+    let Some((config, model, id)) = &plan.pretrained else {
+        return Ok((rows, dynamic));
+    };
+    let data = plan.input.1;
+    let params = Params {
+        mode: Mode::Pretrained,
+        model: config.clone(),
+        adaptive: None,
+        threads: 1,
+        crlf: false,
+        text_crc: None,
+    };
+    for &k in &plan.streams {
+        let r = measure(data, &params, Some(model), k, &plan.device)?;
+        print_row(&format!("pretrained {} K={k}", config.arch.name()), &r);
+        rows.push(r);
+    }
+    if let Some((settings, k)) = &plan.dynamic {
+        let params = Params {
+            mode: Mode::Dynamic,
+            adaptive: Some(settings.clone()),
+            ..params
+        };
+        let r = measure(data, &params, Some(model), *k, &plan.device)?;
+        print_row(&format!("dynamic {} K={k}", config.arch.name()), &r);
+        dynamic = Some(r);
+    }
+    println!("  (model {id})");
+    Ok((rows, dynamic))
+}
+
+/// The adaptive model's row, if the plan has one.
+fn adaptive_row(plan: &BenchPlan<'_>) -> Result<Option<Value>> {
+    let Some((config, settings, k)) = &plan.adaptive else {
+        return Ok(None);
+    };
+    let params = Params {
+        mode: Mode::Adaptive,
+        model: config.clone(),
+        adaptive: Some(settings.clone()),
+        threads: 1,
+        crlf: false,
+        text_crc: None,
+    };
+    let r = measure(plan.input.1, &params, None, *k, &plan.device)?;
+    print_row(
+        &format!("adaptive {} h{} K={k}", config.arch.name(), config.hidden),
+        &r,
+    );
+    Ok(Some(r))
+}
+
+/// Runs the plan, prints a table and returns the record.
+pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
+    let (name, data) = plan.input;
+    let baselines = baselines(data)?;
     let xz_bpc = baselines
         .iter()
         .find(|(k, _)| k.starts_with("xz"))
         .and_then(|(_, v)| v["bpc"].as_f64())
         .unwrap_or(f64::NAN);
-    let row = |label: &str, r: &Value| {
-        println!(
-            "{label:<28} {:>9} bytes {:>7.4} bpc  compress {:>6.1} KB/s  decompress {:>6.1} KB/s  {}",
-            r["compressed_bytes"],
-            r["bpc"].as_f64().unwrap_or(f64::NAN),
-            r["compress_kb_per_s"].as_f64().unwrap_or(0.0),
-            r["decompress_kb_per_s"].as_f64().unwrap_or(0.0),
-            if r["verified"] == json!(true) { "verified" } else { "ROUND TRIP FAILED" }
-        )
-    };
-    let mut pretrained_rows = Vec::new();
-    let mut dynamic_row = None;
-    if let Some((config, model, id)) = &plan.pretrained {
-        let params = Params {
-            mode: Mode::Pretrained,
-            model: config.clone(),
-            adaptive: None,
-            threads: 1,
-            crlf: false,
-            text_crc: None,
-        };
-        for &k in &plan.streams {
-            let r = measure(data, &params, Some(model), k)?;
-            row(&format!("pretrained {} K={k}", config.arch.name()), &r);
-            pretrained_rows.push(r);
-        }
-        if let Some((settings, k)) = &plan.dynamic {
-            let params = Params {
-                mode: Mode::Dynamic,
-                adaptive: Some(settings.clone()),
-                ..params
-            };
-            let r = measure(data, &params, Some(model), *k)?;
-            row(&format!("dynamic {} K={k}", config.arch.name()), &r);
-            dynamic_row = Some(r);
-        }
-        println!("  (model {id})");
-    }
-    let adaptive_row = match &plan.adaptive {
-        Some((config, settings, k)) => {
-            let params = Params {
-                mode: Mode::Adaptive,
-                model: config.clone(),
-                adaptive: Some(settings.clone()),
-                threads: 1,
-                crlf: false,
-                text_crc: None,
-            };
-            let r = measure(data, &params, None, *k)?;
-            row(
-                &format!("adaptive {} h{} K={k}", config.arch.name(), config.hidden),
-                &r,
-            );
-            Some(r)
-        }
-        None => None,
-    };
+    let (pretrained_rows, dynamic_row) = pretrained_rows(plan)?;
+    let adaptive_row = adaptive_row(plan)?;
     let best_pretrained = pretrained_rows
         .iter()
         .filter_map(|r| r["bpc"].as_f64())

@@ -90,8 +90,8 @@ pub enum Modeler {
 
 impl Modeler {
     /// A freshly seeded adaptive model.
-    pub fn adaptive(config: &LmConfig, settings: AdaptiveSettings) -> Modeler {
-        Modeler::learning(Trainer::new(config, settings.seed), settings)
+    pub fn adaptive(config: &LmConfig, settings: AdaptiveSettings, device: &Device) -> Modeler {
+        Modeler::learning(Trainer::new(config, settings.seed, device), settings)
     }
 
     /// A pretrained model that keeps learning while coding (dynamic evaluation).
@@ -99,9 +99,10 @@ impl Modeler {
         config: &LmConfig,
         pretrained: &LanguageModel,
         settings: AdaptiveSettings,
+        device: &Device,
     ) -> Modeler {
         use burn::module::Module;
-        let mut trainer = Trainer::new(config, settings.seed);
+        let mut trainer = Trainer::new(config, settings.seed, device);
         trainer.model = trainer.model.load_record(pretrained.clone().into_record());
         Modeler::learning(trainer, settings)
     }
@@ -154,7 +155,7 @@ pub fn run(
     coder: &mut dyn SymbolCoder,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Profile> {
-    let device = Device::default();
+    let device = crate::models::device_of(modeler.model());
     let k = lengths.len();
     let steps = lengths.iter().copied().max().unwrap_or(0);
     let mut profile = Profile::default();

@@ -17,6 +17,7 @@ pub mod symbols;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use burn::tensor::Device;
 use sha2::{Digest, Sha256};
 
 use driver::{Decoding, Encoding, Modeler, Probe, Profile};
@@ -67,7 +68,11 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> Result<T> + Send) -> Res
         .install(f)
 }
 
-fn modeler(params: &Params, pretrained: Option<&ModelRef<'_>>) -> Result<(Modeler, [u8; 16])> {
+fn modeler(
+    params: &Params,
+    pretrained: Option<&ModelRef<'_>>,
+    device: &Device,
+) -> Result<(Modeler, [u8; 16])> {
     match params.mode {
         Mode::Pretrained => {
             let m = pretrained.context("pretrained mode needs the model")?;
@@ -79,7 +84,10 @@ fn modeler(params: &Params, pretrained: Option<&ModelRef<'_>>) -> Result<(Modele
                 .adaptive
                 .clone()
                 .context("dynamic mode needs its update settings")?;
-            Ok((Modeler::dynamic(&params.model, m.model, settings), m.hash))
+            Ok((
+                Modeler::dynamic(&params.model, m.model, settings, device),
+                m.hash,
+            ))
         }
         Mode::Adaptive => {
             let settings = params
@@ -87,7 +95,7 @@ fn modeler(params: &Params, pretrained: Option<&ModelRef<'_>>) -> Result<(Modele
                 .clone()
                 .context("adaptive mode needs its settings")?;
             let hash = file_hash(&serde_json::to_vec(params)?);
-            Ok((Modeler::adaptive(&params.model, settings), hash))
+            Ok((Modeler::adaptive(&params.model, settings, device), hash))
         }
     }
 }
@@ -136,12 +144,14 @@ pub fn add_cr(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Compresses `data` with up to `streams` parallel streams.
+/// Compresses `data` with up to `streams` parallel streams; adaptive and dynamic models learn
+/// on `device` (a pretrained model computes where it is).
 pub fn compress(
     data: &[u8],
     params: &Params,
     pretrained: Option<&ModelRef<'_>>,
     streams: usize,
+    device: &Device,
     progress: impl FnMut(usize, usize) + Send,
 ) -> Result<Outcome> {
     params.model.validate().map_err(anyhow::Error::msg)?;
@@ -164,7 +174,7 @@ pub fn compress(
     let bytes = tokenizer.is_none();
     let data: &[u32] = &symbols;
     in_pool(params.threads, || {
-        let (mut modeler, model_hash) = modeler(params, pretrained)?;
+        let (mut modeler, model_hash) = modeler(params, pretrained, device)?;
         if modeler.vocab() != params.model.vocab {
             bail!(
                 "the model has {} symbols, the parameters say {}",
@@ -217,10 +227,12 @@ pub fn params_of(file: &[u8]) -> Result<Params> {
     Ok(format::read(file)?.0.params)
 }
 
-/// Decompresses a file written by [`compress`]; pretrained files need the same model.
+/// Decompresses a file written by [`compress`]; pretrained files need the same model, and
+/// the same device kind as the encoder's (the numerics fingerprint checks it).
 pub fn decompress(
     file: &[u8],
     pretrained: Option<&ModelRef<'_>>,
+    device: &Device,
     progress: impl FnMut(usize, usize) + Send,
 ) -> Result<Outcome> {
     let started = Instant::now();
@@ -231,7 +243,7 @@ pub fn decompress(
         .validate()
         .map_err(|e| anyhow::anyhow!("corrupted file: {e}"))?;
     in_pool(params.threads, || {
-        let (mut modeler, model_hash) = modeler(params, pretrained)?;
+        let (mut modeler, model_hash) = modeler(params, pretrained, device)?;
         if model_hash != header.model_hash {
             bail!(
                 "this file was compressed with a different model (model hash {} expected, the \
@@ -291,6 +303,7 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::format::AdaptiveSettings;
     use super::*;
+    use crate::models::device::cpu;
     use crate::models::lm::{Arch, LmConfig};
 
     fn tiny(arch: Arch) -> LmConfig {
@@ -325,9 +338,9 @@ mod tests {
         let data = text();
         for arch in [Arch::Gru, Arch::Lstm, Arch::Transformer] {
             let params = adaptive(arch);
-            let c = compress(&data, &params, None, 3, |_, _| {}).unwrap();
+            let c = compress(&data, &params, None, 3, &cpu(), |_, _| {}).unwrap();
             assert_eq!(c.streams, 3);
-            let d = decompress(&c.bytes, None, |_, _| {}).unwrap();
+            let d = decompress(&c.bytes, None, &cpu(), |_, _| {}).unwrap();
             assert_eq!(d.bytes, data, "{arch:?}");
             // Repetitive text: learning must beat 8 bits per byte by far (untrained: ~8).
             assert!(
@@ -341,7 +354,7 @@ mod tests {
     #[test]
     fn pretrained_mode_needs_the_same_model() {
         let data = text();
-        let device = burn::tensor::Device::default();
+        let device = cpu();
         let config = tiny(Arch::Transformer);
         let model = crate::models::lm::train::init_seeded(&config, 1, &device);
         let other = crate::models::lm::train::init_seeded(&config, 2, &device);
@@ -358,9 +371,11 @@ mod tests {
             hash: [1; 16],
             tokenizer: None,
         };
-        let c = compress(&data, &params, Some(&m), 4, |_, _| {}).unwrap();
+        let c = compress(&data, &params, Some(&m), 4, &cpu(), |_, _| {}).unwrap();
         assert_eq!(
-            decompress(&c.bytes, Some(&m), |_, _| {}).unwrap().bytes,
+            decompress(&c.bytes, Some(&m), &cpu(), |_, _| {})
+                .unwrap()
+                .bytes,
             data
         );
         let wrong = ModelRef {
@@ -368,7 +383,7 @@ mod tests {
             hash: [2; 16],
             tokenizer: None,
         };
-        let err = decompress(&c.bytes, Some(&wrong), |_, _| {}).unwrap_err();
+        let err = decompress(&c.bytes, Some(&wrong), &cpu(), |_, _| {}).unwrap_err();
         assert!(format!("{err:#}").contains("different model"), "{err:#}");
         // Same hash, different weights: the numerics fingerprint catches it.
         let disguised = ModelRef {
@@ -376,7 +391,7 @@ mod tests {
             hash: [1; 16],
             tokenizer: None,
         };
-        let err = decompress(&c.bytes, Some(&disguised), |_, _| {}).unwrap_err();
+        let err = decompress(&c.bytes, Some(&disguised), &cpu(), |_, _| {}).unwrap_err();
         assert!(format!("{err:#}").contains("fingerprint"), "{err:#}");
         // Dynamic evaluation: the pretrained model keeps learning; the decoder repeats it.
         let dynamic = Params {
@@ -388,22 +403,31 @@ mod tests {
             }),
             ..params.clone()
         };
-        let d = compress(&data, &dynamic, Some(&m), 4, |_, _| {}).unwrap();
+        let d = compress(&data, &dynamic, Some(&m), 4, &cpu(), |_, _| {}).unwrap();
         assert!(d.profile.training > std::time::Duration::ZERO);
         assert!(d.bytes.len() < c.bytes.len(), "learning while coding helps");
         assert_eq!(
-            decompress(&d.bytes, Some(&m), |_, _| {}).unwrap().bytes,
+            decompress(&d.bytes, Some(&m), &cpu(), |_, _| {})
+                .unwrap()
+                .bytes,
             data
         );
-        assert!(decompress(&d.bytes, None, |_, _| {}).is_err());
+        assert!(decompress(&d.bytes, None, &cpu(), |_, _| {}).is_err());
     }
 
     #[test]
     fn damaged_files_are_errors_not_panics() {
         let data = text();
         let params = adaptive(Arch::Gru);
-        let good = compress(&data, &params, None, 2, |_, _| {}).unwrap().bytes;
-        let err = |bytes: &[u8]| format!("{:#}", decompress(bytes, None, |_, _| {}).unwrap_err());
+        let good = compress(&data, &params, None, 2, &cpu(), |_, _| {})
+            .unwrap()
+            .bytes;
+        let err = |bytes: &[u8]| {
+            format!(
+                "{:#}",
+                decompress(bytes, None, &cpu(), |_, _| {}).unwrap_err()
+            )
+        };
         assert!(err(b"hello").contains("not an lm-codec file"));
         assert!(err(&good[..good.len() - 10]).contains("truncated"));
         assert!(err(&good[..20]).contains("truncated"));
@@ -450,8 +474,11 @@ mod tests {
             crlf[..crlf.len() - 1].to_vec(),
             b"\r\n".to_vec(),
         ] {
-            let c = compress(&data, &params, None, 3, |_, _| {}).unwrap();
-            assert_eq!(decompress(&c.bytes, None, |_, _| {}).unwrap().bytes, data);
+            let c = compress(&data, &params, None, 3, &cpu(), |_, _| {}).unwrap();
+            assert_eq!(
+                decompress(&c.bytes, None, &cpu(), |_, _| {}).unwrap().bytes,
+                data
+            );
         }
     }
 
@@ -459,8 +486,11 @@ mod tests {
     fn empty_and_tiny_inputs_round_trip() {
         let params = adaptive(Arch::Gru);
         for data in [&b""[..], b"x", b"ab"] {
-            let c = compress(data, &params, None, 8, |_, _| {}).unwrap();
-            assert_eq!(decompress(&c.bytes, None, |_, _| {}).unwrap().bytes, data);
+            let c = compress(data, &params, None, 8, &cpu(), |_, _| {}).unwrap();
+            assert_eq!(
+                decompress(&c.bytes, None, &cpu(), |_, _| {}).unwrap().bytes,
+                data
+            );
         }
     }
 }

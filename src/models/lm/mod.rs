@@ -311,7 +311,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("m.bpk");
             model.clone().save_file(&path).unwrap();
-            let loaded = train::load(&config, &path).unwrap();
+            let loaded = train::load(&config, &path, &device).unwrap();
             assert_eq!(logits_by_steps(&loaded, &seq, &device), stepped, "{arch:?}");
         }
     }

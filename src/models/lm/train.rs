@@ -73,8 +73,8 @@ pub fn init_seeded(config: &LmConfig, seed: u64, device: &Device) -> LanguageMod
 
 impl Trainer {
     /// A fresh, seeded model.
-    pub fn new(config: &LmConfig, seed: u64) -> Trainer {
-        let device = Device::default().autodiff();
+    pub fn new(config: &LmConfig, seed: u64, device: &Device) -> Trainer {
+        let device = device.clone().autodiff();
         Trainer {
             model: init_seeded(config, seed, &device),
             optim: AdamConfig::new()
@@ -178,118 +178,176 @@ pub fn evaluate_bpc(
     bits / count.max(1) as f64
 }
 
-/// Pretrains on `corpus`, evaluating on `heldout` every `eval_every` steps (and
-/// checkpointing then); resumes from `checkpoint_dir`. `progress` gets (step, steps, bpc).
-pub fn pretrain(
-    config: &LmConfig,
-    train: &PretrainConfig,
-    corpus: &[u32],
-    heldout: &[u32],
-    checkpoint_dir: &Path,
-    eval_every: usize,
-    mut progress: impl FnMut(usize, usize, f64),
-) -> Result<(LanguageModel, Vec<CurvePoint>)> {
-    let mut trainer = Trainer::new(config, train.seed);
-    let mut state = PretrainState::default();
+/// One pretraining: the model, its settings, the data, where its checkpoints go and the
+/// device it trains on.
+pub struct Pretraining<'a> {
+    /// Model shape.
+    pub config: &'a LmConfig,
+    /// Training settings.
+    pub train: &'a PretrainConfig,
+    /// Training symbols.
+    pub corpus: &'a [u32],
+    /// Held-out symbols.
+    pub heldout: &'a [u32],
+    /// Checkpoints (resumed from when one is there).
+    pub checkpoint_dir: &'a Path,
+    /// Steps between held-out evaluations (and checkpoints).
+    pub eval_every: usize,
+    /// Where it computes.
+    pub device: &'a Device,
+}
+
+/// The symbols of one step: contiguous streams (recurrent models, truncated backpropagation
+/// carries the state) or random windows (transformer).
+struct Batches<'a> {
+    corpus: &'a [u32],
+    batch: usize,
+    time: usize,
+    transformer: bool,
+    stream_len: usize,
+    windows: usize,
+    seed: u64,
+}
+
+impl<'a> Batches<'a> {
+    fn new(job: &Pretraining<'a>) -> Result<Batches<'a>> {
+        let batch = job.train.batch_size.max(1);
+        let transformer = job.config.arch == Arch::Transformer;
+        let time = if transformer {
+            job.config.window
+        } else {
+            job.train.seq_len.max(1)
+        };
+        let stream_len = job.corpus.len() / batch;
+        if stream_len < time + 2 {
+            anyhow::bail!(
+                "the corpus ({} symbols) is too small for {batch} streams of {time} symbols",
+                job.corpus.len()
+            );
+        }
+        Ok(Batches {
+            corpus: job.corpus,
+            batch,
+            time,
+            transformer,
+            stream_len,
+            windows: job.corpus.len() / (time + 1),
+            seed: job.train.seed,
+        })
+    }
+
+    /// Inputs and targets of `step`, and whether the carried state starts afresh.
+    fn step(&self, step: usize) -> (Vec<usize>, Vec<usize>, bool) {
+        let (batch, time) = (self.batch, self.time);
+        let mut inputs = Vec::with_capacity(batch * time);
+        let mut targets = Vec::with_capacity(batch * time);
+        let mut push = |base: usize| {
+            inputs.extend(self.corpus[base..base + time].iter().map(|&s| s as usize));
+            targets.extend(
+                self.corpus[base + 1..base + time + 1]
+                    .iter()
+                    .map(|&s| s as usize),
+            );
+        };
+        if self.transformer {
+            let epoch = step * batch / self.windows;
+            let order = crate::data::sampling::permutation(self.windows, self.seed ^ epoch as u64);
+            for b in 0..batch {
+                push(order[(step * batch + b) % self.windows] * (time + 1));
+            }
+            return (inputs, targets, true);
+        }
+        let per_stream = (self.stream_len - 1) / time;
+        let at = (step % per_stream) * time;
+        for b in 0..batch {
+            push(b * self.stream_len + at);
+        }
+        (inputs, targets, at == 0)
+    }
+}
+
+/// A trainer at its checkpoint under `dir`, or fresh.
+fn resume(job: &Pretraining<'_>) -> Result<(Trainer, PretrainState)> {
+    let mut trainer = Trainer::new(job.config, job.train.seed, job.device);
     let optim = std::mem::replace(&mut trainer.optim, AdamConfig::new().init());
-    match crate::models::checkpoint::load(checkpoint_dir, trainer.model.clone(), optim)? {
-        Some((m, o, s)) => {
-            (trainer.model, trainer.optim, state) = (m, o, s);
+    match crate::models::checkpoint::load(job.checkpoint_dir, trainer.model.clone(), optim)? {
+        Some((model, optim, state)) => {
+            let state: PretrainState = state;
             eprintln!(
                 "resuming from the checkpoint after step {}",
                 state.steps_done
             );
+            (trainer.model, trainer.optim) = (model, optim);
+            Ok((trainer, state))
         }
-        None => trainer = Trainer::new(config, train.seed),
+        None => Ok((
+            Trainer::new(job.config, job.train.seed, job.device),
+            PretrainState::default(),
+        )),
     }
-    let batch = train.batch_size.max(1);
-    let transformer = config.arch == Arch::Transformer;
-    let time = if transformer {
-        config.window
-    } else {
-        train.seq_len.max(1)
-    };
-    let stream_len = corpus.len() / batch;
-    if stream_len < time + 2 {
-        anyhow::bail!(
-            "the corpus ({} symbols) is too small for {batch} streams of {time} symbols",
-            corpus.len()
-        );
-    }
-    let windows = corpus.len() / (time + 1);
+}
+
+/// Pretrains (resuming from the checkpoint when there is one); `progress` gets (step, steps,
+/// held-out bpc) at every evaluation.
+pub fn pretrain(
+    job: &Pretraining<'_>,
+    mut progress: impl FnMut(usize, usize, f64),
+) -> Result<(LanguageModel, Vec<CurvePoint>)> {
+    let (mut trainer, mut state) = resume(job)?;
+    let batches = Batches::new(job)?;
+    let steps = job.train.steps;
     let mut carried: Option<RecurrentState> = None;
     let started = Instant::now();
     let mut since = (Instant::now(), 0.0, 0usize);
     let offset_seconds = state.curve.last().map_or(0.0, |c| c.seconds);
-    for step in state.steps_done..train.steps {
-        let mut inputs = Vec::with_capacity(batch * time);
-        let mut targets = Vec::with_capacity(batch * time);
-        if transformer {
-            let epoch = step * batch / windows;
-            let order = crate::data::sampling::permutation(windows, train.seed ^ epoch as u64);
-            for b in 0..batch {
-                let w = order[(step * batch + b) % windows];
-                let base = w * (time + 1);
-                inputs.extend(corpus[base..base + time].iter().map(|&s| s as usize));
-                targets.extend(
-                    corpus[base + 1..base + time + 1]
-                        .iter()
-                        .map(|&s| s as usize),
-                );
-            }
-        } else {
-            let per_stream = (stream_len - 1) / time;
-            let at = (step % per_stream) * time;
-            if at == 0 {
-                carried = None;
-            }
-            for b in 0..batch {
-                let base = b * stream_len + at;
-                inputs.extend(corpus[base..base + time].iter().map(|&s| s as usize));
-                targets.extend(
-                    corpus[base + 1..base + time + 1]
-                        .iter()
-                        .map(|&s| s as usize),
-                );
-            }
+    for step in state.steps_done..steps {
+        let (inputs, targets, fresh) = batches.step(step);
+        if fresh {
+            carried = None;
         }
-        let lr = learning_rate(train.learning_rate, step, train.steps);
-        let (bpc, next) = trainer.step(&inputs, &targets, batch, carried.take(), lr)?;
+        let lr = learning_rate(job.train.learning_rate, step, steps);
+        let (bpc, next) = trainer.step(&inputs, &targets, batches.batch, carried.take(), lr)?;
         carried = next;
         since.1 += bpc;
         since.2 += 1;
         let done = step + 1;
-        if done % eval_every.max(1) == 0 || done == train.steps {
-            let seconds = since.0.elapsed().as_secs_f64();
-            let model = trainer.inference();
-            let heldout_bpc = evaluate_bpc(&model, config, heldout, &Device::default());
-            state.curve.push(CurvePoint {
-                step: done,
-                train_bpc: since.1 / since.2.max(1) as f64,
-                heldout_bpc: heldout_bpc.is_finite().then_some(heldout_bpc),
-                symbols_per_s: (since.2 * batch * time) as f64 / seconds.max(1e-9),
-                seconds: offset_seconds + started.elapsed().as_secs_f64(),
-            });
-            state.steps_done = done;
-            crate::models::checkpoint::save(
-                checkpoint_dir,
-                &trainer.model,
-                &trainer.optim,
-                &state,
-            )?;
-            progress(done, train.steps, heldout_bpc);
-            since = (Instant::now(), 0.0, 0);
+        if done % job.eval_every.max(1) != 0 && done != steps {
+            continue;
         }
+        let seconds = since.0.elapsed().as_secs_f64();
+        let model = trainer.inference();
+        let heldout_bpc = evaluate_bpc(
+            &model,
+            job.config,
+            job.heldout,
+            &crate::models::device_of(&model),
+        );
+        state.curve.push(CurvePoint {
+            step: done,
+            train_bpc: since.1 / since.2.max(1) as f64,
+            heldout_bpc: heldout_bpc.is_finite().then_some(heldout_bpc),
+            symbols_per_s: (since.2 * batches.batch * batches.time) as f64 / seconds.max(1e-9),
+            seconds: offset_seconds + started.elapsed().as_secs_f64(),
+        });
+        state.steps_done = done;
+        crate::models::checkpoint::save(
+            job.checkpoint_dir,
+            &trainer.model,
+            &trainer.optim,
+            &state,
+        )?;
+        progress(done, steps, heldout_bpc);
+        since = (Instant::now(), 0.0, 0);
     }
     Ok((trainer.inference(), state.curve))
 }
 
-/// Loads weights saved by [`LanguageModel::save_file`] into a model of `config`.
-pub fn load(config: &LmConfig, path: &Path) -> Result<LanguageModel> {
+/// Loads weights saved by [`LanguageModel::save_file`] into a model of `config` on `device`.
+pub fn load(config: &LmConfig, path: &Path, device: &Device) -> Result<LanguageModel> {
     if !path.is_file() {
         anyhow::bail!("{}: no such model file", path.display());
     }
-    init_seeded(config, 0, &Device::default())
+    init_seeded(config, 0, device)
         .try_load_file(path)
         .map_err(|e| anyhow!("{}: {e:?}", path.display()))
 }

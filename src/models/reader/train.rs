@@ -143,11 +143,14 @@ pub fn train(
     config: &TrainConfig,
     train_set: &[Features],
     checkpoint_dir: &Path,
+    device: &Device,
     mut evaluate: impl FnMut(&Reader) -> Result<(f64, f64)>,
     mut progress: impl FnMut(usize, usize, f64),
 ) -> Result<(Reader, Vec<EpochRecord>)> {
     let (device, mut model, mut optim, mut state) =
-        epochs::start::<_, EpochRecord>(checkpoint_dir, config.seed, |d| model_config.init(d))?;
+        epochs::start::<_, EpochRecord>(checkpoint_dir, config.seed, device, |d| {
+            model_config.init(d)
+        })?;
     let usable: Vec<&Features> = train_set.iter().filter(|f| f.target.is_some()).collect();
     if usable.is_empty() {
         anyhow::bail!("no training example has an answer inside its (truncated) context");

@@ -172,7 +172,7 @@ impl TokenClassifier {
 
     /// Keep probabilities of every token of `tokens` (pieces of `max_len` tokens).
     pub fn keep_probabilities(&self, config: &TokenClassifierConfig, tokens: &[&str]) -> Vec<f64> {
-        let device = Device::default();
+        let device = crate::models::device_of(self);
         let mut out = Vec::with_capacity(tokens.len());
         for piece in tokens.chunks(config.max_len.max(1)) {
             let encoded = encode(piece, config.buckets);
@@ -216,7 +216,7 @@ mod tests {
             .with_max_len(4)
             .with_d_model(8)
             .with_buckets(50);
-        let device = Device::default();
+        let device = crate::models::device::cpu();
         let model = crate::models::seeded(&device, 1, || config.init(&device));
         let words: Vec<&str> = "a b c d e f g h i j".split(' ').collect();
         let p = model.keep_probabilities(&config, &words);

@@ -85,8 +85,8 @@ fn scalar(t: Tensor<1>) -> Result<f64> {
 
 /// Held-out loss and recall of keep-labelled tokens when every sequence keeps its top half.
 pub fn evaluate(model: &TokenClassifier, heldout: &[Labelled]) -> Result<(f64, f64)> {
-    let device = Device::default();
     let model = model.valid();
+    let device = crate::models::device_of(&model);
     let (mut total, mut tokens, mut hit, mut positives) = (0.0, 0usize, 0usize, 0usize);
     for chunk in heldout.chunks(32) {
         let items: Vec<&Labelled> = chunk.iter().collect();
@@ -124,13 +124,16 @@ pub fn train(
     train_set: &[Labelled],
     heldout: &[Labelled],
     checkpoint_dir: &Path,
+    device: &Device,
     mut progress: impl FnMut(usize, usize, f64),
 ) -> Result<(TokenClassifier, Vec<EpochRecord>)> {
     if train_set.is_empty() {
         anyhow::bail!("no training sequence to learn the keep labels from");
     }
     let (device, mut model, mut optim, mut state) =
-        epochs::start::<_, EpochRecord>(checkpoint_dir, config.seed, |d| model_config.init(d))?;
+        epochs::start::<_, EpochRecord>(checkpoint_dir, config.seed, device, |d| {
+            model_config.init(d)
+        })?;
     for epoch in state.epochs_done + 1..=config.epochs {
         let started = Instant::now();
         let order = epochs::order(train_set.len(), config.seed, epoch);
@@ -219,6 +222,7 @@ mod tests {
             &data,
             &data,
             &dir.path().join("c"),
+            &crate::models::device::cpu(),
             |_, _, _| {},
         )
         .unwrap();
@@ -241,6 +245,7 @@ mod tests {
             &data,
             &data,
             &dir.path().join("c"),
+            &crate::models::device::cpu(),
             |_, _, _| {},
         )
         .unwrap();
