@@ -287,7 +287,8 @@ fn a_second_launcher_is_refused_while_the_first_runs() {
     );
     assert!(first.wait().unwrap().success());
     // Once the first is done the lock is free again.
-    assert!(p.run(&["resume", "runs/locked"]).status.success());
+    let again = p.run(&["resume", "runs/locked"]);
+    assert!(again.status.success(), "{}", text(&again));
 }
 
 #[test]

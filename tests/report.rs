@@ -61,9 +61,23 @@ fn png_size(path: &std::path::Path) -> (u32, u32) {
 fn default_report_has_correct_numbers_and_valid_figures() {
     let p = Project::new();
     experiment(&p);
+    // The command task declares no metrics: without directions, nothing is "best".
     let out = p.run(&["report", "runs/fixture"]);
     assert!(out.status.success(), "{}", text(&out));
     let dir = p.path().join("runs/fixture/report");
+    let md = std::fs::read_to_string(dir.join("tables/results.md")).unwrap();
+    let bold_cells = md.lines().any(|l| l.starts_with('|') && l.contains("**"));
+    assert!(
+        !bold_cells && !md.contains('↑'),
+        "no direction, no best: {md}"
+    );
+    let out = p.run(&[
+        "report",
+        "runs/fixture",
+        "--better",
+        "score=higher,loss=lower",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
 
     let rows = csv(&dir.join("tables/results.csv"));
     let header = &rows[0];
@@ -161,6 +175,7 @@ title = "Fixture paper"
 ci = "bootstrap"
 bootstrap = 500
 precision = 2
+better = { score = "higher", loss = "lower" }
 
 [[table]]
 name = "arch_a"
@@ -293,4 +308,59 @@ fn several_experiments_are_compared_side_by_side() {
         report.contains("**first**") && report.contains("**second**"),
         "{report}"
     );
+}
+
+#[test]
+fn a_task_kinds_declared_metrics_shape_the_default_report() {
+    let p = Project::new();
+    p.write("data/tiny.json", &common::squad_fixture());
+    p.write(
+        "prompt.toml",
+        &common::tiny_prompt_spec(
+            "prompt",
+            "",
+            "algorithm = [\"random\"]\nratio = [0.3, 0.5, 0.7, 1.0]",
+        ),
+    );
+    let out = p.run(&["launch", "prompt.toml", "-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = p.run(&["report", "runs/prompt"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dir = p.path().join("runs/prompt/report");
+    let md = std::fs::read_to_string(dir.join("tables/results.md")).unwrap();
+    let header = md.lines().next().unwrap();
+    // Labels with units; an arrow only where a direction is declared.
+    assert!(
+        header.contains("F1 (%) ↑") && header.contains("EM (%) ↑"),
+        "{header}"
+    );
+    assert!(
+        header.contains("tokens kept (fraction) |"),
+        "no direction: {header}"
+    );
+    // Headline metrics only: no training figures, counters or interval bounds as columns.
+    for hidden in ["epochs", "f1_ci_low", "original_tokens", "peak_memory"] {
+        assert!(!header.contains(hidden), "{hidden} in {header}");
+    }
+    // What every run shares is said once, under the table.
+    assert!(md.contains("Every run: questions = 4"), "{md}");
+    // One seed: each cell shows the run's own bootstrap interval, and the caption says so.
+    let f1_cells: Vec<&str> = md
+        .lines()
+        .skip(2)
+        .filter(|l| l.starts_with("| 0."))
+        .collect();
+    assert_eq!(f1_cells.len(), 3, "{md}");
+    assert!(md.contains("the run's own 95% interval"), "{md}");
+    let svg = std::fs::read_to_string(dir.join("figures/f1.svg")).unwrap();
+    assert!(svg.contains("F1 (%)"), "axis and title use the label");
+    let tex = std::fs::read_to_string(dir.join("tables/results.tex")).unwrap();
+    assert!(tex.contains("F1 (\\%) $\\uparrow$"), "{tex}");
+    if let Some(out) = common::compile_latex(&p, &tex) {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }

@@ -33,6 +33,8 @@ pub struct Aggregate {
     pub groups: Vec<GroupStats>,
     /// Interval method.
     pub method: CiMethod,
+    /// Whether some single-run group shows the run's own interval.
+    pub run_intervals: bool,
 }
 
 /// Rows matching a filter (every key's label equal to the given one).
@@ -77,29 +79,93 @@ pub fn raw_frame(rows: &[&RunRow], axes: &[String], metrics: &[String]) -> Polar
     DataFrame::new(rows.len(), columns)
 }
 
-/// Groups the completed runs of `data` (filtered) by `axes` and summarizes `metrics`.
-pub fn aggregate(
+/// What to aggregate: the grouping axes, the metrics, a filter on run labels, the interval
+/// method, and where a metric's own per-run interval is (used when a group has one run, as a
+/// single-seed experiment does, where no interval over seeds exists).
+pub struct Request<'a> {
+    /// Grouping axes.
+    pub axes: &'a [String],
+    /// Metrics.
+    pub metrics: &'a [String],
+    /// Keep runs whose labels equal these.
+    pub filter: &'a BTreeMap<String, String>,
+    /// Interval over seeds.
+    pub method: CiMethod,
+    /// Keys of a metric's per-run interval bounds.
+    pub run_interval: &'a dyn Fn(&str) -> Option<(&'static str, &'static str)>,
+}
+
+/// Mean, standard deviation and count of one metric in one group.
+type Moments = (f64, f64, usize);
+
+/// Groups the completed runs of `data` (filtered) by the axes and summarizes the metrics.
+pub fn aggregate(data: &[ExperimentData], req: &Request<'_>) -> Result<Aggregate> {
+    let (order, planned) = planned_groups(data, req);
+    let rows: Vec<&RunRow> = data
+        .iter()
+        .flat_map(|e| &e.rows)
+        .filter(|r| matches(&r.labels, req.filter))
+        .collect();
+    let mut found = moments(&rows, req)?;
+    let mut by_group: HashMap<Vec<String>, Vec<&RunRow>> = HashMap::new();
+    for r in &rows {
+        by_group
+            .entry(key_of(req.axes, &r.labels))
+            .or_default()
+            .push(r);
+    }
+    let mut run_intervals = false;
+    let mut groups = Vec::new();
+    for key in order {
+        let (completed, stats) = found
+            .remove(&key)
+            .unwrap_or((0, vec![(f64::NAN, f64::NAN, 0); req.metrics.len()]));
+        let members = by_group.remove(&key).unwrap_or_default();
+        let metrics = stats
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| {
+                let stats = summarize(&req.metrics[i], m, &members, req)?;
+                run_intervals |= stats.n == 1 && stats.ci.0.is_finite();
+                Some(stats)
+            })
+            .collect();
+        groups.push(GroupStats {
+            planned: planned[&key],
+            keys: key,
+            completed,
+            metrics,
+        });
+    }
+    Ok(Aggregate {
+        axes: req.axes.to_vec(),
+        metrics: req.metrics.to_vec(),
+        groups,
+        method: req.method,
+        run_intervals,
+    })
+}
+
+fn key_of(axes: &[String], labels: &BTreeMap<String, String>) -> Vec<String> {
+    axes.iter()
+        .map(|a| labels.get(a).cloned().unwrap_or_else(|| "-".into()))
+        .collect()
+}
+
+/// Groups in plan order, with how many runs each plans.
+fn planned_groups(
     data: &[ExperimentData],
-    axes: &[String],
-    metrics: &[String],
-    filter: &BTreeMap<String, String>,
-    method: CiMethod,
-) -> Result<Aggregate> {
-    let key_of = |labels: &BTreeMap<String, String>| -> Vec<String> {
-        axes.iter()
-            .map(|a| labels.get(a).cloned().unwrap_or_else(|| "-".into()))
-            .collect()
-    };
-    // Groups in plan order, with their planned counts.
+    req: &Request<'_>,
+) -> (Vec<Vec<String>>, HashMap<Vec<String>, usize>) {
     let mut order: Vec<Vec<String>> = Vec::new();
     let mut planned: HashMap<Vec<String>, usize> = HashMap::new();
     for exp in data {
         for run in &exp.plan.runs {
             let labels = labels_of(&exp.meta.name, run);
-            if !matches(&labels, filter) {
+            if !matches(&labels, req.filter) {
                 continue;
             }
-            let key = key_of(&labels);
+            let key = key_of(req.axes, &labels);
             let count = planned.entry(key.clone()).or_insert(0);
             if *count == 0 {
                 order.push(key);
@@ -107,114 +173,98 @@ pub fn aggregate(
             *count += 1;
         }
     }
-    let rows: Vec<&RunRow> = data
-        .iter()
-        .flat_map(|e| &e.rows)
-        .filter(|r| matches(&r.labels, filter))
-        .collect();
+    (order, planned)
+}
 
-    // Mean, standard deviation and count with polars.
-    let mut df = raw_frame(&rows, axes, metrics)?;
+/// The mean, standard deviation and count of every metric per group, with polars; and each
+/// group's completed runs.
+fn moments(
+    rows: &[&RunRow],
+    req: &Request<'_>,
+) -> Result<HashMap<Vec<String>, (usize, Vec<Moments>)>> {
+    let mut df = raw_frame(rows, req.axes, req.metrics)?;
     let mut aggs = Vec::new();
-    for (i, m) in metrics.iter().enumerate() {
+    for (i, m) in req.metrics.iter().enumerate() {
         aggs.push(col(m.as_str()).mean().alias(format!("mean_{i}")));
         aggs.push(col(m.as_str()).std(1).alias(format!("std_{i}")));
         aggs.push(col(m.as_str()).count().alias(format!("n_{i}")));
     }
     aggs.push(len().alias("completed"));
-    let by: Vec<Expr> = axes.iter().map(|a| col(a.as_str())).collect();
+    let by: Vec<Expr> = req.axes.iter().map(|a| col(a.as_str())).collect();
     let grouped = std::mem::take(&mut df)
         .lazy()
         .group_by(by)
         .agg(aggs)
         .collect()
         .map_err(|e| anyhow::anyhow!("aggregating with polars: {e}"))?;
-
-    let mut found: HashMap<Vec<String>, (usize, Vec<(f64, f64, usize)>)> = HashMap::new();
-    for row in 0..grouped.height() {
-        let mut key = Vec::new();
-        for a in axes {
-            let v = grouped
-                .column(a.as_str())?
-                .str()?
-                .get(row)
-                .unwrap_or("")
-                .to_string();
-            key.push(v);
-        }
-        let completed = grouped
-            .column("completed")?
+    let float = |name: &str, row: usize| -> Result<f64> {
+        Ok(grouped.column(name)?.f64()?.get(row).unwrap_or(f64::NAN))
+    };
+    let count = |name: &str, row: usize| -> Result<usize> {
+        Ok(grouped
+            .column(name)?
             .cast(&DataType::UInt64)?
             .u64()?
             .get(row)
-            .unwrap_or(0) as usize;
-        let mut stats = Vec::new();
-        for i in 0..metrics.len() {
-            let mean = grouped
-                .column(&format!("mean_{i}"))?
-                .f64()?
-                .get(row)
-                .unwrap_or(f64::NAN);
-            let std = grouped
-                .column(&format!("std_{i}"))?
-                .f64()?
-                .get(row)
-                .unwrap_or(f64::NAN);
-            let n = grouped
-                .column(&format!("n_{i}"))?
-                .cast(&DataType::UInt64)?
-                .u64()?
-                .get(row)
-                .unwrap_or(0) as usize;
-            stats.push((mean, std, n));
+            .unwrap_or(0) as usize)
+    };
+    let mut found = HashMap::new();
+    for row in 0..grouped.height() {
+        let mut key = Vec::new();
+        for a in req.axes {
+            key.push(
+                grouped
+                    .column(a.as_str())?
+                    .str()?
+                    .get(row)
+                    .unwrap_or("")
+                    .to_string(),
+            );
         }
-        found.insert(key, (completed, stats));
+        let mut stats = Vec::new();
+        for i in 0..req.metrics.len() {
+            stats.push((
+                float(&format!("mean_{i}"), row)?,
+                float(&format!("std_{i}"), row)?,
+                count(&format!("n_{i}"), row)?,
+            ));
+        }
+        found.insert(key, (count("completed", row)?, stats));
     }
+    Ok(found)
+}
 
-    let mut groups = Vec::new();
-    for key in order {
-        let (completed, stats) = found
-            .remove(&key)
-            .unwrap_or((0, vec![(f64::NAN, f64::NAN, 0); metrics.len()]));
-        let metric_stats = stats
-            .iter()
-            .enumerate()
-            .map(|(i, &(mean, std, n))| {
-                if n == 0 {
-                    return None;
-                }
-                let ci = match method {
-                    CiMethod::T => t_interval(n, mean, std),
-                    CiMethod::Bootstrap(b) => {
-                        let values: Vec<f64> = rows
-                            .iter()
-                            .filter(|r| key_of(&r.labels) == key)
-                            .filter_map(|r| r.metrics.get(&metrics[i]).copied())
-                            .filter(|v| v.is_finite())
-                            .collect();
-                        bootstrap_interval(&values, b, 0)
-                    }
-                };
-                Some(MetricStats {
-                    n,
-                    mean,
-                    std: if n > 1 { std } else { f64::NAN },
-                    ci,
-                })
-            })
-            .collect();
-        groups.push(GroupStats {
-            planned: planned[&key],
-            keys: key,
-            completed,
-            metrics: metric_stats,
-        });
+/// One metric of one group: its interval over seeds, or the run's own when there is one run.
+fn summarize(
+    metric: &str,
+    (mean, std, n): Moments,
+    members: &[&RunRow],
+    req: &Request<'_>,
+) -> Option<MetricStats> {
+    if n == 0 {
+        return None;
     }
-    Ok(Aggregate {
-        axes: axes.to_vec(),
-        metrics: metrics.to_vec(),
-        groups,
-        method,
+    let values = || -> Vec<f64> {
+        members
+            .iter()
+            .filter_map(|r| r.metrics.get(metric).copied())
+            .filter(|v| v.is_finite())
+            .collect()
+    };
+    let ci = match (req.method, n, (req.run_interval)(metric)) {
+        (_, 1, Some((lo, hi))) => {
+            let run = members.iter().find(|r| r.metrics.contains_key(metric))?;
+            let bound = |k: &str| run.metrics.get(k).copied().unwrap_or(f64::NAN);
+            (bound(lo), bound(hi))
+        }
+        (CiMethod::T, _, _) => t_interval(n, mean, std),
+        (CiMethod::Bootstrap(b), _, _) => bootstrap_interval(&values(), b, 0),
+    };
+    Some(MetricStats {
+        n,
+        mean,
+        std: if n > 1 { std } else { f64::NAN },
+        ci,
     })
 }
 

@@ -31,6 +31,20 @@ pub struct ReportArgs {
     /// Bootstrap intervals with this many resamples instead of t intervals.
     #[arg(long)]
     pub bootstrap: Option<usize>,
+    /// Better directions of metrics the task kind does not declare, e.g.
+    /// `--better score=higher,loss=lower` (only metrics with a known direction get a bold best).
+    #[arg(long, value_delimiter = ',', value_parser = parse_better)]
+    pub better: Vec<(String, String)>,
+}
+
+fn parse_better(text: &str) -> Result<(String, String), String> {
+    let (metric, word) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: write METRIC=higher or METRIC=lower"))?;
+    if crate::metrics::direction::parse(word).is_none() {
+        return Err(format!("`{text}`: the direction is `higher` or `lower`"));
+    }
+    Ok((metric.to_string(), word.to_string()))
 }
 
 /// `runner report`.
@@ -43,6 +57,7 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         definition: args.definition,
         precision: args.precision,
         bootstrap: args.bootstrap,
+        better: args.better.into_iter().collect(),
     })?;
     for w in &out.warnings {
         eprintln!("warning: {w}");

@@ -5,7 +5,7 @@
 //! title = "Codecs on the Canterbury corpus"
 //! ci = "t"                  # or "bootstrap" (with bootstrap = 2000)
 //! precision = 3
-//! better = { compression_mb_s = "higher" }
+//! better = { compression_mb_s = "higher" }   # besides what the task kind declares
 //!
 //! [[table]]
 //! name = "ratios"
@@ -13,6 +13,7 @@
 //! metrics = ["bits_per_byte", "compression_mb_s"]
 //! group_by = ["algorithm", "level"]
 //! filter = { dataset = "canterbury" }
+//! settings = ["samples"]    # said once under the table: the value every run shares
 //!
 //! [[figure]]
 //! name = "bpb"
@@ -71,6 +72,9 @@ pub struct TableDef {
     pub filter: BTreeMap<String, toml::Value>,
     /// Digits after the decimal point.
     pub precision: Option<usize>,
+    /// Metrics said once under the table, as every run's values ("questions = 1000").
+    #[serde(default)]
+    pub settings: Vec<String>,
 }
 
 /// A figure.

@@ -352,8 +352,7 @@ pub fn scatter_chart(
     stem: &Path,
     labels: &Labels,
     points: &[(String, f64, f64)],
-    bx: Better,
-    by: Better,
+    better: (Option<Better>, Option<Better>),
     log_y: bool,
 ) -> Result<()> {
     let ty = |y: f64| if log_y { y.log10() } else { y };
@@ -364,7 +363,11 @@ pub fn scatter_chart(
         finite_range(xy.iter().map(|p| ty(p.1))).ok_or_else(|| anyhow!("no data to plot"))?;
     let (x0, x1) = padded(x0, x1, 0.25);
     let (y0, y1) = padded(y0, y1, 0.1);
-    let front = pareto_front(&xy, bx, by);
+    // The Pareto front needs both directions; without them, only the points are drawn.
+    let front = match better {
+        (Some(bx), Some(by)) => pareto_front(&xy, bx, by),
+        _ => Vec::new(),
+    };
     // Point labels, front first, skipping any that would overlap one already placed.
     let mut order: Vec<usize> = front.clone();
     order.extend((0..points.len()).filter(|i| !front.contains(i)));

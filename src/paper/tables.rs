@@ -1,5 +1,6 @@
-//! Tables of an aggregate: Markdown, LaTeX (booktabs, best value per column in bold,
-//! ± 95% interval half-widths), CSV and Parquet.
+//! Tables of an aggregate: Markdown, LaTeX (booktabs, the best value of each column whose
+//! better direction is known in bold, ± 95% interval half-widths, metric labels with units,
+//! the settings every run shares under the table), CSV and Parquet (metric keys, for tools).
 
 use std::path::Path;
 
@@ -15,8 +16,12 @@ use crate::metrics::intervals::{CiMethod, MetricStats};
 pub struct TableStyle {
     /// Digits after the decimal point.
     pub precision: usize,
-    /// Better direction per metric (same order as the aggregate's metrics).
-    pub better: Vec<Better>,
+    /// Better direction per metric (same order as the aggregate's metrics), if known.
+    pub better: Vec<Option<Better>>,
+    /// Column label per metric ("F1 (%)").
+    pub labels: Vec<String>,
+    /// What every run shares ("questions = 1000, epochs = 2"), said under the table.
+    pub settings: Option<String>,
     /// Caption.
     pub caption: String,
     /// Label for LaTeX `\label{tab:...}`.
@@ -34,12 +39,13 @@ fn best(agg: &Aggregate, style: &TableStyle) -> Vec<Option<usize>> {
                 .filter_map(|(g, group)| group.metrics[m].map(|s| (g, s.mean)));
             let candidates = candidates.filter(|(_, v)| v.is_finite());
             match style.better[m] {
-                Better::Higher => candidates
+                Some(Better::Higher) => candidates
                     .max_by(|a, b| a.1.total_cmp(&b.1))
                     .map(|(g, _)| g),
-                Better::Lower => candidates
+                Some(Better::Lower) => candidates
                     .min_by(|a, b| a.1.total_cmp(&b.1))
                     .map(|(g, _)| g),
+                None => None,
             }
         })
         .collect()
@@ -76,6 +82,33 @@ pub fn interval_note(method: CiMethod) -> String {
     }
 }
 
+/// What the ± means for this aggregate (single runs show their own interval).
+fn aggregate_note(agg: &Aggregate) -> String {
+    let mut note = interval_note(agg.method);
+    if agg.run_intervals {
+        note.push_str("; a configuration with one run shows the run's own 95% interval");
+    }
+    note
+}
+
+/// The caption's closing sentences: intervals, shared settings, partial results.
+fn caption_tail(agg: &Aggregate, style: &TableStyle) -> String {
+    let mut tail = format!("{}.", aggregate_note(agg));
+    if let Some(settings) = &style.settings {
+        tail.push_str(&format!(" Every run: {settings}."));
+    }
+    tail
+}
+
+/// A metric's column header: its label and the better direction's arrow, when known.
+fn header(style: &TableStyle, m: usize, up: &str, down: &str) -> String {
+    match style.better[m] {
+        Some(Better::Higher) => format!("{} {up}", style.labels[m]),
+        Some(Better::Lower) => format!("{} {down}", style.labels[m]),
+        None => style.labels[m].clone(),
+    }
+}
+
 /// A note for partial results, or nothing.
 pub fn partial_note(agg: &Aggregate) -> Option<String> {
     let planned: usize = agg.groups.iter().map(|g| g.planned).sum();
@@ -89,17 +122,7 @@ pub fn markdown(agg: &Aggregate, style: &TableStyle) -> String {
     let mut out = String::new();
     let mut header: Vec<String> = agg.axes.clone();
     header.push("n".into());
-    header.extend(agg.metrics.iter().map(|m| {
-        format!(
-            "{m} {}",
-            if style.better[agg.metrics.iter().position(|x| x == m).unwrap_or(0)] == Better::Higher
-            {
-                "↑"
-            } else {
-                "↓"
-            }
-        )
-    }));
+    header.extend((0..agg.metrics.len()).map(|m| self::header(style, m, "↑", "↓")));
     out.push_str(&format!("| {} |\n", header.join(" | ")));
     let aligns: Vec<&str> = header
         .iter()
@@ -122,9 +145,9 @@ pub fn markdown(agg: &Aggregate, style: &TableStyle) -> String {
         out.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     out.push_str(&format!(
-        "\n{}: {}.",
+        "\n{}: {}",
         style.caption,
-        interval_note(agg.method)
+        caption_tail(agg, style)
     ));
     if let Some(note) = partial_note(agg) {
         out.push_str(&format!(" **{note}.**"));
@@ -144,6 +167,7 @@ pub fn latex_escape(text: &str) -> String {
                 out.push(c);
             }
             '~' => out.push_str("\\textasciitilde{}"),
+            '×' => out.push_str("$\\times$"),
             '^' => out.push_str("\\textasciicircum{}"),
             _ => out.push(c),
         }
@@ -164,13 +188,13 @@ pub fn latex(agg: &Aggregate, style: &TableStyle) -> String {
     out.push_str(&format!("\\begin{{tabular}}{{{cols}}}\n\\toprule\n"));
     let mut header: Vec<String> = agg.axes.iter().map(|a| latex_escape(a)).collect();
     header.push("$n$".into());
-    for (m, name) in agg.metrics.iter().enumerate() {
-        let arrow = if style.better[m] == Better::Higher {
-            "$\\uparrow$"
-        } else {
-            "$\\downarrow$"
-        };
-        header.push(format!("{} {arrow}", latex_escape(name)));
+    for m in 0..agg.metrics.len() {
+        let text = self::header(style, m, "\u{2191}", "\u{2193}");
+        header.push(
+            latex_escape(&text)
+                .replace('\u{2191}', "$\\uparrow$")
+                .replace('\u{2193}', "$\\downarrow$"),
+        );
     }
     out.push_str(&format!("{} \\\\\n\\midrule\n", header.join(" & ")));
     for (g, group) in agg.groups.iter().enumerate() {
@@ -199,9 +223,9 @@ pub fn latex(agg: &Aggregate, style: &TableStyle) -> String {
     }
     out.push_str("\\bottomrule\n\\end{tabular}\n");
     let mut caption = format!(
-        "{}: {}.",
+        "{}: {}",
         latex_escape(&style.caption),
-        latex_escape(&interval_note(agg.method))
+        latex_escape(&caption_tail(agg, style))
     );
     if let Some(note) = partial_note(agg) {
         caption.push_str(&format!(" \\textbf{{{}.}}", latex_escape(&note)));

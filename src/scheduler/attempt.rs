@@ -166,21 +166,20 @@ fn ending(
     }
 }
 
-/// Writes the completed run's metrics into results.jsonl.
-pub fn finish_completed(
+/// The results line of a completed run (its metrics.json with its config and provenance).
+pub fn result_line(
     store: &ExperimentDir,
     meta: &ExperimentMeta,
     plan: &Grid,
     run: &PlannedRun,
     st: &RunStatus,
-) -> Result<()> {
-    let metrics = store.read_metrics(&run.id)?;
-    let line = ResultLine {
+) -> Result<ResultLine> {
+    Ok(ResultLine {
         id: run.id.clone(),
         name: run.name.clone(),
         task: plan.task.clone(),
         config: run.config.clone(),
-        metrics,
+        metrics: store.read_metrics(&run.id)?,
         artifacts: store.read_artifacts(&run.id),
         duration_s: st.duration_s.unwrap_or_default(),
         device: st.device.clone(),
@@ -189,8 +188,20 @@ pub fn finish_completed(
         finished_at: st.ended_at.clone(),
         runner_version: RUNNER_VERSION.to_string(),
         git: meta.git.clone(),
-    };
-    results::append(&store.file("results.jsonl"), &line)
+    })
+}
+
+/// Records a completed attempt: status.json first, then the results line, so a crash between
+/// the two leaves a completed run whose line the next launch's repair adds (never a line of a
+/// run that then runs again).
+pub fn record_completed(
+    store: &ExperimentDir,
+    run: &PlannedRun,
+    st: &RunStatus,
+    line: &ResultLine,
+) -> Result<()> {
+    store.write_status(&run.id, st)?;
+    results::append(&store.file("results.jsonl"), line)
 }
 
 pub fn record_failure(

@@ -266,9 +266,16 @@ impl<'a> State<'a> {
         st.error = ending.error.clone();
         st.device = Some(self.d.slots[slot].device.clone());
         if st.state == RunState::Completed {
-            if let Err(e) = attempt::finish_completed(store, self.d.meta, self.d.plan, run, &st) {
-                st.state = RunState::Failed;
-                st.error = Some(format!("{e:#}"));
+            match attempt::result_line(store, self.d.meta, self.d.plan, run, &st) {
+                Ok(line) => {
+                    // A failed append is repaired from the run directory at the next launch.
+                    let _ = attempt::record_completed(store, run, &st, &line);
+                    return st;
+                }
+                Err(e) => {
+                    st.state = RunState::Failed;
+                    st.error = Some(format!("{e:#}"));
+                }
             }
         }
         let _ = store.write_status(&run.id, &st);
