@@ -8,6 +8,7 @@ mod data;
 mod exit;
 mod launch;
 mod lm_codec;
+mod lm_codec_bench;
 mod report;
 mod status;
 mod tasks;

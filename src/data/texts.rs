@@ -79,112 +79,153 @@ pub fn load(source: &TextSource) -> Result<Vec<Text>> {
         Format::Auto => Format::Files,
         ref f => f.clone(),
     };
-    let tokenizer = match &source.tokenizer {
-        Some(p) => Some(
-            tokenizers::Tokenizer::from_file(p)
-                .map_err(|e| anyhow::anyhow!("cannot load tokenizer {}: {e}", p.display()))?,
-        ),
-        None => None,
-    };
-    let count = |text: &str| -> Result<usize> {
-        match &tokenizer {
+    let counter = Counter::new(source.tokenizer.as_deref())?;
+    match format {
+        Format::Files => load_files(path, &counter),
+        Format::Squad => load_squad(path, &counter),
+        Format::Jsonl => load_jsonl(source, &counter),
+        Format::Auto => unreachable!("resolved above"),
+    }
+}
+
+/// Counts a text's tokens: with the tokenizer when one is given, else whitespace words.
+struct Counter {
+    tokenizer: Option<tokenizers::Tokenizer>,
+}
+
+impl Counter {
+    fn new(tokenizer: Option<&Path>) -> Result<Counter> {
+        let tokenizer = match tokenizer {
+            Some(p) => Some(
+                tokenizers::Tokenizer::from_file(p)
+                    .map_err(|e| anyhow::anyhow!("cannot load tokenizer {}: {e}", p.display()))?,
+            ),
+            None => None,
+        };
+        Ok(Counter { tokenizer })
+    }
+
+    fn count(&self, text: &str) -> Result<usize> {
+        match &self.tokenizer {
             Some(t) => Ok(t
                 .encode(text, false)
                 .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?
                 .len()),
             None => Ok(text.split_whitespace().count()),
         }
+    }
+}
+
+/// One file, or every file of a directory.
+fn load_files(path: &Path, counter: &Counter) -> Result<Vec<Text>> {
+    let files = if path.is_dir() {
+        list_files(path)?
+    } else {
+        vec![path.to_path_buf()]
     };
     let mut texts = Vec::new();
-    match format {
-        Format::Files => {
-            let files = if path.is_dir() {
-                list_files(path)?
-            } else {
-                vec![path.clone()]
-            };
-            for file in files {
-                let bytes = std::fs::read(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
-                let token_count = count(&String::from_utf8_lossy(&bytes))?;
-                let source = file.file_name().map_or_else(
-                    || file.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                );
-                texts.push(Text {
-                    source,
-                    bytes,
-                    token_count,
-                    batch: None,
-                });
-            }
-        }
-        Format::Squad => {
-            let squad = super::squad::load(path)?;
-            for (i, context) in squad.contexts().enumerate() {
-                texts.push(Text {
-                    source: format!("context {i}"),
-                    bytes: context.as_bytes().to_vec(),
-                    token_count: count(context)?,
-                    batch: None,
-                });
-            }
-        }
-        Format::Jsonl => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            for (i, line) in text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-            {
-                let at = format!("{}:{}", path.display(), i + 1);
-                let record: Value =
-                    serde_json::from_str(line).with_context(|| format!("{at}: invalid JSON"))?;
-                let batch = match &source.batch_field {
-                    Some(f) => Some(
-                        record
-                            .get(f)
-                            .and_then(Value::as_u64)
-                            .with_context(|| format!("{at}: no integer field `{f}`"))?
-                            as usize,
-                    ),
-                    None => None,
-                };
-                let (content, token_count) = match record.get(&source.field) {
-                    Some(Value::String(s)) => (s.clone(), count(s)?),
-                    Some(Value::Array(ids)) => {
-                        let ids: Vec<u32> = ids
-                            .iter()
-                            .map(|v| v.as_u64().map(|n| n as u32))
-                            .collect::<Option<_>>()
-                            .with_context(|| {
-                                format!("{at}: `{}` must hold token ids (integers)", source.field)
-                            })?;
-                        let Some(tok) = &tokenizer else {
-                            bail!("{at}: `{}` holds token ids; give a tokenizer (tokenizer.json) to decode them", source.field)
-                        };
-                        let decoded = tok
-                            .decode(&ids, false)
-                            .map_err(|e| anyhow::anyhow!("{at}: cannot decode: {e}"))?;
-                        (decoded, ids.len())
-                    }
-                    _ => bail!(
-                        "{at}: no field `{}` with a string or token ids",
-                        source.field
-                    ),
-                };
-                texts.push(Text {
-                    source: format!("line {}", i + 1),
-                    bytes: content.into_bytes(),
-                    token_count,
-                    batch,
-                });
-            }
-        }
-        Format::Auto => unreachable!("resolved above"),
+    for file in files {
+        let bytes =
+            std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let token_count = counter.count(&String::from_utf8_lossy(&bytes))?;
+        let source = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        texts.push(Text {
+            source,
+            bytes,
+            token_count,
+            batch: None,
+        });
     }
     Ok(texts)
+}
+
+/// The contexts of a SQuAD-format file.
+fn load_squad(path: &Path, counter: &Counter) -> Result<Vec<Text>> {
+    let squad = super::squad::load(path)?;
+    let mut texts = Vec::new();
+    for (i, context) in squad.contexts().enumerate() {
+        texts.push(Text {
+            source: format!("context {i}"),
+            bytes: context.as_bytes().to_vec(),
+            token_count: counter.count(context)?,
+            batch: None,
+        });
+    }
+    Ok(texts)
+}
+
+/// One response per line of a JSONL file: a text field, or token ids decoded with the
+/// tokenizer.
+fn load_jsonl(source: &TextSource, counter: &Counter) -> Result<Vec<Text>> {
+    let path = &source.path;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut texts = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let at = format!("{}:{}", path.display(), i + 1);
+        let record: Value =
+            serde_json::from_str(line).with_context(|| format!("{at}: invalid JSON"))?;
+        let batch = match &source.batch_field {
+            Some(f) => Some(
+                record
+                    .get(f)
+                    .and_then(Value::as_u64)
+                    .with_context(|| format!("{at}: no integer field `{f}`"))?
+                    as usize,
+            ),
+            None => None,
+        };
+        let (content, token_count) = response(&record, source, counter, &at)?;
+        texts.push(Text {
+            source: format!("line {}", i + 1),
+            bytes: content.into_bytes(),
+            token_count,
+            batch,
+        });
+    }
+    Ok(texts)
+}
+
+/// The text of one JSONL record and its token count.
+fn response(
+    record: &Value,
+    source: &TextSource,
+    counter: &Counter,
+    at: &str,
+) -> Result<(String, usize)> {
+    match record.get(&source.field) {
+        Some(Value::String(s)) => Ok((s.clone(), counter.count(s)?)),
+        Some(Value::Array(ids)) => {
+            let ids: Vec<u32> = ids
+                .iter()
+                .map(|v| v.as_u64().map(|n| n as u32))
+                .collect::<Option<_>>()
+                .with_context(|| {
+                    format!("{at}: `{}` must hold token ids (integers)", source.field)
+                })?;
+            let Some(tok) = &counter.tokenizer else {
+                bail!(
+                    "{at}: `{}` holds token ids; give a tokenizer (tokenizer.json) to decode them",
+                    source.field
+                )
+            };
+            let decoded = tok
+                .decode(&ids, false)
+                .map_err(|e| anyhow::anyhow!("{at}: cannot decode: {e}"))?;
+            Ok((decoded, ids.len()))
+        }
+        _ => bail!(
+            "{at}: no field `{}` with a string or token ids",
+            source.field
+        ),
+    }
 }
 
 fn has_ext(path: &Path, ext: &str) -> bool {

@@ -29,163 +29,209 @@ struct Dimension {
     len: usize,
 }
 
+/// A spec's values, presets resolved: the fixed [params], the axes and their dimensions,
+/// the exclusions and the [[include]] points.
+struct Resolved {
+    fixed: (Map<String, Value>, BTreeMap<String, String>),
+    axes: Vec<AxisValues>,
+    dims: Vec<Dimension>,
+    excludes: Vec<ExcludeMatcher>,
+    includes: Vec<(Map<String, Value>, BTreeMap<String, String>)>,
+}
+
+/// Where a candidate run comes from.
+enum Source<'p> {
+    Point(&'p [usize]),
+    Include(usize),
+}
+
 /// Expands a spec into its grid.
 pub fn expand(spec: &Spec, presets: &mut Presets) -> Result<Grid, SpecError> {
-    let mut fixed = Map::new();
-    let mut fixed_labels = BTreeMap::new();
-    for (key, _, node) in &spec.params.entries {
-        let (value, label) = presets.resolve(key, node)?;
-        fixed.insert(key.clone(), value);
-        if let Some(l) = label {
-            fixed_labels.insert(key.clone(), l);
-        }
-    }
-
-    let mut axes = Vec::new();
-    let mut dims = Vec::new();
-    let mut add_group =
-        |table: &Table, axes: &mut Vec<AxisValues>| -> Result<Dimension, SpecError> {
-            let mut dim = Dimension {
-                axes: Vec::new(),
-                len: 0,
-            };
-            for (key, _, node) in &table.entries {
-                let items = node.as_array(key)?;
-                let mut values = AxisValues {
-                    key: key.clone(),
-                    raw: Vec::new(),
-                    resolved: Vec::new(),
-                };
-                for item in items {
-                    values.raw.push(item.to_json());
-                    values.resolved.push(presets.resolve(key, item)?);
-                }
-                dim.len = items.len();
-                dim.axes.push(axes.len());
-                axes.push(values);
-            }
-            Ok(dim)
-        };
-    for (key, key_loc, node) in &spec.grid.entries {
-        let single = Table {
-            entries: vec![(key.clone(), key_loc.clone(), node.clone())],
-        };
-        dims.push(add_group(&single, &mut axes)?);
-    }
-    for zip in &spec.zips {
-        dims.push(add_group(zip, &mut axes)?);
-    }
-
-    let excludes = exclude_matchers(spec, &axes)?;
-    let mut points: Vec<Vec<usize>> = Vec::new();
-    let total: usize = dims.iter().map(|d| d.len).product();
-    let mut index = vec![0usize; dims.len()];
-    for _ in 0..total {
-        let mut point = vec![0usize; axes.len()];
-        for (d, dim) in dims.iter().enumerate() {
-            for &a in &dim.axes {
-                point[a] = index[d];
-            }
-        }
-        if !excludes.iter().any(|m| m.matches_point(&point, &axes)) {
-            points.push(point);
-        }
-        for d in (0..dims.len()).rev() {
-            index[d] += 1;
-            if index[d] < dims[d].len {
-                break;
-            }
-            index[d] = 0;
-        }
-    }
-
-    let mut includes = Vec::new();
-    for item in &spec.include {
-        let table = item.as_table("include")?;
-        let mut config = Map::new();
-        let mut labels = BTreeMap::new();
-        for (key, _, node) in &table.entries {
-            let (value, label) = presets.resolve(key, node)?;
-            config.insert(key.clone(), value);
-            if let Some(l) = label {
-                labels.insert(key.clone(), l);
-            }
-        }
-        includes.push((config, labels));
-    }
-
-    // Candidate configs in order: for each seed, the product's points, then the includes.
-    enum Source<'p> {
-        Point(&'p [usize]),
-        Include(usize),
-    }
-    let mut candidates: Vec<(i64, Source<'_>)> =
-        Vec::with_capacity(points.len() * spec.experiment.seeds.len());
-    for &seed in &spec.experiment.seeds {
-        for point in &points {
-            if !excludes
-                .iter()
-                .any(|m| m.matches_seed_only(seed, point, &axes))
-            {
-                candidates.push((seed, Source::Point(point)));
-            }
-        }
-        for (i, (extra, _)) in includes.iter().enumerate() {
-            if !extra.get("seed").is_some_and(|s| s.as_i64() != Some(seed)) {
-                candidates.push((seed, Source::Include(i)));
-            }
-        }
-    }
+    let r = resolve(spec, presets)?;
+    let points = points(&r);
+    let candidates = candidates(spec, &r, &points);
     let task = &spec.experiment.task;
     let built: Vec<PlannedRun> = candidates
         .par_iter()
-        .map(|(seed, source)| {
-            let mut config = fixed.clone();
-            let mut labels = fixed_labels.clone();
-            match source {
-                Source::Point(point) => {
-                    for (a, &i) in point.iter().enumerate() {
-                        let (value, label) = &axes[a].resolved[i];
-                        config.insert(axes[a].key.clone(), value.clone());
-                        if let Some(l) = label {
-                            labels.insert(axes[a].key.clone(), l.clone());
-                        }
-                    }
-                    config.insert("seed".into(), Value::from(*seed));
-                }
-                Source::Include(i) => {
-                    let (extra, extra_labels) = &includes[*i];
-                    config.extend(extra.clone());
-                    labels.extend(extra_labels.clone());
-                    config.insert(
-                        "seed".into(),
-                        extra.get("seed").cloned().unwrap_or(Value::from(*seed)),
-                    );
-                }
-            }
-            let config = Value::Object(config);
-            let id = run_id(task, &config);
-            let Value::Object(config) = config else {
-                unreachable!()
-            };
-            PlannedRun {
-                id,
-                name: String::new(),
-                config,
-                labels,
-            }
-        })
+        .map(|(seed, source)| build_run(task, &r, *seed, source))
         .collect();
     let mut seen = HashSet::with_capacity(built.len());
     let mut runs: Vec<PlannedRun> = built
         .into_iter()
         .filter(|r| seen.insert(r.id.clone()))
         .collect();
-
     let varying = varying_keys(spec, &runs);
+    name_runs(spec, &varying, &mut runs);
+    Ok(Grid {
+        task: task.clone(),
+        runs,
+        varying,
+    })
+}
+
+/// A table's values with presets resolved, and the preset names used.
+fn resolve_table(
+    table: &Table,
+    presets: &mut Presets,
+) -> Result<(Map<String, Value>, BTreeMap<String, String>), SpecError> {
+    let mut config = Map::new();
+    let mut labels = BTreeMap::new();
+    for (key, _, node) in &table.entries {
+        let (value, label) = presets.resolve(key, node)?;
+        config.insert(key.clone(), value);
+        if let Some(l) = label {
+            labels.insert(key.clone(), l);
+        }
+    }
+    Ok((config, labels))
+}
+
+fn resolve(spec: &Spec, presets: &mut Presets) -> Result<Resolved, SpecError> {
+    let fixed = resolve_table(&spec.params, presets)?;
+    let mut axes = Vec::new();
+    let mut dims = Vec::new();
+    for (key, key_loc, node) in &spec.grid.entries {
+        let single = Table {
+            entries: vec![(key.clone(), key_loc.clone(), node.clone())],
+        };
+        dims.push(add_group(&single, &mut axes, presets)?);
+    }
+    for zip in &spec.zips {
+        dims.push(add_group(zip, &mut axes, presets)?);
+    }
+    let excludes = exclude_matchers(spec, &axes)?;
+    let mut includes = Vec::new();
+    for item in &spec.include {
+        includes.push(resolve_table(item.as_table("include")?, presets)?);
+    }
+    Ok(Resolved {
+        fixed,
+        axes,
+        dims,
+        excludes,
+        includes,
+    })
+}
+
+/// Adds a grid axis or a zip group's axes as one dimension.
+fn add_group(
+    table: &Table,
+    axes: &mut Vec<AxisValues>,
+    presets: &mut Presets,
+) -> Result<Dimension, SpecError> {
+    let mut dim = Dimension {
+        axes: Vec::new(),
+        len: 0,
+    };
+    for (key, _, node) in &table.entries {
+        let items = node.as_array(key)?;
+        let mut values = AxisValues {
+            key: key.clone(),
+            raw: Vec::new(),
+            resolved: Vec::new(),
+        };
+        for item in items {
+            values.raw.push(item.to_json());
+            values.resolved.push(presets.resolve(key, item)?);
+        }
+        dim.len = items.len();
+        dim.axes.push(axes.len());
+        axes.push(values);
+    }
+    Ok(dim)
+}
+
+/// The product's points (an index per axis) not excluded for every seed, in order.
+fn points(r: &Resolved) -> Vec<Vec<usize>> {
+    let mut points = Vec::new();
+    let total: usize = r.dims.iter().map(|d| d.len).product();
+    let mut index = vec![0usize; r.dims.len()];
+    for _ in 0..total {
+        let mut point = vec![0usize; r.axes.len()];
+        for (d, dim) in r.dims.iter().enumerate() {
+            for &a in &dim.axes {
+                point[a] = index[d];
+            }
+        }
+        if !r.excludes.iter().any(|m| m.matches_point(&point, &r.axes)) {
+            points.push(point);
+        }
+        for d in (0..r.dims.len()).rev() {
+            index[d] += 1;
+            if index[d] < r.dims[d].len {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    points
+}
+
+/// Candidate runs in order: for each seed, the product's points, then the includes.
+fn candidates<'p>(spec: &Spec, r: &Resolved, points: &'p [Vec<usize>]) -> Vec<(i64, Source<'p>)> {
+    let mut candidates = Vec::with_capacity(points.len() * spec.experiment.seeds.len());
+    for &seed in &spec.experiment.seeds {
+        for point in points {
+            if !r
+                .excludes
+                .iter()
+                .any(|m| m.matches_seed_only(seed, point, &r.axes))
+            {
+                candidates.push((seed, Source::Point(point)));
+            }
+        }
+        for (i, (extra, _)) in r.includes.iter().enumerate() {
+            if !extra.get("seed").is_some_and(|s| s.as_i64() != Some(seed)) {
+                candidates.push((seed, Source::Include(i)));
+            }
+        }
+    }
+    candidates
+}
+
+/// One run: the fixed values, the point's (or include's) values and the seed; its id.
+fn build_run(task: &str, r: &Resolved, seed: i64, source: &Source<'_>) -> PlannedRun {
+    let mut config = r.fixed.0.clone();
+    let mut labels = r.fixed.1.clone();
+    match source {
+        Source::Point(point) => {
+            for (a, &i) in point.iter().enumerate() {
+                let (value, label) = &r.axes[a].resolved[i];
+                config.insert(r.axes[a].key.clone(), value.clone());
+                if let Some(l) = label {
+                    labels.insert(r.axes[a].key.clone(), l.clone());
+                }
+            }
+            config.insert("seed".into(), Value::from(seed));
+        }
+        Source::Include(i) => {
+            let (extra, extra_labels) = &r.includes[*i];
+            config.extend(extra.clone());
+            labels.extend(extra_labels.clone());
+            config.insert(
+                "seed".into(),
+                extra.get("seed").cloned().unwrap_or(Value::from(seed)),
+            );
+        }
+    }
+    let config = Value::Object(config);
+    let id = run_id(task, &config);
+    let Value::Object(config) = config else {
+        unreachable!()
+    };
+    PlannedRun {
+        id,
+        name: String::new(),
+        config,
+        labels,
+    }
+}
+
+/// Names every run from the varying axes (ids where names would collide).
+fn name_runs(spec: &Spec, varying: &[String], runs: &mut [PlannedRun]) {
     let mut names: Vec<String> = runs
         .par_iter()
-        .map(|r| run_name(&varying, &r.labels, &r.config, &spec.experiment.abbrev))
+        .map(|r| run_name(varying, &r.labels, &r.config, &spec.experiment.abbrev))
         .collect();
     let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
     disambiguate(&mut names, &ids);
@@ -196,11 +242,6 @@ pub fn expand(spec: &Spec, presets: &mut Presets) -> Result<Grid, SpecError> {
             name
         };
     }
-    Ok(Grid {
-        task: task.clone(),
-        runs,
-        varying,
-    })
 }
 
 /// Keys whose value differs between runs: spec order (params, grid, zip, include keys), seed last.

@@ -182,42 +182,7 @@ pub fn line_chart(
             .draw()
             .map_err(err)?;
         for (i, line) in lines.iter().enumerate() {
-            let c = color(i);
-            let band: Vec<(f64, f64)> = line
-                .points
-                .iter()
-                .filter(|p| p.2.is_finite())
-                .map(|p| (tx(p.0), p.3))
-                .chain(
-                    line.points
-                        .iter()
-                        .rev()
-                        .filter(|p| p.2.is_finite())
-                        .map(|p| (tx(p.0), p.2)),
-                )
-                .collect();
-            if band.len() >= 4 {
-                chart
-                    .draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))
-                    .map_err(err)?;
-            }
-            let pts: Vec<(f64, f64)> = line.points.iter().map(|p| (tx(p.0), p.1)).collect();
-            chart
-                .draw_series(LineSeries::new(pts.clone(), c.stroke_width(4)))
-                .map_err(err)?
-                .label(line.label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(4))
-                });
-            chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 6, c.filled())))
-                .map_err(err)?;
-            if line.fit.len() >= 2 {
-                let fit: Vec<(f64, f64)> = line.fit.iter().map(|p| (tx(p.0), p.1)).collect();
-                chart
-                    .draw_series(DashedLineSeries::new(fit, 10, 6, c.stroke_width(2)))
-                    .map_err(err)?;
-            }
+            draw_line(&mut chart, line, color(i), &tx)?;
         }
         // Labels stacked downwards, so markers close together stay readable.
         for (k, (label, x)) in thresholds.iter().enumerate() {
@@ -240,6 +205,41 @@ pub fn line_chart(
         root.present().map_err(err)?;
         Ok(())
     })
+}
+
+/// One line: its 95% band, the line with its points, and its fitted curve dashed.
+fn draw_line<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    line: &Line,
+    c: RGBColor,
+    tx: &dyn Fn(f64) -> f64,
+) -> Result<()> {
+    let with_band = || line.points.iter().filter(|p| p.2.is_finite());
+    let band: Vec<(f64, f64)> = with_band()
+        .map(|p| (tx(p.0), p.3))
+        .chain(with_band().rev().map(|p| (tx(p.0), p.2)))
+        .collect();
+    if band.len() >= 4 {
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))
+            .map_err(err)?;
+    }
+    let pts: Vec<(f64, f64)> = line.points.iter().map(|p| (tx(p.0), p.1)).collect();
+    chart
+        .draw_series(LineSeries::new(pts.clone(), c.stroke_width(4)))
+        .map_err(err)?
+        .label(line.label.clone())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(4)));
+    chart
+        .draw_series(pts.iter().map(|&p| Circle::new(p, 6, c.filled())))
+        .map_err(err)?;
+    if line.fit.len() >= 2 {
+        let fit: Vec<(f64, f64)> = line.fit.iter().map(|p| (tx(p.0), p.1)).collect();
+        chart
+            .draw_series(DashedLineSeries::new(fit, 10, 6, c.stroke_width(2)))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Grouped bars: categories along x, one colour per series, whiskers for the 95% interval.

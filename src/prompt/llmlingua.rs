@@ -107,10 +107,40 @@ pub fn compress(
     if target >= total {
         return from_mask(&tokens, &vec![true; total]);
     }
-    // Budget controller: sentence keep counts proportional to length × information per byte.
-    let joined = tokens.join(" ");
-    let unconditioned = token_bits(&tokens, &Reader::new(model).bits(joined.as_bytes()));
     let spans = sentences(&tokens);
+    let quotas = sentence_quotas(model, &tokens, &spans, target);
+    let mut state = Iterative::new(model, question, total);
+    for (span, quota) in spans.iter().zip(quotas) {
+        let windows: Vec<std::ops::Range<usize>> = span
+            .clone()
+            .step_by(WINDOW)
+            .map(|s| s..(s + WINDOW).min(span.end))
+            .collect();
+        let mut left = quota;
+        for (w, window) in windows.iter().enumerate() {
+            // This window's share of the sentence's quota.
+            let remaining: usize = windows[w..].iter().map(|r| r.len()).sum();
+            let k = ((left as f64) * window.len() as f64 / remaining as f64).round() as usize;
+            let k = k.min(window.len()).min(left);
+            left -= k;
+            if k > 0 {
+                state.window(&tokens, window.clone(), k);
+            }
+        }
+    }
+    from_mask(&tokens, &state.keep)
+}
+
+/// The budget controller: each sentence keeps a count of tokens proportional to its length ×
+/// information per byte, the counts meeting `target` exactly.
+fn sentence_quotas(
+    model: &LanguageModel,
+    tokens: &[&str],
+    spans: &[std::ops::Range<usize>],
+    target: usize,
+) -> Vec<usize> {
+    let joined = tokens.join(" ");
+    let unconditioned = token_bits(tokens, &Reader::new(model).bits(joined.as_bytes()));
     let weights: Vec<f64> = spans
         .iter()
         .map(|s| {
@@ -149,66 +179,70 @@ pub fn compress(
             break;
         }
     }
-    // Iterative compression, window by window, conditioned on the kept prefix.
-    let mut plain = Reader::new(model);
-    let mut asked = Reader::new(model);
-    if let Some(q) = question {
-        asked.read(format!("{q} ").as_bytes());
+    quotas
+}
+
+/// Iterative compression: window by window, tokens scored conditioned on the kept prefix
+/// (and, question-aware, on the question read first).
+struct Iterative<'m> {
+    plain: Reader<'m>,
+    asked: Option<Reader<'m>>,
+    keep: Vec<bool>,
+    first: bool,
+}
+
+impl<'m> Iterative<'m> {
+    fn new(model: &'m LanguageModel, question: Option<&str>, total: usize) -> Iterative<'m> {
+        let asked = question.map(|q| {
+            let mut asked = Reader::new(model);
+            asked.read(format!("{q} ").as_bytes());
+            asked
+        });
+        Iterative {
+            plain: Reader::new(model),
+            asked,
+            keep: vec![false; total],
+            first: true,
+        }
     }
-    let mut keep = vec![false; total];
-    let mut first = true;
-    for (span, quota) in spans.iter().zip(quotas) {
-        let windows: Vec<std::ops::Range<usize>> = span
-            .clone()
-            .step_by(WINDOW)
-            .map(|s| s..(s + WINDOW).min(span.end))
+
+    /// Keeps the `k` best tokens of `window` and reads what was kept.
+    fn window(&mut self, tokens: &[&str], window: std::ops::Range<usize>, k: usize) {
+        let words = &tokens[window.clone()];
+        let lead = usize::from(!self.first);
+        let text = format!("{}{}", if self.first { "" } else { " " }, words.join(" "));
+        let bits = |r: &Reader<'_>| {
+            let b = r.bits(text.as_bytes());
+            let mut per = token_bits(words, &b[lead..]);
+            if lead == 1 {
+                per[0] += b[0];
+            }
+            per
+        };
+        let scores: Vec<f64> = match &self.asked {
+            None => bits(&self.plain),
+            // Information plus how much the question explains it: tokens that are both
+            // informative and question-relevant rank first.
+            Some(asked) => bits(&self.plain)
+                .iter()
+                .zip(bits(asked))
+                .map(|(without, with)| without + (without - with))
+                .collect(),
+        };
+        for i in top(&scores, k) {
+            self.keep[window.start + i] = true;
+        }
+        let chosen: Vec<&str> = window
+            .filter(|&i| self.keep[i])
+            .map(|i| tokens[i])
             .collect();
-        let mut left = quota;
-        for (w, window) in windows.iter().enumerate() {
-            // This window's share of the sentence's quota.
-            let remaining: usize = windows[w..].iter().map(|r| r.len()).sum();
-            let k = ((left as f64) * window.len() as f64 / remaining as f64).round() as usize;
-            let k = k.min(window.len()).min(left);
-            left -= k;
-            if k == 0 {
-                continue;
-            }
-            let words = &tokens[window.clone()];
-            let text = format!("{}{}", if first { "" } else { " " }, words.join(" "));
-            let lead = usize::from(!first);
-            let bits = |r: &Reader<'_>| {
-                let b = r.bits(text.as_bytes());
-                let mut per = token_bits(words, &b[lead..]);
-                if lead == 1 {
-                    per[0] += b[0];
-                }
-                per
-            };
-            let scores: Vec<f64> = match question {
-                None => bits(&plain),
-                // Information plus how much the question explains it: tokens that are both
-                // informative and question-relevant rank first.
-                Some(_) => bits(&plain)
-                    .iter()
-                    .zip(bits(&asked))
-                    .map(|(without, with)| without + (without - with))
-                    .collect(),
-            };
-            for i in top(&scores, k) {
-                keep[window.start + i] = true;
-            }
-            let chosen: Vec<&str> = window
-                .clone()
-                .filter(|&i| keep[i])
-                .map(|i| tokens[i])
-                .collect();
-            let kept_text = format!("{}{}", if first { "" } else { " " }, chosen.join(" "));
-            first = false;
-            plain.read(kept_text.as_bytes());
+        let kept_text = format!("{}{}", if self.first { "" } else { " " }, chosen.join(" "));
+        self.first = false;
+        self.plain.read(kept_text.as_bytes());
+        if let Some(asked) = &mut self.asked {
             asked.read(kept_text.as_bytes());
         }
     }
-    from_mask(&tokens, &keep)
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@
 //! Output (written by `paper::thresholds`): `DIR/analysis/thresholds/report.json`,
 //! `thresholds.png` / `.svg`, `report.md`, `thresholds.tex`.
 
+pub mod condition;
 pub mod curves;
+pub mod family;
 pub mod hypothesis;
 pub mod items;
 pub mod study;
