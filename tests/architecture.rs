@@ -351,7 +351,7 @@ fn functions_and_files_stay_readable() {
             }
         }
     }
-    longest.sort_by(|a, b| b.0.cmp(&a.0));
+    longest.sort_by_key(|l| std::cmp::Reverse(l.0));
     for (len, at) in longest.iter().take(5) {
         println!("{len:>4} lines  {at}");
     }

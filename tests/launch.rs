@@ -121,9 +121,8 @@ fn sigkill_of_the_launcher_then_resume_runs_each_run_once() {
         .iter()
         .map(|s| s["attempts"].as_u64().unwrap())
         .collect();
-    assert_eq!(
+    assert!(
         attempts.iter().filter(|&&a| a == 1).count() >= done_before,
-        true,
         "{attempts:?}"
     );
 }

@@ -98,6 +98,9 @@ pub struct Request<'a> {
 /// Mean, standard deviation and count of one metric in one group.
 type Moments = (f64, f64, usize);
 
+/// Per group: its completed runs and the moments of every metric.
+type GroupMoments = HashMap<Vec<String>, (usize, Vec<Moments>)>;
+
 /// Groups the completed runs of `data` (filtered) by the axes and summarizes the metrics.
 pub fn aggregate(data: &[ExperimentData], req: &Request<'_>) -> Result<Aggregate> {
     let (order, planned) = planned_groups(data, req);
@@ -178,10 +181,7 @@ fn planned_groups(
 
 /// The mean, standard deviation and count of every metric per group, with polars; and each
 /// group's completed runs.
-fn moments(
-    rows: &[&RunRow],
-    req: &Request<'_>,
-) -> Result<HashMap<Vec<String>, (usize, Vec<Moments>)>> {
+fn moments(rows: &[&RunRow], req: &Request<'_>) -> Result<GroupMoments> {
     let mut df = raw_frame(rows, req.axes, req.metrics)?;
     let mut aggs = Vec::new();
     for (i, m) in req.metrics.iter().enumerate() {

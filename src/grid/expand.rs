@@ -29,14 +29,17 @@ struct Dimension {
     len: usize,
 }
 
+/// A table's values with presets resolved, and the preset names used.
+type Labelled = (Map<String, Value>, BTreeMap<String, String>);
+
 /// A spec's values, presets resolved: the fixed [params], the axes and their dimensions,
 /// the exclusions and the [[include]] points.
 struct Resolved {
-    fixed: (Map<String, Value>, BTreeMap<String, String>),
+    fixed: Labelled,
     axes: Vec<AxisValues>,
     dims: Vec<Dimension>,
     excludes: Vec<ExcludeMatcher>,
-    includes: Vec<(Map<String, Value>, BTreeMap<String, String>)>,
+    includes: Vec<Labelled>,
 }
 
 /// Where a candidate run comes from.
@@ -70,10 +73,7 @@ pub fn expand(spec: &Spec, presets: &mut Presets) -> Result<Grid, SpecError> {
 }
 
 /// A table's values with presets resolved, and the preset names used.
-fn resolve_table(
-    table: &Table,
-    presets: &mut Presets,
-) -> Result<(Map<String, Value>, BTreeMap<String, String>), SpecError> {
+fn resolve_table(table: &Table, presets: &mut Presets) -> Result<Labelled, SpecError> {
     let mut config = Map::new();
     let mut labels = BTreeMap::new();
     for (key, _, node) in &table.entries {
@@ -181,7 +181,7 @@ fn candidates<'p>(spec: &Spec, r: &Resolved, points: &'p [Vec<usize>]) -> Vec<(i
             }
         }
         for (i, (extra, _)) in r.includes.iter().enumerate() {
-            if !extra.get("seed").is_some_and(|s| s.as_i64() != Some(seed)) {
+            if extra.get("seed").is_none_or(|s| s.as_i64() == Some(seed)) {
                 candidates.push((seed, Source::Include(i)));
             }
         }

@@ -54,7 +54,9 @@ pub fn columns(rows: &[&RunRow]) -> Vec<String> {
 
 /// One line per group of `series` axes: the mean of `y` over runs at each x, with a band.
 pub fn lines(rows: &[&RunRow], x: Option<&str>, y: &str, series: &[String]) -> Result<Vec<Line>> {
-    let mut groups: Vec<(String, BTreeMap<i64, (f64, Vec<f64>)>)> = Vec::new();
+    // Per line: its label and, per x key, the x value and the runs' y values.
+    type Points = BTreeMap<i64, (f64, Vec<f64>)>;
+    let mut groups: Vec<(String, Points)> = Vec::new();
     for row in rows {
         let label = if series.is_empty() {
             y.to_string()

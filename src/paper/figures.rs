@@ -242,6 +242,9 @@ fn draw_line<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
+/// A bar's (mean, low, high).
+pub type Bar = (f64, f64, f64);
+
 /// Grouped bars: categories along x, one colour per series, whiskers for the 95% interval.
 /// `values[c][s]` is (mean, low, high) of category c and series s.
 pub fn bar_chart(
@@ -249,7 +252,7 @@ pub fn bar_chart(
     labels: &Labels,
     categories: &[String],
     series: &[String],
-    values: &[Vec<Option<(f64, f64, f64)>>],
+    values: &[Vec<Option<Bar>>],
 ) -> Result<()> {
     let all = values
         .iter()

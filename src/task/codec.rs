@@ -322,7 +322,7 @@ impl ParamValue for TextInput {
                 .help(help_for(k, TABLE_KEYS, "its keys")));
         }
         let text = |k: &str| -> Result<Option<String>, Invalid> {
-            table.get(k).map(|v| String::parse(v)).transpose()
+            table.get(k).map(String::parse).transpose()
         };
         let reference = text("path")?
             .or(text("name")?)

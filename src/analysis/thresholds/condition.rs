@@ -77,9 +77,12 @@ fn onset(chosen: Option<&str>, f: &Fitted) -> Option<f64> {
     }
 }
 
+/// AICs of the log-logistic, segmented and constant models.
+type Aics = (Option<f64>, Option<f64>, f64);
+
 /// AIC's choice among the log-logistic curve, the segmented line and a constant (None when
 /// too few ratios to fit either curve), with the three AICs.
-fn choose(fitted: &Fitted, y: &[f64]) -> (Option<&'static str>, (Option<f64>, Option<f64>, f64)) {
+fn choose(fitted: &Fitted, y: &[f64]) -> (Option<&'static str>, Aics) {
     let k = y.len();
     let aic_ll = fitted.ll.map(|f| curves::aic(f.rss, k, 5));
     let aic_seg = fitted.seg.map(|f| curves::aic(f.rss, k, 5));

@@ -34,7 +34,9 @@ pub fn featurize(
     max_question: usize,
 ) -> Result<Vec<Features>> {
     let mut out = Vec::with_capacity(examples.len());
-    let mut cached: Option<(String, Vec<u32>, Vec<(usize, usize)>)> = None;
+    // The last context's text, token ids and offsets (its questions follow one another).
+    type Encoded = (String, Vec<u32>, Vec<(usize, usize)>);
+    let mut cached: Option<Encoded> = None;
     for ex in examples {
         if cached.as_ref().map(|c| c.0.as_str()) != Some(&*ex.context) {
             let enc = tokenizer
