@@ -333,13 +333,7 @@ algorithm = ["selective_context", "llmlingua"]
     let m = &selective["metrics"];
     assert_eq!(m["question_aware"], false);
     assert_eq!(m["kept_tokens"], 16, "8 of each context's 16 tokens: {m}");
-    let scorer = selective["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_str())
-        .find(|id| id.starts_with("lm-"))
-        .unwrap_or_else(|| panic!("an lm- artifact: {selective}"));
+    let scorer = common::artifact_id(selective, "lm-");
     let artifact = p.path().join("runs/artifacts").join(scorer);
     let info = std::fs::read_to_string(artifact.join("artifact.json")).unwrap();
     assert!(info.contains("split-train:data/tiny.json:0:2:2"), "{info}");
@@ -366,13 +360,7 @@ fn llmlingua2_trains_its_classifier_and_a_ratio_sweep_is_analysed_for_thresholds
         .find(|r| r["config"]["algorithm"] == "llmlingua2" && r["config"]["ratio"] == 0.4)
         .unwrap();
     let m = &lingua["metrics"];
-    let id = lingua["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_str())
-        .find(|id| id.starts_with("token-classifier-"))
-        .unwrap_or_else(|| panic!("a token-classifier- artifact: {lingua}"));
+    let id = common::artifact_id(lingua, "token-classifier-");
     let history: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             p.path()

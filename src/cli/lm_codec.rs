@@ -13,7 +13,6 @@ use crate::codecs::learned::{
     self,
     format::{Mode, Params},
 };
-use crate::models::lm::LmConfig;
 use crate::task::lm_codec::LmCodecParams;
 use crate::task::params::{parse_key, Names};
 
@@ -86,7 +85,7 @@ pub struct DecompressArgs {
 }
 
 /// The lm-codec task's defaults: every default below comes from here.
-pub fn defaults() -> LmCodecParams {
+fn defaults() -> LmCodecParams {
     LmCodecParams::default()
 }
 
@@ -123,11 +122,6 @@ impl ModelArgs {
             window: self.window,
             ..defaults()
         })
-    }
-
-    /// The model config, checked.
-    pub fn config(&self) -> Result<LmConfig> {
-        self.params()?.model().map_err(anyhow::Error::msg)
     }
 }
 

@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::lm_codec::{defaults, ModelArgs};
 use crate::artifacts::ArtifactStore;
 use crate::codecs::learned::{self, format::AdaptiveSettings};
 use crate::error::ExitCode;
+use crate::task::lm_codec::LmCodecParams;
+use crate::task::params::parse_key;
 
 /// `runner lm-codec bench`.
 #[derive(Args, Debug)]
@@ -72,14 +73,18 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
         )?),
         None => None,
     };
-    let adaptive_model = ModelArgs {
-        arch: args.adaptive_arch.clone(),
+    let arch = parse_key(
+        "arch",
+        &serde_json::Value::String(args.adaptive_arch.clone()),
+    )
+    .map_err(|e| crate::error::bad_input(format!("--adaptive-{e}")))?;
+    let adaptive_model = LmCodecParams {
+        arch,
         hidden: args.adaptive_hidden,
-        layers: defaults().layers,
-        heads: defaults().heads,
-        window: defaults().window,
+        ..LmCodecParams::default()
     }
-    .config()?;
+    .model()
+    .map_err(crate::error::bad_input)?;
     let plan = learned::bench::BenchPlan {
         input: (&args.input, &data),
         pretrained: found.as_ref().map(|f| {

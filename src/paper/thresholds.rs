@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::figures::{line_chart, Labels, Line};
 use super::tables::latex_escape;
-use crate::analysis::thresholds::study::{Estimate, Report, Thresholds};
+use crate::analysis::thresholds::report::{Estimate, Report, Thresholds};
 
 fn cell(e: &Estimate) -> String {
     match (e.value, e.ci) {

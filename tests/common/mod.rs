@@ -63,6 +63,17 @@ impl Project {
     }
 }
 
+/// The id of the artifact of kind `prefix` (e.g. `lm-`) a results line lists.
+pub fn artifact_id<'a>(result: &'a serde_json::Value, prefix: &str) -> &'a str {
+    result["artifacts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .find(|id| id.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} artifact in {result}"))
+}
+
 /// stdout and stderr of an output as one string.
 pub fn text(out: &Output) -> String {
     format!(

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::curves::{self, LogLogistic, Segmented};
 use super::items::StudyData;
-use super::study::{Estimate, Options, RatioPoint, Thresholds};
+use super::report::{Estimate, Options, RatioPoint, Thresholds};
 use crate::data::sampling::Rng;
 use crate::metrics::intervals::percentile_interval;
 

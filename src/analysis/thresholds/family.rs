@@ -4,7 +4,7 @@
 
 use super::hypothesis::{self, Cochran, Interaction};
 use super::items::StudyData;
-use super::study::{ConditionReport, FamilyTest, Options, PairedRow};
+use super::report::{ConditionReport, FamilyTest, Options, PairedRow};
 
 /// Cochran's Q on ln r* of the conditions with a collapse, and those conditions.
 pub fn homogeneity(conditions: &[ConditionReport]) -> (Option<Cochran>, Vec<String>) {

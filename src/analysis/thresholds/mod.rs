@@ -26,6 +26,7 @@ pub mod curves;
 pub mod family;
 pub mod hypothesis;
 pub mod items;
+pub mod report;
 pub mod study;
 mod verdict;
 

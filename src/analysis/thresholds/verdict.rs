@@ -1,6 +1,6 @@
 //! The plain-language conclusions of a threshold analysis.
 
-use super::study::Report;
+use super::report::Report;
 
 fn p_text(p: f64) -> String {
     if p < 0.001 {
