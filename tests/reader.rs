@@ -67,10 +67,7 @@ fn setup() -> Setup {
         features.iter().all(|f| f.target.is_some()),
         "every answer is inside its context"
     );
-    let model = ReaderConfig::new(tokenizer.get_vocab_size(true))
-        .with_d_model(16)
-        .with_conv_layers(1)
-        .with_max_context(64);
+    let model = ReaderConfig::new(tokenizer.get_vocab_size(true), 16, 1, 64, 0.0);
     Setup {
         checkpoints: dir.path().join("checkpoint"),
         _dir: dir,

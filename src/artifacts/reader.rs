@@ -69,11 +69,13 @@ pub struct TrainedReader {
 
 impl ReaderArtifactConfig {
     fn model_config(&self, vocab: usize) -> ReaderConfig {
-        ReaderConfig::new(vocab)
-            .with_d_model(self.d_model)
-            .with_conv_layers(self.conv_layers)
-            .with_max_context(self.max_context)
-            .with_dropout(self.dropout)
+        ReaderConfig::new(
+            vocab,
+            self.d_model,
+            self.conv_layers,
+            self.max_context,
+            self.dropout,
+        )
     }
 }
 

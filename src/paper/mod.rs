@@ -224,11 +224,11 @@ impl Report<'_> {
                 let label = self.catalog.label(m);
                 match values.len() {
                     0 => None,
-                    _ if lo == hi => Some(format!("{label} = {}", figures::format_sig(lo))),
+                    _ if lo == hi => Some(format!("{label} = {}", tables::setting(lo))),
                     _ => Some(format!(
                         "{label} = {}–{}",
-                        figures::format_sig(lo),
-                        figures::format_sig(hi)
+                        tables::setting(lo),
+                        tables::setting(hi)
                     )),
                 }
             })

@@ -51,17 +51,43 @@ fn best(agg: &Aggregate, style: &TableStyle) -> Vec<Option<usize>> {
         .collect()
 }
 
+/// A number with `precision` decimals, or three significant digits when that would show a
+/// non-zero value as zero (times in seconds, small rates).
+pub fn number(v: f64, precision: usize) -> String {
+    if v != 0.0 && v.is_finite() && v.abs() < 0.5 * 10f64.powi(-(precision as i32)) {
+        return format!("{v:.2e}");
+    }
+    format!("{v:.precision$}")
+}
+
 fn cell(stats: Option<MetricStats>, precision: usize, pm: &str) -> (String, String) {
     match stats {
         None => ("—".into(), String::new()),
-        Some(s) if !s.half_width().is_finite() => {
-            (format!("{:.precision$}", s.mean), String::new())
-        }
+        Some(s) if !s.half_width().is_finite() => (number(s.mean, precision), String::new()),
         Some(s) => (
-            format!("{:.precision$}", s.mean),
-            format!("{pm}{:.precision$}", s.half_width()),
+            number(s.mean, precision),
+            format!("{pm}{}", number(s.half_width(), precision)),
         ),
     }
+}
+
+/// A shared setting's value: an integer with thousands separators, else significant digits.
+pub fn setting(v: f64) -> String {
+    if v.fract() != 0.0 || v.abs() >= 1e15 {
+        return super::figures::format_sig(v);
+    }
+    let digits = format!("{}", v.abs() as u64);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0.0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 fn count(done: usize, planned: usize) -> String {

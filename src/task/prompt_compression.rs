@@ -117,9 +117,10 @@ impl PromptParams {
             dataset: split.dataset.clone(),
             split: split.spec(),
             labels: crate::prompt::llmlingua2::ORACLE_LABELS.into(),
-            model: TokenClassifierConfig::new()
-                .with_d_model(self.classifier_d_model.max(1))
-                .with_layers(self.classifier_layers.max(1)),
+            model: TokenClassifierConfig::new(
+                self.classifier_d_model.max(1),
+                self.classifier_layers.max(1),
+            ),
             train: crate::models::token_classifier::train::TrainConfig {
                 epochs: self.classifier_epochs.max(1),
                 batch_size: 16,

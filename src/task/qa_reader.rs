@@ -106,7 +106,8 @@ impl ReaderParams {
             split: self.split.spec(),
             model: self.tokenizer_model,
             vocab_size: self.vocab_size,
-            min_frequency: 2,
+            // The tokenizer task's default: a reader's tokenizer is that task's artifact.
+            min_frequency: super::tokenizer::TokenizerParams::default().min_frequency,
         }
     }
 

@@ -74,6 +74,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::analysis::thresholds::curves::LogLogistic;
     use crate::analysis::thresholds::items::Ratio;
     use crate::data::sampling::Rng;
 

@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn steps_agree_with_the_sequence_forward_and_survive_saving() {
-        let device = Device::default();
+        let device = crate::models::device::cpu();
         let seq: Vec<Vec<usize>> = vec![
             b"hello world!".iter().map(|&b| b as usize).collect(),
             b"0123456789ab".iter().map(|&b| b as usize).collect(),

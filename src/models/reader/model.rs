@@ -17,20 +17,16 @@ use burn::tensor::{Bool, Device, Int, Tensor};
 pub struct ReaderConfig {
     /// Vocabulary size of the tokenizer.
     pub vocab: usize,
-    /// Width of every layer.
-    #[config(default = 96)]
+    /// Width of every layer (its default is the qa-reader task's).
     pub d_model: usize,
     /// Residual convolution blocks.
-    #[config(default = 3)]
     pub conv_layers: usize,
     /// Convolution kernel width.
     #[config(default = 5)]
     pub kernel: usize,
     /// Longest context, in tokens (size of the position embedding).
-    #[config(default = 320)]
     pub max_context: usize,
     /// Dropout probability (on the embeddings and before the pointer heads) during training.
-    #[config(default = 0.0)]
     pub dropout: f64,
 }
 

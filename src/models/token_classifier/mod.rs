@@ -23,11 +23,9 @@ pub struct TokenClassifierConfig {
     /// Hash buckets of the word embedding (0 = padding, 1 = a token without letters or digits).
     #[config(default = 16384)]
     pub buckets: usize,
-    /// Width of every layer.
-    #[config(default = 64)]
+    /// Width of every layer (its default is the prompt-compression task's).
     pub d_model: usize,
     /// Encoder layers.
-    #[config(default = 2)]
     pub layers: usize,
     /// Attention heads.
     #[config(default = 4)]
@@ -212,9 +210,8 @@ mod tests {
 
     #[test]
     fn probabilities_cover_long_texts_in_pieces_and_ignore_padding() {
-        let config = TokenClassifierConfig::new()
+        let config = TokenClassifierConfig::new(8, 2)
             .with_max_len(4)
-            .with_d_model(8)
             .with_buckets(50);
         let device = crate::models::device::cpu();
         let model = crate::models::seeded(&device, 1, || config.init(&device));

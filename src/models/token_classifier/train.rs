@@ -203,10 +203,8 @@ mod tests {
             "peyton manning was the quarterback of the broncos",
         ];
         let data: Vec<Labelled> = texts.iter().map(|t| labelled(t)).collect();
-        let model_config = TokenClassifierConfig::new()
+        let model_config = TokenClassifierConfig::new(16, 1)
             .with_buckets(64)
-            .with_d_model(16)
-            .with_layers(1)
             .with_heads(2)
             .with_max_len(16);
         let config = TrainConfig {
