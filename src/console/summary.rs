@@ -47,8 +47,51 @@ pub fn render(summary: &Summary) -> String {
         parts.join(", ")
     ));
     for (name, error) in &summary.problems {
-        let first = error.lines().next().unwrap_or("");
-        out.push_str(&format!("  {name} {first}\n"));
+        out.push_str(&format!("  {name} {}\n", failure_line(error)));
     }
     out
+}
+
+/// One line saying why a run failed: how it ended, and the last meaningful line of its stderr
+/// (not a blank, a runner header or a "stderr ends with:" lead-in), cut to 160 characters.
+pub fn failure_line(error: &str) -> String {
+    let mut lines = error.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("");
+    let head = first.strip_suffix("; stderr ends with:").unwrap_or(first);
+    let last = lines
+        .filter(|l| {
+            !l.starts_with("=== runner:")
+                && !l.starts_with("stack backtrace")
+                && !l.starts_with("note: run with")
+        })
+        .next_back();
+    let line = match last {
+        Some(cause) => format!("{head}: {cause}"),
+        None => head.to_string(),
+    };
+    if line.chars().count() > 160 {
+        let cut: String = line.chars().take(157).collect();
+        format!("{cut}...")
+    } else {
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_line_names_the_cause_from_the_end_of_stderr() {
+        let e = "exited with code 1; stderr ends with:\nloading data\nerror: /data/squad/dev-v1.1.json does not exist\n";
+        assert_eq!(
+            failure_line(e),
+            "exited with code 1: error: /data/squad/dev-v1.1.json does not exist"
+        );
+        assert_eq!(
+            failure_line("killed after the 1m time limit"),
+            "killed after the 1m time limit"
+        );
+        assert!(failure_line(&"x".repeat(500)).ends_with("..."));
+    }
 }

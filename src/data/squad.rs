@@ -1,5 +1,7 @@
-//! SQuAD v1.1 files (and XQuAD, which has the same format): typed reading with errors that
-//! name the file, the line and column, and the JSON path of the problem.
+//! SQuAD v1.1 files and the variants found in public SQuAD-format sets (XQuAD, COVID-QA, ...):
+//! integer question ids are kept as strings, titles are optional, extra fields are ignored.
+//! SQuAD 2.0 files (unanswerable questions) are refused with a message. Errors name the file,
+//! the line and column, and the JSON path of the problem.
 
 use std::path::Path;
 
@@ -19,7 +21,8 @@ pub struct SquadFile {
 /// One Wikipedia article.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Article {
-    /// Article title.
+    /// Article title (empty when the file gives none).
+    #[serde(default)]
     pub title: String,
     /// Its paragraphs.
     pub paragraphs: Vec<Paragraph>,
@@ -37,12 +40,31 @@ pub struct Paragraph {
 /// A question with its gold answers.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Question {
-    /// Question id.
+    /// Question id (an integer id is kept as its decimal string).
+    #[serde(deserialize_with = "id_text")]
     pub id: String,
     /// Question text.
     pub question: String,
     /// Gold answers (one or more).
+    #[serde(default)]
     pub answers: Vec<Answer>,
+    /// SQuAD 2.0: the question has no answer in the context.
+    #[serde(default)]
+    pub is_impossible: bool,
+}
+
+/// A question id written as a string or as an integer.
+fn id_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    Ok(match Id::deserialize(d)? {
+        Id::Text(s) => s,
+        Id::Number(n) => n.to_string(),
+    })
 }
 
 /// A gold answer span.
@@ -58,7 +80,15 @@ pub struct Answer {
 pub fn load(path: &Path) -> Result<SquadFile> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    parse(&text).with_context(|| format!("{} is not a valid SQuAD v1.1 file", path.display()))
+    let file = parse(&text)
+        .with_context(|| format!("{} is not a valid SQuAD v1.1 file", path.display()))?;
+    if file.is_v2() {
+        anyhow::bail!(
+            "{} is a SQuAD 2.0 file (it has unanswerable questions): runner's readers always answer, so it reads SQuAD v1.1-format data\n  = help: keep the questions with answers (drop those with \"is_impossible\": true) and give that file",
+            path.display()
+        );
+    }
+    Ok(file)
 }
 
 /// Parses SQuAD JSON text; errors say where (line, column, JSON path).
@@ -76,6 +106,19 @@ pub fn parse(text: &str) -> Result<SquadFile> {
 }
 
 impl SquadFile {
+    /// Whether the file is SQuAD 2.0: a 2.x version, or unanswerable questions.
+    pub fn is_v2(&self) -> bool {
+        self.version
+            .as_deref()
+            .is_some_and(|v| v.trim_start_matches('v').starts_with('2'))
+            || self
+                .data
+                .iter()
+                .flat_map(|a| &a.paragraphs)
+                .flat_map(|p| &p.qas)
+                .any(|q| q.is_impossible)
+    }
+
     /// Every paragraph's context, in file order.
     pub fn contexts(&self) -> impl Iterator<Item = &str> {
         self.data

@@ -51,6 +51,7 @@ enum Source<'p> {
 /// Expands a spec into its grid.
 pub fn expand(spec: &Spec, presets: &mut Presets) -> Result<Grid, SpecError> {
     let r = resolve(spec, presets)?;
+    check_size(spec, &r)?;
     let points = points(&r);
     let candidates = candidates(spec, &r, &points);
     let task = &spec.experiment.task;
@@ -139,6 +140,37 @@ fn add_group(
         axes.push(values);
     }
     Ok(dim)
+}
+
+/// Refuses a grid larger than `[experiment] max_runs` before anything is built; the size is
+/// computed with checked arithmetic (exclusions are not subtracted: they apply afterwards).
+fn check_size(spec: &Spec, r: &Resolved) -> Result<(), SpecError> {
+    let seeds = spec.experiment.seeds.len() as u64;
+    let size = r
+        .dims
+        .iter()
+        .try_fold(1u64, |acc, d| acc.checked_mul(d.len as u64))
+        .and_then(|points| points.checked_add(r.includes.len() as u64))
+        .and_then(|runs| runs.checked_mul(seeds));
+    let limit = spec.experiment.max_runs;
+    if size.is_some_and(|n| n <= limit) {
+        return Ok(());
+    }
+    let mut factors: Vec<String> = r.dims.iter().map(|d| d.len.to_string()).collect();
+    factors.push(format!("{seeds} seeds"));
+    let size = size.map_or_else(
+        || "more than 18446744073709551615".to_string(),
+        |n| n.to_string(),
+    );
+    Err(SpecError::at(
+        &spec.experiment.limit_loc,
+        "experiment.max_runs",
+        format!(
+            "the grid has {size} runs ({}), more than the limit of {limit}",
+            factors.join(" × ")
+        ),
+    )
+    .help("raise it with `max_runs = N` in [experiment] (a dry run holds about 1.4 GB per million runs), or split the study into several specs"))
 }
 
 /// The product's points (an index per axis) not excluded for every seed, in order.

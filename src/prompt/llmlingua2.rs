@@ -116,6 +116,7 @@ mod tests {
             // Character offset (after the two-byte 'Ü').
             answer_starts: vec![context.find("Santa").unwrap() - 1],
             qtype: QuestionType::of("Where was the Bowl played?"),
+            offsets_match: true,
         };
         let labels = oracle_labels(context, &[&q]);
         let kept: Vec<&str> = tokens(context)

@@ -14,7 +14,12 @@ pub const KEYS: &[&str] = &[
     "extends",
     "abbrev",
     "configs",
+    "max_runs",
 ];
+
+/// Most runs a grid may expand to unless `[experiment] max_runs` says otherwise (a dry run
+/// holds about 1.4 GB per million runs).
+pub const DEFAULT_MAX_RUNS: u64 = 1_000_000;
 
 /// The parsed `[experiment]` section.
 #[derive(Debug, Clone)]
@@ -33,6 +38,10 @@ pub struct Experiment {
     pub abbrev: BTreeMap<String, String>,
     /// Presets directory given explicitly (relative to the spec file).
     pub configs: Option<String>,
+    /// Most runs the grid may expand to.
+    pub max_runs: u64,
+    /// Where `max_runs` (or, without it, the task kind) is written, for the limit's error.
+    pub limit_loc: Loc,
 }
 
 impl Experiment {
@@ -86,6 +95,10 @@ impl Experiment {
             Some(n) => Some(n.as_str("experiment.configs")?.to_string()),
             None => None,
         };
+        let (max_runs, limit_loc) = match table.get("max_runs") {
+            Some(n) => (n.as_u64("experiment.max_runs")?.max(1), n.loc.clone()),
+            None => (DEFAULT_MAX_RUNS, task_node.loc.clone()),
+        };
         Ok(Experiment {
             name,
             description,
@@ -94,6 +107,8 @@ impl Experiment {
             seeds,
             abbrev,
             configs,
+            max_runs,
+            limit_loc,
         })
     }
 }

@@ -170,10 +170,23 @@ impl Node {
 
 /// Reads and parses a TOML file into a located table.
 pub fn parse_file(path: &Path) -> Result<(Arc<SourceFile>, Table), SpecError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| SpecError::file(path, format!("cannot read the file: {e}")))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(SpecError::file(
+            path,
+            format!("the file has {size} bytes, more than the {MAX_FILE_BYTES} a spec may have"),
+        )
+        .help("a spec describes a grid; long lists of values belong in a preset (configs/) or a data file"));
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| SpecError::file(path, format!("cannot read the file: {e}")))?;
     parse_text(path, text)
 }
+
+/// Largest spec (or preset) file read, in bytes.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// Parses TOML text (named `path` in messages) into a located table.
 pub fn parse_text(path: &Path, text: String) -> Result<(Arc<SourceFile>, Table), SpecError> {

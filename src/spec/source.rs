@@ -116,12 +116,13 @@ impl std::fmt::Display for SpecError {
                 )?;
                 if let Some(text) = loc.file.text.lines().nth(line - 1) {
                     let width = line.to_string().len();
-                    writeln!(f, "{:width$} |", "")?;
-                    writeln!(f, "{line} | {text}")?;
+                    let (shown, col) = excerpt(text, col);
                     let len = loc.span.len().max(1);
-                    let avail = text.chars().count().saturating_sub(col - 1).max(1);
-                    let marks = "^".repeat(len.min(avail));
-                    write!(f, "{:width$} | {:pad$}{marks}", "", "", pad = col - 1)?;
+                    let avail = shown.chars().count().saturating_sub(col - 1).max(1);
+                    let marks = "^".repeat(len.min(avail).min(EXCERPT));
+                    writeln!(f, "{} |", " ".repeat(width))?;
+                    writeln!(f, "{line} | {shown}")?;
+                    write!(f, "{} | {}{marks}", " ".repeat(width), " ".repeat(col - 1))?;
                 }
             }
             None => write!(f, "{}: {}{}", self.path.display(), key, self.message)?,
@@ -134,3 +135,53 @@ impl std::fmt::Display for SpecError {
 }
 
 impl std::error::Error for SpecError {}
+
+/// Characters of a source line shown around an error's column.
+const EXCERPT: usize = 100;
+
+/// The part of a long line around 1-based column `col` (at most [`EXCERPT`] characters, "…"
+/// marking what is cut), and the column within it.
+fn excerpt(text: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= EXCERPT {
+        return (text.to_string(), col);
+    }
+    let start = col
+        .saturating_sub(1)
+        .saturating_sub(EXCERPT / 2)
+        .min(chars.len().saturating_sub(EXCERPT));
+    let end = (start + EXCERPT).min(chars.len());
+    let mut shown: String = chars[start..end].iter().collect();
+    let mut col = col - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        col += 1;
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_on_very_long_lines_print_around_the_column() {
+        let text = format!("x = [{}\"bad\"]\n", "1, ".repeat(30_000));
+        let at = text.find("\"bad\"").unwrap();
+        let file = Arc::new(SourceFile {
+            path: "long.toml".into(),
+            text,
+        });
+        let loc = Loc {
+            file,
+            span: at..at + 5,
+        };
+        let shown = SpecError::at(&loc, "x", "a string in a list of numbers").to_string();
+        assert!(shown.starts_with("long.toml:1:90006: `x`"), "{shown}");
+        assert!(shown.contains("…") && shown.contains("\"bad\""), "{shown}");
+        assert!(shown.lines().all(|l| l.chars().count() < 140), "{shown}");
+    }
+}

@@ -240,6 +240,7 @@ pub fn score(
         "questions": scores.overall.n,
         "by_type": scores.by_type,
         "split": {"seed": p.split.split_seed, "train_articles": parts.train_titles, "eval_articles": parts.eval_titles},
+        "data_issues": parts.issues,
     });
     let Value::Object(metrics) = metrics else {
         unreachable!("a JSON object literal")

@@ -31,10 +31,15 @@ impl SplitParams {
         }
     }
 
-    /// Loads the data set and splits it.
+    /// Loads the data set and splits it; records that cannot be right are left out (or kept
+    /// out of training) and said on stderr.
     pub fn load(&self) -> Result<Split> {
         let file = crate::data::squad::load(&crate::data::resolve(&self.dataset))?;
-        split(&file, self.spec())
+        let parts = split(&file, self.spec())?;
+        if !parts.issues.is_clean() {
+            eprintln!("warning: {}: {}", self.dataset, parts.issues.describe());
+        }
+        Ok(parts)
     }
 
     /// The split and its evaluation questions: all, or a seeded sample of `questions`.
