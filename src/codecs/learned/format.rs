@@ -135,6 +135,38 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Most CPU threads a file may ask the decoder for.
+pub const MAX_THREADS: usize = 1024;
+
+impl Params {
+    /// Checks values read from a file before anything is allocated for them.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        self.model.validate()?;
+        if !(1..=MAX_THREADS).contains(&self.threads) {
+            return Err(format!("{} threads (1 to {MAX_THREADS})", self.threads));
+        }
+        if let Some(a) = &self.adaptive {
+            if !(1..=1 << 20).contains(&a.segment) || !a.learning_rate.is_finite() {
+                return Err(format!(
+                    "implausible update settings (segment {}, learning rate {})",
+                    a.segment, a.learning_rate
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The most symbols `coded` bytes can hold: every symbol costs at least the bits of the
+/// likeliest interval a table can give (all others at 1 of `TOTAL`), and the coder's flush
+/// adds a few bytes.
+pub fn most_symbols(coded: usize, vocab: usize) -> f64 {
+    let total = f64::from(super::range_coder::TOTAL);
+    let best = (total - (vocab.max(2) - 1) as f64) / total;
+    let min_bits = -best.log2();
+    ((coded + 8) as f64 * 8.0 / min_bits).ceil()
+}
+
 /// Writes header and streams into one file image.
 pub fn write(header: &Header, streams: &[Vec<u8>]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -201,6 +233,20 @@ pub fn read(data: &[u8]) -> Result<(Header, Vec<&[u8]>)> {
     }
     let params: Params = serde_json::from_slice(&params_bytes)
         .context("corrupted file: unreadable parameter block")?;
+    params
+        .validate()
+        .map_err(|e| anyhow::anyhow!("corrupted file: {e}"))?;
+    for (i, c) in chunks.iter().enumerate() {
+        let most = most_symbols(c.coded, params.model.vocab);
+        if c.original as f64 > most {
+            bail!(
+                "corrupted file: chunk {} of {k} claims {} symbols, more than its {} coded bytes can hold",
+                i + 1,
+                c.original,
+                c.coded
+            );
+        }
+    }
     if chunks.iter().map(|c| c.original).sum::<usize>() != original_len {
         bail!("corrupted file: chunk lengths do not add up to the original length");
     }

@@ -262,12 +262,15 @@ pub fn decompress(
         let lengths: Vec<usize> = header.chunks.iter().map(|c| c.original).collect();
         let mut coder = Decoding {
             decoders: streams.iter().map(|s| Decoder::new(s)).collect(),
-            chunks: lengths.iter().map(|&n| Vec::with_capacity(n)).collect(),
+            chunks: lengths
+                .iter()
+                .map(|&n| Vec::with_capacity(n.min(1 << 20)))
+                .collect(),
         };
         let mut profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
         let k = header.chunks.len();
         let tokenizer = pretrained.and_then(|p| p.tokenizer);
-        let mut all = Vec::with_capacity(header.original_len);
+        let mut all = Vec::with_capacity(header.original_len.min(1 << 26));
         for (i, (chunk, symbols)) in header.chunks.iter().zip(&coder.chunks).enumerate() {
             if symbols::crc(symbols, tokenizer.is_none()) != chunk.crc {
                 bail!(
@@ -441,9 +444,25 @@ mod tests {
         let mut longer = good.clone();
         longer.push(0);
         assert!(err(&longer).contains("unexpected bytes"));
-        let mut version = good;
+        let mut version = good.clone();
         version[4] = 9;
         assert!(err(&version).contains("version 9"));
+        // Headers rewritten with a valid checksum: sizes are checked before any allocation.
+        let rewritten = |edit: &dyn Fn(&mut format::Header)| {
+            let (mut header, streams) = format::read(&good).unwrap();
+            edit(&mut header);
+            let streams: Vec<Vec<u8>> = streams.iter().map(|s| s.to_vec()).collect();
+            format::write(&header, &streams).unwrap()
+        };
+        let huge = rewritten(&|h| h.params.model.hidden = 100_000);
+        assert!(err(&huge).contains("implausibly large"), "{}", err(&huge));
+        let threads = rewritten(&|h| h.params.threads = 1_000_000);
+        assert!(err(&threads).contains("threads"), "{}", err(&threads));
+        let long = rewritten(&|h| {
+            h.chunks[0].original = 1 << 39;
+            h.original_len = h.chunks.iter().map(|c| c.original).sum();
+        });
+        assert!(err(&long).contains("more than its"), "{}", err(&long));
     }
 
     #[test]

@@ -122,6 +122,19 @@ impl LmConfig {
         if self.hidden == 0 || self.layers == 0 {
             return Err("`hidden` and `layers` must be at least 1".into());
         }
+        // Sizes may come from a file's header: bound them before anything is allocated.
+        if self.hidden > MAX_HIDDEN || self.layers > MAX_LAYERS || self.window > MAX_WINDOW {
+            return Err(format!(
+                "the model is implausibly large (hidden {}, layers {}, window {}; at most {MAX_HIDDEN}, {MAX_LAYERS}, {MAX_WINDOW})",
+                self.hidden, self.layers, self.window
+            ));
+        }
+        let weights = self.hidden * self.hidden * 8 * self.layers + self.hidden * self.vocab * 2;
+        if weights > MAX_WEIGHTS {
+            return Err(format!(
+                "the model would have about {weights} weights, more than {MAX_WEIGHTS}"
+            ));
+        }
         if !(2..=MAX_VOCAB).contains(&self.vocab) {
             return Err(format!(
                 "the vocabulary ({}) must have 2 to {MAX_VOCAB} symbols",
@@ -142,6 +155,15 @@ impl LmConfig {
         Ok(())
     }
 }
+
+/// Widest hidden layer a model may have.
+pub const MAX_HIDDEN: usize = 8192;
+/// Most stacked layers.
+pub const MAX_LAYERS: usize = 64;
+/// Longest transformer window.
+pub const MAX_WINDOW: usize = 1 << 16;
+/// Most weights (about 2 GB of f32).
+pub const MAX_WEIGHTS: usize = 1 << 29;
 
 impl LanguageModel {
     /// The empty state of `batch` streams (nothing seen yet).
