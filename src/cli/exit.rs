@@ -42,11 +42,35 @@ pub fn exec(task: &str, run_dir: &Path) -> i32 {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error in runner: {info}")
     }));
-    match crate::task::builtin::exec(task, run_dir) {
+    let code = match crate::task::builtin::exec(task, run_dir) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e:#}");
             1
+        }
+    };
+    // The exit is recorded before the process ends, so a launcher that dies now still finds
+    // the run finished (or failed) at its next launch.
+    let status = std::os::unix::process::ExitStatusExt::from_raw(code << 8);
+    if let Err(e) = crate::store::exit_record::write(run_dir, &status) {
+        eprintln!("error: {e:#}");
+    }
+    code
+}
+
+/// `runner supervise`: one external command under supervision (`scheduler::supervisor`).
+pub fn supervise(run_dir: &Path, grace: f64, command: &[String]) -> i32 {
+    let grace = std::time::Duration::from_secs_f64(grace.clamp(0.0, 86_400.0));
+    let Some((program, args)) = command.split_first() else {
+        eprintln!("error: no command to supervise");
+        return 2;
+    };
+    match crate::scheduler::supervisor::supervise(run_dir, grace, program, args) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            // A command that cannot start is a failed run, as a shell reports it.
+            127
         }
     }
 }

@@ -71,6 +71,19 @@ enum Commands {
     /// List, verify or download the public data sets.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Supervise one run's external command (used by the scheduler; not for direct use).
+    #[command(hide = true)]
+    Supervise {
+        /// The run directory (exit.json goes there).
+        #[arg(long)]
+        run_dir: PathBuf,
+        /// Seconds between SIGTERM and SIGKILL when the run is stopped.
+        #[arg(long, default_value_t = 10.0)]
+        grace: f64,
+        /// The command and its arguments.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
     /// Run one run of a built-in task (used by the scheduler; not for direct use).
     #[command(hide = true)]
     Exec {
@@ -101,6 +114,14 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     if let Commands::Exec { task, run_dir } = &cli.command {
         return exit::exec(task, run_dir);
+    }
+    if let Commands::Supervise {
+        run_dir,
+        grace,
+        command,
+    } = &cli.command
+    {
+        return exit::supervise(run_dir, *grace, command);
     }
     match run(cli.command) {
         Ok(code) => code.code(),
@@ -133,6 +154,6 @@ fn run(command: Commands) -> Result<ExitCode> {
         Commands::LmCodec(cmd) => lm_codec::run(cmd),
         Commands::Artifacts => artifacts::list(),
         Commands::Tasks(args) => tasks::tasks(args),
-        Commands::Exec { .. } => unreachable!("handled before"),
+        Commands::Exec { .. } | Commands::Supervise { .. } => unreachable!("handled before"),
     }
 }

@@ -35,6 +35,10 @@ pub fn render(summary: &Summary) -> String {
         (summary.timed_out, "timed out"),
         (summary.interrupted, "interrupted"),
         (summary.not_started, "not started"),
+        (
+            summary.not_recorded,
+            "ended but not recorded (the run store failed; the next launch settles them)",
+        ),
     ] {
         if n > 0 {
             parts.push(format!("{n} {word}"));

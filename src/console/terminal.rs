@@ -44,7 +44,7 @@ impl TerminalReporter {
 pub fn note_line(note: &Note) -> String {
     match note {
         Note::Recovered(n) => {
-            format!("    Recovered {n} runs left running by a launcher that stopped; they run again")
+            format!("    Recovered {n} runs left running by a launcher that stopped (finished ones are kept, the others run again)")
         }
         Note::RepairedResults => "    Repaired results.jsonl from the run directories".into(),
         Note::NotInGrid { count, dir } => format!(

@@ -33,7 +33,13 @@ pub fn start(
         atomic::write_json(&config_path, &run.config)?;
     }
     store.link_name(run);
-    for stale in ["metrics.json", "artifacts.json", "params.json", "progress"] {
+    for stale in [
+        "metrics.json",
+        "artifacts.json",
+        "params.json",
+        "exit.json",
+        "progress",
+    ] {
         let _ = std::fs::remove_file(dir.join(stale));
     }
     let mut status = store
@@ -55,8 +61,13 @@ pub fn start(
         seed: run.seed(),
         threads: meta.resources.threads,
         attempt: status.attempts,
+        grace: meta
+            .resources
+            .kill_grace
+            .unwrap_or(std::time::Duration::from_secs(10)),
     };
     let pid = executor::spawn(&invocation, &env, slot, tx.clone())?;
+    super::faults::point("after-spawn");
     status.state = RunState::Running;
     status.device = Some(slot.device.clone());
     status.host = Some(host.to_string());
@@ -126,6 +137,11 @@ pub fn judge(
             Err(e) => ending(RunState::Failed, Some(format!("exited 0 but {e:#}")), exit),
         };
     }
+    // A signal that came after the run wrote metrics.json (its last output) ended a finished
+    // run: a stop arriving as it exits must not cost the work.
+    if exit.0.is_none() && has_metrics(store, run) {
+        return ending(RunState::Completed, None, exit);
+    }
     let dir = store.run_dir(&run.id);
     if dir.join("metrics.json").is_file() {
         let _ = std::fs::rename(dir.join("metrics.json"), dir.join("metrics.failed.json"));
@@ -151,6 +167,14 @@ pub fn judge(
         RunState::Failed
     };
     ending(state, Some(error), exit)
+}
+
+/// Whether the run's metrics.json is there and a JSON object.
+pub fn has_metrics(store: &ExperimentDir, run: &PlannedRun) -> bool {
+    matches!(
+        store.read_metrics(&run.id),
+        Ok(serde_json::Value::Object(_))
+    )
 }
 
 fn ending(
@@ -201,6 +225,7 @@ pub fn record_completed(
     line: &ResultLine,
 ) -> Result<()> {
     store.write_status(&run.id, st)?;
+    super::faults::point("after-status");
     results::append(&store.file("results.jsonl"), line)
 }
 
@@ -211,7 +236,7 @@ pub fn record_failure(
     error: &str,
     device: &str,
     host: &str,
-) {
+) -> Result<()> {
     let _ = std::fs::create_dir_all(store.run_dir(&run.id));
     let mut st = store
         .read_status(&run.id)
@@ -221,7 +246,7 @@ pub fn record_failure(
     st.device = Some(device.to_string());
     st.host = Some(host.to_string());
     st.ended_at = Some(now_rfc3339());
-    let _ = store.write_status(&run.id, &st);
+    store.write_status(&run.id, &st)
 }
 
 /// The last lines of a log (at most 20 lines, 2 KB), without runner's own header lines.

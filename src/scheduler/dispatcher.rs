@@ -77,7 +77,7 @@ impl<'a> Dispatcher<'a> {
             }
             state.on_tick();
         }
-        Ok(state.finish())
+        state.finish()
     }
 }
 
@@ -94,6 +94,8 @@ struct State<'a> {
     host: String,
     events: Sender<Event>,
     summary: Summary,
+    /// Why the launch must fail (the run store could not be written).
+    fatal: Option<anyhow::Error>,
 }
 
 impl<'a> State<'a> {
@@ -120,6 +122,7 @@ impl<'a> State<'a> {
             host: hostname(),
             events,
             summary,
+            fatal: None,
             d,
         }
     }
@@ -186,7 +189,21 @@ impl<'a> State<'a> {
             }
             Err(e) => {
                 let error = format!("could not start: {e:#}");
-                attempt::record_failure(d.store, run, RunState::Failed, &error, device, &self.host);
+                let recorded = attempt::record_failure(
+                    d.store,
+                    run,
+                    RunState::Failed,
+                    &error,
+                    device,
+                    &self.host,
+                );
+                if let Err(store_error) = recorded {
+                    self.queue.push_front((index, tries));
+                    self.fail(store_error);
+                    return;
+                }
+                let d = &mut self.d;
+                let (run, device) = (&d.plan.runs[index], &d.slots[slot].device);
                 d.reporter.event(RunEvent::Finished {
                     run,
                     device,
@@ -210,6 +227,7 @@ impl<'a> State<'a> {
         status: std::io::Result<std::process::ExitStatus>,
         at: Instant,
     ) {
+        super::faults::point("before-record");
         let Some(flight) = self.busy[slot].take() else {
             return;
         };
@@ -227,7 +245,13 @@ impl<'a> State<'a> {
             && matches!(ending.state, RunState::Failed | RunState::TimedOut)
             && flight.tries <= self.d.meta.resources.retries;
         let duration = at.duration_since(flight.started);
-        let st = self.record_ending(&flight, &ending, duration, slot);
+        let st = match self.record_ending(&flight, &ending, duration, slot) {
+            Ok(st) => st,
+            Err(e) => {
+                self.summary.not_recorded += 1;
+                return self.fail(e);
+            }
+        };
         let run = &self.d.plan.runs[flight.run];
         self.d.reporter.event(RunEvent::Finished {
             run,
@@ -251,7 +275,7 @@ impl<'a> State<'a> {
         ending: &Ending,
         duration: Duration,
         slot: usize,
-    ) -> RunStatus {
+    ) -> Result<RunStatus> {
         let run = &self.d.plan.runs[flight.run];
         let store = self.d.store;
         let mut st = store
@@ -268,9 +292,8 @@ impl<'a> State<'a> {
         if st.state == RunState::Completed {
             match attempt::result_line(store, self.d.meta, self.d.plan, run, &st) {
                 Ok(line) => {
-                    // A failed append is repaired from the run directory at the next launch.
-                    let _ = attempt::record_completed(store, run, &st, &line);
-                    return st;
+                    attempt::record_completed(store, run, &st, &line)?;
+                    return Ok(st);
                 }
                 Err(e) => {
                     st.state = RunState::Failed;
@@ -278,8 +301,22 @@ impl<'a> State<'a> {
                 }
             }
         }
-        let _ = store.write_status(&run.id, &st);
-        st
+        store.write_status(&run.id, &st)?;
+        Ok(st)
+    }
+
+    /// The run store cannot be written (a full disk, a lost mount): start nothing more, let the
+    /// running runs end, and fail the launch with the cause (the first one).
+    fn fail(&mut self, error: anyhow::Error) {
+        if self.fatal.is_none() {
+            self.d.reporter.event(RunEvent::Stopping {
+                reason: &format!(
+                    "the run store cannot be written ({error:#}); waiting for running runs"
+                ),
+            });
+            self.fatal = Some(error);
+        }
+        self.stopping = true;
     }
 
     /// Counts a final outcome in the summary; a failure under --fail-fast stops the launch.
@@ -374,10 +411,13 @@ impl<'a> State<'a> {
         d.reporter.event(RunEvent::Tick { running });
     }
 
-    fn finish(mut self) -> Summary {
+    fn finish(mut self) -> Result<Summary> {
         self.summary.not_started = self.queue.len();
         self.summary.elapsed = self.begin.elapsed();
         self.d.reporter.finish(&self.summary);
-        self.summary
+        match self.fatal {
+            Some(e) => Err(crate::error::Error::Environment(e).into()),
+            None => Ok(self.summary),
+        }
     }
 }

@@ -29,6 +29,30 @@ pub struct ChildEnv<'a> {
     pub threads: u32,
     /// Attempt number (1-based).
     pub attempt: u32,
+    /// Time between SIGTERM and SIGKILL when the run is stopped.
+    pub grace: std::time::Duration,
+}
+
+/// The program and arguments to start: the invocation itself when it records its own exit,
+/// else the invocation under `runner supervise`.
+fn command_line(inv: &Invocation, env: &ChildEnv<'_>) -> Result<(String, Vec<String>)> {
+    if inv.records_exit {
+        return Ok((inv.program.clone(), inv.args.clone()));
+    }
+    let mut args = vec![
+        "supervise".to_string(),
+        "--run-dir".to_string(),
+        env.run_dir.display().to_string(),
+        "--grace".to_string(),
+        format!("{}", env.grace.as_secs_f64()),
+        "--".to_string(),
+        inv.program.clone(),
+    ];
+    args.extend(inv.args.iter().cloned());
+    Ok((
+        crate::task::builtin::runner_exe()?.display().to_string(),
+        args,
+    ))
 }
 
 /// Starts the child; a thread waits for it and sends [`Event::Exited`] for `slot`.
@@ -54,8 +78,9 @@ pub fn spawn(
         )?;
         Ok(f)
     };
-    let mut cmd = Command::new(&inv.program);
-    cmd.args(&inv.args)
+    let (program, args) = command_line(inv, env)?;
+    let mut cmd = Command::new(&program);
+    cmd.args(&args)
         .current_dir(&inv.cwd)
         .stdin(Stdio::null())
         .stdout(log("stdout.log")?)
@@ -120,49 +145,4 @@ pub fn signal_group(pid: u32, signal: libc::c_int) {
 pub fn describe_exit(status: &ExitStatus) -> (Option<i32>, Option<i32>) {
     use std::os::unix::process::ExitStatusExt;
     (status.code(), status.signal())
-}
-
-/// Stops processes left by a launcher that died: those in process group `pgid` whose
-/// environment names this run (so a reused pid is never touched).
-pub fn kill_leftovers(pgid: u32, run_id: &str) -> usize {
-    let marker = format!("RUNNER_RUN_ID={run_id}");
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    let mut killed = 0;
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // Fields after the parenthesised command name: state ppid pgrp ...
-        let Some(after) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
-            continue;
-        };
-        let pgrp = after
-            .split_whitespace()
-            .nth(2)
-            .and_then(|s| s.parse::<u32>().ok());
-        if pgrp != Some(pgid) {
-            continue;
-        }
-        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        if environ
-            .split(|b| *b == 0)
-            .any(|var| var == marker.as_bytes())
-        {
-            // SAFETY: plain syscall on a pid we just checked.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-            killed += 1;
-        }
-    }
-    killed
 }

@@ -141,6 +141,13 @@ pub fn prepare(
     reporter: &mut dyn Reporter,
 ) -> Result<Prepared> {
     let (store, grid) = (launch.store, launch.grid);
+    let strays =
+        super::processes::kill_runs_under(&store.root.join("runs"), &|id| alive.contains(id));
+    if strays > 0 {
+        reporter.note(Note::Text(format!(
+            "Stopped {strays} processes of runs left by a launcher that stopped"
+        )));
+    }
     let mut states = reconcile::observe(store, grid);
     let recovered = recover_dead_runs(store, grid, &mut states, &|id| alive.contains(id))?;
     if recovered > 0 {

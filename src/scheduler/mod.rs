@@ -9,13 +9,16 @@ pub mod devices;
 pub mod dispatcher;
 pub mod events;
 pub mod executor;
+pub mod faults;
 pub mod launch;
 pub mod local;
+pub mod processes;
 pub mod recovery;
 pub mod reporter;
 pub mod signals;
 pub mod slurm;
 pub mod status;
+pub mod supervisor;
 
 pub use devices::Slot;
 pub use dispatcher::Dispatcher;

@@ -1,24 +1,26 @@
-//! Runs a launcher left `running` when it died (killed, crashed, rebooted): their processes
-//! still alive on this host are stopped (found by their process group and environment, so a
-//! reused pid is never touched) and they are marked interrupted, to run again.
+//! Runs a launcher left `running` when it died (killed, crashed, rebooted): finished ones are
+//! found finished by the exit their supervisor recorded; the others are marked interrupted, to
+//! run again. (Their processes are stopped first, by `processes::kill_runs_under`.)
 
 use anyhow::Result;
 
+use super::attempt::{has_metrics, judge, Ending};
 use crate::grid::Grid;
 use crate::store::provenance::now_rfc3339;
 use crate::store::reconcile::Reconciled;
 use crate::store::{ExperimentDir, Observed, RunState};
 
-/// Marks runs left `running` by a dead launcher as interrupted, after stopping any of their
-/// processes still alive; runs `alive_elsewhere` names (still running in a Slurm queue) are
-/// left alone. Call only while holding the experiment lock.
+/// Settles runs left `running` by a dead launcher, after stopping any of their processes still
+/// alive (runs `alive_elsewhere` names, still in a Slurm queue, are left alone): a run whose
+/// process recorded its exit (exit.json) is judged as its launcher would have (a finished run is
+/// complete, its results line added by the repair that follows); any other was stopped
+/// mid-way and is marked interrupted, to run again. Call only while holding the lock.
 pub fn recover_dead_runs(
     store: &ExperimentDir,
     plan: &Grid,
     rec: &mut Reconciled,
     alive_elsewhere: &dyn Fn(&str) -> bool,
 ) -> Result<usize> {
-    let host = crate::store::provenance::hostname();
     let mut recovered = 0;
     for (i, run) in plan.runs.iter().enumerate() {
         if rec.states[i] != Observed::State(RunState::Running) || alive_elsewhere(&run.id) {
@@ -27,16 +29,30 @@ pub fn recover_dead_runs(
         let Some(mut status) = store.read_status(&run.id) else {
             continue;
         };
-        if let (Some(pid), Some(h)) = (status.pid, status.host.as_deref()) {
-            if h == host {
-                super::executor::kill_leftovers(pid, &run.id);
-            }
-        }
-        status.state = RunState::Interrupted;
-        status.ended_at.get_or_insert_with(now_rfc3339);
-        status.error = Some("the launcher stopped while this run was running".into());
+        let exit = crate::store::exit_record::read(&store.run_dir(&run.id));
+        let ending = match &exit {
+            Some(e) => judge(store, run, &Ok(e.status()), false, false, None, false),
+            // metrics.json is written last: a run that wrote it finished its work.
+            None if has_metrics(store, run) => Ending {
+                state: RunState::Completed,
+                error: None,
+                exit_code: None,
+                signal: None,
+            },
+            None => Ending {
+                state: RunState::Interrupted,
+                error: Some("the launcher stopped while this run was running".into()),
+                exit_code: None,
+                signal: None,
+            },
+        };
+        status.state = ending.state;
+        status.error = ending.error;
+        status.exit_code = ending.exit_code;
+        status.signal = ending.signal;
+        status.ended_at = Some(exit.map_or_else(now_rfc3339, |e| e.ended_at));
         store.write_status(&run.id, &status)?;
-        rec.states[i] = Observed::State(RunState::Interrupted);
+        rec.states[i] = Observed::State(status.state);
         recovered += 1;
     }
     Ok(recovered)

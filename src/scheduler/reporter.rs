@@ -49,7 +49,8 @@ pub enum RunEvent<'a> {
 /// Something a launch did besides running runs, worth one line to the user.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Note {
-    /// Runs left `running` by a launcher that stopped were marked interrupted (they run again).
+    /// Runs left `running` by a launcher that stopped were settled (finished ones found
+    /// finished, the others marked interrupted, to run again).
     Recovered(usize),
     /// results.jsonl was rebuilt from the run directories.
     RepairedResults,
@@ -128,6 +129,8 @@ pub struct Summary {
     pub interrupted: usize,
     /// Runs never started (Ctrl-C or fail-fast).
     pub not_started: usize,
+    /// Runs that ended but whose outcome could not be written (the run store failed).
+    pub not_recorded: usize,
     /// Wall-clock time of the launch.
     pub elapsed: Duration,
     /// (name, "state: error") of each run that did not complete.

@@ -11,6 +11,7 @@
 //! ```
 
 pub mod atomic;
+pub mod exit_record;
 pub mod lock;
 pub mod meta;
 pub mod provenance;

@@ -74,13 +74,40 @@ pub fn observe(store: &ExperimentDir, plan: &Grid) -> Reconciled {
     }
 }
 
+/// The results line of a completed run, rebuilt from its directory.
+fn line_from_store(
+    store: &ExperimentDir,
+    plan: &Grid,
+    meta: &ExperimentMeta,
+    run: &crate::grid::PlannedRun,
+) -> Result<ResultLine> {
+    let status = store.read_status(&run.id);
+    let status = status.as_ref();
+    Ok(ResultLine {
+        id: run.id.clone(),
+        name: run.name.clone(),
+        task: plan.task.clone(),
+        config: run.config.clone(),
+        metrics: store.read_metrics(&run.id)?,
+        artifacts: store.read_artifacts(&run.id),
+        duration_s: status.and_then(|s| s.duration_s).unwrap_or_default(),
+        device: status.and_then(|s| s.device.clone()),
+        host: status.and_then(|s| s.host.clone()),
+        attempts: status.map_or(1, |s| s.attempts),
+        finished_at: status.and_then(|s| s.ended_at.clone()),
+        runner_version: RUNNER_VERSION.to_string(),
+        git: meta.git.clone(),
+    })
+}
+
 #[derive(Deserialize)]
 struct IdOnly {
     id: String,
 }
 
 /// Makes results.jsonl hold exactly one line per completed run: lines of completed runs that
-/// are missing (a crash between completion and append) are added, duplicates and torn lines
+/// are missing (a crash between completion and append) are added; duplicates, torn lines and
+/// lines of planned runs that are not completed (a run whose status was lost runs again) are
 /// dropped. Lines of runs no longer in the grid are kept. Rewrites only when needed.
 pub fn repair_results(
     store: &ExperimentDir,
@@ -90,58 +117,43 @@ pub fn repair_results(
 ) -> Result<bool> {
     let path = store.file("results.jsonl");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let completed: HashSet<&str> = plan
+        .runs
+        .iter()
+        .zip(&rec.states)
+        .filter(|(_, s)| **s == Observed::State(RunState::Completed))
+        .map(|(r, _)| r.id.as_str())
+        .collect();
+    let planned: HashSet<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
+    // A line belongs when it is whole, its id is new, and its run is completed (or no longer
+    // in the grid: kept, never deleted).
+    let belongs = |id: &str| !planned.contains(id) || completed.contains(id);
     let mut seen = HashSet::new();
-    let mut clean = true;
+    let mut clean = text.is_empty() || text.ends_with('\n');
     for line in text.lines() {
         match serde_json::from_str::<IdOnly>(line) {
-            Ok(l) if seen.insert(l.id.clone()) => {}
+            Ok(l) if belongs(&l.id) && seen.insert(l.id.clone()) => {}
             _ => clean = false,
         }
     }
-    if !text.is_empty() && !text.ends_with('\n') {
-        clean = false;
-    }
-    let completed: Vec<usize> = (0..plan.runs.len())
-        .filter(|&i| rec.states[i] == Observed::State(RunState::Completed))
-        .collect();
-    if clean && completed.iter().all(|&i| seen.contains(&plan.runs[i].id)) {
+    if clean && completed.iter().all(|id| seen.contains(*id)) {
         return Ok(false);
     }
     let mut lines: Vec<ResultLine> = Vec::new();
     let mut kept = HashSet::new();
     for line in text.lines() {
         if let Ok(l) = serde_json::from_str::<ResultLine>(line) {
-            if kept.insert(l.id.clone()) {
+            if belongs(&l.id) && kept.insert(l.id.clone()) {
                 lines.push(l);
             }
         }
     }
-    for i in completed {
-        let run = &plan.runs[i];
-        if kept.contains(&run.id) {
-            continue;
-        }
-        let status = store.read_status(&run.id);
-        let metrics = store.read_metrics(&run.id)?;
-        lines.push(ResultLine {
-            id: run.id.clone(),
-            name: run.name.clone(),
-            task: plan.task.clone(),
-            config: run.config.clone(),
-            metrics,
-            artifacts: store.read_artifacts(&run.id),
-            duration_s: status
-                .as_ref()
-                .and_then(|s| s.duration_s)
-                .unwrap_or_default(),
-            device: status.as_ref().and_then(|s| s.device.clone()),
-            host: status.as_ref().and_then(|s| s.host.clone()),
-            attempts: status.as_ref().map_or(1, |s| s.attempts),
-            finished_at: status.as_ref().and_then(|s| s.ended_at.clone()),
-            runner_version: RUNNER_VERSION.to_string(),
-            git: meta.git.clone(),
-        });
-        kept.insert(run.id.clone());
+    for run in plan
+        .runs
+        .iter()
+        .filter(|r| completed.contains(r.id.as_str()) && !kept.contains(&r.id))
+    {
+        lines.push(line_from_store(store, plan, meta, run)?);
     }
     results::rewrite(&path, &lines)?;
     Ok(true)

@@ -81,17 +81,22 @@ impl RunOutput {
     }
 }
 
+/// This runner's executable (after a rebuild during a long launch, the running binary's file
+/// is replaced and Linux reports its path with " (deleted)": the new binary at the same path).
+pub fn runner_exe() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find the runner executable")?;
+    Ok(
+        match exe.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
+            Some(path) => PathBuf::from(path),
+            None => exe,
+        },
+    )
+}
+
 /// The invocation that runs built-in task `kind` in the run directory.
 pub fn invocation(kind: &str, ctx: &RunContext<'_>) -> Result<Invocation> {
-    let exe = std::env::current_exe().context("cannot find the runner executable")?;
-    // After a rebuild during a long launch, the running binary's file is replaced; Linux then
-    // reports its path with " (deleted)": start the new binary at the same path.
-    let exe = match exe.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
-        Some(path) => std::path::PathBuf::from(path),
-        None => exe,
-    };
     Ok(Invocation {
-        program: exe.display().to_string(),
+        program: runner_exe()?.display().to_string(),
         args: vec![
             "exec".into(),
             "--task".into(),
@@ -100,6 +105,7 @@ pub fn invocation(kind: &str, ctx: &RunContext<'_>) -> Result<Invocation> {
         ],
         env: Vec::new(),
         cwd: ctx.workdir.to_path_buf(),
+        records_exit: true,
     })
 }
 

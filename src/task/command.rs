@@ -106,6 +106,7 @@ impl Task for CommandTask {
             args: args.to_vec(),
             env,
             cwd: ctx.workdir.to_path_buf(),
+            records_exit: false,
         })
     }
 }

@@ -43,6 +43,9 @@ pub struct Invocation {
     pub env: Vec<(String, String)>,
     /// Working directory.
     pub cwd: PathBuf,
+    /// Whether the program records its own exit (exit.json), as `runner exec` does; any
+    /// other program runs under `runner supervise`, which records it.
+    pub records_exit: bool,
 }
 
 /// What a task needs to know to build an invocation.

@@ -1,0 +1,210 @@
+//! Round trips, damaged files and model checks of the learned codec.
+
+use super::format::AdaptiveSettings;
+use super::*;
+use crate::models::device::cpu;
+use crate::models::lm::{Arch, LmConfig};
+
+fn tiny(arch: Arch) -> LmConfig {
+    crate::models::lm::test_config(arch, 16)
+}
+
+fn adaptive(arch: Arch) -> Params {
+    Params {
+        mode: Mode::Adaptive,
+        model: tiny(arch),
+        adaptive: Some(AdaptiveSettings {
+            seed: 3,
+            learning_rate: 1e-2,
+            segment: 8,
+        }),
+        threads: 1,
+        crlf: false,
+        text_crc: None,
+    }
+}
+
+fn text() -> Vec<u8> {
+    let mut t = Vec::new();
+    for i in 0..150 {
+        t.extend_from_slice(format!("line {i}: the cat sat on the mat. ").as_bytes());
+    }
+    t
+}
+
+#[test]
+fn adaptive_models_round_trip_and_learn() {
+    let data = text();
+    for arch in [Arch::Gru, Arch::Lstm, Arch::Transformer] {
+        let params = adaptive(arch);
+        let c = compress(&data, &params, None, 3, &cpu(), |_, _| {}).unwrap();
+        assert_eq!(c.streams, 3);
+        let d = decompress(&c.bytes, None, &cpu(), |_, _| {}).unwrap();
+        assert_eq!(d.bytes, data, "{arch:?}");
+        // Repetitive text: learning must beat 8 bits per byte by far (untrained: ~8).
+        assert!(
+            c.bytes.len() * 10 < data.len() * 6,
+            "{arch:?}: {}",
+            c.bytes.len()
+        );
+    }
+}
+
+#[test]
+fn pretrained_mode_needs_the_same_model() {
+    let data = text();
+    let device = cpu();
+    let config = tiny(Arch::Transformer);
+    let model = crate::models::lm::train::init_seeded(&config, 1, &device);
+    let other = crate::models::lm::train::init_seeded(&config, 2, &device);
+    let params = Params {
+        mode: Mode::Pretrained,
+        model: config,
+        adaptive: None,
+        threads: 1,
+        crlf: false,
+        text_crc: None,
+    };
+    let m = ModelRef {
+        model: &model,
+        hash: [1; 16],
+        tokenizer: None,
+    };
+    let c = compress(&data, &params, Some(&m), 4, &cpu(), |_, _| {}).unwrap();
+    assert_eq!(
+        decompress(&c.bytes, Some(&m), &cpu(), |_, _| {})
+            .unwrap()
+            .bytes,
+        data
+    );
+    let wrong = ModelRef {
+        model: &other,
+        hash: [2; 16],
+        tokenizer: None,
+    };
+    let err = decompress(&c.bytes, Some(&wrong), &cpu(), |_, _| {}).unwrap_err();
+    assert!(format!("{err:#}").contains("different model"), "{err:#}");
+    // Same hash, different weights: the numerics fingerprint catches it.
+    let disguised = ModelRef {
+        model: &other,
+        hash: [1; 16],
+        tokenizer: None,
+    };
+    let err = decompress(&c.bytes, Some(&disguised), &cpu(), |_, _| {}).unwrap_err();
+    assert!(format!("{err:#}").contains("fingerprint"), "{err:#}");
+    // Dynamic evaluation: the pretrained model keeps learning; the decoder repeats it.
+    let dynamic = Params {
+        mode: Mode::Dynamic,
+        adaptive: Some(AdaptiveSettings {
+            seed: 0,
+            learning_rate: 1e-2,
+            segment: 8,
+        }),
+        ..params.clone()
+    };
+    let d = compress(&data, &dynamic, Some(&m), 4, &cpu(), |_, _| {}).unwrap();
+    assert!(d.profile.training > std::time::Duration::ZERO);
+    assert!(d.bytes.len() < c.bytes.len(), "learning while coding helps");
+    assert_eq!(
+        decompress(&d.bytes, Some(&m), &cpu(), |_, _| {})
+            .unwrap()
+            .bytes,
+        data
+    );
+    assert!(decompress(&d.bytes, None, &cpu(), |_, _| {}).is_err());
+}
+
+#[test]
+fn damaged_files_are_errors_not_panics() {
+    let data = text();
+    let params = adaptive(Arch::Gru);
+    let good = compress(&data, &params, None, 2, &cpu(), |_, _| {})
+        .unwrap()
+        .bytes;
+    let err = |bytes: &[u8]| {
+        format!(
+            "{:#}",
+            decompress(bytes, None, &cpu(), |_, _| {}).unwrap_err()
+        )
+    };
+    assert!(err(b"hello").contains("not an lm-codec file"));
+    assert!(err(&good[..good.len() - 10]).contains("truncated"));
+    assert!(err(&good[..20]).contains("truncated"));
+    let mut flipped = good.clone();
+    flipped[12] ^= 0x40;
+    assert!(err(&flipped).contains("corrupted"), "{}", err(&flipped));
+    let mut payload = good.clone();
+    let at = payload.len() - 40;
+    payload[at] ^= 0x01;
+    assert!(err(&payload).contains("checksum"), "{}", err(&payload));
+    let mut longer = good.clone();
+    longer.push(0);
+    assert!(err(&longer).contains("unexpected bytes"));
+    let mut version = good.clone();
+    version[4] = 9;
+    assert!(err(&version).contains("version 9"));
+    // Headers rewritten with a valid checksum: sizes are checked before any allocation.
+    let rewritten = |edit: &dyn Fn(&mut format::Header)| {
+        let (mut header, streams) = format::read(&good).unwrap();
+        edit(&mut header);
+        let streams: Vec<Vec<u8>> = streams.iter().map(|s| s.to_vec()).collect();
+        format::write(&header, &streams).unwrap()
+    };
+    let huge = rewritten(&|h| h.params.model.hidden = 100_000);
+    assert!(err(&huge).contains("implausibly large"), "{}", err(&huge));
+    let threads = rewritten(&|h| h.params.threads = 1_000_000);
+    assert!(err(&threads).contains("threads"), "{}", err(&threads));
+    let long = rewritten(&|h| {
+        h.chunks[0].original = 1 << 39;
+        h.original_len = h.chunks.iter().map(|c| c.original).sum();
+    });
+    assert!(err(&long).contains("more than its"), "{}", err(&long));
+}
+
+#[test]
+fn line_endings_are_restored_exactly() {
+    assert_eq!(strip_cr(b"a\r\nb\r\n").unwrap(), b"a\nb\n");
+    for mixed in [
+        &b"a\r\nb\n"[..],
+        b"a\rb\r\n",
+        b"\r\r\n",
+        b"no newline",
+        b"a\n",
+    ] {
+        assert!(strip_cr(mixed).is_none(), "{mixed:?}");
+    }
+    let params = adaptive(Arch::Gru);
+    let crlf: Vec<u8> = text()
+        .iter()
+        .flat_map(|&b| {
+            if b == b'.' {
+                vec![b'.', b'\r', b'\n']
+            } else {
+                vec![b]
+            }
+        })
+        .collect();
+    for data in [
+        crlf.clone(),
+        crlf[..crlf.len() - 1].to_vec(),
+        b"\r\n".to_vec(),
+    ] {
+        let c = compress(&data, &params, None, 3, &cpu(), |_, _| {}).unwrap();
+        assert_eq!(
+            decompress(&c.bytes, None, &cpu(), |_, _| {}).unwrap().bytes,
+            data
+        );
+    }
+}
+
+#[test]
+fn empty_and_tiny_inputs_round_trip() {
+    let params = adaptive(Arch::Gru);
+    for data in [&b""[..], b"x", b"ab"] {
+        let c = compress(data, &params, None, 8, &cpu(), |_, _| {}).unwrap();
+        assert_eq!(
+            decompress(&c.bytes, None, &cpu(), |_, _| {}).unwrap().bytes,
+            data
+        );
+    }
+}

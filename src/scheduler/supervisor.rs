@@ -1,0 +1,75 @@
+//! The run's supervisor: `runner supervise --run-dir DIR --grace SECS -- PROGRAM ARGS...` is
+//! what the launcher starts for an external command. It runs in the run's own process group,
+//! starts the command there, and
+//! - records how the command ended in exit.json the moment it ends, so a run that finished
+//!   while its launcher was dead is found finished by the next launch, never run twice;
+//! - passes a stop (SIGTERM, SIGINT, SIGHUP — also the one it gets when the launcher dies) on
+//!   to every process of the group, and kills them after the grace period, so no process of a
+//!   run outlives its launcher;
+//! - kills what the command left running in the group, and exits as the command did.
+//!
+//! Built-in tasks need no supervisor: `runner exec` records its own exit.
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use super::processes::signal_my_group;
+
+/// Runs `program` under supervision; returns only if the command could not be started or its
+/// exit could not be recorded (otherwise the process exits as the command did).
+pub fn supervise(run_dir: &Path, grace: Duration, program: &str, args: &[String]) -> Result<()> {
+    let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            // If the supervisor dies, the command is told to stop.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start `{program}`"))?;
+    let pid = child.id() as i32;
+    std::thread::Builder::new()
+        .name("stop".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                super::processes::signal(pid, signal);
+                signal_my_group(signal);
+                std::thread::spawn(move || {
+                    std::thread::sleep(grace);
+                    signal_my_group(libc::SIGKILL);
+                });
+            }
+        })
+        .context("cannot start the signal thread")?;
+    let status = child.wait().context("lost track of the command")?;
+    // The signal thread keeps its handlers to the end (a handler whose reader were gone would
+    // end this process with SIGPIPE).
+    crate::store::exit_record::write(run_dir, &status)?;
+    // Whatever the command left running in the run's group ends with it.
+    signal_my_group(libc::SIGKILL);
+    exit_as(&status)
+}
+
+/// Ends this process the way `status` says the command ended.
+fn exit_as(status: &ExitStatus) -> ! {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(signal) = status.signal() {
+        // SAFETY: resetting a disposition and raising a signal on ourselves.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+    }
+    std::process::exit(status.code().unwrap_or(1))
+}
