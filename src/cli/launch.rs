@@ -115,8 +115,15 @@ pub fn launch(args: LaunchArgs) -> Result<ExitCode> {
     }
     let mut reporter = TerminalReporter::new(args.options.quiet);
     let mut backend = args.backend.backend(&args.options);
-    let outcome =
-        crate::scheduler::launch::launch(&spec, &grid, &dir, backend.as_mut(), &mut reporter)?;
+    let options = args.options.launch_options();
+    let outcome = crate::scheduler::launch::launch(
+        &spec,
+        &grid,
+        &dir,
+        options,
+        backend.as_mut(),
+        &mut reporter,
+    )?;
     Ok(outcome.exit_code())
 }
 
@@ -130,6 +137,8 @@ pub fn resume(args: ResumeArgs) -> Result<ExitCode> {
     }
     let mut reporter = TerminalReporter::new(args.options.quiet);
     let mut backend = args.backend.backend(&args.options);
-    let outcome = crate::scheduler::launch::resume(&args.dir, backend.as_mut(), &mut reporter)?;
+    let options = args.options.launch_options();
+    let outcome =
+        crate::scheduler::launch::resume(&args.dir, options, backend.as_mut(), &mut reporter)?;
     Ok(outcome.exit_code())
 }

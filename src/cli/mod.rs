@@ -107,6 +107,19 @@ pub struct RunOptions {
     /// Print only failures and the summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Download nothing: a missing data set is an error (also RUNNER_OFFLINE=1).
+    #[arg(long)]
+    pub offline: bool,
+}
+
+impl RunOptions {
+    /// The launch options these arguments (and RUNNER_OFFLINE) give.
+    pub fn launch_options(&self) -> crate::scheduler::launch::LaunchOptions {
+        let env = std::env::var("RUNNER_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0");
+        crate::scheduler::launch::LaunchOptions {
+            offline: self.offline || env,
+        }
+    }
 }
 
 /// Parses arguments and runs the command; returns the process exit code.

@@ -108,6 +108,37 @@ pub const ENTRIES: &[Entry] = &[
     },
 ];
 
+/// Where an entry is downloaded from: its official address, or the same file name under
+/// `$RUNNER_DATA_MIRROR` (a local mirror or copy of the sets).
+pub fn source_url(entry: &Entry) -> String {
+    match std::env::var("RUNNER_DATA_MIRROR") {
+        Ok(mirror) if !mirror.is_empty() => {
+            let file = entry.url.rsplit('/').next().unwrap_or(entry.url);
+            format!("{}/{file}", mirror.trim_end_matches('/'))
+        }
+        _ => entry.url.to_string(),
+    }
+}
+
+/// How to put an entry in place by hand (for messages).
+pub fn by_hand(entry: &Entry, data_dir: &Path) -> String {
+    let target = data_dir.join(entry.path);
+    if entry.url.ends_with(".zip") {
+        let into = if entry.path.ends_with(".txt") {
+            target.parent().unwrap_or(data_dir)
+        } else {
+            &target
+        };
+        format!(
+            "download {} and unzip it into {}",
+            entry.url,
+            into.display()
+        )
+    } else {
+        format!("download {} and save it as {}", entry.url, target.display())
+    }
+}
+
 /// The entry called `name`.
 pub fn find(name: &str) -> Option<&'static Entry> {
     ENTRIES.iter().find(|e| e.name == name)
@@ -162,20 +193,29 @@ pub fn fetch(entry: &Entry, data_dir: &Path) -> Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     let partial = download.with_extension("part");
+    // A progress bar on a terminal; in logs, errors only.
+    let progress: &[&str] = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        &["--progress-bar"]
+    } else {
+        &["--silent", "--show-error"]
+    };
     let status = std::process::Command::new("curl")
-        .args([
-            "--fail",
-            "--location",
-            "--silent",
-            "--show-error",
-            "--output",
-        ])
+        .args(["--fail", "--location", "--connect-timeout", "20"])
+        .args(progress)
+        .arg("--output")
         .arg(&partial)
-        .arg(entry.url)
+        .arg(source_url(entry))
         .status()
         .context("cannot run curl (install it, or download the file by hand)")?;
     if !status.success() {
-        bail!("downloading {} failed ({status})", entry.url);
+        let why = match status.code() {
+            Some(6) => "the host could not be resolved: no network?".to_string(),
+            Some(7) => "no connection to the host: no network or a firewall?".to_string(),
+            Some(28) => "the download timed out".to_string(),
+            Some(22) => "the server answered with an HTTP error".to_string(),
+            _ => format!("curl: {status}"),
+        };
+        bail!("downloading {} failed ({why})", source_url(entry));
     }
     std::fs::rename(&partial, &download)?;
     if is_zip {
@@ -197,6 +237,15 @@ pub fn fetch(entry: &Entry, data_dir: &Path) -> Result<()> {
         }
         let _ = std::fs::remove_file(&download);
     }
-    verify(entry, data_dir)?;
+    if let Err(e) = verify(entry, data_dir) {
+        // A damaged download is never left where a later run would read it.
+        for (rel, expected) in entry.files {
+            let path = data_dir.join(rel);
+            if path.is_file() && sha256_file(&path).is_ok_and(|actual| actual != *expected) {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        return Err(e);
+    }
     Ok(())
 }

@@ -6,6 +6,36 @@
 use anyhow::Result;
 use burn::tensor::Device;
 
+/// GPUs visible to this process: CUDA_VISIBLE_DEVICES when set, else `nvidia-smi -L`.
+pub fn visible_gpus() -> Vec<String> {
+    if let Ok(visible) = std::env::var("CUDA_VISIBLE_DEVICES") {
+        let visible = visible.trim();
+        if visible.is_empty() || visible == "-1" || visible == "NoDevFiles" {
+            return Vec::new();
+        }
+        return visible
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+    let Ok(out) = std::process::Command::new("nvidia-smi").arg("-L").output() else {
+        return Vec::new();
+    };
+    if !out.status.success() {
+        return Vec::new();
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("GPU ")?
+                .split(':')
+                .next()
+                .map(|n| n.trim().to_string())
+        })
+        .collect()
+}
+
 /// The GPU backend compiled into this binary, if any (none in the default build).
 pub fn gpu_backend() -> Option<&'static str> {
     None

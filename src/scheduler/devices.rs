@@ -1,7 +1,5 @@
 //! Devices and slots: which GPUs (or the CPU) a grid runs on, and how many runs at once.
 
-use std::process::Command;
-
 use crate::spec::{DeviceRequest, Resources};
 use crate::task::Placement;
 
@@ -25,7 +23,7 @@ pub fn resolve(request: &DeviceRequest) -> Vec<Option<String>> {
             .map(|d| d.strip_prefix("cuda:").map(String::from))
             .collect(),
         DeviceRequest::Auto => {
-            let gpus = detect_gpus();
+            let gpus = crate::models::device::visible_gpus();
             if gpus.is_empty() {
                 vec![None]
             } else {
@@ -33,36 +31,6 @@ pub fn resolve(request: &DeviceRequest) -> Vec<Option<String>> {
             }
         }
     }
-}
-
-/// GPUs visible to this process: CUDA_VISIBLE_DEVICES when set, else `nvidia-smi -L`.
-pub fn detect_gpus() -> Vec<String> {
-    if let Ok(visible) = std::env::var("CUDA_VISIBLE_DEVICES") {
-        let visible = visible.trim();
-        if visible.is_empty() || visible == "-1" || visible == "NoDevFiles" {
-            return Vec::new();
-        }
-        return visible
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
-    }
-    let Ok(out) = Command::new("nvidia-smi").arg("-L").output() else {
-        return Vec::new();
-    };
-    if !out.status.success() {
-        return Vec::new();
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("GPU ")?
-                .split(':')
-                .next()
-                .map(|n| n.trim().to_string())
-        })
-        .collect()
 }
 
 /// Whether runs of a task kind can use GPUs in this build: CPU-only kinds never, burn kinds

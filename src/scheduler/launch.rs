@@ -85,32 +85,61 @@ pub trait Backend {
     ) -> Result<Outcome>;
 }
 
-/// `runner launch`: records the launch of `spec` in `dir` and runs what is missing.
+/// Settings of a launch beyond its spec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LaunchOptions {
+    /// Download nothing: a missing data set is an error (`--offline`, `RUNNER_OFFLINE=1`).
+    pub offline: bool,
+}
+
+/// `runner launch`: checks what the spec needs (the preflight; nothing is created when it
+/// fails), records the launch of `spec` in `dir` and runs what is missing.
 pub fn launch(
     spec: &Spec,
     grid: &Grid,
     dir: &Path,
+    options: LaunchOptions,
     backend: &mut dyn Backend,
     reporter: &mut dyn Reporter,
 ) -> Result<Outcome> {
     let store = ExperimentDir::new(dir);
+    let cwd = std::env::current_dir()?;
+    preflight(&store, grid, &spec.resources, &cwd, options)?;
     store.create()?;
     let _lock = ExperimentLock::acquire(dir)?;
     let meta = store.record_launch(spec, grid)?;
     run(&store, &meta, grid, backend, reporter)
 }
 
-/// `runner resume`: runs what is missing, failed or interrupted in an experiment directory.
+/// `runner resume`: runs what is missing, failed or interrupted in an experiment directory
+/// (after the same preflight as a launch).
 pub fn resume(
     dir: &Path,
+    options: LaunchOptions,
     backend: &mut dyn Backend,
     reporter: &mut dyn Reporter,
 ) -> Result<Outcome> {
     let store = ExperimentDir::open(dir)?;
     let grid = store.read_plan()?;
+    let meta = store.read_meta()?;
+    preflight(&store, &grid, &meta.resources, &meta.workdir, options)?;
     let _lock = ExperimentLock::acquire(dir)?;
     let meta = store.record_resume()?;
     run(&store, &meta, &grid, backend, reporter)
+}
+
+/// The preflight of the runs of `grid` that are not complete yet.
+fn preflight(
+    store: &ExperimentDir,
+    grid: &Grid,
+    resources: &crate::spec::Resources,
+    workdir: &Path,
+    options: LaunchOptions,
+) -> Result<()> {
+    let task = crate::task::lookup(&grid.task)
+        .ok_or_else(|| bad_input(format!("unknown task kind `{}` in the plan", grid.task)))?;
+    let todo = reconcile::observe(store, grid).todo();
+    crate::task::preflight::check(task, grid, &todo, resources, workdir, options.offline)
 }
 
 fn run(

@@ -19,6 +19,7 @@ use serde_json::Value;
 use super::builtin::{ExecContext, RunOutput};
 use super::params::define::params;
 use super::params::{HumanDuration, Invalid, ParamError, ParamValue};
+use super::preflight::{self, Need};
 use super::{BuiltinTask, Placement};
 use crate::codecs::algorithm::{Algorithm, Codec, LevelSpec, ALL};
 use crate::codecs::timing::TimingPolicy;
@@ -111,6 +112,17 @@ impl BuiltinTask for CodecTask {
 
     fn metrics(&self) -> &'static [MetricDef] {
         METRICS
+    }
+
+    fn needs_for(&self, p: &CodecParams) -> Vec<Need> {
+        let mut needs = vec![preflight::data("dataset", &p.dataset.path)];
+        if let Some(t) = &p.dataset.tokenizer {
+            needs.push(Need::Path {
+                key: "dataset.tokenizer".into(),
+                path: t.into(),
+            });
+        }
+        needs
     }
 
     fn check_params(&self, p: &CodecParams) -> Result<(), ParamError> {

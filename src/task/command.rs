@@ -74,6 +74,22 @@ impl Task for CommandTask {
         Ok(())
     }
 
+    fn needs(&self, config: &serde_json::Map<String, Value>) -> Vec<super::preflight::Need> {
+        // The program of a command written as a list (a shell string is `sh`'s to resolve).
+        match config
+            .get("command")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
+            Some(Value::String(program)) if !program.contains('{') => {
+                vec![super::preflight::Need::Program {
+                    name: program.clone(),
+                }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn invocation(&self, run: &PlannedRun, ctx: &RunContext<'_>) -> Result<Invocation> {
         let extra = [
             ("run_dir", ctx.run_dir.display().to_string()),

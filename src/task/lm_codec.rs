@@ -243,6 +243,10 @@ impl BuiltinTask for LmCodecTask {
         p.model().map(|_| ()).map_err(|e| error("hidden", e))
     }
 
+    fn needs_for(&self, p: &LmCodecParams) -> Vec<super::preflight::Need> {
+        vec![super::preflight::data("input", &p.input)]
+    }
+
     fn artifacts_for(&self, p: &LmCodecParams, seed: u64) -> Vec<ArtifactRequest> {
         match (p.mode, p.artifact(seed)) {
             (Mode::Pretrained | Mode::Dynamic, Ok(c)) => vec![ArtifactRequest::Lm(c)],

@@ -13,6 +13,7 @@ pub mod lm_codec;
 pub mod params;
 pub mod placeholders;
 pub mod planning;
+pub mod preflight;
 pub mod prompt_compression;
 pub mod qa_reader;
 pub mod qa_split;
@@ -107,6 +108,10 @@ pub trait Task: Sync {
     fn check_run(&self, _config: &Map<String, Value>) -> Result<(), ParamError> {
         Ok(())
     }
+    /// What a run needs from the machine (data sets, files, programs), checked before a launch.
+    fn needs(&self, _config: &Map<String, Value>) -> Vec<preflight::Need> {
+        Vec::new()
+    }
     /// Shared artifacts a run needs, in build order (built as their own units before it runs).
     fn artifacts(&self, _config: &Map<String, Value>) -> Vec<ArtifactRequest> {
         Vec::new()
@@ -138,6 +143,10 @@ pub trait BuiltinTask: Sync {
     /// Checks combinations of values of one run.
     fn check_params(&self, _params: &Self::Params) -> Result<(), ParamError> {
         Ok(())
+    }
+    /// What a run needs from the machine.
+    fn needs_for(&self, _params: &Self::Params) -> Vec<preflight::Need> {
+        Vec::new()
     }
     /// The shared artifacts a run needs, in build order.
     fn artifacts_for(&self, _params: &Self::Params, _seed: u64) -> Vec<ArtifactRequest> {
@@ -183,6 +192,10 @@ impl<T: BuiltinTask> Task for T {
 
     fn check_run(&self, config: &Map<String, Value>) -> Result<(), ParamError> {
         self.check_params(&T::Params::from_config(config)?)
+    }
+
+    fn needs(&self, config: &Map<String, Value>) -> Vec<preflight::Need> {
+        T::Params::from_config(config).map_or_else(|_| Vec::new(), |p| self.needs_for(&p))
     }
 
     fn artifacts(&self, config: &Map<String, Value>) -> Vec<ArtifactRequest> {

@@ -194,6 +194,10 @@ impl BuiltinTask for PromptCompressionTask {
         })
     }
 
+    fn needs_for(&self, p: &PromptParams) -> Vec<super::preflight::Need> {
+        vec![super::preflight::data("dataset", &p.reading.split.dataset)]
+    }
+
     fn artifacts_for(&self, p: &PromptParams, seed: u64) -> Vec<ArtifactRequest> {
         let mut needed = p.reading.artifacts(seed);
         match p.algorithm {

@@ -182,6 +182,10 @@ impl BuiltinTask for QaReaderTask {
         QA_METRICS
     }
 
+    fn needs_for(&self, p: &ReaderParams) -> Vec<super::preflight::Need> {
+        vec![super::preflight::data("dataset", &p.split.dataset)]
+    }
+
     fn artifacts_for(&self, p: &ReaderParams, seed: u64) -> Vec<ArtifactRequest> {
         p.artifacts(seed)
     }

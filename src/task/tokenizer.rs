@@ -76,6 +76,10 @@ impl BuiltinTask for TokenizerTask {
         METRICS
     }
 
+    fn needs_for(&self, p: &TokenizerParams) -> Vec<super::preflight::Need> {
+        vec![super::preflight::data("dataset", &p.split.dataset)]
+    }
+
     fn artifacts_for(&self, p: &TokenizerParams, _seed: u64) -> Vec<ArtifactRequest> {
         vec![ArtifactRequest::Tokenizer(p.config())]
     }

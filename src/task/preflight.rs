@@ -1,0 +1,186 @@
+//! The preflight of a launch: before any run or artifact build starts, everything the spec
+//! needs is checked — the data sets, files and programs its runs name, what the shared
+//! artifacts still to be built read, a GPU when the spec asks for one. A missing public data
+//! set is downloaded from its official source (SHA-256 checked) unless offline. Whatever is
+//! still missing is reported in one error that lists each piece, where it was looked for and
+//! the command that fixes it; nothing has been created by then.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::Task;
+use crate::artifacts::{lm::CorpusSource, ArtifactRequest, ArtifactStore};
+use crate::data::registry;
+use crate::error::bad_input;
+use crate::grid::Grid;
+use crate::spec::{DeviceRequest, Resources};
+
+/// Something a run needs from the machine.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    /// A public data set runner knows by name (downloadable), or a file inside one.
+    DataSet {
+        /// The key that names it.
+        key: String,
+        /// The registry name.
+        name: &'static str,
+        /// Where it is looked for.
+        path: PathBuf,
+    },
+    /// A file or directory given by path.
+    Path {
+        /// The key that names it.
+        key: String,
+        /// The path (relative ones from the launch's working directory).
+        path: PathBuf,
+    },
+    /// A program started by name.
+    Program {
+        /// Its name or path.
+        name: String,
+    },
+}
+
+/// What a data set reference (`squad-dev`, `canterbury/alice29.txt`, or a path) needs.
+pub fn data(key: &str, reference: &str) -> Need {
+    let name = reference.split('/').next().unwrap_or(reference);
+    match registry::find(name).or_else(|| registry::find(reference)) {
+        Some(entry) => Need::DataSet {
+            key: key.to_string(),
+            name: entry.name,
+            path: crate::data::resolve(reference),
+        },
+        None => Need::Path {
+            key: key.to_string(),
+            path: PathBuf::from(reference),
+        },
+    }
+}
+
+/// What building a shared artifact reads.
+fn artifact_needs(request: &ArtifactRequest) -> Vec<Need> {
+    match request {
+        ArtifactRequest::Tokenizer(c) => vec![data("dataset", &c.dataset)],
+        ArtifactRequest::Reader(c) => vec![data("dataset", &c.tokenizer.dataset)],
+        ArtifactRequest::TokenClassifier(c) => vec![data("dataset", &c.dataset)],
+        ArtifactRequest::Lm(c) => c
+            .corpus
+            .iter()
+            .map(|source| match source {
+                CorpusSource::Texts(name) => data("corpus", name),
+                CorpusSource::SplitTrain { dataset, .. } => data("corpus", dataset),
+            })
+            .collect(),
+    }
+}
+
+/// Checks (and fetches what it can of) everything the plan's runs at `todo` need.
+pub fn check(
+    task: &dyn Task,
+    grid: &Grid,
+    todo: &[usize],
+    resources: &Resources,
+    workdir: &Path,
+    offline: bool,
+) -> Result<()> {
+    let store = ArtifactStore::for_workdir(workdir);
+    let mut needs = BTreeSet::new();
+    for &i in todo {
+        let config = &grid.runs[i].config;
+        needs.extend(task.needs(config));
+        for request in task.artifacts(config) {
+            if !store.contains(&request.id()) {
+                needs.extend(artifact_needs(&request));
+            }
+        }
+    }
+    let mut missing: Vec<String> = needs
+        .iter()
+        .filter_map(|need| problem(need, workdir, offline))
+        .collect();
+    missing.extend(gpu_problem(resources));
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(bad_input(format!(
+        "the spec needs what this machine does not have; nothing was started:\n{}",
+        missing.join("\n")
+    )))
+}
+
+/// Why a need is not met (after trying to fetch a missing data set), if it is not.
+fn problem(need: &Need, workdir: &Path, offline: bool) -> Option<String> {
+    match need {
+        Need::DataSet { key, name, path } => {
+            if path.exists() {
+                return None;
+            }
+            let entry = registry::find(name)?;
+            let dir = crate::data::data_dir();
+            let fetched = if offline {
+                Err(anyhow::anyhow!(
+                    "offline (--offline or RUNNER_OFFLINE=1): not downloaded"
+                ))
+            } else {
+                eprintln!(
+                    "    Downloading data set `{name}` from {} into {}",
+                    registry::source_url(entry),
+                    dir.display()
+                );
+                registry::fetch(entry, &dir)
+            };
+            match fetched {
+                Ok(()) if path.exists() => None,
+                Ok(()) => Some(format!("  - `{key}`: {} is not part of data set `{name}`", path.display())),
+                Err(e) => Some(format!(
+                    "  - data set `{name}` (`{key}`): {} is missing ({e:#})\n    fix: `runner data fetch {name}`, or {} (data directory: {}; set RUNNER_DATA to use another)",
+                    path.display(),
+                    registry::by_hand(entry, &dir),
+                    dir.display()
+                )),
+            }
+        }
+        Need::Path { key, path } => {
+            let full = workdir.join(path);
+            (!full.exists()).then(|| {
+                format!(
+                    "  - `{key}`: {} does not exist (looked for {})",
+                    path.display(),
+                    full.display()
+                )
+            })
+        }
+        Need::Program { name } => (!program_exists(name, workdir)).then(|| {
+            format!(
+                "  - program `{name}` is not found (on PATH or from {})",
+                workdir.display()
+            )
+        }),
+    }
+}
+
+fn program_exists(name: &str, workdir: &Path) -> bool {
+    if name.contains('/') {
+        return workdir.join(name).is_file();
+    }
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+        .unwrap_or(false)
+}
+
+/// A spec that names GPUs on a machine that shows none.
+fn gpu_problem(resources: &Resources) -> Option<String> {
+    let DeviceRequest::List(list) = &resources.devices else {
+        return None;
+    };
+    let wanted: Vec<&String> = list.iter().filter(|d| d.starts_with("cuda:")).collect();
+    if wanted.is_empty() || !crate::models::device::visible_gpus().is_empty() {
+        return None;
+    }
+    Some(format!(
+        "  - devices {}: no GPU is visible here (CUDA_VISIBLE_DEVICES, nvidia-smi)\n    fix: run where the GPUs are, or set devices = \"auto\" or \"cpu\" in [resources]",
+        wanted.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+    ))
+}
