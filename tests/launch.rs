@@ -382,7 +382,13 @@ devices = ["cuda:0", "cuda:1", "cuda:2", "cuda:3"]
 gpus_per_run = 2
 "#,
     );
-    let out = p.run(&["launch", "exp.toml"]);
+    // The launcher is shown four GPUs (the preflight refuses GPUs it cannot see).
+    let out = p
+        .runner()
+        .args(["launch", "exp.toml"])
+        .env("CUDA_VISIBLE_DEVICES", "0,1,2,3")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let results = p.results("gpus");
     assert_eq!(results.len(), 4);

@@ -292,31 +292,35 @@ pub fn open(
     config: &LmArtifactConfig,
     device: &Device,
 ) -> Result<PretrainedLm> {
-    let path = artifact.dir.join("model.bpk");
-    // The files a compressed file depends on: the weights, and the tokenizer if any.
-    let mut hashed =
-        std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let tokenizer = match config.tokenizer_vocab {
-        None => None,
-        Some(_) => {
-            let tpath = artifact.dir.join("tokenizer.json");
-            hashed.extend(
-                std::fs::read(&tpath).map_err(|e| anyhow::anyhow!("{}: {e}", tpath.display()))?,
-            );
-            Some(crate::models::tokenizer::load(&tpath)?)
-        }
+    let read = || -> Result<PretrainedLm> {
+        let path = artifact.dir.join("model.bpk");
+        // The files a compressed file depends on: the weights, and the tokenizer if any.
+        let mut hashed =
+            std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let tokenizer = match config.tokenizer_vocab {
+            None => None,
+            Some(_) => {
+                let tpath = artifact.dir.join("tokenizer.json");
+                hashed.extend(
+                    std::fs::read(&tpath)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", tpath.display()))?,
+                );
+                Some(crate::models::tokenizer::load(&tpath)?)
+            }
+        };
+        let vocab = tokenizer
+            .as_ref()
+            .map_or(crate::models::lm::BYTES, |t| t.get_vocab_size(false));
+        Ok(PretrainedLm {
+            model: crate::models::lm::train::load(&config.model_config(vocab), &path, device)?,
+            curve: crate::store::read_json(&artifact.dir.join("curve.json"))?,
+            artifact: artifact.clone(),
+            file_bytes: hashed.len() as u64,
+            hash: crate::codecs::learned::file_hash(&hashed),
+            tokenizer,
+        })
     };
-    let vocab = tokenizer
-        .as_ref()
-        .map_or(crate::models::lm::BYTES, |t| t.get_vocab_size(false));
-    Ok(PretrainedLm {
-        model: crate::models::lm::train::load(&config.model_config(vocab), &path, device)?,
-        curve: crate::store::read_json(&artifact.dir.join("curve.json"))?,
-        artifact,
-        file_bytes: hashed.len() as u64,
-        hash: crate::codecs::learned::file_hash(&hashed),
-        tokenizer,
-    })
+    read().map_err(|e| artifact.damaged(e))
 }
 
 /// Opens a pretrained model from an artifact directory, or an `lm-...` id in `store`; returns

@@ -124,6 +124,18 @@ pub struct Artifact {
     pub built_now: bool,
 }
 
+impl Artifact {
+    /// `error` (reading one of this artifact's files) with how to mend it: the directory is
+    /// removed and built again.
+    pub fn damaged(&self, error: anyhow::Error) -> anyhow::Error {
+        anyhow::anyhow!(
+            "{error:#}\n  The artifact {} is damaged: remove that directory and the next run \
+             that needs it builds it again.",
+            self.dir.display()
+        )
+    }
+}
+
 /// Contents of artifact.json.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ArtifactInfo {
@@ -243,16 +255,17 @@ impl ArtifactStore {
         })
     }
 
-    /// Every complete artifact in the store.
-    pub fn list(&self) -> Vec<(String, ArtifactInfo)> {
+    /// Every complete artifact in the store, with its artifact.json (or why it cannot be read).
+    pub fn list(&self) -> Vec<(String, Result<ArtifactInfo>)> {
         let Ok(entries) = std::fs::read_dir(&self.root) else {
             return Vec::new();
         };
-        let mut out: Vec<(String, ArtifactInfo)> = entries
+        let mut out: Vec<(String, Result<ArtifactInfo>)> = entries
             .flatten()
-            .filter_map(|e| {
-                let info = crate::store::read_json(&e.path().join("artifact.json")).ok()?;
-                Some((e.file_name().to_string_lossy().into_owned(), info))
+            .filter(|e| e.path().join("artifact.json").is_file())
+            .map(|e| {
+                let info = crate::store::read_json(&e.path().join("artifact.json"));
+                (e.file_name().to_string_lossy().into_owned(), info)
             })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));

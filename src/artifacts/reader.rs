@@ -183,8 +183,14 @@ pub fn load(
         .model_config(tokenizer.get_vocab_size(true))
         .init(device)
         .try_load_file(artifact.dir.join("model.bpk"))
-        .map_err(|e| anyhow!("{}: {e:?}", artifact.dir.join("model.bpk").display()))?;
-    let history: Vec<EpochRecord> = crate::store::read_json(&artifact.dir.join("history.json"))?;
+        .map_err(|e| {
+            artifact.damaged(anyhow!(
+                "{}: {e:?}",
+                artifact.dir.join("model.bpk").display()
+            ))
+        })?;
+    let history: Vec<EpochRecord> = crate::store::read_json(&artifact.dir.join("history.json"))
+        .map_err(|e| artifact.damaged(e))?;
     Ok(TrainedReader {
         artifact,
         tokenizer,

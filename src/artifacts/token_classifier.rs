@@ -153,8 +153,9 @@ pub fn load(
         .model
         .init(device)
         .try_load_file(&path)
-        .map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
-    let history = crate::store::read_json(&artifact.dir.join("history.json"))?;
+        .map_err(|e| artifact.damaged(anyhow!("{}: {e:?}", path.display())))?;
+    let history = crate::store::read_json(&artifact.dir.join("history.json"))
+        .map_err(|e| artifact.damaged(e))?;
     Ok(TrainedClassifier {
         artifact,
         model,

@@ -60,6 +60,7 @@ pub fn train(config: &TokenizerConfig, dir: &Path) -> Result<()> {
 pub fn get(store: &ArtifactStore, config: &TokenizerConfig) -> Result<(Artifact, Tokenizer)> {
     let value = serde_json::to_value(config)?;
     let artifact = store.get_or_build("tokenizer", &value, |dir| train(config, dir))?;
-    let tokenizer = crate::models::tokenizer::load(&artifact.dir.join("tokenizer.json"))?;
+    let tokenizer = crate::models::tokenizer::load(&artifact.dir.join("tokenizer.json"))
+        .map_err(|e| artifact.damaged(e))?;
     Ok((artifact, tokenizer))
 }

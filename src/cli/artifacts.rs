@@ -15,6 +15,13 @@ pub fn list() -> Result<ExitCode> {
     }
     println!("{} artifacts in {}:", items.len(), store.root().display());
     for (id, info) in items {
+        let info = match info {
+            Ok(info) => info,
+            Err(e) => {
+                println!("  {id:<32} damaged ({e:#}): remove it and it is built again");
+                continue;
+            }
+        };
         println!(
             "  {id:<32} built {} in {:.1}s by runner {}",
             info.created_at, info.build_seconds, info.runner_version

@@ -1,7 +1,7 @@
 //! From errors to exit codes (README: Exit codes): the kind marked on the error's chain
 //! (`error::Error`), else a spec error is bad input, an I/O error is the environment's (a
-//! missing file is bad input), and anything else is bad input. Errors print as one message with
-//! their causes, never a backtrace.
+//! missing file, or bytes that cannot be what they should be, are bad input), and anything
+//! else is bad input. Errors print as one message with their causes, never a backtrace.
 
 use std::path::Path;
 
@@ -18,7 +18,9 @@ pub fn classify(error: &anyhow::Error) -> ExitCode {
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             return match io.kind() {
-                std::io::ErrorKind::NotFound => ExitCode::BadInput,
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData => {
+                    ExitCode::BadInput
+                }
                 _ => ExitCode::Environment,
             };
         }

@@ -62,13 +62,11 @@ pub fn failure_line(error: &str) -> String {
     let mut lines = error.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("");
     let head = first.strip_suffix("; stderr ends with:").unwrap_or(first);
-    let last = lines
-        .filter(|l| {
-            !l.starts_with("=== runner:")
-                && !l.starts_with("stack backtrace")
-                && !l.starts_with("note: run with")
-        })
-        .next_back();
+    let last = lines.rfind(|l| {
+        !l.starts_with("=== runner:")
+            && !l.starts_with("stack backtrace")
+            && !l.starts_with("note: run with")
+    });
     let line = match last {
         Some(cause) => format!("{head}: {cause}"),
         None => head.to_string(),

@@ -1,6 +1,8 @@
 //! Data sets: where they live (the data directory), the named public sets runner knows, and
 //! loaders that turn them into texts (for codecs and language models) or QA examples.
 
+#[cfg(test)]
+pub mod damage;
 pub mod qa;
 pub mod question_type;
 pub mod registry;

@@ -142,4 +142,14 @@ mod tests {
         assert!(err.contains("answer_start"), "{err}");
         assert!(err.contains("line 1"), "{err}");
     }
+
+    #[test]
+    fn damaged_files_are_errors_naming_the_file() {
+        let good = r#"{"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "The cat sat.", "qas": [{"id": "1", "question": "Who sat?", "answers": [{"text": "The cat", "answer_start": 0}]}]}]}]}"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.json");
+        std::fs::write(&path, good).unwrap();
+        assert_eq!(load(&path).unwrap().data.len(), 1);
+        crate::data::damage::assert_clear_errors(&path, good.as_bytes(), load);
+    }
 }

@@ -69,7 +69,8 @@ pub fn load<M: Module, S: DeserializeOwned>(
         .map_err(|e| anyhow!("{}: {e:?}", model_path.display()))?;
     let mut optim = optim;
     if optim_path.is_file() {
-        let record = burn::optim::OptimizerRecord::load(&optim_path).map_err(|e| anyhow!("{e}"))?;
+        let record = burn::optim::OptimizerRecord::load(&optim_path)
+            .map_err(|e| anyhow!("{}: {e}", optim_path.display()))?;
         optim = optim.load_record(record);
     }
     Ok(Some((model, optim, state)))
@@ -90,5 +91,46 @@ pub fn resume<M: Module + Clone, S: DeserializeOwned + Default>(
             Ok((model, optim, state))
         }
         None => Ok((model, fresh(), S::default())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use burn::module::Module;
+    use burn::nn::LinearConfig;
+
+    /// Loads a file as the weights of a 4x3 linear layer.
+    fn load(path: &Path) -> anyhow::Result<()> {
+        LinearConfig::new(4, 3)
+            .init(&crate::models::device::cpu())
+            .try_load_file(path)
+            .map(|_| ())
+            .map_err(|e| anyhow::anyhow!("{}: {e:?}", path.display()))
+    }
+
+    #[test]
+    fn damaged_weight_files_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = crate::models::device::cpu();
+        let path = dir.path().join("model.bpk");
+        LinearConfig::new(4, 3)
+            .init(&device)
+            .save_file(&path)
+            .unwrap();
+        let good = std::fs::read(&path).unwrap();
+        load(&path).unwrap();
+        let mut huge = good.clone();
+        huge.iter_mut().take(24).for_each(|b| *b = 0xff);
+        std::fs::write(&path, huge).unwrap();
+        assert!(load(&path).is_err(), "sizes of 2^64");
+        // Weights of another shape (an artifact of another config).
+        LinearConfig::new(5, 7)
+            .init(&device)
+            .save_file(&path)
+            .unwrap();
+        assert!(load(&path).is_err(), "another shape");
+        crate::data::damage::assert_clear_errors(&path, &good, load);
     }
 }

@@ -120,3 +120,17 @@ pub fn train_byte_level(texts: &[String], vocab_size: usize, out: &Path) -> Resu
         .map_err(|e| anyhow!("saving {}: {e}", out.display()))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn damaged_tokenizer_files_are_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        let texts = vec!["the cat sat on the mat, the dog sat on the log".to_string(); 4];
+        super::train_byte_level(&texts, 300, &path).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        assert!(super::load(&path).is_ok());
+        crate::data::damage::assert_clear_errors(&path, &good, super::load);
+    }
+}

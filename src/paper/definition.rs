@@ -30,6 +30,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
+use crate::error::bad_input;
+
 /// A report definition.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,9 +130,19 @@ impl Axes {
 impl Definition {
     /// Reads a definition file; errors name the file, line and column.
     pub fn load(path: &Path) -> Result<Definition> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = crate::spec::source::utf8_text(bytes)
+            .map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
+        let definition: Definition =
+            toml::from_str(&text).map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
+        if definition.table.is_empty() && definition.figure.is_empty() {
+            return Err(bad_input(format!(
+                "{}: the definition has no [[table]] and no [[figure]]",
+                path.display()
+            )));
+        }
+        Ok(definition)
     }
 }
 
@@ -149,4 +161,20 @@ pub fn filter_labels(filter: &BTreeMap<String, toml::Value>) -> BTreeMap<String,
             (k.clone(), label)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn damaged_definitions_are_errors_naming_the_file() {
+        let good = include_str!("../../analysis/codecs.toml");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("paper.toml");
+        std::fs::write(&path, good).unwrap();
+        assert!(!super::Definition::load(&path).unwrap().table.is_empty());
+        crate::data::damage::assert_clear_errors(&path, good.as_bytes(), super::Definition::load);
+        std::fs::write(&path, b"title = \"x\"\n\xff").unwrap();
+        let e = format!("{:#}", super::Definition::load(&path).unwrap_err());
+        assert!(e.contains("line 2, column 1: the file is not UTF-8"), "{e}");
+    }
 }

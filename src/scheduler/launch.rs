@@ -76,6 +76,11 @@ pub trait Backend {
     /// running there; preparation leaves them alone. Fails when the backend cannot take the
     /// experiment now.
     fn alive(&mut self, launch: &Launch<'_>) -> Result<HashSet<String>>;
+    /// Whether runs use this machine's devices (only then does the preflight look for the
+    /// GPUs a spec names here; a cluster's nodes have their own).
+    fn runs_here(&self) -> bool {
+        true
+    }
     /// Runs (or submits) the prepared work.
     fn execute(
         &mut self,
@@ -104,7 +109,14 @@ pub fn launch(
 ) -> Result<Outcome> {
     let store = ExperimentDir::new(dir);
     let cwd = std::env::current_dir()?;
-    preflight(&store, grid, &spec.resources, &cwd, options)?;
+    preflight(
+        &store,
+        grid,
+        &spec.resources,
+        &cwd,
+        options,
+        backend.runs_here(),
+    )?;
     store.create()?;
     let _lock = ExperimentLock::acquire(dir)?;
     let meta = store.record_launch(spec, grid)?;
@@ -122,7 +134,8 @@ pub fn resume(
     let store = ExperimentDir::open(dir)?;
     let grid = store.read_plan()?;
     let meta = store.read_meta()?;
-    preflight(&store, &grid, &meta.resources, &meta.workdir, options)?;
+    let here = backend.runs_here();
+    preflight(&store, &grid, &meta.resources, &meta.workdir, options, here)?;
     let _lock = ExperimentLock::acquire(dir)?;
     let meta = store.record_resume()?;
     run(&store, &meta, &grid, backend, reporter)
@@ -135,11 +148,13 @@ fn preflight(
     resources: &crate::spec::Resources,
     workdir: &Path,
     options: LaunchOptions,
+    runs_here: bool,
 ) -> Result<()> {
     let task = crate::task::lookup(&grid.task)
         .ok_or_else(|| bad_input(format!("unknown task kind `{}` in the plan", grid.task)))?;
     let todo = reconcile::observe(store, grid).todo();
-    crate::task::preflight::check(task, grid, &todo, resources, workdir, options.offline)
+    let gpus = runs_here.then_some(resources);
+    crate::task::preflight::check(task, grid, &todo, gpus, workdir, options.offline)
 }
 
 fn run(
@@ -182,7 +197,7 @@ pub fn prepare(
     if recovered > 0 {
         reporter.note(Note::Recovered(recovered));
     }
-    if reconcile::repair_results(store, grid, launch.meta, &states)? {
+    if reconcile::repair_results(store, grid, launch.meta, &mut states)? {
         reporter.note(Note::RepairedResults);
     }
     if !states.not_in_grid.is_empty() {

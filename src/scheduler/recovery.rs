@@ -8,7 +8,7 @@ use super::attempt::{has_metrics, judge, Ending};
 use crate::grid::Grid;
 use crate::store::provenance::now_rfc3339;
 use crate::store::reconcile::Reconciled;
-use crate::store::{ExperimentDir, Observed, RunState};
+use crate::store::{ExperimentDir, Observed, RunState, RunStatus};
 
 /// Settles runs left `running` by a dead launcher, after stopping any of their processes still
 /// alive (runs `alive_elsewhere` names, still in a Slurm queue, are left alone): a run whose
@@ -26,9 +26,12 @@ pub fn recover_dead_runs(
         if rec.states[i] != Observed::State(RunState::Running) || alive_elsewhere(&run.id) {
             continue;
         }
-        let Some(mut status) = store.read_status(&run.id) else {
-            continue;
-        };
+        // A status.json that was lost or damaged is written anew.
+        let mut status = store.read_status(&run.id).unwrap_or_else(|| RunStatus {
+            state: RunState::Running,
+            attempts: 1,
+            ..RunStatus::new(&run.id)
+        });
         let exit = crate::store::exit_record::read(&store.run_dir(&run.id));
         let ending = match &exit {
             Some(e) => judge(store, run, &Ok(e.status()), false, false, None, false),

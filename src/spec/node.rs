@@ -180,8 +180,9 @@ pub fn parse_file(path: &Path) -> Result<(Arc<SourceFile>, Table), SpecError> {
         )
         .help("a spec describes a grid; long lists of values belong in a preset (configs/) or a data file"));
     }
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| SpecError::file(path, format!("cannot read the file: {e}")))?;
+    let text = super::source::utf8_text(bytes).map_err(|e| SpecError::file(path, e))?;
     parse_text(path, text)
 }
 

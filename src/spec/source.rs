@@ -14,6 +14,25 @@ pub struct SourceFile {
     pub text: String,
 }
 
+/// The bytes of a text file as UTF-8, or a message saying where (line, column, byte) they are
+/// not.
+pub fn utf8_text(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+        format!(
+            "line {line}, column {column}: the file is not UTF-8 text (byte 0x{:02x})",
+            e.as_bytes()[at]
+        )
+    })
+}
+
 /// Where a value came from: a file and a byte span in it.
 #[derive(Debug, Clone)]
 pub struct Loc {

@@ -52,9 +52,11 @@ impl ExperimentLock {
             std::process::id(),
             crate::store::provenance::now_rfc3339()
         );
-        file.set_len(0)?;
-        file.rewind()?;
-        file.write_all(info.as_bytes())?;
+        // Who holds the lock is for messages only: a full disk must not stop `status`.
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(info.as_bytes()));
         Ok(ExperimentLock { file, path })
     }
 

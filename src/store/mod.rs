@@ -91,12 +91,21 @@ impl ExperimentDir {
 
     /// Reads plan.json.
     pub fn read_plan(&self) -> Result<Grid> {
-        read_json(&self.file("plan.json"))
+        read_json(&self.file("plan.json")).map_err(|e| self.relaunch_hint(e))
     }
 
     /// Reads experiment.json.
     pub fn read_meta(&self) -> Result<ExperimentMeta> {
-        read_json(&self.file("experiment.json"))
+        read_json(&self.file("experiment.json")).map_err(|e| self.relaunch_hint(e))
+    }
+
+    /// An error reading a file `launch` writes, with how to get it back.
+    fn relaunch_hint(&self, error: anyhow::Error) -> anyhow::Error {
+        crate::error::bad_input(format!(
+            "{error:#}\n  Launching the experiment's spec again rewrites it and keeps every \
+             finished run (the spec as launched: {}).",
+            self.file("spec.toml").display()
+        ))
     }
 
     /// Reads a run's status.json, if there is one.
@@ -121,9 +130,12 @@ impl ExperimentDir {
     }
 
     /// The state of a run from its files. A run is complete when its status says so, the
-    /// status belongs to this config, and metrics.json exists.
+    /// status belongs to this config, and metrics.json exists. A run whose status.json is
+    /// missing or damaged but that left an exit record or metrics is seen as running: like a
+    /// run whose launcher died, it is settled from those files (never simply run again).
     pub fn observe(&self, run: &PlannedRun) -> Observed {
         match self.read_status(&run.id) {
+            None if self.left_output(&run.id) => Observed::State(RunState::Running),
             None => Observed::New,
             Some(s) if s.config_hash != run.id => Observed::New,
             Some(s) if s.state == RunState::Completed => {
@@ -135,6 +147,12 @@ impl ExperimentDir {
             }
             Some(s) => Observed::State(s.state),
         }
+    }
+
+    /// Whether a run's directory holds an exit record or metrics.
+    fn left_output(&self, id: &str) -> bool {
+        let dir = self.run_dir(id);
+        dir.join("exit.json").is_file() || dir.join("metrics.json").is_file()
     }
 
     /// Ids of run directories on disk.

@@ -3,13 +3,13 @@
 
 use std::collections::HashSet;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::provenance::RUNNER_VERSION;
 use super::results::{self, ResultLine};
-use super::{ExperimentDir, ExperimentMeta, Observed, RunState};
+use super::{atomic, ExperimentDir, ExperimentMeta, Observed, RunState, RunStatus};
 use crate::grid::Grid;
 
 /// The plan's runs as the store sees them.
@@ -106,28 +106,67 @@ struct IdOnly {
 }
 
 /// Makes results.jsonl hold exactly one line per completed run: lines of completed runs that
-/// are missing (a crash between completion and append) are added; duplicates, torn lines and
-/// lines of planned runs that are not completed (a run whose status was lost runs again) are
-/// dropped. Lines of runs no longer in the grid are kept. Rewrites only when needed.
+/// are missing (a crash between completion and append) are added; duplicates, torn or damaged
+/// lines and lines of planned runs that are not completed (a run whose status was lost runs
+/// again) are dropped, the file as it was kept beside it as `results.jsonl.damaged` when a
+/// damaged line goes. Lines of runs no longer in the grid are kept. A completed run whose
+/// metrics.json cannot be read is marked failed, to run again. Rewrites only when needed.
 pub fn repair_results(
     store: &ExperimentDir,
     plan: &Grid,
     meta: &ExperimentMeta,
-    rec: &Reconciled,
+    rec: &mut Reconciled,
 ) -> Result<bool> {
     let path = store.file("results.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let completed: HashSet<&str> = plan
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let completed: HashSet<String> = plan
         .runs
         .iter()
         .zip(&rec.states)
         .filter(|(_, s)| **s == Observed::State(RunState::Completed))
-        .map(|(r, _)| r.id.as_str())
+        .map(|(r, _)| r.id.clone())
         .collect();
     let planned: HashSet<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
     // A line belongs when it is whole, its id is new, and its run is completed (or no longer
     // in the grid: kept, never deleted).
     let belongs = |id: &str| !planned.contains(id) || completed.contains(id);
+    if is_clean(&text, &belongs, &completed) {
+        return Ok(false);
+    }
+    let mut lines: Vec<ResultLine> = Vec::new();
+    let mut kept = HashSet::new();
+    let mut damaged = false;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str::<ResultLine>(line) {
+            Ok(l) if belongs(&l.id) && kept.insert(l.id.clone()) => lines.push(l),
+            Ok(_) => {}
+            Err(_) => damaged = true,
+        }
+    }
+    if damaged {
+        atomic::write_atomic(&store.file("results.jsonl.damaged"), &bytes)?;
+    }
+    for (i, run) in plan.runs.iter().enumerate() {
+        if !completed.contains(&run.id) || kept.contains(&run.id) {
+            continue;
+        }
+        match line_from_store(store, plan, meta, run) {
+            Ok(line) => lines.push(line),
+            Err(e) => rec.states[i] = Observed::State(mark_unreadable(store, run, &e)?),
+        }
+    }
+    results::rewrite(&path, &lines)?;
+    Ok(true)
+}
+
+/// Whether results.jsonl already holds exactly one whole line per completed run and nothing
+/// that does not belong.
+fn is_clean(text: &str, belongs: &dyn Fn(&str) -> bool, completed: &HashSet<String>) -> bool {
     let mut seen = HashSet::new();
     let mut clean = text.is_empty() || text.ends_with('\n');
     for line in text.lines() {
@@ -136,25 +175,23 @@ pub fn repair_results(
             _ => clean = false,
         }
     }
-    if clean && completed.iter().all(|id| seen.contains(*id)) {
-        return Ok(false);
-    }
-    let mut lines: Vec<ResultLine> = Vec::new();
-    let mut kept = HashSet::new();
-    for line in text.lines() {
-        if let Ok(l) = serde_json::from_str::<ResultLine>(line) {
-            if belongs(&l.id) && kept.insert(l.id.clone()) {
-                lines.push(l);
-            }
-        }
-    }
-    for run in plan
-        .runs
-        .iter()
-        .filter(|r| completed.contains(r.id.as_str()) && !kept.contains(&r.id))
-    {
-        lines.push(line_from_store(store, plan, meta, run)?);
-    }
-    results::rewrite(&path, &lines)?;
-    Ok(true)
+    clean && completed.iter().all(|id| seen.contains(id))
+}
+
+/// Marks a completed run whose outputs cannot be read (metrics.json damaged) as failed, with
+/// the reason, so that it runs again.
+fn mark_unreadable(
+    store: &ExperimentDir,
+    run: &crate::grid::PlannedRun,
+    error: &anyhow::Error,
+) -> Result<RunState> {
+    let mut status = store
+        .read_status(&run.id)
+        .unwrap_or_else(|| RunStatus::new(&run.id));
+    status.state = RunState::Failed;
+    status.error = Some(format!(
+        "its outputs cannot be read, so it runs again: {error:#}"
+    ));
+    store.write_status(&run.id, &status)?;
+    Ok(RunState::Failed)
 }

@@ -58,13 +58,16 @@ pub fn append(path: &Path, line: &ResultLine) -> Result<()> {
     Ok(())
 }
 
-/// Reads results.jsonl, skipping a torn last line.
+/// Reads results.jsonl. Lines that cannot be read (a torn last line, bytes damaged) are left
+/// out with a warning on stderr: callers fall back to the run directories, and `runner resume`
+/// rewrites the file from them.
 pub fn read(path: &Path) -> Result<Vec<ResultLine>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
+    let text = String::from_utf8_lossy(&bytes);
     let mut lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -72,13 +75,12 @@ pub fn read(path: &Path) -> Result<Vec<ResultLine>> {
         }
         match serde_json::from_str(line) {
             Ok(l) => lines.push(l),
-            Err(e) if i + 1 == text.lines().count() => {
-                eprintln!(
-                    "warning: ignoring a torn last line in {}: {e}",
-                    path.display()
-                )
-            }
-            Err(e) => return Err(e).with_context(|| format!("{}: line {}", path.display(), i + 1)),
+            Err(e) => eprintln!(
+                "warning: {}: line {} cannot be read ({e}); its run is read from its directory \
+                 (`runner resume` rewrites the file)",
+                path.display(),
+                i + 1
+            ),
         }
     }
     Ok(lines)

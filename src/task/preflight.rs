@@ -76,12 +76,13 @@ fn artifact_needs(request: &ArtifactRequest) -> Vec<Need> {
     }
 }
 
-/// Checks (and fetches what it can of) everything the plan's runs at `todo` need.
+/// Checks (and fetches what it can of) everything the plan's runs at `todo` need; the GPUs
+/// `gpus_here` names only when the runs are to run on this machine.
 pub fn check(
     task: &dyn Task,
     grid: &Grid,
     todo: &[usize],
-    resources: &Resources,
+    gpus_here: Option<&Resources>,
     workdir: &Path,
     offline: bool,
 ) -> Result<()> {
@@ -100,7 +101,7 @@ pub fn check(
         .iter()
         .filter_map(|need| problem(need, workdir, offline))
         .collect();
-    missing.extend(gpu_problem(resources));
+    missing.extend(gpus_here.and_then(gpu_problem));
     if missing.is_empty() {
         return Ok(());
     }

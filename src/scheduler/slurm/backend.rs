@@ -138,6 +138,10 @@ fn submitted(what: &str, s: &Submission) -> Note {
 }
 
 impl Backend for SlurmBackend {
+    fn runs_here(&self) -> bool {
+        false
+    }
+
     fn alive(&mut self, launch: &Launch<'_>) -> Result<HashSet<String>> {
         if !cluster::reachable() {
             return Err(environment(
