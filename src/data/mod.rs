@@ -28,7 +28,8 @@ pub fn data_dir() -> PathBuf {
             }
         }
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"));
+    checkout.parent().unwrap_or(checkout).join("shared/data")
 }
 
 /// Resolves a dataset reference: a registry name (`canterbury`, `squad-dev`, ...) becomes its
