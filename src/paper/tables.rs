@@ -28,25 +28,32 @@ pub struct TableStyle {
     pub label: String,
 }
 
-/// Index of the best group per metric (by mean).
-fn best(agg: &Aggregate, style: &TableStyle) -> Vec<Option<usize>> {
+/// The groups shown best per metric: the best mean and every group whose mean prints the same
+/// at the table's precision (ties are all bold).
+fn best(agg: &Aggregate, style: &TableStyle) -> Vec<Vec<usize>> {
     (0..agg.metrics.len())
         .map(|m| {
-            let candidates = agg
+            let means: Vec<(usize, f64)> = agg
                 .groups
                 .iter()
                 .enumerate()
-                .filter_map(|(g, group)| group.metrics[m].map(|s| (g, s.mean)));
-            let candidates = candidates.filter(|(_, v)| v.is_finite());
-            match style.better[m] {
-                Some(Better::Higher) => candidates
-                    .max_by(|a, b| a.1.total_cmp(&b.1))
-                    .map(|(g, _)| g),
-                Some(Better::Lower) => candidates
-                    .min_by(|a, b| a.1.total_cmp(&b.1))
-                    .map(|(g, _)| g),
+                .filter_map(|(g, group)| group.metrics[m].map(|s| (g, s.mean)))
+                .filter(|(_, v)| v.is_finite())
+                .collect();
+            let values = means.iter().map(|&(_, v)| v);
+            let top = match style.better[m] {
+                Some(Better::Higher) => values.max_by(f64::total_cmp),
+                Some(Better::Lower) => values.min_by(f64::total_cmp),
                 None => None,
-            }
+            };
+            let Some(top) = top.map(|v| number(v, style.precision)) else {
+                return Vec::new();
+            };
+            means
+                .iter()
+                .filter(|&&(_, v)| number(v, style.precision) == top)
+                .map(|&(g, _)| g)
+                .collect()
         })
         .collect()
 }
@@ -161,7 +168,7 @@ pub fn markdown(agg: &Aggregate, style: &TableStyle) -> String {
         row.push(count(group.completed, group.planned));
         for (m, stats) in group.metrics.iter().enumerate() {
             let (mean, pm) = cell(*stats, style.precision, " ± ");
-            let mean = if best[m] == Some(g) {
+            let mean = if best[m].contains(&g) {
                 format!("**{mean}**")
             } else {
                 mean
@@ -233,7 +240,7 @@ pub fn latex(agg: &Aggregate, style: &TableStyle) -> String {
             } else {
                 mean
             };
-            let mean = if best[m] == Some(g) {
+            let mean = if best[m].contains(&g) {
                 format!("\\textbf{{{mean}}}")
             } else {
                 mean
@@ -273,4 +280,44 @@ pub fn write_frame(df: &mut DataFrame, stem: &Path) -> Result<()> {
     ParquetWriter::new(&mut bytes).finish(df)?;
     crate::store::atomic::write_atomic(&stem.with_extension("parquet"), &bytes)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_at_the_shown_precision_are_all_bold() {
+        let group = |key: &str, mean: f64| crate::analysis::aggregate::GroupStats {
+            keys: vec![key.into()],
+            planned: 1,
+            completed: 1,
+            metrics: vec![Some(MetricStats {
+                n: 1,
+                mean,
+                std: f64::NAN,
+                ci: (f64::NAN, f64::NAN),
+            })],
+        };
+        let agg = Aggregate {
+            axes: vec!["algorithm".into()],
+            metrics: vec!["f1".into()],
+            groups: vec![group("a", 21.8681), group("b", 20.0), group("c", 21.8679)],
+            method: CiMethod::T,
+            run_intervals: false,
+        };
+        let style = TableStyle {
+            precision: 3,
+            better: vec![Some(Better::Higher)],
+            labels: vec!["F1".into()],
+            settings: None,
+            caption: "c".into(),
+            label: "l".into(),
+        };
+        assert_eq!(best(&agg, &style), vec![vec![0, 2]]);
+        let md = markdown(&agg, &style);
+        assert!(md.contains("| a | 1 | **21.868** |"), "{md}");
+        assert!(md.contains("| c | 1 | **21.868** |"), "{md}");
+        assert!(md.contains("| b | 1 | 20.000 |"), "{md}");
+    }
 }
