@@ -148,7 +148,9 @@ fn a_cancelled_array_is_detected_and_resumed() {
     }
     let p = Project::new();
     p.write("slow", "");
-    let slow = r#"if [ -e slow ]; then sleep 60; fi; echo "{{\"x\": {x}}}" > "$RUNNER_RUN_DIR/metrics.json""#;
+    // Slurm signals the step's processes one by one: if `sleep` dies first, the shell must not
+    // go on to write metrics (it stops itself by the same signal instead).
+    let slow = r#"if [ -e slow ]; then sleep 60 || kill -TERM $$; fi; echo "{{\"x\": {x}}}" > "$RUNNER_RUN_DIR/metrics.json""#;
     p.write(
         "c.toml",
         &spec(
@@ -290,7 +292,7 @@ fn a_run_stopped_by_slurm_resumes_from_its_checkpoint() {
     }
     let p = Project::new();
     // Counts to 8 in steps of 0.4 s, checkpointing each step; records where it started.
-    let counting = r#"n=$(cat ckpt 2>/dev/null || echo 0); first=$n; while [ $n -lt 8 ]; do sleep 0.4; n=$((n+1)); echo $n > ckpt; done; echo "{{\"x\": {x}, \"resumed_from\": $first}}" > "$RUNNER_RUN_DIR/metrics.json""#;
+    let counting = r#"n=$(cat ckpt 2>/dev/null || echo 0); first=$n; while [ $n -lt 8 ]; do sleep 0.4 || kill -TERM $$; n=$((n+1)); echo $n > ckpt; done; echo "{{\"x\": {x}, \"resumed_from\": $first}}" > "$RUNNER_RUN_DIR/metrics.json""#;
     p.write(
         "r.toml",
         &spec("r", counting, "1", "devices = \"cpu\"\nkill_grace = \"2s\""),
