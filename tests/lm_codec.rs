@@ -137,7 +137,7 @@ mode = ["pretrained", "adaptive", "dynamic"]
         .unwrap();
     let m = &pretrained["metrics"];
     assert!(m["ratio_with_model"].as_f64().unwrap() < m["ratio"].as_f64().unwrap());
-    assert!(pretrained["artifacts"][0]
+    assert!(pretrained["artifacts"][0]["id"]
         .as_str()
         .unwrap()
         .starts_with("lm-"));

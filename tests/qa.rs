@@ -133,7 +133,7 @@ fn tokenizers_are_shared_artifacts_built_once() {
             "{model}: {runs:?}"
         );
         assert_eq!(runs[0]["artifacts"], runs[1]["artifacts"]);
-        assert!(runs[0]["artifacts"][0]
+        assert!(runs[0]["artifacts"][0]["id"]
             .as_str()
             .unwrap()
             .starts_with("tokenizer-"));
@@ -160,11 +160,12 @@ fn tokenizers_are_shared_artifacts_built_once() {
     let ids: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run_dir.join("artifacts.json")).unwrap())
             .unwrap();
-    assert!(ids[0].as_str().unwrap().starts_with("tokenizer-"));
+    assert!(ids[0]["id"].as_str().unwrap().starts_with("tokenizer-"));
+    assert_eq!(ids[0]["sha256"].as_str().map(str::len), Some(64), "{ids}");
     let tokenizer = p
         .path()
         .join("runs/artifacts")
-        .join(ids[0].as_str().unwrap())
+        .join(ids[0]["id"].as_str().unwrap())
         .join("tokenizer.json");
     assert!(
         tokenizers::Tokenizer::from_file(&tokenizer).is_ok(),
@@ -198,7 +199,7 @@ fn the_neural_reader_is_a_shared_artifact_trained_before_its_runs() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|v| v.as_str().unwrap())
+            .map(|v| v["id"].as_str().unwrap())
             .collect();
         assert!(
             ids[0].starts_with("tokenizer-") && ids[1].starts_with("reader-"),
@@ -433,6 +434,22 @@ fn llmlingua2_trains_its_classifier_and_a_ratio_sweep_is_analysed_for_thresholds
     // Seven compressed ratios, each a paired test of llmlingua2 against random.
     assert_eq!(report["paired"].as_array().unwrap().len(), 7);
     assert!(report["family"].as_array().unwrap().len() >= 7);
+    // The resampling is seeded: the same runs give the same report, byte for byte.
+    let first = std::fs::read(dir.join("report.json")).unwrap();
+    let again = p.run(&[
+        "analyze",
+        "thresholds",
+        "runs/sweep",
+        "--bootstrap",
+        "100",
+        "--permutations",
+        "200",
+    ]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(
+        first == std::fs::read(dir.join("report.json")).unwrap(),
+        "report.json changed"
+    );
 
     // Bad input: a metric that is not a score, an experiment of another task.
     let out = p.run(&["analyze", "thresholds", "runs/sweep", "--metric", "bleu"]);

@@ -1,5 +1,9 @@
-//! The neural reader on a tiny fixture: its training loss falls within a few seconds, and a
-//! training resumed from its checkpoint continues where it stopped instead of restarting.
+//! The neural reader on a tiny fixture: its training loss falls within a few seconds, a
+//! training resumed from its checkpoint continues where it stopped instead of restarting, and
+//! ends with the weights an uninterrupted training has (dropout included).
+//!
+//! burn's CPU generator is global to the process: the tests here take [`GENERATOR`] so that one
+//! test's initialisation does not reseed it in the middle of another's epoch.
 
 use runner::artifacts::tokenizer::{train as train_tokenizer, TokenizerConfig};
 use runner::data::qa::{split, SplitSpec};
@@ -37,6 +41,8 @@ fn fixture(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Setup {
     _dir: tempfile::TempDir,
     checkpoints: std::path::PathBuf,
@@ -45,6 +51,10 @@ struct Setup {
 }
 
 fn setup() -> Setup {
+    setup_with_dropout(0.0)
+}
+
+fn setup_with_dropout(dropout: f64) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let data = fixture(dir.path());
     let config = TokenizerConfig {
@@ -57,6 +67,7 @@ fn setup() -> Setup {
         model: runner::models::tokenizer::TokenizerModel::WordPiece,
         vocab_size: 200,
         min_frequency: 1,
+        trainer: runner::models::tokenizer::TRAINER_VERSION,
     };
     train_tokenizer(&config, dir.path()).unwrap();
     let tokenizer = load(&dir.path().join("tokenizer.json")).unwrap();
@@ -67,7 +78,7 @@ fn setup() -> Setup {
         features.iter().all(|f| f.target.is_some()),
         "every answer is inside its context"
     );
-    let model = ReaderConfig::new(tokenizer.get_vocab_size(true), 16, 1, 64, 0.0);
+    let model = ReaderConfig::new(tokenizer.get_vocab_size(true), 16, 1, 64, dropout);
     Setup {
         checkpoints: dir.path().join("checkpoint"),
         _dir: dir,
@@ -88,6 +99,7 @@ fn config(epochs: usize) -> TrainConfig {
 
 #[test]
 fn training_loss_falls() {
+    let _generator = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
     let s = setup();
     let (_, history) = train(
         &s.model,
@@ -108,6 +120,7 @@ fn training_loss_falls() {
 
 #[test]
 fn resumed_training_continues_from_the_checkpoint() {
+    let _generator = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
     let s = setup();
     let (_, first) = train(
         &s.model,
@@ -145,4 +158,42 @@ fn resumed_training_continues_from_the_checkpoint() {
     assert_eq!(resumed[1].train_loss, first[1].train_loss);
     // Epoch 3 starts from the trained weights: its loss is below epoch 1's.
     assert!(resumed[2].train_loss < first[0].train_loss, "{resumed:?}");
+}
+
+/// Weights of a reader as bytes.
+fn weights(model: &runner::models::reader::model::Reader, dir: &std::path::Path) -> Vec<u8> {
+    use burn::module::Module;
+    let path = dir.join("weights.bpk");
+    model.clone().save_file(&path).unwrap();
+    std::fs::read(&path).unwrap()
+}
+
+#[test]
+fn a_training_stopped_and_resumed_ends_with_the_weights_of_an_uninterrupted_one() {
+    let _generator = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    let s = setup_with_dropout(0.3);
+    let cpu = runner::models::device::cpu();
+    let run = |dir: &std::path::Path, stop_after: usize| {
+        train(
+            &s.model,
+            &config(4),
+            &s.features,
+            dir,
+            &cpu,
+            |_| Ok((0.0, 0.0)),
+            |epoch, _, _| assert!(epoch < stop_after, "stopped after epoch {epoch}"),
+        )
+    };
+    let (whole, history) = run(&s.checkpoints.join("whole"), usize::MAX).unwrap();
+    let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run(&s.checkpoints.join("stopped"), 2)
+    }));
+    assert!(stopped.is_err(), "the first part stops after epoch 2");
+    let (resumed, resumed_history) = run(&s.checkpoints.join("stopped"), usize::MAX).unwrap();
+    let losses = |h: &[runner::models::reader::train::EpochRecord]| {
+        h.iter().map(|e| e.train_loss).collect::<Vec<_>>()
+    };
+    assert_eq!(losses(&history), losses(&resumed_history));
+    let same = weights(&whole, &s.checkpoints) == weights(&resumed, &s.checkpoints);
+    assert!(same, "the weights differ");
 }

@@ -28,6 +28,8 @@ pub struct RunRow {
     pub duration_s: f64,
     /// The run's directory.
     pub run_dir: PathBuf,
+    /// The shared artifacts it used, with their content hashes.
+    pub artifacts: Vec<results::ArtifactUse>,
 }
 
 /// An experiment loaded for analysis.
@@ -74,7 +76,7 @@ impl ExperimentData {
             if *state != Observed::State(RunState::Completed) {
                 continue;
             }
-            let (metrics, duration) = match by_id.get(run.id.as_str()) {
+            let (metrics, duration, artifacts) = match by_id.get(run.id.as_str()) {
                 Some(line) => {
                     if let Some(g) = &line.git {
                         push_unique(
@@ -83,22 +85,23 @@ impl ExperimentData {
                         );
                     }
                     push_unique(&mut versions, line.runner_version.clone());
-                    (line.metrics.clone(), line.duration_s)
+                    (
+                        line.metrics.clone(),
+                        line.duration_s,
+                        line.artifacts.clone(),
+                    )
                 }
                 None => (
                     dir.read_metrics(&run.id)?,
                     dir.read_status(&run.id)
                         .and_then(|s| s.duration_s)
                         .unwrap_or(0.0),
+                    dir.read_artifacts(&run.id),
                 ),
             };
-            rows.push(row_of(
-                &meta.name,
-                run,
-                &metrics,
-                duration,
-                dir.run_dir(&run.id),
-            ));
+            let mut row = row_of(&meta.name, run, &metrics, duration, dir.run_dir(&run.id));
+            row.artifacts = artifacts;
+            rows.push(row);
         }
         let spec_text = std::fs::read_to_string(dir.file("spec.toml")).unwrap_or_default();
         Ok(ExperimentData {
@@ -167,6 +170,7 @@ fn row_of(
         metrics: flat,
         duration_s,
         run_dir,
+        artifacts: Vec::new(),
     }
 }
 

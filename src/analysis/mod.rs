@@ -3,5 +3,7 @@
 //! study. `paper` turns the results into tables, figures and report.md.
 
 pub mod aggregate;
+pub mod artifact_contents;
 pub mod experiment_data;
+pub mod reproduction;
 pub mod thresholds;

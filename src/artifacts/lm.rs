@@ -44,6 +44,10 @@ pub struct LmArtifactConfig {
     /// corpus first (the model then predicts its tokens; absent: bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokenizer_vocab: Option<usize>,
+    /// The tokenizer trainer's version (`models::tokenizer::TRAINER_VERSION`) of a
+    /// tokenizer-level model (absent for byte-level models, whose identity it does not touch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer_trainer: Option<u32>,
 }
 
 impl LmArtifactConfig {

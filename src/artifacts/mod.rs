@@ -13,6 +13,7 @@
 //! ```
 //! The store is `$RUNNER_ARTIFACTS`, or `runs/artifacts` under the working directory.
 
+pub mod content;
 pub mod lm;
 pub mod reader;
 pub mod token_classifier;
@@ -149,6 +150,10 @@ pub struct ArtifactInfo {
     pub created_at: String,
     /// runner version that built it.
     pub runner_version: String,
+    /// Its files' digests and content hash (absent in artifacts built before runner recorded
+    /// them: [`ArtifactStore::content_hash`] then digests the files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<content::Content>,
 }
 
 /// A directory of artifacts.
@@ -243,6 +248,7 @@ impl ArtifactStore {
             build_seconds: start.elapsed().as_secs_f64(),
             created_at: crate::store::provenance::now_rfc3339(),
             runner_version: crate::store::provenance::RUNNER_VERSION.to_string(),
+            content: Some(content::digest(&tmp)?),
         };
         crate::store::atomic::write_json(&tmp.join("artifact.json"), &info)?;
         let _ = std::fs::remove_dir_all(&dir);
@@ -253,6 +259,19 @@ impl ArtifactStore {
             dir,
             built_now: true,
         })
+    }
+
+    /// The content hash of the complete artifact `id` (see [`content`]): as its artifact.json
+    /// records it, or from its files when that predates content hashes.
+    pub fn content_hash(&self, id: &str) -> Result<String> {
+        let dir = self.root.join(id);
+        let info: ArtifactInfo = crate::store::read_json(&dir.join("artifact.json"))?;
+        match info.content {
+            Some(c) => Ok(c.sha256),
+            None => Ok(content::digest(&dir)
+                .with_context(|| format!("cannot read the files of {}", dir.display()))?
+                .sha256),
+        }
     }
 
     /// Every complete artifact in the store, with its artifact.json (or why it cannot be read).

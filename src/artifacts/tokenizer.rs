@@ -26,6 +26,8 @@ pub struct TokenizerConfig {
     pub vocab_size: usize,
     /// Least count of a merge / word piece.
     pub min_frequency: u64,
+    /// The trainer's version (`models::tokenizer::TRAINER_VERSION`).
+    pub trainer: u32,
 }
 
 /// The training texts: contexts (once each) and questions of the training articles.

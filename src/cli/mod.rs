@@ -10,6 +10,7 @@ mod launch;
 mod lm_codec;
 mod lm_codec_bench;
 mod report;
+mod reproduce;
 mod status;
 mod tasks;
 
@@ -39,6 +40,9 @@ enum Commands {
     Resume(launch::ResumeArgs),
     /// Tables, figures and report.md for one or several experiments.
     Report(report::ReportArgs),
+    /// Rerun completed runs (artifacts rebuilt) in a scratch directory and compare every
+    /// metric and artifact with what was recorded.
+    Reproduce(reproduce::ReproduceArgs),
     /// Statistics of an experiment: `thresholds` (where quality collapses under compression).
     #[command(subcommand)]
     Analyze(analyze::AnalyzeCommand),
@@ -148,6 +152,7 @@ fn run(command: Commands) -> Result<ExitCode> {
         Commands::Resume(args) => launch::resume(args),
         Commands::Status(args) => status::status(args),
         Commands::Report(args) => report::report(args),
+        Commands::Reproduce(args) => reproduce::run(args),
         Commands::Analyze(cmd) => analyze::run(cmd),
         Commands::Cancel { dir } => {
             let jobs = crate::scheduler::slurm::backend::cancel(&dir)?;

@@ -2,6 +2,7 @@
 //! the summary, aligned tables, the dry run and the status table. It decides nothing.
 
 pub mod dry_run;
+pub mod reproduce;
 pub mod status;
 pub mod summary;
 pub mod table;

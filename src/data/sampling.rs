@@ -27,7 +27,8 @@ pub fn sample<T>(items: Vec<T>, n: usize, seed: u64) -> Vec<T> {
 /// The golden-ratio increment of SplitMix64.
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
-fn mix(seed: u64, i: u64) -> u64 {
+/// A seed derived from `seed` for the `i`-th draw (SplitMix64 of the two).
+pub fn mix(seed: u64, i: u64) -> u64 {
     finalize(seed ^ i.wrapping_mul(GOLDEN))
 }
 

@@ -33,6 +33,13 @@ pub fn order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
     crate::data::sampling::permutation(n, seed.wrapping_add(epoch as u64 * 0x9E37_79B9))
 }
 
+/// Seeds `device`'s generator for `epoch` (1-based) from the training's seed, so what the
+/// epoch draws (dropout masks) is the same whether or not training resumed from a checkpoint
+/// before it.
+pub fn seed_epoch(device: &Device, seed: u64, epoch: usize) {
+    Device::seed(device, crate::data::sampling::mix(seed, epoch as u64));
+}
+
 /// The learning rate of `epoch` (1-based) of `epochs`: linear decay from `base` in the first
 /// epoch to a fifth of it in the last.
 pub fn learning_rate(base: f64, epoch: usize, epochs: usize) -> f64 {

@@ -30,7 +30,45 @@ pub fn seeded<M: burn::module::Module>(
     burn::tensor::Device::seed(device, seed);
     let module = init();
     module.visit(&mut Materialize);
-    module
+    module.map(&mut NumberParams(0))
+}
+
+/// Gives parameters the ids 0, 1, 2, ... in visiting order. burn draws each parameter's id at
+/// random, and saved weights carry the ids: numbered, the same model saves to the same bytes.
+struct NumberParams(u64);
+
+impl NumberParams {
+    fn next<T: burn::module::ParameterValue>(
+        &mut self,
+        param: burn::module::Param<T>,
+    ) -> burn::module::Param<T> {
+        let (_, value, mapper) = param.consume();
+        self.0 += 1;
+        burn::module::Param::from_mapped_value(burn::module::ParamId::from(self.0), value, mapper)
+    }
+}
+
+impl burn::module::ModuleMapper for NumberParams {
+    fn map_float<const D: usize>(
+        &mut self,
+        param: burn::module::Param<burn::tensor::Tensor<D>>,
+    ) -> burn::module::Param<burn::tensor::Tensor<D>> {
+        self.next(param)
+    }
+
+    fn map_int<const D: usize>(
+        &mut self,
+        param: burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Int>>,
+    ) -> burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Int>> {
+        self.next(param)
+    }
+
+    fn map_bool<const D: usize>(
+        &mut self,
+        param: burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Bool>>,
+    ) -> burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Bool>> {
+        self.next(param)
+    }
 }
 
 /// The device a module's parameters live on, without autodiff: code that runs a model

@@ -83,6 +83,8 @@ pub fn build(opts: &ReportOptions) -> Result<ReportOutput> {
         warnings: Vec::new(),
     };
     let rows: Vec<&RunRow> = data.iter().flat_map(|e| &e.rows).collect();
+    let mixed = crate::analysis::artifact_contents::mixed_contents(rows.iter().copied());
+    out.warnings.extend(mixed.iter().cloned());
     let mut raw = raw_frame(&rows, &all_config_keys(&data), &metric_names(&data, false))?;
     tables::write_frame(&mut raw, &dir.join("data/raw"))?;
     out.files
@@ -98,7 +100,13 @@ pub fn build(opts: &ReportOptions) -> Result<ReportOutput> {
     };
     let md_tables = report.tables(&mut out)?;
     let md_figures = report.figures(&mut out);
-    let md = document::document(&data, &def, method, &md_tables, &md_figures);
+    let mut md = document::document(&data, &def, method, &md_tables, &md_figures);
+    for w in &mixed {
+        md.insert_str(
+            md.find("## Experiments").unwrap_or(0),
+            &format!("> **Warning:** {w}.\n\n"),
+        );
+    }
     crate::store::atomic::write_atomic(&dir.join("report.md"), md.as_bytes())?;
     out.files.push("report.md".into());
     Ok(out)

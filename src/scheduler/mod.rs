@@ -15,6 +15,7 @@ pub mod local;
 pub mod processes;
 pub mod recovery;
 pub mod reporter;
+pub mod reproduce;
 pub mod signals;
 pub mod slurm;
 pub mod status;

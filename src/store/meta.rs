@@ -62,6 +62,21 @@ impl ExperimentDir {
         Ok(meta)
     }
 
+    /// Records a copy of another experiment for `runner reproduce`: its frozen spec, its
+    /// metadata (task, resources, working directory; created now) and `grid`, a part of its
+    /// plan.
+    pub fn record_copy(&self, meta: &ExperimentMeta, spec_text: &str, grid: &Grid) -> Result<()> {
+        self.create()?;
+        let meta = ExperimentMeta {
+            created_at: now_rfc3339(),
+            updated_at: now_rfc3339(),
+            ..meta.clone()
+        };
+        atomic::write_atomic(&self.file("spec.toml"), spec_text.as_bytes())?;
+        atomic::write_json(&self.file("experiment.json"), &meta)?;
+        atomic::write_json(&self.file("plan.json"), grid)
+    }
+
     /// Records a resume in experiment.json (time and git state) and returns the metadata.
     pub fn record_resume(&self) -> Result<ExperimentMeta> {
         let mut meta = self.read_meta()?;

@@ -119,8 +119,8 @@ impl ExperimentDir {
         atomic::write_json(&self.run_dir(id).join("status.json"), status)
     }
 
-    /// Ids of the artifacts a run used (its artifacts.json; none when it wrote none).
-    pub fn read_artifacts(&self, id: &str) -> Vec<String> {
+    /// The artifacts a run used (its artifacts.json; none when it wrote none).
+    pub fn read_artifacts(&self, id: &str) -> Vec<results::ArtifactUse> {
         read_json(&self.run_dir(id).join("artifacts.json")).unwrap_or_default()
     }
 

@@ -25,9 +25,9 @@ pub struct ResultLine {
     pub config: Map<String, Value>,
     /// The run's metrics.json.
     pub metrics: Value,
-    /// Ids of the shared artifacts the run used (its artifacts.json).
+    /// The shared artifacts the run used, with their content hashes (its artifacts.json).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub artifacts: Vec<String>,
+    pub artifacts: Vec<ArtifactUse>,
     /// Wall-clock seconds of the completing attempt.
     pub duration_s: f64,
     /// Device it ran on.
@@ -42,6 +42,40 @@ pub struct ResultLine {
     pub runner_version: String,
     /// Git commit of the working tree it ran from.
     pub git: Option<GitState>,
+}
+
+/// A shared artifact a run used: its id (kind and config hash) and the content hash of the
+/// files it read (none in records written before runner recorded contents; read from a bare
+/// id string).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ArtifactUseForm")]
+pub struct ArtifactUse {
+    /// `<kind>-<hash of its config>`.
+    pub id: String,
+    /// SHA-256 over its files (`artifacts::content`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// The forms an [`ArtifactUse`] is read from: an object, or a bare id (older records).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ArtifactUseForm {
+    Id(String),
+    Use {
+        id: String,
+        #[serde(default)]
+        sha256: Option<String>,
+    },
+}
+
+impl From<ArtifactUseForm> for ArtifactUse {
+    fn from(form: ArtifactUseForm) -> ArtifactUse {
+        match form {
+            ArtifactUseForm::Id(id) => ArtifactUse { id, sha256: None },
+            ArtifactUseForm::Use { id, sha256 } => ArtifactUse { id, sha256 },
+        }
+    }
 }
 
 /// Appends one line to results.jsonl with a single write.

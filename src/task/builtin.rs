@@ -144,8 +144,26 @@ pub fn exec(kind: &str, run_dir: &Path) -> Result<()> {
         }),
     )?;
     let output = task.execute(&config, &ctx)?;
-    crate::store::atomic::write_json(&run_dir.join("artifacts.json"), &output.artifacts)?;
+    crate::store::atomic::write_json(&run_dir.join("artifacts.json"), &uses(&output.artifacts))?;
     let mut text = serde_json::to_vec_pretty(&output.metrics)?;
     text.push(b'\n');
     crate::store::atomic::write_durable(&run_dir.join("metrics.json"), &text)
+}
+
+/// The artifacts a run used, each with the content hash of what the run read (none, with a
+/// warning, when its files cannot be read now).
+fn uses(ids: &[String]) -> Vec<crate::store::results::ArtifactUse> {
+    let store = crate::artifacts::ArtifactStore::default_location();
+    ids.iter()
+        .map(|id| {
+            let sha256 = store
+                .content_hash(id)
+                .map_err(|e| eprintln!("warning: no content hash for artifact {id}: {e:#}"))
+                .ok();
+            crate::store::results::ArtifactUse {
+                id: id.clone(),
+                sha256,
+            }
+        })
+        .collect()
 }

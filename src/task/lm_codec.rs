@@ -134,6 +134,9 @@ impl LmCodecParams {
                 seed,
             },
             tokenizer_vocab: self.tokenizer_vocab,
+            tokenizer_trainer: self
+                .tokenizer_vocab
+                .map(|_| crate::models::tokenizer::TRAINER_VERSION),
         })
     }
 

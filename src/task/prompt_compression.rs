@@ -104,6 +104,7 @@ impl PromptParams {
                 seed,
             },
             tokenizer_vocab: None,
+            tokenizer_trainer: None,
         }
     }
 

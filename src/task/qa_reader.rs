@@ -108,6 +108,7 @@ impl ReaderParams {
             vocab_size: self.vocab_size,
             // The tokenizer task's default: a reader's tokenizer is that task's artifact.
             min_frequency: super::tokenizer::TokenizerParams::default().min_frequency,
+            trainer: crate::models::tokenizer::TRAINER_VERSION,
         }
     }
 

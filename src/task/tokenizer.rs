@@ -50,6 +50,7 @@ impl TokenizerParams {
             model: self.model,
             vocab_size: self.vocab_size,
             min_frequency: self.min_frequency,
+            trainer: crate::models::tokenizer::TRAINER_VERSION,
         }
     }
 }

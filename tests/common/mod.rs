@@ -69,7 +69,7 @@ pub fn artifact_id<'a>(result: &'a serde_json::Value, prefix: &str) -> &'a str {
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|v| v.as_str())
+        .filter_map(|v| v["id"].as_str())
         .find(|id| id.starts_with(prefix))
         .unwrap_or_else(|| panic!("no {prefix} artifact in {result}"))
 }

@@ -44,7 +44,53 @@ pub struct RecurrentState {
     pub cell: Vec<Tensor<2>>,
 }
 
+/// A recurrent state as plain numbers, for a checkpoint: a pretraining resumed mid-stream
+/// carries on from the exact state an uninterrupted one would have.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SavedState {
+    /// Per layer: shape and values of the hidden state.
+    pub hidden: Vec<([usize; 2], Vec<f32>)>,
+    /// Per layer: shape and values of the cell state (empty for GRUs).
+    pub cell: Vec<([usize; 2], Vec<f32>)>,
+}
+
+fn save_tensor(t: &Tensor<2>) -> ([usize; 2], Vec<f32>) {
+    let values = t
+        .clone()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap_or_default();
+    (t.dims(), values)
+}
+
+fn load_tensor((shape, values): &([usize; 2], Vec<f32>), device: &Device) -> Tensor<2> {
+    Tensor::from_data(
+        burn::tensor::TensorData::new(values.clone(), *shape),
+        device,
+    )
+}
+
 impl RecurrentState {
+    /// The state's numbers.
+    pub fn save(&self) -> SavedState {
+        SavedState {
+            hidden: self.hidden.iter().map(save_tensor).collect(),
+            cell: self.cell.iter().map(save_tensor).collect(),
+        }
+    }
+
+    /// A saved state on `device`.
+    pub fn load(saved: &SavedState, device: &Device) -> RecurrentState {
+        RecurrentState {
+            hidden: saved
+                .hidden
+                .iter()
+                .map(|t| load_tensor(t, device))
+                .collect(),
+            cell: saved.cell.iter().map(|t| load_tensor(t, device)).collect(),
+        }
+    }
+
     /// The same state cut from the autodiff graph (truncated backpropagation).
     pub fn detach(self) -> RecurrentState {
         RecurrentState {

@@ -53,6 +53,9 @@ pub struct PretrainState {
     pub steps_done: usize,
     /// Curve so far.
     pub curve: Vec<CurvePoint>,
+    /// The recurrent state carried into the next step (recurrent models mid-stream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<super::recurrent::SavedState>,
 }
 
 /// A model on the autodiff device with its optimizer.
@@ -296,7 +299,10 @@ pub fn pretrain(
     let (mut trainer, mut state) = resume(job)?;
     let batches = Batches::new(job)?;
     let steps = job.train.steps;
-    let mut carried: Option<RecurrentState> = None;
+    let mut carried: Option<RecurrentState> = state
+        .carried
+        .take()
+        .map(|saved| RecurrentState::load(&saved, &trainer.device));
     let started = Instant::now();
     let mut since = (Instant::now(), 0.0, 0usize);
     let offset_seconds = state.curve.last().map_or(0.0, |c| c.seconds);
@@ -330,6 +336,7 @@ pub fn pretrain(
             seconds: offset_seconds + started.elapsed().as_secs_f64(),
         });
         state.steps_done = done;
+        state.carried = carried.as_ref().map(RecurrentState::save);
         crate::models::checkpoint::save(
             job.checkpoint_dir,
             &trainer.model,
@@ -350,4 +357,68 @@ pub fn load(config: &LmConfig, path: &Path, device: &Device) -> Result<LanguageM
     init_seeded(config, 0, device)
         .try_load_file(path)
         .map_err(|e| anyhow!("{}: {e:?}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Weights of a model as bytes.
+    fn weights(model: &LanguageModel, dir: &Path) -> Vec<u8> {
+        let path = dir.join("w.bpk");
+        model.clone().save_file(&path).unwrap();
+        std::fs::read(&path).unwrap()
+    }
+
+    /// A pretraining stopped after a checkpoint in the middle of its streams (the recurrent
+    /// state carried) and resumed ends with the weights of an uninterrupted one, bit for bit.
+    #[test]
+    fn a_resumed_pretraining_ends_where_an_uninterrupted_one_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = crate::models::device::cpu();
+        let text: Vec<u32> = b"the quick brown fox jumps over the lazy dog; "
+            .repeat(24)
+            .iter()
+            .map(|&b| u32::from(b))
+            .collect();
+        let config = LmConfig {
+            arch: Arch::Gru,
+            hidden: 16,
+            layers: 1,
+            heads: 2,
+            window: 16,
+            vocab: 256,
+        };
+        let train = PretrainConfig {
+            steps: 6,
+            batch_size: 2,
+            seq_len: 8,
+            learning_rate: 3e-3,
+            seed: 5,
+        };
+        let (whole_dir, stopped_dir) = (dir.path().join("whole"), dir.path().join("stopped"));
+        let job = |checkpoint_dir| Pretraining {
+            config: &config,
+            train: &train,
+            corpus: &text,
+            heldout: &text[..64],
+            checkpoint_dir,
+            eval_every: 2,
+            device: &device,
+        };
+        let (whole, curve) = pretrain(&job(&whole_dir), |_, _, _| {}).unwrap();
+        let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pretrain(&job(&stopped_dir), |step, _, _| {
+                assert!(step < 4, "stopped at step {step}")
+            })
+        }));
+        assert!(stopped.is_err(), "the first part stops after step 4");
+        let (resumed, resumed_curve) = pretrain(&job(&stopped_dir), |_, _, _| {}).unwrap();
+        let bpc = |c: &[CurvePoint]| c.iter().map(|p| p.train_bpc).collect::<Vec<_>>();
+        assert_eq!(bpc(&curve), bpc(&resumed_curve));
+        assert!(
+            weights(&whole, dir.path()) == weights(&resumed, dir.path()),
+            "weights differ"
+        );
+    }
 }

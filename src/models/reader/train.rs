@@ -158,6 +158,7 @@ pub fn train(
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     for epoch in state.epochs_done + 1..=config.epochs {
         let start = Instant::now();
+        epochs::seed_epoch(&device, config.seed, epoch);
         let order = epochs::order(usable.len(), config.seed, epoch);
         let learning_rate = epochs::learning_rate(config.learning_rate, epoch, config.epochs);
         let (mut total, mut steps, mut tokens) = (0.0, 0usize, 0usize);

@@ -136,6 +136,7 @@ pub fn train(
         })?;
     for epoch in state.epochs_done + 1..=config.epochs {
         let started = Instant::now();
+        epochs::seed_epoch(&device, config.seed, epoch);
         let order = epochs::order(train_set.len(), config.seed, epoch);
         let learning_rate = epochs::learning_rate(config.learning_rate, epoch, config.epochs);
         let (mut total, mut tokens) = (0.0, 0usize);
