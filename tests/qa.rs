@@ -382,15 +382,18 @@ fn llmlingua2_trains_its_classifier_and_a_ratio_sweep_is_analysed_for_thresholds
         "{m}"
     );
 
-    let out = p.run(&[
-        "analyze",
-        "thresholds",
-        "runs/sweep",
-        "--bootstrap",
-        "100",
-        "--permutations",
-        "200",
-    ]);
+    let analyze = || {
+        p.run(&[
+            "analyze",
+            "thresholds",
+            "runs/sweep",
+            "--bootstrap",
+            "100",
+            "--permutations",
+            "200",
+        ])
+    };
+    let out = analyze();
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("Thresholds are homogeneous across algorithms"),
@@ -436,15 +439,7 @@ fn llmlingua2_trains_its_classifier_and_a_ratio_sweep_is_analysed_for_thresholds
     assert!(report["family"].as_array().unwrap().len() >= 7);
     // The resampling is seeded: the same runs give the same report, byte for byte.
     let first = std::fs::read(dir.join("report.json")).unwrap();
-    let again = p.run(&[
-        "analyze",
-        "thresholds",
-        "runs/sweep",
-        "--bootstrap",
-        "100",
-        "--permutations",
-        "200",
-    ]);
+    let again = analyze();
     assert!(again.status.success(), "{}", text(&again));
     assert!(
         first == std::fs::read(dir.join("report.json")).unwrap(),

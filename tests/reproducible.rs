@@ -38,6 +38,18 @@ fn artifact_contents(store: &std::path::Path) -> Vec<(String, String)> {
     out
 }
 
+/// Replaces the first line of results.jsonl by `line`.
+fn replace_first_line(path: &std::path::Path, line: &serde_json::Value) {
+    let lines = std::fs::read_to_string(path).unwrap();
+    let mut text = serde_json::to_string(line).unwrap();
+    text.push('\n');
+    for l in lines.lines().skip(1) {
+        text.push_str(l);
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
 #[test]
 fn artifacts_and_runs_repeat_exactly_and_reproduce_says_so() {
     let p = Project::new();
@@ -109,16 +121,7 @@ fn artifacts_and_runs_repeat_exactly_and_reproduce_says_so() {
     let f1 = first["metrics"]["f1"].as_f64().unwrap();
     let mut changed = first.clone();
     changed["metrics"]["f1"] = serde_json::json!(f1 + 1.0);
-    let mut edited = serde_json::to_string(&changed).unwrap();
-    edited.push('\n');
-    edited.push_str(
-        &lines
-            .lines()
-            .skip(1)
-            .map(|l| format!("{l}\n"))
-            .collect::<String>(),
-    );
-    std::fs::write(&results_path, &edited).unwrap();
+    replace_first_line(&results_path, &changed);
     let out = p.run(&[
         "reproduce",
         "runs/rep",
@@ -139,19 +142,38 @@ fn artifacts_and_runs_repeat_exactly_and_reproduce_says_so() {
     let mut other = changed.clone();
     other["metrics"]["f1"] = serde_json::json!(f1);
     other["artifacts"][0]["sha256"] = serde_json::json!("0".repeat(64));
-    let mut mixed = serde_json::to_string(&other).unwrap();
-    mixed.push('\n');
-    mixed.push_str(
-        &lines
-            .lines()
-            .skip(1)
-            .map(|l| format!("{l}\n"))
-            .collect::<String>(),
-    );
-    std::fs::write(&results_path, &mixed).unwrap();
+    replace_first_line(&results_path, &other);
     let out = p.run(&["report", "runs/rep"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("different contents"), "{}", text(&out));
     let md = std::fs::read_to_string(p.path().join("runs/rep/report/report.md")).unwrap();
     assert!(md.contains("**Warning:** artifact"), "{md}");
+
+    // A file changed after the build (a flipped byte in weights that still load) is found.
+    let out = p.run(&["artifacts", "--verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        text(&out).matches("verified: every file as built").count(),
+        built.len()
+    );
+    let (reader, _) = built
+        .iter()
+        .find(|(id, _)| id.starts_with("reader-"))
+        .unwrap();
+    let weights = p
+        .path()
+        .join("runs/artifacts")
+        .join(reader)
+        .join("model.bpk");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x10;
+    std::fs::write(&weights, bytes).unwrap();
+    let out = p.run(&["artifacts", "--verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("CHANGED since it was built: model.bpk"),
+        "{}",
+        text(&out)
+    );
 }

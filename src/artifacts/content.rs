@@ -49,6 +49,20 @@ pub fn digest(dir: &Path) -> Result<Content> {
     })
 }
 
+/// The files of `dir` whose digest is not the one `recorded` lists (changed, added or
+/// missing), in order: empty when the artifact is as it was built.
+pub fn changed_files(dir: &Path, recorded: &Content) -> Result<Vec<String>> {
+    let now = digest(dir)?;
+    let mut names: Vec<&String> = now.files.keys().chain(recorded.files.keys()).collect();
+    names.sort();
+    names.dedup();
+    Ok(names
+        .into_iter()
+        .filter(|n| now.files.get(*n) != recorded.files.get(*n))
+        .cloned()
+        .collect())
+}
+
 fn collect(dir: &Path, prefix: &str, files: &mut BTreeMap<String, FileDigest>) -> Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -92,7 +106,9 @@ mod tests {
         let b = digest(dir.path()).unwrap();
         assert_eq!(a.sha256, b.sha256, "timings in records do not count");
         assert_ne!(a.files, b.files);
+        assert!(changed_files(dir.path(), &b).unwrap().is_empty());
         std::fs::write(dir.path().join("model.bpk"), b"weightz").unwrap();
         assert_ne!(digest(dir.path()).unwrap().sha256, a.sha256);
+        assert_eq!(changed_files(dir.path(), &b).unwrap(), ["model.bpk"]);
     }
 }

@@ -16,6 +16,7 @@
 pub mod content;
 pub mod lm;
 pub mod reader;
+pub mod soft_teacher;
 pub mod token_classifier;
 pub mod tokenizer;
 
@@ -42,6 +43,8 @@ pub enum ArtifactRequest {
     Lm(lm::LmArtifactConfig),
     /// A token classifier (LLMLingua-2-style compression).
     TokenClassifier(token_classifier::ClassifierArtifactConfig),
+    /// The encoder–decoder teacher of soft context compression.
+    SoftTeacher(soft_teacher::TeacherArtifactConfig),
 }
 
 impl ArtifactRequest {
@@ -52,6 +55,7 @@ impl ArtifactRequest {
             ArtifactRequest::Reader(_) => "reader",
             ArtifactRequest::Lm(_) => "lm",
             ArtifactRequest::TokenClassifier(_) => "token-classifier",
+            ArtifactRequest::SoftTeacher(_) => "soft-teacher",
         }
     }
 
@@ -62,6 +66,7 @@ impl ArtifactRequest {
             ArtifactRequest::Reader(c) => serde_json::to_value(c),
             ArtifactRequest::Lm(c) => serde_json::to_value(c),
             ArtifactRequest::TokenClassifier(c) => serde_json::to_value(c),
+            ArtifactRequest::SoftTeacher(c) => serde_json::to_value(c),
         };
         config.unwrap_or_default()
     }
@@ -87,6 +92,7 @@ pub fn build(
         ArtifactRequest::TokenClassifier(config) => {
             token_classifier::get(store, config, device, progress)
         }
+        ArtifactRequest::SoftTeacher(config) => soft_teacher::get(store, config, device, progress),
     }
 }
 

@@ -5,8 +5,10 @@ use anyhow::Result;
 
 use crate::artifacts::ArtifactStore;
 
-/// `runner artifacts`: lists the store.
-pub fn list() -> Result<ExitCode> {
+/// `runner artifacts [--verify]`: lists the store; with `verify`, digests every artifact's
+/// files again and compares them with the digests recorded when it was built (exit 1 when one
+/// changed).
+pub fn list(verify: bool) -> Result<ExitCode> {
     let store = ArtifactStore::default_location();
     let items = store.list();
     if items.is_empty() {
@@ -14,6 +16,7 @@ pub fn list() -> Result<ExitCode> {
         return Ok(ExitCode::Complete);
     }
     println!("{} artifacts in {}:", items.len(), store.root().display());
+    let mut changed = 0;
     for (id, info) in items {
         let info = match info {
             Ok(info) => info,
@@ -22,15 +25,40 @@ pub fn list() -> Result<ExitCode> {
                 continue;
             }
         };
+        let content = info
+            .content
+            .as_ref()
+            .map_or("no content hash recorded".into(), |c| {
+                format!("content {}", &c.sha256[..12])
+            });
         println!(
-            "  {id:<32} built {} in {:.1}s by runner {}",
+            "  {id:<32} built {} in {:.1}s by runner {}; {content}",
             info.created_at, info.build_seconds, info.runner_version
         );
+        if let (true, Some(recorded)) = (verify, &info.content) {
+            let dir = store.root().join(&id);
+            let files = crate::artifacts::content::changed_files(&dir, recorded)?;
+            if files.is_empty() {
+                println!("  {:<32} verified: every file as built", "");
+            } else {
+                changed += 1;
+                println!(
+                    "  {:<32} CHANGED since it was built: {}; remove {} and it is built again",
+                    "",
+                    files.join(", "),
+                    dir.display()
+                );
+            }
+        }
         println!(
             "  {:<32} {}",
             "",
             crate::grid::identity::canonical_json(&info.config)
         );
     }
-    Ok(ExitCode::Complete)
+    Ok(if changed > 0 {
+        ExitCode::Incomplete
+    } else {
+        ExitCode::Complete
+    })
 }

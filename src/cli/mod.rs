@@ -71,7 +71,12 @@ enum Commands {
     #[command(subcommand, name = "lm-codec")]
     LmCodec(lm_codec::LmCodecCommand),
     /// List the shared artifacts (tokenizers, trained models) and what they were built from.
-    Artifacts,
+    Artifacts {
+        /// Digest every artifact's files again and compare with the digests recorded when it
+        /// was built (exit 1 when one changed).
+        #[arg(long)]
+        verify: bool,
+    },
     /// List, verify or download the public data sets.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -170,7 +175,7 @@ fn run(command: Commands) -> Result<ExitCode> {
         Commands::Codec(args) => codec::codec(args),
         Commands::Data(cmd) => data::data(cmd),
         Commands::LmCodec(cmd) => lm_codec::run(cmd),
-        Commands::Artifacts => artifacts::list(),
+        Commands::Artifacts { verify } => artifacts::list(verify),
         Commands::Tasks(args) => tasks::tasks(args),
         Commands::Exec { .. } | Commands::Supervise { .. } => unreachable!("handled before"),
     }

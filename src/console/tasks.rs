@@ -153,6 +153,11 @@ mod tests {
     }
 
     #[test]
+    fn soft_compression_parameters_are_documented() {
+        readme_documents("soft-compression");
+    }
+
+    #[test]
     fn tokenizer_parameters_are_documented() {
         readme_documents("tokenizer");
     }

@@ -9,6 +9,7 @@ pub mod registry;
 pub mod sampling;
 pub mod squad;
 pub mod texts;
+pub mod windows;
 
 use std::path::{Path, PathBuf};
 

@@ -69,6 +69,28 @@ pub fn bootstrap_interval(values: &[f64], resamples: usize, seed: u64) -> (f64, 
     (at(0.025), at(0.975))
 }
 
+/// Percentile bootstrap 95% interval of mean(`num`) / mean(`den`), resampling the pairs
+/// (the same questions under two systems) together (deterministic for a given seed).
+pub fn paired_ratio_interval(num: &[f64], den: &[f64], resamples: usize, seed: u64) -> (f64, f64) {
+    let n = num.len().min(den.len());
+    if n < 2 {
+        return (f64::NAN, f64::NAN);
+    }
+    let mut rng = crate::data::sampling::Rng::new(seed);
+    let ratios: Vec<f64> = (0..resamples.max(1))
+        .map(|_| {
+            let (mut a, mut b) = (0.0, 0.0);
+            for _ in 0..n {
+                let i = rng.below(n);
+                a += num[i];
+                b += den[i];
+            }
+            a / b
+        })
+        .collect();
+    percentile_interval(ratios).unwrap_or((f64::NAN, f64::NAN))
+}
+
 /// The 2.5% and 97.5% percentiles (linear interpolation) of bootstrap estimates, ignoring
 /// the non-finite ones; None with fewer than two.
 pub fn percentile_interval(mut estimates: Vec<f64>) -> Option<(f64, f64)> {

@@ -8,6 +8,7 @@ pub mod epochs;
 pub mod lm;
 pub mod reader;
 pub mod selection;
+pub mod soft;
 pub mod token_classifier;
 pub mod tokenizer;
 pub mod words;

@@ -17,6 +17,8 @@ pub mod preflight;
 pub mod prompt_compression;
 pub mod qa_reader;
 pub mod qa_split;
+pub mod soft_compression;
+pub mod soft_run;
 pub mod tokenizer;
 
 use std::path::{Path, PathBuf};
@@ -219,6 +221,7 @@ pub fn registry() -> Vec<&'static dyn Task> {
         &qa_reader::QaReaderTask,
         &prompt_compression::PromptCompressionTask,
         &tokenizer::TokenizerTask,
+        &soft_compression::SoftCompressionTask,
         &artifact::ArtifactTask,
     ]
 }

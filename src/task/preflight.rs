@@ -65,6 +65,7 @@ fn artifact_needs(request: &ArtifactRequest) -> Vec<Need> {
         ArtifactRequest::Tokenizer(c) => vec![data("dataset", &c.dataset)],
         ArtifactRequest::Reader(c) => vec![data("dataset", &c.tokenizer.dataset)],
         ArtifactRequest::TokenClassifier(c) => vec![data("dataset", &c.dataset)],
+        ArtifactRequest::SoftTeacher(c) => vec![data("dataset", &c.tokenizer.dataset)],
         ArtifactRequest::Lm(c) => c
             .corpus
             .iter()

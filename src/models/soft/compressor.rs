@@ -1,0 +1,308 @@
+//! Compressors: each turns encoder states H (L×d, padding masked) into exactly M memory
+//! vectors (M×d) for the teacher's decoder.
+//! - `cross_attention`: M learned queries attend to H (Perceiver latents), then a feed-forward
+//!   layer.
+//! - `conv`: a strided depthwise 1-D convolution and a pointwise mix over H (padded to the
+//!   window length), then adaptive average pooling to exactly M.
+//! - `pooling`: M fixed windows over the context; a learned score weights the tokens inside
+//!   each window (uniform scores are plain mean pooling, [`mean_pool`]).
+//! - `gist`: M gist vectors, each block a cross-attention to H, self-attention among the gists
+//!   and a feed-forward layer (Mu et al. 2023).
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
+use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::pool::{AdaptiveAvgPool1d, AdaptiveAvgPool1dConfig};
+use burn::nn::transformer::{PositionWiseFeedForward, PositionWiseFeedForwardConfig};
+use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::{Bool, Device, Tensor, TensorData};
+
+/// The trained compressor architectures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    /// M learned queries with cross-attention.
+    CrossAttention,
+    /// Strided depthwise convolution and adaptive pooling.
+    Conv,
+    /// Learned weighted average over fixed windows.
+    Pooling,
+    /// Gist vectors.
+    Gist,
+}
+
+/// A compressor's shape.
+#[derive(Config, Debug, PartialEq)]
+pub struct CompressorConfig {
+    /// Width of the teacher's states.
+    pub d_model: usize,
+    /// Memory vectors made.
+    pub target_length: usize,
+    /// Longest context window, in tokens.
+    pub max_context: usize,
+    /// Attention heads.
+    #[config(default = 4)]
+    pub heads: usize,
+    /// Blocks of the gist compressor.
+    #[config(default = 2)]
+    pub gist_blocks: usize,
+}
+
+/// One attention sub-layer with its pre-norm.
+#[derive(Module, Debug)]
+pub struct Attend {
+    norm: LayerNorm,
+    attn: MultiHeadAttention,
+}
+
+impl Attend {
+    fn new(d: usize, heads: usize, device: &Device) -> Attend {
+        Attend {
+            norm: LayerNormConfig::new(d).init(device),
+            attn: MultiHeadAttentionConfig::new(d, heads)
+                .with_dropout(0.0)
+                .init(device),
+        }
+    }
+
+    /// `x` plus its attention to `kv` (pre-norm residual).
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        kv: Option<Tensor<3>>,
+        pad: Option<Tensor<2, Bool>>,
+    ) -> Tensor<3> {
+        let q = self.norm.forward(x.clone());
+        let kv = kv.unwrap_or_else(|| q.clone());
+        let mut input = MhaInput::new(q, kv.clone(), kv);
+        if let Some(pad) = pad {
+            input = input.mask_pad(pad);
+        }
+        x + self.attn.forward(input).context
+    }
+}
+
+/// A feed-forward sub-layer with its pre-norm.
+#[derive(Module, Debug)]
+pub struct Feed {
+    norm: LayerNorm,
+    ffn: PositionWiseFeedForward,
+}
+
+impl Feed {
+    fn new(d: usize, device: &Device) -> Feed {
+        Feed {
+            norm: LayerNormConfig::new(d).init(device),
+            ffn: PositionWiseFeedForwardConfig::new(d, 2 * d)
+                .with_dropout(0.0)
+                .init(device),
+        }
+    }
+
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        x.clone() + self.ffn.forward(self.norm.forward(x))
+    }
+}
+
+/// M learned queries attending to H.
+#[derive(Module, Debug)]
+pub struct CrossAttention {
+    queries: Param<Tensor<2>>,
+    attend: Attend,
+    feed: Feed,
+}
+
+/// Strided depthwise convolution, pointwise mix, adaptive pooling.
+#[derive(Module, Debug)]
+pub struct ConvCompressor {
+    depthwise: Conv1d,
+    pointwise: Linear,
+    pool: AdaptiveAvgPool1d,
+    max_context: usize,
+}
+
+/// Learned weights inside fixed windows.
+#[derive(Module, Debug)]
+pub struct Pooling {
+    score: Linear,
+    target_length: usize,
+}
+
+/// One gist block.
+#[derive(Module, Debug)]
+pub struct GistBlock {
+    read: Attend,
+    mix: Attend,
+    feed: Feed,
+}
+
+/// Gist vectors.
+#[derive(Module, Debug)]
+pub struct Gist {
+    gists: Param<Tensor<2>>,
+    blocks: Vec<GistBlock>,
+}
+
+/// A trained compressor (one per run: its variants' sizes do not matter).
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Compressor {
+    /// See [`Architecture::CrossAttention`].
+    CrossAttention(CrossAttention),
+    /// See [`Architecture::Conv`].
+    Conv(ConvCompressor),
+    /// See [`Architecture::Pooling`].
+    Pooling(Pooling),
+    /// See [`Architecture::Gist`].
+    Gist(Gist),
+}
+
+impl CompressorConfig {
+    /// A fresh compressor of `architecture` on `device`.
+    pub fn init(&self, architecture: Architecture, device: &Device) -> Compressor {
+        let (d, m) = (self.d_model, self.target_length.max(1));
+        let latents = || {
+            Initializer::Normal {
+                mean: 0.0,
+                std: 0.5,
+            }
+            .init([m, d], device)
+        };
+        match architecture {
+            Architecture::CrossAttention => Compressor::CrossAttention(CrossAttention {
+                queries: latents(),
+                attend: Attend::new(d, self.heads, device),
+                feed: Feed::new(d, device),
+            }),
+            Architecture::Conv => {
+                let stride = (self.max_context / (2 * m)).max(1);
+                Compressor::Conv(ConvCompressor {
+                    depthwise: Conv1dConfig::new(d, d, 2 * stride)
+                        .with_stride(stride)
+                        .with_groups(d)
+                        .init(device),
+                    pointwise: LinearConfig::new(d, d).init(device),
+                    pool: AdaptiveAvgPool1dConfig::new(m).init(),
+                    max_context: self.max_context.max(2 * stride),
+                })
+            }
+            Architecture::Pooling => Compressor::Pooling(Pooling {
+                score: LinearConfig::new(d, 1).init(device),
+                target_length: m,
+            }),
+            Architecture::Gist => Compressor::Gist(Gist {
+                gists: latents(),
+                blocks: (0..self.gist_blocks.max(1))
+                    .map(|_| GistBlock {
+                        read: Attend::new(d, self.heads, device),
+                        mix: Attend::new(d, self.heads, device),
+                        feed: Feed::new(d, device),
+                    })
+                    .collect(),
+            }),
+        }
+    }
+}
+
+/// `latents` [M, d] repeated for a batch of `b`.
+fn batched(latents: &Param<Tensor<2>>, b: usize) -> Tensor<3> {
+    let [m, d] = latents.dims();
+    latents.val().reshape([1, m, d]).repeat_dim(0, b)
+}
+
+impl Compressor {
+    /// M memory vectors [batch, M, d] from states `h` [batch, L, d] (`pad`: true at padding;
+    /// `lengths`: each context's tokens).
+    pub fn forward(&self, h: Tensor<3>, pad: Tensor<2, Bool>, lengths: &[usize]) -> Tensor<3> {
+        let b = h.dims()[0];
+        match self {
+            Compressor::CrossAttention(c) => {
+                let x = c.attend.forward(batched(&c.queries, b), Some(h), Some(pad));
+                c.feed.forward(x)
+            }
+            Compressor::Conv(c) => {
+                let [_, l, d] = h.dims();
+                let h = zero_padding(h, pad);
+                let h = if l < c.max_context {
+                    let zeros = Tensor::zeros([b, c.max_context - l, d], &h.device());
+                    Tensor::cat(vec![h, zeros], 1)
+                } else {
+                    h
+                };
+                let x = gelu(c.depthwise.forward(h.swap_dims(1, 2)));
+                let x = c.pointwise.forward(x.swap_dims(1, 2));
+                c.pool.forward(x.swap_dims(1, 2)).swap_dims(1, 2)
+            }
+            Compressor::Pooling(p) => {
+                let scores: Tensor<3> = p.score.forward(h.clone()).swap_dims(1, 2);
+                windowed_average(h, scores, lengths, p.target_length)
+            }
+            Compressor::Gist(g) => {
+                let mut x = batched(&g.gists, b);
+                for block in &g.blocks {
+                    x = block.read.forward(x, Some(h.clone()), Some(pad.clone()));
+                    x = block.mix.forward(x, None, None);
+                    x = block.feed.forward(x);
+                }
+                x
+            }
+        }
+    }
+
+    /// Trainable parameters.
+    pub fn parameters(&self) -> usize {
+        self.num_params()
+    }
+}
+
+fn zero_padding(h: Tensor<3>, pad: Tensor<2, Bool>) -> Tensor<3> {
+    let [b, l, d] = h.dims();
+    h.mask_fill(pad.reshape([b, l, 1]).expand([b, l, d]), 0.0)
+}
+
+/// True where token `j` is outside window `m` of a context of `len` tokens split into `count`
+/// windows [batch, count, L]: window m covers [m·len/count, (m+1)·len/count), at least one token.
+pub fn outside_windows(
+    lengths: &[usize],
+    l: usize,
+    count: usize,
+    device: &Device,
+) -> Tensor<3, Bool> {
+    let b = lengths.len();
+    let mut outside = vec![true; b * count * l];
+    for (i, &len) in lengths.iter().enumerate() {
+        let len = len.clamp(1, l);
+        for m in 0..count {
+            let start = (m * len / count).min(len - 1);
+            let end = ((m + 1) * len / count).max(start + 1).min(len);
+            for j in start..end {
+                outside[(i * count + m) * l + j] = false;
+            }
+        }
+    }
+    Tensor::from_data(TensorData::new(outside, [b, count, l]), device)
+}
+
+/// The average of `h` [batch, L, d] inside each of `count` windows, weighted by softmax of
+/// `scores` [batch, 1, L] within the window.
+fn windowed_average(h: Tensor<3>, scores: Tensor<3>, lengths: &[usize], count: usize) -> Tensor<3> {
+    let [b, l, _] = h.dims();
+    let outside = outside_windows(lengths, l, count, &h.device());
+    let weights = softmax(scores.expand([b, count, l]).mask_fill(outside, -1e9), 2);
+    weights.matmul(h)
+}
+
+/// Mean pooling without training: the plain average of each of M windows.
+pub fn mean_pool(h: Tensor<3>, lengths: &[usize], m: usize) -> Tensor<3> {
+    let [b, l, _] = h.dims();
+    let scores = Tensor::zeros([b, 1, l], &h.device());
+    windowed_average(h, scores, lengths, m)
+}
+
+/// Truncation: the first M encoder states (fewer when the context is shorter; padding masked).
+pub fn first_states(h: Tensor<3>, m: usize) -> Tensor<3> {
+    let [b, l, d] = h.dims();
+    h.slice([0..b, 0..m.min(l), 0..d])
+}

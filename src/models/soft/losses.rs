@@ -1,0 +1,103 @@
+//! The losses of compressor training: teacher forcing (cross-entropy of the gold answer),
+//! distillation (KL from the uncompressed teacher's token distributions along its own greedy
+//! answer) and contrastive (InfoNCE of the first memory vector against the mean teacher state of
+//! its context, the other contexts of the batch as negatives, never the same context).
+
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Int, Tensor, TensorData};
+
+/// Mean cross-entropy of `targets` under `logits` [batch, length, vocab] over the positions
+/// where `mask` [batch, length] is 1.
+pub fn masked_cross_entropy(
+    logits: Tensor<3>,
+    targets: Tensor<2, Int>,
+    mask: Tensor<2>,
+) -> Tensor<1> {
+    let [b, t, _] = logits.dims();
+    let logp = log_softmax(logits, 2);
+    let picked: Tensor<2> = logp.gather(2, targets.reshape([b, t, 1])).reshape([b, t]);
+    let count = mask.clone().sum().clamp_min(1.0);
+    -(picked * mask).sum() / count
+}
+
+/// Mean KL(teacher ‖ student) per position where `mask` is 1 (temperature 1).
+pub fn distillation(student: Tensor<3>, teacher: Tensor<3>, mask: Tensor<2>) -> Tensor<1> {
+    let [b, t, _] = student.dims();
+    let log_s = log_softmax(student, 2);
+    let log_t = log_softmax(teacher.detach(), 2);
+    let kl: Tensor<2> = (log_t.clone().exp() * (log_t - log_s))
+        .sum_dim(2)
+        .reshape([b, t]);
+    let count = mask.clone().sum().clamp_min(1.0);
+    (kl * mask).sum() / count
+}
+
+/// InfoNCE over a batch: `z` [n, d] (first memory vectors), `t` [n, d] (targets, detached),
+/// cosine similarity over `temperature`; pairs of items from the same context (`contexts`
+/// equal) are left out of the negatives, so a context is never contrasted with itself.
+pub fn info_nce(z: Tensor<2>, t: Tensor<2>, contexts: &[usize], temperature: f64) -> Tensor<1> {
+    let [n, _] = z.dims();
+    let device = z.device();
+    let unit = |x: Tensor<2>| {
+        let norm = x.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-6);
+        x / norm
+    };
+    let sim = unit(z).matmul(unit(t.detach()).transpose()) / temperature;
+    let same: Vec<bool> = (0..n * n)
+        .map(|k| {
+            let (i, j) = (k / n, k % n);
+            i != j && contexts[i] == contexts[j]
+        })
+        .collect();
+    let same = Tensor::<2, burn::tensor::Bool>::from_data(TensorData::new(same, [n, n]), &device);
+    let logp = log_softmax(sim.mask_fill(same, -1e9), 1);
+    let diagonal = Tensor::<2>::eye(n, &device);
+    -(logp * diagonal).sum() / n as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_nce_never_contrasts_a_context_with_itself() {
+        let device = crate::models::device::cpu();
+        let z = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, 0.0, 1.0, 0.0, 0.0, 1.0], [3, 2]),
+            &device,
+        );
+        // Items 0 and 1 come from the same context: identical vectors, yet no penalty between them.
+        let same = info_nce(z.clone(), z.clone(), &[7, 7, 9], 0.1)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()[0];
+        let distinct = info_nce(z.clone(), z, &[7, 8, 9], 0.1)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()[0];
+        assert!(same < 1e-3, "same-context pairs are not negatives: {same}");
+        // ln 2 for each of the two items with an equal negative, 0 for the third.
+        assert!(
+            (distinct - 2.0 * 2f32.ln() / 3.0).abs() < 1e-3,
+            "distinct contexts with equal vectors are: {distinct}"
+        );
+    }
+
+    #[test]
+    fn masked_losses_count_only_answer_positions() {
+        let device = crate::models::device::cpu();
+        let logits = Tensor::<3>::zeros([1, 2, 4], &device);
+        let targets = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2], [1, 2]), &device);
+        let mask = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 1.0], [1, 2]), &device);
+        let ce = masked_cross_entropy(logits.clone(), targets, mask.clone())
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()[0];
+        assert!((ce - 4f32.ln()).abs() < 1e-5);
+        let kl = distillation(logits.clone(), logits, mask)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()[0];
+        assert!(kl.abs() < 1e-6);
+    }
+}

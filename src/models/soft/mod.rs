@@ -1,0 +1,15 @@
+//! Soft context compression: a teacher encoder–decoder ([`teacher`]) trained from scratch to
+//! answer questions and reconstruct spans from a context window's encoder states, compressors
+//! that turn those states into M memory vectors ([`compressor`]), the decoder sequences and
+//! greedy generation ([`sequence`]), the training losses ([`losses`]) and the training loops
+//! ([`train`]).
+
+pub mod compressor;
+pub mod losses;
+pub mod sequence;
+pub mod teacher;
+pub mod text;
+pub mod train;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,126 @@
+//! Decoder sequences: `question [SEP] answer [SEP]`, shifted for teacher forcing, with a mask
+//! over the positions that predict the answer (and its closing separator); and greedy answer
+//! generation from a memory.
+
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+
+use super::teacher::{Teacher, Tokens};
+
+/// The separator and end-of-answer token id ([SEP] of the tokenizer).
+pub const SEP: u32 = 3;
+
+/// Longest question prefix, in tokens.
+pub const MAX_QUESTION: usize = 40;
+
+/// A batch of teacher-forced sequences.
+#[derive(Debug, Clone)]
+pub struct Forced {
+    /// Inputs: the sequences without their last token.
+    pub input: Tokens,
+    /// Targets [batch, length]: the sequences without their first token.
+    pub targets: Tensor<2, Int>,
+    /// 1 at positions whose target is an answer token or the closing separator [batch, length].
+    pub answer: Tensor<2>,
+}
+
+/// Teacher-forced batch of (prefix, answer) pairs: each sequence is `prefix [SEP] answer
+/// [SEP]`, the prefix cut to [`MAX_QUESTION`] tokens and the answer to `max_answer`.
+pub fn forced(pairs: &[(&[u32], &[u32])], max_answer: usize, device: &Device) -> Forced {
+    let seqs: Vec<(Vec<u32>, usize)> = pairs
+        .iter()
+        .map(|(q, a)| {
+            let q = &q[..q.len().min(MAX_QUESTION)];
+            let a = &a[..a.len().min(max_answer)];
+            let mut s = q.to_vec();
+            s.push(SEP);
+            s.extend_from_slice(a);
+            s.push(SEP);
+            (s, q.len())
+        })
+        .collect();
+    let t = seqs
+        .iter()
+        .map(|(s, _)| s.len() - 1)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let b = seqs.len();
+    let (mut targets, mut answer) = (vec![0i64; b * t], vec![0f32; b * t]);
+    for (i, (s, q)) in seqs.iter().enumerate() {
+        for j in 0..s.len() - 1 {
+            targets[i * t + j] = i64::from(s[j + 1]);
+            if j >= *q {
+                answer[i * t + j] = 1.0;
+            }
+        }
+    }
+    let inputs: Vec<&[u32]> = seqs.iter().map(|(s, _)| &s[..s.len() - 1]).collect();
+    Forced {
+        input: Tokens::new(&inputs, t, device),
+        targets: Tensor::from_data(TensorData::new(targets, [b, t]), device),
+        answer: Tensor::from_data(TensorData::new(answer, [b, t]), device),
+    }
+}
+
+/// Greedy answers (token ids, without separators) for `questions`, each reading row `rows[i]`
+/// of `memory` [windows, M, d].
+pub fn generate(
+    teacher: &Teacher,
+    memory: &Tensor<3>,
+    memory_pad: Option<&Tensor<2, Bool>>,
+    rows: &[usize],
+    questions: &[&[u32]],
+    max_answer: usize,
+) -> Vec<Vec<u32>> {
+    let device = memory.device();
+    let index = Tensor::<1, Int>::from_data(
+        TensorData::new(
+            rows.iter().map(|&r| r as i64).collect::<Vec<_>>(),
+            [rows.len()],
+        ),
+        &device,
+    );
+    let mem = memory.clone().select(0, index.clone());
+    let pad = memory_pad.map(|p| p.clone().select(0, index));
+    let mut seqs: Vec<Vec<u32>> = questions
+        .iter()
+        .map(|q| {
+            let mut s = q[..q.len().min(MAX_QUESTION)].to_vec();
+            s.push(SEP);
+            s
+        })
+        .collect();
+    let starts: Vec<usize> = seqs.iter().map(Vec::len).collect();
+    let mut done = vec![false; seqs.len()];
+    for _ in 0..=max_answer {
+        let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
+        let tokens = Tokens::new(&refs, usize::MAX, &device);
+        let logits = teacher.decode(mem.clone(), pad.clone(), &tokens);
+        let [b, t, _] = logits.dims();
+        let best: Vec<i64> = logits
+            .argmax(2)
+            .reshape([b * t])
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .unwrap_or_default();
+        for (i, s) in seqs.iter_mut().enumerate() {
+            if done[i] {
+                continue;
+            }
+            let next = best[i * t + tokens.lengths[i] - 1] as u32;
+            if next == SEP || s.len() - starts[i] >= max_answer {
+                done[i] = true;
+            } else {
+                s.push(next);
+            }
+        }
+        if done.iter().all(|&d| d) {
+            break;
+        }
+    }
+    seqs.into_iter()
+        .zip(starts)
+        .map(|(s, start)| s[start..].to_vec())
+        .collect()
+}

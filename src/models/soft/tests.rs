@@ -1,0 +1,207 @@
+//! Tiny fixtures: the teacher and each compressor learn (loss falls) in a few steps, every M
+//! gives M memory vectors, and both resume from their checkpoints where they stopped.
+
+use burn::module::Module;
+
+use super::compressor::{mean_pool, Architecture, CompressorConfig};
+use super::teacher::TeacherConfig;
+use super::train::*;
+use crate::data::sampling::Rng;
+
+/// Windows of random tokens (ids 5..40) whose questions ask for the token after a cue pair.
+fn fixture(n: usize) -> Vec<EncodedWindow> {
+    let mut rng = Rng::new(3);
+    (0..n)
+        .map(|_| {
+            let context: Vec<u32> = (0..48).map(|_| 5 + rng.below(35) as u32).collect();
+            let questions = (0..3)
+                .map(|_| {
+                    let at = rng.below(44);
+                    (
+                        context[at..at + 2].to_vec(),
+                        context[at + 2..at + 4].to_vec(),
+                    )
+                })
+                .collect();
+            EncodedWindow { context, questions }
+        })
+        .collect()
+}
+
+fn teacher_config() -> TeacherConfig {
+    TeacherConfig::new(40, 16, 2, 1, 1, 64, 64)
+}
+
+fn teacher_training(epochs: usize) -> TeacherTraining {
+    TeacherTraining {
+        epochs,
+        batch_windows: 4,
+        learning_rate: 0.01,
+        seed: 1,
+        max_answer: 4,
+        spans_per_window: 2,
+        span_tokens: 6,
+    }
+}
+
+#[test]
+fn the_teacher_learns_and_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let windows = fixture(8);
+    let device = crate::models::device::cpu();
+    let (_, history) = train_teacher(
+        &teacher_config(),
+        &teacher_training(6),
+        &windows,
+        &dir.path().join("a"),
+        &device,
+        |_, _, _| {},
+    )
+    .unwrap();
+    assert!(
+        history[5].train_loss < history[0].train_loss * 0.9,
+        "{history:?}"
+    );
+    let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        train_teacher(
+            &teacher_config(),
+            &teacher_training(6),
+            &windows,
+            &dir.path().join("b"),
+            &device,
+            |e, _, _| assert!(e < 3, "stopped"),
+        )
+    }));
+    assert!(stopped.is_err());
+    let mut epochs = Vec::new();
+    let (_, resumed) = train_teacher(
+        &teacher_config(),
+        &teacher_training(6),
+        &windows,
+        &dir.path().join("b"),
+        &device,
+        |e, _, _| epochs.push(e),
+    )
+    .unwrap();
+    assert_eq!(epochs, [4, 5, 6]);
+    let losses = |h: &[EpochRecord]| h.iter().map(|r| r.train_loss).collect::<Vec<_>>();
+    assert_eq!(losses(&history), losses(&resumed), "as if never stopped");
+}
+
+#[test]
+fn every_compressor_makes_m_vectors_and_learns() {
+    let dir = tempfile::tempdir().unwrap();
+    let windows = fixture(8);
+    let device = crate::models::device::cpu();
+    let (teacher, _) = train_teacher(
+        &teacher_config(),
+        &teacher_training(2),
+        &windows,
+        &dir.path().join("t"),
+        &device,
+        |_, _, _| {},
+    )
+    .unwrap();
+    let teacher = teacher.valid();
+    let greedy = answer(&teacher, &windows, 64, 4, 4, &|_, h| (h, None));
+    for architecture in [
+        Architecture::CrossAttention,
+        Architecture::Conv,
+        Architecture::Pooling,
+        Architecture::Gist,
+    ] {
+        for m in [1, 4, 8] {
+            let config = CompressorConfig::new(16, m, 64).with_heads(2);
+            let compressor = config.init(architecture, &device);
+            let refs: Vec<&EncodedWindow> = windows.iter().take(3).collect();
+            let ctx = contexts(&refs, 64, &device);
+            let h = teacher.encode(&ctx);
+            let memory = compressor.forward(h.clone(), ctx.pad.clone(), &ctx.lengths);
+            assert_eq!(memory.dims(), [3, m, 16], "{architecture:?} M={m}");
+            assert_eq!(mean_pool(h, &ctx.lengths, m).dims(), [3, m, 16]);
+        }
+        let training = CompressorTraining {
+            epochs: 5,
+            batch_windows: 4,
+            learning_rate: 0.01,
+            seed: 2,
+            max_answer: 4,
+            weights: LossWeights {
+                teacher_forcing: 0.5,
+                generation: 0.3,
+                contrastive: 0.2,
+            },
+            temperature: 0.1,
+        };
+        let config = CompressorConfig::new(16, 4, 64).with_heads(2);
+        let path = dir.path().join(format!("{architecture:?}"));
+        let (_, history) = train_compressor(
+            &teacher,
+            architecture,
+            &config,
+            &training,
+            &windows,
+            &greedy,
+            &path,
+            |_, _, _| {},
+        )
+        .unwrap();
+        assert!(
+            history[4].train_loss < history[0].train_loss,
+            "{architecture:?}: {history:?}"
+        );
+        assert!(history
+            .iter()
+            .all(|r| r.contrastive > 0.0 && r.generation > 0.0));
+    }
+}
+
+#[test]
+fn a_compressor_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let windows = fixture(8);
+    let device = crate::models::device::cpu();
+    let (teacher, _) = train_teacher(
+        &teacher_config(),
+        &teacher_training(1),
+        &windows,
+        &dir.path().join("t"),
+        &device,
+        |_, _, _| {},
+    )
+    .unwrap();
+    let teacher = teacher.valid();
+    let greedy = answer(&teacher, &windows, 64, 4, 4, &|_, h| (h, None));
+    let config = CompressorConfig::new(16, 4, 64).with_heads(2);
+    let training = CompressorTraining {
+        epochs: 4,
+        batch_windows: 4,
+        learning_rate: 0.01,
+        seed: 2,
+        max_answer: 4,
+        weights: LossWeights {
+            teacher_forcing: 1.0,
+            generation: 0.5,
+            contrastive: 0.1,
+        },
+        temperature: 0.1,
+    };
+    let run = |name: &str, stop: usize| {
+        train_compressor(
+            &teacher,
+            Architecture::Gist,
+            &config,
+            &training,
+            &windows,
+            &greedy,
+            &dir.path().join(name),
+            |e, _, _| assert!(e < stop, "stopped"),
+        )
+    };
+    let (_, whole) = run("whole", usize::MAX).unwrap();
+    let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run("part", 2)));
+    assert!(stopped.is_err());
+    let (_, resumed) = run("part", usize::MAX).unwrap();
+    let losses = |h: &[EpochRecord]| h.iter().map(|r| r.train_loss).collect::<Vec<_>>();
+    assert_eq!(losses(&whole), losses(&resumed));
+}

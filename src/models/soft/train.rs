@@ -1,0 +1,408 @@
+//! Training the teacher and the compressors, and answering from a memory.
+//!
+//! The teacher learns two things from the training windows: to answer each question from the
+//! window's encoder states, and to reconstruct random spans of the window from them (the cue:
+//! the span's first tokens), so that its decoder reads a memory in general, not only answers.
+//! A compressor is trained with the teacher frozen, from the losses weighted by a preset
+//! (teacher forcing, distillation, contrastive); each epoch's value of every term is recorded.
+//! Both resume from their checkpoint after a crash; each epoch reseeds its draws.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{anyhow, Result};
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use super::compressor::{Architecture, Compressor, CompressorConfig};
+use super::losses::{distillation, info_nce, masked_cross_entropy};
+use super::sequence::{forced, generate};
+use super::teacher::{Teacher, TeacherConfig, Tokens};
+use crate::data::sampling::{mix, Rng};
+use crate::models::epochs;
+
+/// A context window as token ids, with its questions' ids and gold answers' ids.
+#[derive(Debug, Clone)]
+pub struct EncodedWindow {
+    /// Context tokens.
+    pub context: Vec<u32>,
+    /// (question tokens, first gold answer's tokens) per question.
+    pub questions: Vec<(Vec<u32>, Vec<u32>)>,
+}
+
+/// How the teacher trains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeacherTraining {
+    /// Passes over the training windows.
+    pub epochs: usize,
+    /// Windows per step.
+    pub batch_windows: usize,
+    /// Adam learning rate (linear decay to a fifth).
+    pub learning_rate: f64,
+    /// Seed of initialisation, order and spans.
+    pub seed: u64,
+    /// Longest answer, in tokens.
+    pub max_answer: usize,
+    /// Spans reconstructed per window and step.
+    pub spans_per_window: usize,
+    /// Tokens of a reconstructed span (after a cue of 4).
+    pub span_tokens: usize,
+}
+
+/// The weights of the compressor's losses (a `loss_weights` preset).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LossWeights {
+    /// Cross-entropy of the gold answer.
+    pub teacher_forcing: f64,
+    /// Distillation from the uncompressed teacher along its greedy answer.
+    pub generation: f64,
+    /// InfoNCE of the first memory vector.
+    pub contrastive: f64,
+}
+
+/// How a compressor trains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompressorTraining {
+    /// Passes over the training windows.
+    pub epochs: usize,
+    /// Windows per step.
+    pub batch_windows: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Seed of initialisation and order.
+    pub seed: u64,
+    /// Longest answer, in tokens.
+    pub max_answer: usize,
+    /// Loss weights.
+    pub weights: LossWeights,
+    /// Temperature of the contrastive loss.
+    pub temperature: f64,
+}
+
+/// One epoch of training: the mean of every loss term.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean weighted total.
+    pub train_loss: f64,
+    /// Mean answer cross-entropy (teacher forcing).
+    pub teacher_forcing: f64,
+    /// Mean span reconstruction cross-entropy (teacher only).
+    pub reconstruction: f64,
+    /// Mean distillation loss (compressors).
+    pub generation: f64,
+    /// Mean contrastive loss (compressors).
+    pub contrastive: f64,
+    /// Windows per second.
+    pub windows_per_s: f64,
+    /// Seconds the epoch took.
+    pub seconds: f64,
+}
+
+fn rows_tensor(rows: &[usize], device: &Device) -> Tensor<1, Int> {
+    let v: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+    Tensor::from_data(TensorData::new(v, [rows.len()]), device)
+}
+
+fn scalar(t: &Tensor<1>) -> Result<f64> {
+    let v: Vec<f32> = t
+        .clone()
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| anyhow!("{e:?}"))?;
+    let x = f64::from(v[0]);
+    if !x.is_finite() {
+        anyhow::bail!("the training loss became {x}");
+    }
+    Ok(x)
+}
+
+/// The contexts of `windows` as a batch (cut to `max_context` tokens).
+pub fn contexts(windows: &[&EncodedWindow], max_context: usize, device: &Device) -> Tokens {
+    let rows: Vec<&[u32]> = windows.iter().map(|w| w.context.as_slice()).collect();
+    Tokens::new(&rows, max_context, device)
+}
+
+/// Reconstruction items of a window: `count` spans (cue of 4 tokens, then `span` tokens) at
+/// seeded offsets.
+fn spans(context: &[u32], count: usize, span: usize, rng: &mut Rng) -> Vec<(Vec<u32>, Vec<u32>)> {
+    let need = 4 + span;
+    if context.len() < need + 1 {
+        return Vec::new();
+    }
+    (0..count)
+        .map(|_| {
+            let start = rng.below(context.len() - need);
+            (
+                context[start..start + 4].to_vec(),
+                context[start + 4..start + need].to_vec(),
+            )
+        })
+        .collect()
+}
+
+/// Trains the teacher (resuming from `checkpoint_dir`); `progress` gets (epoch, epochs, loss).
+pub fn train_teacher(
+    config: &TeacherConfig,
+    training: &TeacherTraining,
+    windows: &[EncodedWindow],
+    checkpoint_dir: &Path,
+    device: &Device,
+    mut progress: impl FnMut(usize, usize, f64),
+) -> Result<(Teacher, Vec<EpochRecord>)> {
+    let (device, mut model, mut optim, mut state) =
+        epochs::start::<_, EpochRecord>(checkpoint_dir, training.seed, device, |d| config.init(d))?;
+    for epoch in state.epochs_done + 1..=training.epochs {
+        let started = Instant::now();
+        epochs::seed_epoch(&device, training.seed, epoch);
+        let mut rng = Rng::new(mix(training.seed, epoch as u64));
+        let order = epochs::order(windows.len(), training.seed, epoch);
+        let lr = epochs::learning_rate(training.learning_rate, epoch, training.epochs);
+        let mut sums = EpochRecord::default();
+        let mut steps = 0usize;
+        for chunk in order.chunks(training.batch_windows.max(1)) {
+            let batch: Vec<&EncodedWindow> = chunk.iter().map(|&i| &windows[i]).collect();
+            let ctx = contexts(&batch, config.max_context, &device);
+            let h = model.encode(&ctx);
+            let (mut qa, mut rec) = (Vec::new(), Vec::new());
+            for (row, w) in batch.iter().enumerate() {
+                qa.extend(w.questions.iter().map(|(q, a)| (row, q.clone(), a.clone())));
+                let cut = &w.context[..w.context.len().min(config.max_context)];
+                let items = spans(
+                    cut,
+                    training.spans_per_window,
+                    training.span_tokens,
+                    &mut rng,
+                );
+                rec.extend(items.into_iter().map(|(c, s)| (row, c, s)));
+            }
+            let term = |items: &[(usize, Vec<u32>, Vec<u32>)], max: usize| -> Option<Tensor<1>> {
+                if items.is_empty() {
+                    return None;
+                }
+                let rows: Vec<usize> = items.iter().map(|i| i.0).collect();
+                let pairs: Vec<(&[u32], &[u32])> = items
+                    .iter()
+                    .map(|i| (i.1.as_slice(), i.2.as_slice()))
+                    .collect();
+                let f = forced(&pairs, max, &device);
+                let idx = rows_tensor(&rows, &device);
+                let logits = model.decode(
+                    h.clone().select(0, idx.clone()),
+                    Some(ctx.pad.clone().select(0, idx)),
+                    &f.input,
+                );
+                Some(masked_cross_entropy(logits, f.targets, f.answer))
+            };
+            let answer = term(&qa, training.max_answer);
+            let spans = term(&rec, training.span_tokens);
+            let loss = match (answer.clone(), spans.clone()) {
+                (Some(a), Some(s)) => a + s,
+                (Some(x), None) | (None, Some(x)) => x,
+                (None, None) => continue,
+            };
+            sums.train_loss += scalar(&loss)?;
+            sums.teacher_forcing += answer.as_ref().map_or(Ok(0.0), scalar)?;
+            sums.reconstruction += spans.as_ref().map_or(Ok(0.0), scalar)?;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+            steps += 1;
+        }
+        let record = finish_epoch(sums, steps, epoch, windows.len(), started);
+        let loss = record.train_loss;
+        state.history.push(record);
+        state.epochs_done = epoch;
+        crate::models::checkpoint::save(checkpoint_dir, &model, &optim, &state)?;
+        progress(epoch, training.epochs, loss);
+    }
+    Ok((model, state.history))
+}
+
+fn finish_epoch(
+    mut sums: EpochRecord,
+    steps: usize,
+    epoch: usize,
+    windows: usize,
+    started: Instant,
+) -> EpochRecord {
+    let n = steps.max(1) as f64;
+    let seconds = started.elapsed().as_secs_f64();
+    sums.epoch = epoch;
+    sums.train_loss /= n;
+    sums.teacher_forcing /= n;
+    sums.reconstruction /= n;
+    sums.generation /= n;
+    sums.contrastive /= n;
+    sums.seconds = seconds;
+    sums.windows_per_s = windows as f64 / seconds.max(1e-9);
+    sums
+}
+
+/// The mean encoder state of each context [windows, d] (padding left out).
+pub fn mean_state(h: &Tensor<3>, ctx: &Tokens) -> Tensor<2> {
+    let [b, l, d] = h.dims();
+    let keep = ctx.pad.clone().bool_not().float().reshape([b, l, 1]);
+    let lengths: Vec<f32> = ctx.lengths.iter().map(|&n| n as f32).collect();
+    let lengths = Tensor::<2>::from_data(TensorData::new(lengths, [b, 1]), &h.device());
+    (h.clone() * keep).sum_dim(1).reshape([b, d]) / lengths
+}
+
+/// Trains a compressor against the frozen `teacher` (on the training device, its parameters
+/// without gradients); `greedy` holds the teacher's greedy answer per window and question.
+#[allow(clippy::too_many_arguments)]
+pub fn train_compressor(
+    teacher: &Teacher,
+    architecture: Architecture,
+    config: &CompressorConfig,
+    training: &CompressorTraining,
+    windows: &[EncodedWindow],
+    greedy: &[Vec<Vec<u32>>],
+    checkpoint_dir: &Path,
+    mut progress: impl FnMut(usize, usize, f64),
+) -> Result<(Compressor, Vec<EpochRecord>)> {
+    let device = crate::models::device_of(teacher);
+    let (device, mut model, mut optim, mut state) =
+        epochs::start::<_, EpochRecord>(checkpoint_dir, training.seed, &device, |d| {
+            config.init(architecture, d)
+        })?;
+    let teacher = teacher.clone().fork(&device).no_grad();
+    for epoch in state.epochs_done + 1..=training.epochs {
+        let started = Instant::now();
+        epochs::seed_epoch(&device, training.seed, epoch);
+        let order = epochs::order(windows.len(), training.seed, epoch);
+        let lr = epochs::learning_rate(training.learning_rate, epoch, training.epochs);
+        let mut sums = EpochRecord::default();
+        let mut steps = 0usize;
+        for chunk in order.chunks(training.batch_windows.max(1)) {
+            let Some(terms) = compressor_step(
+                &teacher, &model, config, training, windows, greedy, chunk, &device,
+            )?
+            else {
+                continue;
+            };
+            let [total, tf, gen, con] = terms;
+            sums.train_loss += scalar(&total)?;
+            sums.teacher_forcing += scalar(&tf)?;
+            sums.generation += scalar(&gen)?;
+            sums.contrastive += scalar(&con)?;
+            let grads = GradientsParams::from_grads(total.backward(), &model);
+            model = optim.step(lr, model, grads);
+            steps += 1;
+        }
+        let record = finish_epoch(sums, steps, epoch, windows.len(), started);
+        let loss = record.train_loss;
+        state.history.push(record);
+        state.epochs_done = epoch;
+        crate::models::checkpoint::save(checkpoint_dir, &model, &optim, &state)?;
+        progress(epoch, training.epochs, loss);
+    }
+    Ok((model, state.history))
+}
+
+/// The loss terms of one step (total, teacher forcing, generation, contrastive), None for a
+/// batch without questions.
+#[allow(clippy::too_many_arguments)]
+fn compressor_step(
+    teacher: &Teacher,
+    model: &Compressor,
+    config: &CompressorConfig,
+    training: &CompressorTraining,
+    windows: &[EncodedWindow],
+    greedy: &[Vec<Vec<u32>>],
+    chunk: &[usize],
+    device: &Device,
+) -> Result<Option<[Tensor<1>; 4]>> {
+    let batch: Vec<&EncodedWindow> = chunk.iter().map(|&i| &windows[i]).collect();
+    let ctx = contexts(&batch, config.max_context, device);
+    let h = teacher.encode(&ctx).detach();
+    let memory = model.forward(h.clone(), ctx.pad.clone(), &ctx.lengths);
+    let mut rows = Vec::new();
+    let (mut gold, mut taught) = (Vec::new(), Vec::new());
+    for (row, &w) in chunk.iter().enumerate() {
+        for (k, (q, a)) in windows[w].questions.iter().enumerate() {
+            rows.push(row);
+            gold.push((q.as_slice(), a.as_slice()));
+            taught.push((q.as_slice(), greedy[w][k].as_slice()));
+        }
+    }
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let idx = rows_tensor(&rows, device);
+    let mem = memory.clone().select(0, idx.clone());
+    let w = training.weights;
+    let zero = || Tensor::<1>::zeros([1], device);
+    let tf = if w.teacher_forcing > 0.0 {
+        let f = forced(&gold, training.max_answer, device);
+        masked_cross_entropy(
+            teacher.decode(mem.clone(), None, &f.input),
+            f.targets,
+            f.answer,
+        )
+    } else {
+        zero()
+    };
+    let gen = if w.generation > 0.0 {
+        let g = forced(&taught, training.max_answer, device);
+        let student = teacher.decode(mem.clone(), None, &g.input);
+        let full = teacher.decode(
+            h.clone().select(0, idx.clone()),
+            Some(ctx.pad.clone().select(0, idx)),
+            &g.input,
+        );
+        masked_cross_entropy(student.clone(), g.targets, g.answer.clone())
+            + distillation(student, full, g.answer)
+    } else {
+        zero()
+    };
+    let con = if w.contrastive > 0.0 && chunk.len() > 1 {
+        let [n, _, d] = memory.dims();
+        let first = memory.slice([0..n, 0..1, 0..d]).reshape([n, d]);
+        info_nce(first, mean_state(&h, &ctx), chunk, training.temperature)
+    } else {
+        zero()
+    };
+    let total =
+        tf.clone() * w.teacher_forcing + gen.clone() * w.generation + con.clone() * w.contrastive;
+    Ok(Some([total, tf, gen, con]))
+}
+
+/// How the memory of a window is made at evaluation.
+pub type MemoryOf<'a> = dyn Fn(&Tokens, Tensor<3>) -> (Tensor<3>, Option<Tensor<2, Bool>>) + 'a;
+
+/// Greedy answers (token ids) to every question of `windows`, each window's memory made by
+/// `memory` from the teacher's encoder states; `batch_windows` windows at a time.
+pub fn answer(
+    teacher: &Teacher,
+    windows: &[EncodedWindow],
+    max_context: usize,
+    max_answer: usize,
+    batch_windows: usize,
+    memory: &MemoryOf<'_>,
+) -> Vec<Vec<Vec<u32>>> {
+    let device = crate::models::device_of(teacher);
+    let mut out = Vec::with_capacity(windows.len());
+    for chunk in windows.chunks(batch_windows.max(1)) {
+        let refs: Vec<&EncodedWindow> = chunk.iter().collect();
+        let ctx = contexts(&refs, max_context, &device);
+        let h = teacher.encode(&ctx);
+        let (mem, pad) = memory(&ctx, h);
+        let mut rows = Vec::new();
+        let mut questions: Vec<&[u32]> = Vec::new();
+        for (row, w) in chunk.iter().enumerate() {
+            for (q, _) in &w.questions {
+                rows.push(row);
+                questions.push(q);
+            }
+        }
+        let mut answers =
+            generate(teacher, &mem, pad.as_ref(), &rows, &questions, max_answer).into_iter();
+        for w in chunk {
+            out.push(answers.by_ref().take(w.questions.len()).collect());
+        }
+    }
+    out
+}
