@@ -213,12 +213,24 @@ pub fn train_teacher(
         }
         let record = finish_epoch(sums, steps, epoch, windows.len(), started);
         let loss = record.train_loss;
-        state.history.push(record);
-        state.epochs_done = epoch;
-        crate::models::checkpoint::save(checkpoint_dir, &model, &optim, &state)?;
+        end_epoch(checkpoint_dir, &model, &optim, &mut state, record)?;
         progress(epoch, training.epochs, loss);
     }
     Ok((model, state.history))
+}
+
+/// Records an epoch and checkpoints after it (then progress may hear of it: a crash in
+/// between costs nothing).
+fn end_epoch<M: Module + Clone>(
+    dir: &Path,
+    model: &M,
+    optim: &burn::optim::ModuleOptimizer,
+    state: &mut epochs::EpochState<EpochRecord>,
+    record: EpochRecord,
+) -> Result<()> {
+    state.epochs_done = record.epoch;
+    state.history.push(record);
+    crate::models::checkpoint::save(dir, model, optim, state)
 }
 
 fn finish_epoch(
@@ -294,9 +306,7 @@ pub fn train_compressor(
         }
         let record = finish_epoch(sums, steps, epoch, windows.len(), started);
         let loss = record.train_loss;
-        state.history.push(record);
-        state.epochs_done = epoch;
-        crate::models::checkpoint::save(checkpoint_dir, &model, &optim, &state)?;
+        end_epoch(checkpoint_dir, &model, &optim, &mut state, record)?;
         progress(epoch, training.epochs, loss);
     }
     Ok((model, state.history))
