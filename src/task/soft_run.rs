@@ -36,6 +36,8 @@ pub fn classifier(p: &SoftParams) -> ClassifierArtifactConfig {
 /// What a method produced: answers per window and question, and its own figures.
 struct Answers {
     ids: Vec<Vec<Vec<u32>>>,
+    /// Seconds spent generating the answers (not training, not compressing).
+    answer_seconds: f64,
     windows: Vec<EncodedWindow>,
     metrics: Map<String, Value>,
     artifacts: Vec<String>,
@@ -56,7 +58,6 @@ pub fn run(p: &SoftParams, ctx: &ExecContext) -> Result<RunOutput> {
         .iter()
         .map(|&i| teacher.greedy_eval[i].clone())
         .collect();
-    let started = Instant::now();
     let answers = method_answers(
         p,
         ctx,
@@ -66,7 +67,7 @@ pub fn run(p: &SoftParams, ctx: &ExecContext) -> Result<RunOutput> {
         &eval_text,
         eval_ids,
     )?;
-    let answer_seconds = started.elapsed().as_secs_f64();
+    let answer_seconds = answers.answer_seconds;
     let examples: Vec<QaExample> = eval_text.iter().flat_map(|w| w.questions.clone()).collect();
     let text = |ids: &[Vec<Vec<u32>>]| -> HashMap<String, String> {
         examples
@@ -152,11 +153,16 @@ fn method_answers(
     let d = model.d_model();
     let m = p.target_length.max(1);
     let (win, max_answer, batch) = (p.window_tokens, p.max_answer_tokens, p.batch_windows);
-    let fixed = |memory: &MemoryOf<'_>, windows: Vec<EncodedWindow>| Answers {
-        ids: answer(model, &windows, win, max_answer, batch, memory),
-        windows,
-        metrics: Map::new(),
-        artifacts: Vec::new(),
+    let fixed = |memory: &MemoryOf<'_>, windows: Vec<EncodedWindow>| {
+        let started = Instant::now();
+        let ids = answer(model, &windows, win, max_answer, batch, memory);
+        Answers {
+            ids,
+            answer_seconds: started.elapsed().as_secs_f64(),
+            windows,
+            metrics: Map::new(),
+            artifacts: Vec::new(),
+        }
     };
     Ok(match p.architecture {
         Method::Teacher => fixed(&|_, h| (h, None), eval),
@@ -224,7 +230,8 @@ fn trained(
         .collect();
     crate::store::atomic::write_atomic(&ctx.out("curves.jsonl"), lines.as_bytes())?;
     let compressor = compressor.valid();
-    let compress_started = Instant::now();
+    let compress_seconds = compression_seconds(&teacher.model, &compressor, &eval, p);
+    let answer_started = Instant::now();
     let memory = |t: &Tokens, h| (compressor.forward(h, t.pad.clone(), &t.lengths), None);
     let ids = answer(
         &teacher.model,
@@ -234,24 +241,47 @@ fn trained(
         p.batch_windows,
         &memory,
     );
-    let seconds = compress_started.elapsed().as_secs_f64();
+    let answer_seconds = answer_started.elapsed().as_secs_f64();
     let last = history.last().cloned().unwrap_or_default();
     let metrics = json!({
         "compressor_parameters": compressor.num_params(),
         "epochs": history.len(),
         "train_seconds": train_seconds,
         "train_loss": last.train_loss,
-        "compress_seconds_per_context": seconds / eval.len().max(1) as f64,
+        "compress_seconds_per_context": compress_seconds / eval.len().max(1) as f64,
     });
     let Value::Object(metrics) = metrics else {
         unreachable!("a JSON object literal")
     };
     Ok(Answers {
         ids,
+        answer_seconds,
         windows: eval,
         metrics,
         artifacts: Vec::new(),
     })
+}
+
+/// Seconds the compressor itself takes over `eval` (the teacher's encoding, shared by every
+/// method, left out).
+fn compression_seconds(
+    teacher: &crate::models::soft::teacher::Teacher,
+    compressor: &crate::models::soft::compressor::Compressor,
+    eval: &[EncodedWindow],
+    p: &SoftParams,
+) -> f64 {
+    let device = crate::models::device_of(teacher);
+    let mut seconds = 0.0;
+    for chunk in eval.chunks(p.batch_windows.max(1)) {
+        let refs: Vec<&EncodedWindow> = chunk.iter().collect();
+        let ctx = crate::models::soft::train::contexts(&refs, p.window_tokens, &device);
+        let h = teacher.encode(&ctx);
+        let started = Instant::now();
+        let memory = compressor.forward(h, ctx.pad.clone(), &ctx.lengths);
+        let _ = memory.into_data();
+        seconds += started.elapsed().as_secs_f64();
+    }
+    seconds
 }
 
 /// The held-out windows compressed by llmlingua2 to the run's factor (kept ratio M / tokens),

@@ -95,11 +95,10 @@ pub fn generate(
     for _ in 0..=max_answer {
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
         let tokens = Tokens::new(&refs, usize::MAX, &device);
-        let logits = teacher.decode(mem.clone(), pad.clone(), &tokens);
-        let [b, t, _] = logits.dims();
-        let best: Vec<i64> = logits
-            .argmax(2)
-            .reshape([b * t])
+        let best: Vec<i64> = teacher
+            .decode_last(mem.clone(), pad.clone(), &tokens)
+            .argmax(1)
+            .reshape([seqs.len()])
             .into_data()
             .convert::<i64>()
             .try_to_vec::<i64>()
@@ -108,7 +107,7 @@ pub fn generate(
             if done[i] {
                 continue;
             }
-            let next = best[i * t + tokens.lengths[i] - 1] as u32;
+            let next = best[i] as u32;
             if next == SEP || s.len() - starts[i] >= max_answer {
                 done[i] = true;
             } else {

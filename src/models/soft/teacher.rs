@@ -147,6 +147,45 @@ impl Teacher {
         memory_pad: Option<Tensor<2, Bool>>,
         sequence: &Tokens,
     ) -> Tensor<3> {
+        let h = self.decoder_states(memory, memory_pad, sequence);
+        let [b, t, d] = h.dims();
+        self.vocabulary(h.reshape([b * t, d]))
+            .reshape([b, t, self.embed.weight.dims()[0]])
+    }
+
+    /// The next-token logits [batch, vocab] after each sequence's last token only (generation:
+    /// the projection onto the vocabulary is most of a step's work).
+    pub fn decode_last(
+        &self,
+        memory: Tensor<3>,
+        memory_pad: Option<Tensor<2, Bool>>,
+        sequence: &Tokens,
+    ) -> Tensor<2> {
+        let h = self.decoder_states(memory, memory_pad, sequence);
+        let [b, _, d] = h.dims();
+        let last: Vec<i64> = sequence
+            .lengths
+            .iter()
+            .flat_map(|&n| std::iter::repeat_n(n as i64 - 1, d))
+            .collect();
+        let index = Tensor::<3, Int>::from_data(TensorData::new(last, [b, 1, d]), &h.device());
+        self.vocabulary(h.gather(1, index).reshape([b, d]))
+    }
+
+    /// Logits of decoder states [n, d] over the vocabulary (the tied embedding, scaled like
+    /// attention scores: unit-variance states times unit-variance embeddings).
+    fn vocabulary(&self, h: Tensor<2>) -> Tensor<2> {
+        let d = self.d_model();
+        h.matmul(self.embed.weight.val().transpose()) / (d as f64).sqrt()
+    }
+
+    /// The decoder's final states [batch, length, d].
+    fn decoder_states(
+        &self,
+        memory: Tensor<3>,
+        memory_pad: Option<Tensor<2, Bool>>,
+        sequence: &Tokens,
+    ) -> Tensor<3> {
         let [b, t] = sequence.ids.dims();
         let device = sequence.ids.device();
         let x = self.embed.forward(sequence.ids.clone())
@@ -157,14 +196,6 @@ impl Teacher {
         if let Some(pad) = memory_pad {
             input = input.memory_mask_pad(pad);
         }
-        let h = self.decoder_norm.forward(self.decoder.forward(input));
-        let d = self.d_model();
-        let vocab = self.embed.weight.dims()[0];
-        // Scaled like attention scores: unit-variance states times unit-variance embeddings.
-        let logits = h
-            .reshape([b * t, d])
-            .matmul(self.embed.weight.val().transpose())
-            / (d as f64).sqrt();
-        logits.reshape([b, t, vocab])
+        self.decoder_norm.forward(self.decoder.forward(input))
     }
 }

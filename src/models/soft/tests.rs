@@ -205,3 +205,27 @@ fn a_compressor_resumes_where_it_stopped() {
     let losses = |h: &[EpochRecord]| h.iter().map(|r| r.train_loss).collect::<Vec<_>>();
     assert_eq!(losses(&whole), losses(&resumed));
 }
+
+#[test]
+fn the_last_position_logits_are_those_of_the_whole_decode() {
+    use super::teacher::Tokens;
+    let device = crate::models::device::cpu();
+    let teacher = crate::models::seeded(&device, 4, || teacher_config().init(&device));
+    let windows = fixture(2);
+    let refs: Vec<&EncodedWindow> = windows.iter().collect();
+    let ctx = contexts(&refs, 64, &device);
+    let h = teacher.encode(&ctx);
+    let seqs: [&[u32]; 2] = [&[5, 6, 7], &[8, 9]];
+    let tokens = Tokens::new(&seqs, 64, &device);
+    let all = teacher.decode(h.clone(), Some(ctx.pad.clone()), &tokens);
+    let last = teacher.decode_last(h, Some(ctx.pad), &tokens);
+    let all: Vec<f32> = all.into_data().try_to_vec().unwrap();
+    let last: Vec<f32> = last.into_data().try_to_vec().unwrap();
+    let v = 40;
+    for (row, len) in [(0usize, 3usize), (1, 2)] {
+        for k in 0..v {
+            let a = all[(row * 3 + len - 1) * v + k];
+            assert!((a - last[row * v + k]).abs() < 1e-4, "row {row} token {k}");
+        }
+    }
+}
