@@ -10,7 +10,7 @@ use super::devices::Slot;
 use super::events::Event;
 use super::executor::{self, ChildEnv};
 use crate::grid::{Grid, PlannedRun};
-use crate::store::provenance::{now_rfc3339, RUNNER_VERSION};
+use crate::store::provenance::now_rfc3339;
 use crate::store::results::{self, ResultLine};
 use crate::store::{atomic, ExperimentDir, ExperimentMeta, RunState, RunStatus};
 use crate::task::{RunContext, Task};
@@ -198,21 +198,7 @@ pub fn result_line(
     run: &PlannedRun,
     st: &RunStatus,
 ) -> Result<ResultLine> {
-    Ok(ResultLine {
-        id: run.id.clone(),
-        name: run.name.clone(),
-        task: plan.task.clone(),
-        config: run.config.clone(),
-        metrics: store.read_metrics(&run.id)?,
-        artifacts: store.read_artifacts(&run.id),
-        duration_s: st.duration_s.unwrap_or_default(),
-        device: st.device.clone(),
-        host: st.host.clone(),
-        attempts: st.attempts,
-        finished_at: st.ended_at.clone(),
-        runner_version: RUNNER_VERSION.to_string(),
-        git: meta.git.clone(),
-    })
+    crate::store::reconcile::result_line(store, meta, plan, run, Some(st))
 }
 
 /// Records a completed attempt: status.json first, then the results line, so a crash between

@@ -81,8 +81,18 @@ fn line_from_store(
     meta: &ExperimentMeta,
     run: &crate::grid::PlannedRun,
 ) -> Result<ResultLine> {
-    let status = store.read_status(&run.id);
-    let status = status.as_ref();
+    result_line(store, meta, plan, run, store.read_status(&run.id).as_ref())
+}
+
+/// The results line of a completed run: its metrics.json and artifacts.json with its config,
+/// `status` (attempts, time, device) and provenance.
+pub fn result_line(
+    store: &ExperimentDir,
+    meta: &ExperimentMeta,
+    plan: &Grid,
+    run: &crate::grid::PlannedRun,
+    status: Option<&super::RunStatus>,
+) -> Result<ResultLine> {
     Ok(ResultLine {
         id: run.id.clone(),
         name: run.name.clone(),
