@@ -44,7 +44,11 @@ pub fn digest(dir: &Path) -> Result<Content> {
         }
     }
     Ok(Content {
-        sha256: hex(&hasher.finalize()),
+        sha256: hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
         files,
     })
 }
@@ -75,19 +79,14 @@ fn collect(dir: &Path, prefix: &str, files: &mut BTreeMap<String, FileDigest>) -
         if path.is_dir() {
             collect(&path, &format!("{rel}/"), files)?;
         } else {
-            let bytes = std::fs::read(&path)?;
             let digest = FileDigest {
-                bytes: bytes.len() as u64,
-                sha256: hex(&Sha256::digest(&bytes)),
+                bytes: entry.metadata()?.len(),
+                sha256: crate::data::registry::sha256_file(&path)?,
             };
             files.insert(rel, digest);
         }
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

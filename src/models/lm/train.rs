@@ -374,6 +374,15 @@ mod tests {
     /// state carried) and resumed ends with the weights of an uninterrupted one, bit for bit.
     #[test]
     fn a_resumed_pretraining_ends_where_an_uninterrupted_one_does() {
+        // One thread: with several, burn's CPU kernels may sum in a load-dependent order.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        pool.install(resumed_pretraining);
+    }
+
+    fn resumed_pretraining() {
         let dir = tempfile::tempdir().unwrap();
         let device = crate::models::device::cpu();
         let text: Vec<u32> = b"the quick brown fox jumps over the lazy dog; "

@@ -44,8 +44,45 @@ fn teacher_training(epochs: usize) -> TeacherTraining {
     }
 }
 
+/// A teacher trained for `epochs` (then frozen) and its greedy answers on `windows`.
+fn frozen_teacher(
+    windows: &[EncodedWindow],
+    epochs: usize,
+    dir: &std::path::Path,
+) -> (super::teacher::Teacher, Vec<Vec<Vec<u32>>>) {
+    let device = crate::models::device::cpu();
+    let training = teacher_training(epochs);
+    let (teacher, _) = train_teacher(
+        &teacher_config(),
+        &training,
+        windows,
+        dir,
+        &device,
+        |_, _, _| {},
+    )
+    .unwrap();
+    let teacher = teacher.valid();
+    let greedy = answer(&teacher, windows, 64, 4, 4, &|_, h| (h, None));
+    (teacher, greedy)
+}
+
+/// Runs `f` on a one-thread pool: with several threads, burn's CPU kernels may sum in an order
+/// that depends on how busy the other test threads keep the cores, and the resume tests compare
+/// losses bit for bit (runs use `[resources] threads`, 1 by default).
+fn one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
 #[test]
 fn the_teacher_learns_and_resumes_where_it_stopped() {
+    one_thread(teacher_resumes);
+}
+
+fn teacher_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let windows = fixture(8);
     let device = crate::models::device::cpu();
@@ -93,17 +130,7 @@ fn every_compressor_makes_m_vectors_and_learns() {
     let dir = tempfile::tempdir().unwrap();
     let windows = fixture(8);
     let device = crate::models::device::cpu();
-    let (teacher, _) = train_teacher(
-        &teacher_config(),
-        &teacher_training(2),
-        &windows,
-        &dir.path().join("t"),
-        &device,
-        |_, _, _| {},
-    )
-    .unwrap();
-    let teacher = teacher.valid();
-    let greedy = answer(&teacher, &windows, 64, 4, 4, &|_, h| (h, None));
+    let (teacher, greedy) = frozen_teacher(&windows, 2, &dir.path().join("t"));
     for architecture in [
         Architecture::CrossAttention,
         Architecture::Conv,
@@ -158,20 +185,13 @@ fn every_compressor_makes_m_vectors_and_learns() {
 
 #[test]
 fn a_compressor_resumes_where_it_stopped() {
+    one_thread(compressor_resumes);
+}
+
+fn compressor_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let windows = fixture(8);
-    let device = crate::models::device::cpu();
-    let (teacher, _) = train_teacher(
-        &teacher_config(),
-        &teacher_training(1),
-        &windows,
-        &dir.path().join("t"),
-        &device,
-        |_, _, _| {},
-    )
-    .unwrap();
-    let teacher = teacher.valid();
-    let greedy = answer(&teacher, &windows, 64, 4, 4, &|_, h| (h, None));
+    let (teacher, greedy) = frozen_teacher(&windows, 1, &dir.path().join("t"));
     let config = CompressorConfig::new(16, 4, 64).with_heads(2);
     let training = CompressorTraining {
         epochs: 4,

@@ -204,19 +204,28 @@ pub fn train_teacher(
                 (Some(x), None) | (None, Some(x)) => x,
                 (None, None) => continue,
             };
-            sums.train_loss += scalar(&loss)?;
             sums.teacher_forcing += answer.as_ref().map_or(Ok(0.0), scalar)?;
             sums.reconstruction += spans.as_ref().map_or(Ok(0.0), scalar)?;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
+            sums.train_loss += scalar(&loss)?;
+            model = descend(model, &mut optim, loss, lr);
             steps += 1;
         }
         let record = finish_epoch(sums, steps, epoch, windows.len(), started);
-        let loss = record.train_loss;
         end_epoch(checkpoint_dir, &model, &optim, &mut state, record)?;
-        progress(epoch, training.epochs, loss);
+        progress(epoch, training.epochs, state.history[epoch - 1].train_loss);
     }
     Ok((model, state.history))
+}
+
+/// One optimizer step down `loss`.
+fn descend<M: Module + Clone>(
+    model: M,
+    optim: &mut burn::optim::ModuleOptimizer,
+    loss: Tensor<1>,
+    lr: f64,
+) -> M {
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    optim.step(lr, model, grads)
 }
 
 /// Records an epoch and checkpoints after it (then progress may hear of it: a crash in
@@ -296,18 +305,16 @@ pub fn train_compressor(
                 continue;
             };
             let [total, tf, gen, con] = terms;
-            sums.train_loss += scalar(&total)?;
             sums.teacher_forcing += scalar(&tf)?;
             sums.generation += scalar(&gen)?;
             sums.contrastive += scalar(&con)?;
-            let grads = GradientsParams::from_grads(total.backward(), &model);
-            model = optim.step(lr, model, grads);
+            sums.train_loss += scalar(&total)?;
+            model = descend(model, &mut optim, total, lr);
             steps += 1;
         }
         let record = finish_epoch(sums, steps, epoch, windows.len(), started);
-        let loss = record.train_loss;
         end_epoch(checkpoint_dir, &model, &optim, &mut state, record)?;
-        progress(epoch, training.epochs, loss);
+        progress(epoch, training.epochs, state.history[epoch - 1].train_loss);
     }
     Ok((model, state.history))
 }
