@@ -34,6 +34,7 @@ fn every_canterbury_file_round_trips_in_adaptive_mode() {
         threads: 1,
         crlf: false,
         text_crc: None,
+        backend: None,
     };
     let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     files.sort();

@@ -57,6 +57,43 @@ fn everything_missing_is_listed_at_once_and_nothing_is_created() {
     assert!(!p.path().join("runs").exists());
 }
 
+#[test]
+fn burn_tasks_asking_for_gpus_need_a_gpu_backend() {
+    let p = Project::new();
+    p.write(
+        "qa.toml",
+        &qa_spec("q").replace("devices = \"cpu\"", "devices = [\"cuda:0\"]"),
+    );
+    // A GPU the driver shows (CUDA_VISIBLE_DEVICES), a build without a GPU backend: refused
+    // before anything starts, saying how to build one.
+    let out = p
+        .runner()
+        .env("CUDA_VISIBLE_DEVICES", "0")
+        .args(["launch", "qa.toml"])
+        .output()
+        .unwrap();
+    if cfg!(any(feature = "wgpu", feature = "cuda")) {
+        return;
+    }
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("task `qa-reader` trains burn models"), "{t}");
+    assert!(t.contains("--features wgpu"), "{t}");
+    assert!(!p.path().join("runs").exists());
+    // `runner devices` says what is compiled in and where the spec would go.
+    let out = p
+        .runner()
+        .env("CUDA_VISIBLE_DEVICES", "0")
+        .args(["devices", "qa.toml"])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("backends compiled in: flex"), "{t}");
+    assert!(t.contains("not compiled in: wgpu, cuda"), "{t}");
+    assert!(t.contains("no GPU backend compiled in"), "{t}");
+}
+
 /// A local HTTP server over `dir` (python3's), stopped when dropped; None without python3.
 struct Server(std::process::Child, u16);
 

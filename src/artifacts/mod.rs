@@ -26,6 +26,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
+
+use crate::models::device::Backend;
 use fs4::fs_std::FileExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -120,6 +122,12 @@ pub fn write_trained<M: burn::module::Module, P: Serialize>(
     Ok(())
 }
 
+/// The GPU backend an artifact of `kind` built on `backend` is keyed by (none on the CPU, and
+/// none for tokenizers, which no backend computes).
+fn trained_on(kind: &str, backend: Backend) -> Option<&'static str> {
+    (backend != Backend::Flex && kind != "tokenizer").then(|| backend.name())
+}
+
 /// A built artifact.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Artifact {
@@ -160,6 +168,9 @@ pub struct ArtifactInfo {
     /// them: [`ArtifactStore::content_hash`] then digests the files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<content::Content>,
+    /// The burn backend that built it, when not the CPU's `flex`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
 }
 
 /// A directory of artifacts.
@@ -198,8 +209,19 @@ impl ArtifactStore {
     }
 
     /// The id of an artifact: kind and the first 16 hex digits of the config's hash.
+    /// Trained artifacts built on a GPU backend carry its name (`lm-<hash>-wgpu`): other
+    /// kernels train other weights, and one id must name one content.
     pub fn id(kind: &str, config: &Value) -> String {
-        format!("{kind}-{}", crate::grid::identity::run_id(kind, config))
+        Self::id_on(kind, config, crate::models::device::artifact_backend())
+    }
+
+    /// The id of an artifact built on `backend`.
+    pub fn id_on(kind: &str, config: &Value, backend: Backend) -> String {
+        let id = format!("{kind}-{}", crate::grid::identity::run_id(kind, config));
+        match trained_on(kind, backend) {
+            None => id,
+            Some(name) => format!("{id}-{name}"),
+        }
     }
 
     /// The artifact, built by `build` (which fills the directory it is given) if it is not
@@ -255,6 +277,7 @@ impl ArtifactStore {
             created_at: crate::store::provenance::now_rfc3339(),
             runner_version: crate::store::provenance::RUNNER_VERSION.to_string(),
             content: Some(content::digest(&tmp)?),
+            backend: trained_on(kind, crate::models::device::artifact_backend()).map(String::from),
         };
         crate::store::atomic::write_json(&tmp.join("artifact.json"), &info)?;
         let _ = std::fs::remove_dir_all(&dir);
@@ -303,6 +326,20 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
+
+    #[test]
+    fn gpu_built_artifacts_have_their_own_ids() {
+        let config = serde_json::json!({"vocab": 100});
+        let cpu = ArtifactStore::id_on("lm", &config, Backend::Flex);
+        let gpu = ArtifactStore::id_on("lm", &config, Backend::Wgpu);
+        assert_eq!(gpu, format!("{cpu}-wgpu"));
+        assert!(!cpu.ends_with("flex"));
+        let tokenizer = ArtifactStore::id_on("tokenizer", &config, Backend::Wgpu);
+        assert_eq!(
+            tokenizer,
+            ArtifactStore::id_on("tokenizer", &config, Backend::Flex)
+        );
+    }
 
     #[test]
     fn concurrent_requests_build_once() {

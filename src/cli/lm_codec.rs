@@ -180,7 +180,7 @@ pub fn run(command: LmCodecCommand) -> Result<ExitCode> {
                 .artifact(args.seed)
                 .map_err(anyhow::Error::msg)?;
             let store = store_of(args.store);
-            let device = crate::models::device::cpu();
+            let device = crate::models::device::from_environment()?;
             let artifact = crate::artifacts::lm::get(&store, &config, &device, &|_, _, _| {})?;
             println!("{}", artifact.dir.display());
             Ok(ExitCode::Complete)
@@ -222,12 +222,13 @@ fn coding_params(
         threads: args.threads,
         crlf: false,
         text_crc: None,
+        backend: None,
     })
 }
 
 fn compress(args: CompressArgs) -> Result<ExitCode> {
     let data = read(&args.input)?;
-    let device = crate::models::device::cpu();
+    let device = crate::models::device::from_environment()?;
     let loaded = match &args.model {
         Some(m) => Some(crate::artifacts::lm::find(
             &ArtifactStore::default_location(),
@@ -286,7 +287,7 @@ fn compress(args: CompressArgs) -> Result<ExitCode> {
 
 fn decompress(args: DecompressArgs) -> Result<ExitCode> {
     let file = read(&args.input)?;
-    let device = crate::models::device::cpu();
+    let device = crate::models::device::from_environment()?;
     let loaded = match &args.model {
         Some(m) => Some(crate::artifacts::lm::find(
             &ArtifactStore::default_location(),
@@ -373,6 +374,7 @@ mod tests {
 
     #[test]
     fn the_commands_default_to_the_tasks_parameters() {
+        let _alone = crate::models::draws_alone();
         let cli = Pretrain::try_parse_from(["pretrain"]).unwrap().args;
         let from_cli = cli.params().unwrap().artifact(0).unwrap();
         let from_task = LmCodecParams::default().artifact(0).unwrap();

@@ -64,7 +64,7 @@ pub struct BenchArgs {
 pub fn bench(args: BenchArgs) -> Result<ExitCode> {
     let path = crate::data::resolve(&args.input);
     let data = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let device = crate::models::device::cpu();
+    let device = crate::models::device::from_environment()?;
     let found = match &args.model {
         Some(m) => Some(crate::artifacts::lm::find(
             &ArtifactStore::default_location(),

@@ -5,6 +5,8 @@ mod analyze;
 mod artifacts;
 mod codec;
 mod data;
+mod devices;
+mod devices_bench;
 mod exit;
 mod launch;
 mod lm_codec;
@@ -63,6 +65,8 @@ enum Commands {
     },
     /// Show the state of every run of an experiment.
     Status(status::StatusArgs),
+    /// The burn backends compiled in, the devices each sees, and where a spec's runs would go.
+    Devices(devices::DevicesArgs),
     /// List the task kinds runner knows, or one kind's parameters and metrics.
     Tasks(tasks::TasksArgs),
     /// Compress files or responses with classical codecs and print statistics.
@@ -177,6 +181,7 @@ fn run(command: Commands) -> Result<ExitCode> {
         Commands::LmCodec(cmd) => lm_codec::run(cmd),
         Commands::Artifacts { verify } => artifacts::list(verify),
         Commands::Tasks(args) => tasks::tasks(args),
+        Commands::Devices(args) => devices::devices(args),
         Commands::Exec { .. } | Commands::Supervise { .. } => unreachable!("handled before"),
     }
 }

@@ -53,6 +53,11 @@ pub fn render(spec: &Spec, grid: &Grid, store: &ExperimentDir, all: bool) -> Str
     let placement =
         crate::task::lookup(&grid.task).map_or(crate::task::Placement::Any, |t| t.placement());
     let slots = devices::slots(&spec.resources, None, placement);
+    devices::plan_with_first_slot(&spec.resources, placement);
+    out.push_str(&format!(
+        "  devices: {}\n",
+        devices::describe_slots(&spec.resources, placement, &slots)
+    ));
     out.push_str(&body(grid, store, all, slots.len()));
     if let (Some(task), Ok(cwd)) = (crate::task::lookup(&grid.task), std::env::current_dir()) {
         let todo: Vec<usize> = (0..grid.runs.len()).collect();
@@ -85,6 +90,10 @@ pub fn render_resume(meta: &ExperimentMeta, grid: &Grid, store: &ExperimentDir) 
     let placement =
         crate::task::lookup(&grid.task).map_or(crate::task::Placement::Any, |t| t.placement());
     let slots = devices::slots(&meta.resources, None, placement);
+    out.push_str(&format!(
+        "  devices: {}\n",
+        devices::describe_slots(&meta.resources, placement, &slots)
+    ));
     out.push_str(&body(grid, store, false, slots.len()));
     out
 }

@@ -37,7 +37,7 @@ pub fn order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
 /// epoch draws (dropout masks) is the same whether or not training resumed from a checkpoint
 /// before it.
 pub fn seed_epoch(device: &Device, seed: u64, epoch: usize) {
-    Device::seed(device, crate::data::sampling::mix(seed, epoch as u64));
+    crate::models::seed_device(device, crate::data::sampling::mix(seed, epoch as u64));
 }
 
 /// The learning rate of `epoch` (1-based) of `epochs`: linear decay from `base` in the first
@@ -56,7 +56,7 @@ pub fn start<M: Module + Clone, R: DeserializeOwned>(
     init: impl FnOnce(&Device) -> M,
 ) -> Result<(Device, M, ModuleOptimizer, EpochState<R>)> {
     let device = device.clone().autodiff();
-    let model = crate::models::seeded(&device, seed, || init(&device));
+    let model = crate::models::seeded(&device, seed, init);
     let (model, optim, state) = crate::models::checkpoint::resume(
         dir,
         model,

@@ -19,19 +19,49 @@ pub mod words;
 /// Every model initialisation in runner goes through here.
 static SEEDED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Builds a module with `init` right after seeding `device`'s generator with `seed`, and draws
+/// Seeds `device`'s generator, never in the middle of another thread's [`seeded`]
+/// initialisation (which would then draw from the new seed: tests train models side by side).
+pub fn seed_device(device: &burn::tensor::Device, seed: u64) {
+    let _guard = SEEDED_INIT.lock().unwrap_or_else(|e| e.into_inner());
+    burn::tensor::Device::seed(device, seed);
+}
+
+/// Serialises the unit tests that draw from the backend's global generator (initialisation,
+/// dropout): run side by side, one test's draws shift another's numbers, and tests that compare
+/// two trainings bit for bit would fail now and then. (A run is a process of its own.)
+#[cfg(test)]
+pub(crate) fn draws_alone() -> std::sync::MutexGuard<'static, ()> {
+    static DRAWS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    DRAWS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Builds a module with `init` right after seeding the generator with `seed`, and draws
 /// every parameter's values before returning (burn initialises parameters lazily, at their
-/// first use, which would otherwise happen outside the lock).
+/// first use, which would otherwise happen outside the lock). The values are drawn on the CPU
+/// and moved to `device`: the same seed gives the same initial weights on every backend (GPU
+/// backends' generators draw other numbers).
 pub fn seeded<M: burn::module::Module>(
     device: &burn::tensor::Device,
     seed: u64,
-    init: impl FnOnce() -> M,
+    init: impl FnOnce(&burn::tensor::Device) -> M,
 ) -> M {
     let _guard = SEEDED_INIT.lock().unwrap_or_else(|e| e.into_inner());
-    burn::tensor::Device::seed(device, seed);
-    let module = init();
+    let on_cpu = device::backend_of(device) == device::Backend::Flex;
+    let home = match (on_cpu, device.is_autodiff()) {
+        (true, _) => device.clone(),
+        (false, true) => burn::tensor::Device::flex().autodiff(),
+        (false, false) => burn::tensor::Device::flex(),
+    };
+    burn::tensor::Device::seed(&home, seed);
+    let module = init(&home);
     module.visit(&mut Materialize);
-    module.map(&mut NumberParams(0))
+    let module = module.map(&mut NumberParams(0));
+    if on_cpu {
+        module
+    } else {
+        // `fork`, not `to_device`: the moved parameters are leaves of the device's own graph.
+        module.fork(device)
+    }
 }
 
 /// Gives parameters the ids 0, 1, 2, ... in visiting order. burn draws each parameter's id at

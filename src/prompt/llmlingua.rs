@@ -252,6 +252,7 @@ mod tests {
 
     #[test]
     fn meets_the_budget_in_order_with_and_without_a_question() {
+        let _alone = crate::models::draws_alone();
         let config = crate::models::lm::test_config(Arch::Gru, 8);
         let model =
             crate::models::lm::train::init_seeded(&config, 2, &crate::models::device::cpu());

@@ -55,6 +55,7 @@ mod tests {
 
     #[test]
     fn every_token_gets_its_bytes_bits() {
+        let _alone = crate::models::draws_alone();
         let config = crate::models::lm::test_config(Arch::Gru, 8);
         let model =
             crate::models::lm::train::init_seeded(&config, 1, &crate::models::device::cpu());

@@ -84,6 +84,49 @@ pub fn slots(resources: &Resources, jobs: Option<u32>, placement: Placement) -> 
     slots
 }
 
+/// Makes this process plan with the artifact ids its runs will use: trained artifacts are
+/// keyed by the backend that trains them ([`crate::models::device::artifact_backend`]), which
+/// is the first slot's (a grid that mixes CPU and GPU slots builds them once per backend).
+pub fn plan_with_first_slot(resources: &Resources, placement: Placement) {
+    if let Some(slot) = slots(resources, None, placement).first() {
+        std::env::set_var("RUNNER_DEVICE", &slot.device);
+    }
+}
+
+/// One line on where a grid's runs go: the slots, and why GPUs the resources name go unused
+/// (a CPU-only task kind, or burn models in a build without a GPU backend).
+pub fn describe_slots(resources: &Resources, placement: Placement, slots: &[Slot]) -> String {
+    let gpu: Vec<&str> = slots
+        .iter()
+        .filter(|s| !s.gpus.is_empty())
+        .map(|s| s.device.as_str())
+        .collect();
+    let cpu = slots.len() - gpu.len();
+    let mut parts = Vec::new();
+    if !gpu.is_empty() {
+        let backend = match placement {
+            Placement::Burn => crate::models::device::gpu_backend()
+                .map_or(String::new(), |b| format!(" (burn backend {})", b.name())),
+            _ => String::new(),
+        };
+        parts.push(format!(
+            "{} GPU slot(s) {}{backend}",
+            gpu.len(),
+            gpu.join(" ")
+        ));
+    }
+    if cpu > 0 {
+        parts.push(format!("{cpu} CPU slot(s) (burn backend flex)"));
+    }
+    let unused = resolve(&resources.devices).iter().any(Option::is_some) && gpu.is_empty();
+    let why = match placement {
+        _ if !unused => "",
+        Placement::Cpu => "; the task kind runs on the CPU only, so the GPUs are not used",
+        _ => "; this runner has no GPU backend compiled in (`--features wgpu`), so the GPUs are not used",
+    };
+    format!("{}{why}", parts.join(" + "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,9 +176,21 @@ mod tests {
             cpu.iter().all(|s| s.device == "cpu" && s.gpus.is_empty()),
             "{cpu:?}"
         );
-        // This build has no GPU backend: burn tasks compute on the CPU too.
-        assert!(slots(&r, Some(1), Placement::Burn)
-            .iter()
-            .all(|s| s.device == "cpu"));
+        let line = describe_slots(&r, Placement::Cpu, &cpu);
+        assert!(line.contains("runs on the CPU only"), "{line}");
+        if crate::models::device::gpu_backend().is_none() {
+            // This build has no GPU backend: burn tasks compute on the CPU too, and say why.
+            let burn = slots(&r, Some(1), Placement::Burn);
+            assert!(burn.iter().all(|s| s.device == "cpu"));
+            let line = describe_slots(&r, Placement::Burn, &burn);
+            assert!(line.contains("no GPU backend compiled in"), "{line}");
+        } else {
+            let burn = slots(&r, Some(1), Placement::Burn);
+            let line = describe_slots(&r, Placement::Burn, &burn);
+            assert!(
+                line.starts_with("2 GPU slot(s) cuda:0 cuda:1 (burn backend"),
+                "{line}"
+            );
+        }
     }
 }

@@ -166,6 +166,7 @@ fn run(
 ) -> Result<Outcome> {
     let task = crate::task::lookup(&grid.task)
         .ok_or_else(|| bad_input(format!("unknown task kind `{}` in the plan", grid.task)))?;
+    super::devices::plan_with_first_slot(&meta.resources, task.placement());
     let launch = Launch {
         store,
         meta,

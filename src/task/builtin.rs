@@ -143,8 +143,16 @@ pub fn exec(kind: &str, run_dir: &Path) -> Result<()> {
             "threads": ctx.threads,
         }),
     )?;
-    let output = task.execute(&config, &ctx)?;
+    let mut output = task.execute(&config, &ctx)?;
     crate::store::atomic::write_json(&run_dir.join("artifacts.json"), &uses(&output.artifacts))?;
+    // Where the numbers were computed: GPU kernels sum in other orders than the CPU's.
+    let metrics = &mut output.metrics;
+    metrics.insert(
+        "device".into(),
+        json!(crate::models::device::describe(&ctx.device)),
+    );
+    let backend = crate::models::device::backend_of(&ctx.device);
+    metrics.insert("backend".into(), json!(backend.name()));
     let mut text = serde_json::to_vec_pretty(&output.metrics)?;
     text.push(b'\n');
     crate::store::atomic::write_durable(&run_dir.join("metrics.json"), &text)

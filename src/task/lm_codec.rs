@@ -273,6 +273,7 @@ impl BuiltinTask for LmCodecTask {
             threads: ctx.threads,
             crlf: false,
             text_crc: None,
+            backend: None,
         };
         if let Some(pre) = &pretrained {
             params.model.vocab = pre.model.model.vocab();

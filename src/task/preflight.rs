@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::Task;
+use super::{Placement, Task};
 use crate::artifacts::{lm::CorpusSource, ArtifactRequest, ArtifactStore};
 use crate::data::registry;
 use crate::error::bad_input;
@@ -102,7 +102,7 @@ pub fn check(
         .iter()
         .filter_map(|need| problem(need, workdir, offline))
         .collect();
-    missing.extend(gpus_here.and_then(gpu_problem));
+    missing.extend(gpus_here.and_then(|r| gpu_problem(r, task.placement(), task.name())));
     if missing.is_empty() {
         return Ok(());
     }
@@ -172,17 +172,30 @@ fn program_exists(name: &str, workdir: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// A spec that names GPUs on a machine that shows none.
-fn gpu_problem(resources: &Resources) -> Option<String> {
+/// A spec that names GPUs on a machine that shows none, or GPUs for burn models in a build
+/// without a GPU backend.
+fn gpu_problem(resources: &Resources, placement: Placement, kind: &str) -> Option<String> {
     let DeviceRequest::List(list) = &resources.devices else {
         return None;
     };
-    let wanted: Vec<&String> = list.iter().filter(|d| d.starts_with("cuda:")).collect();
-    if wanted.is_empty() || !crate::models::device::visible_gpus().is_empty() {
+    let wanted: Vec<&str> = list
+        .iter()
+        .filter(|d| d.starts_with("cuda:"))
+        .map(String::as_str)
+        .collect();
+    if wanted.is_empty() {
         return None;
     }
-    Some(format!(
-        "  - devices {}: no GPU is visible here (CUDA_VISIBLE_DEVICES, nvidia-smi)\n    fix: run where the GPUs are, or set devices = \"auto\" or \"cpu\" in [resources]",
-        wanted.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
-    ))
+    let wanted = wanted.join(", ");
+    if crate::models::device::visible_gpus().is_empty() {
+        return Some(format!(
+            "  - devices {wanted}: no GPU is visible here (CUDA_VISIBLE_DEVICES, nvidia-smi)\n    fix: run where the GPUs are, or set devices = \"auto\" or \"cpu\" in [resources]"
+        ));
+    }
+    if placement == Placement::Burn && crate::models::device::gpu_backend().is_none() {
+        return Some(format!(
+            "  - devices {wanted}: task `{kind}` trains burn models, and this runner was built without a GPU backend\n    fix: build runner with `--features wgpu` (or `cuda`), or set devices = \"cpu\" in [resources]"
+        ));
+    }
+    None
 }

@@ -99,6 +99,7 @@ fn pretrained_rows(plan: &BenchPlan<'_>) -> Result<(Vec<Value>, Option<Value>)> 
         threads: 1,
         crlf: false,
         text_crc: None,
+        backend: None,
     };
     for &k in &plan.streams {
         let r = measure(data, &params, Some(model), k, &plan.device)?;
@@ -131,6 +132,7 @@ fn adaptive_row(plan: &BenchPlan<'_>) -> Result<Option<Value>> {
         threads: 1,
         crlf: false,
         text_crc: None,
+        backend: None,
     };
     let r = measure(plan.input.1, &params, None, *k, &plan.device)?;
     print_row(

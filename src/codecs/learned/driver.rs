@@ -121,7 +121,7 @@ impl Modeler {
         self.model().vocab()
     }
 
-    fn model(&self) -> &LanguageModel {
+    pub(super) fn model(&self) -> &LanguageModel {
         match self {
             Modeler::Frozen(m) => m,
             Modeler::Adaptive { model, .. } => model,

@@ -61,6 +61,10 @@ pub struct Params {
     /// CRC-32 of the original text (tokenizer-level models: checks the detokenized output).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_crc: Option<u32>,
+    /// The burn backend that computed the probabilities, when not the CPU's `flex` (set by
+    /// compression): other backends' kernels round differently, so the decoder must use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
 }
 
 /// One chunk (stream) of the input.

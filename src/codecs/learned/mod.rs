@@ -24,6 +24,7 @@ use driver::{Decoding, Encoding, Modeler, Probe, Profile};
 use format::{Chunk, Header, Mode, Params};
 use range_coder::{Decoder, Encoder};
 
+use crate::models::device::{backend_of, Backend};
 use crate::models::lm::LanguageModel;
 
 /// Smallest chunk worth a stream of its own.
@@ -94,7 +95,12 @@ fn modeler(
                 .adaptive
                 .clone()
                 .context("adaptive mode needs its settings")?;
-            let hash = file_hash(&serde_json::to_vec(params)?);
+            // The settings without the backend, which the encoder records after hashing.
+            let settings_only = Params {
+                backend: None,
+                ..params.clone()
+            };
+            let hash = file_hash(&serde_json::to_vec(&settings_only)?);
             Ok((Modeler::adaptive(&params.model, settings, device), hash))
         }
     }
@@ -183,6 +189,7 @@ pub fn compress(
             );
         }
         let fingerprint = fingerprint(&modeler)?;
+        let backend = backend_of(&crate::models::device_of(modeler.model()));
         let k = streams.max(1).min(data.len().div_ceil(MIN_CHUNK)).max(1);
         let chunk_len = data.len().div_ceil(k).max(1);
         let chunks: Vec<&[u32]> = if data.is_empty() {
@@ -199,7 +206,10 @@ pub fn compress(
         profile.tokenization = tokenization;
         let coded: Vec<Vec<u8>> = coder.encoders.into_iter().map(Encoder::finish).collect();
         let header = Header {
-            params: params.clone(),
+            params: Params {
+                backend: (backend != Backend::Flex).then(|| backend.name().to_string()),
+                ..params.clone()
+            },
             model_hash,
             fingerprint,
             original_len: data.len(),
@@ -220,6 +230,32 @@ pub fn compress(
             streams: chunks.len(),
         })
     })
+}
+
+/// Refuses to decode on another backend than the encoder's: its probabilities would differ.
+fn same_backend(params: &Params, modeler: &Modeler) -> Result<()> {
+    let here = backend_of(&crate::models::device_of(modeler.model()));
+    let wanted = params.backend.as_deref().unwrap_or("flex");
+    if here.name() == wanted {
+        return Ok(());
+    }
+    let how = match Backend::parse(wanted) {
+        Some(Backend::Flex) => "decompress on the CPU (RUNNER_DEVICE=cpu, the default)".to_string(),
+        Some(b) if crate::models::device::compiled().contains(&b) => format!(
+            "decompress on a {wanted} device (RUNNER_DEVICE=cuda:N for a GPU{})",
+            if b == Backend::Wgpu { ", or wgpu" } else { "" }
+        ),
+        Some(b) => format!(
+            "decompress with a runner built with `--features {}`, on a {wanted} device",
+            b.feature().unwrap_or(wanted)
+        ),
+        None => format!("this runner does not know backend `{wanted}`"),
+    };
+    bail!(
+        "this file was compressed on burn's {wanted} backend and this decoder computes on {}: \
+         other kernels give other probabilities, so {how}",
+        here.name()
+    )
 }
 
 /// The parameters stored in a compressed file (to find the model it needs).
@@ -252,6 +288,7 @@ pub fn decompress(
                 hex(&model_hash)
             );
         }
+        same_backend(params, &modeler)?;
         if fingerprint(&modeler)? != header.fingerprint {
             bail!(
                 "this machine computes different probabilities from the same model than the \

@@ -21,6 +21,7 @@ fn adaptive(arch: Arch) -> Params {
         threads: 1,
         crlf: false,
         text_crc: None,
+        backend: None,
     }
 }
 
@@ -34,6 +35,7 @@ fn text() -> Vec<u8> {
 
 #[test]
 fn adaptive_models_round_trip_and_learn() {
+    let _alone = crate::models::draws_alone();
     let data = text();
     for arch in [Arch::Gru, Arch::Lstm, Arch::Transformer] {
         let params = adaptive(arch);
@@ -52,6 +54,7 @@ fn adaptive_models_round_trip_and_learn() {
 
 #[test]
 fn pretrained_mode_needs_the_same_model() {
+    let _alone = crate::models::draws_alone();
     let data = text();
     let device = cpu();
     let config = tiny(Arch::Transformer);
@@ -64,6 +67,7 @@ fn pretrained_mode_needs_the_same_model() {
         threads: 1,
         crlf: false,
         text_crc: None,
+        backend: None,
     };
     let m = ModelRef {
         model: &model,
@@ -116,6 +120,7 @@ fn pretrained_mode_needs_the_same_model() {
 
 #[test]
 fn damaged_files_are_errors_not_panics() {
+    let _alone = crate::models::draws_alone();
     let data = text();
     let params = adaptive(Arch::Gru);
     let good = compress(&data, &params, None, 2, &cpu(), |_, _| {})
@@ -163,6 +168,7 @@ fn damaged_files_are_errors_not_panics() {
 
 #[test]
 fn line_endings_are_restored_exactly() {
+    let _alone = crate::models::draws_alone();
     assert_eq!(strip_cr(b"a\r\nb\r\n").unwrap(), b"a\nb\n");
     for mixed in [
         &b"a\r\nb\n"[..],
@@ -199,6 +205,7 @@ fn line_endings_are_restored_exactly() {
 
 #[test]
 fn empty_and_tiny_inputs_round_trip() {
+    let _alone = crate::models::draws_alone();
     let params = adaptive(Arch::Gru);
     for data in [&b""[..], b"x", b"ab"] {
         let c = compress(data, &params, None, 8, &cpu(), |_, _| {}).unwrap();

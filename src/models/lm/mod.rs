@@ -301,6 +301,7 @@ mod tests {
 
     #[test]
     fn steps_agree_with_the_sequence_forward_and_survive_saving() {
+        let _alone = crate::models::draws_alone();
         let device = crate::models::device::cpu();
         let seq: Vec<Vec<usize>> = vec![
             b"hello world!".iter().map(|&b| b as usize).collect(),

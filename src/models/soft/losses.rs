@@ -61,6 +61,7 @@ mod tests {
 
     #[test]
     fn info_nce_never_contrasts_a_context_with_itself() {
+        let _alone = crate::models::draws_alone();
         let device = crate::models::device::cpu();
         let z = Tensor::<2>::from_data(
             TensorData::new(vec![1.0f32, 0.0, 1.0, 0.0, 0.0, 1.0], [3, 2]),
@@ -85,6 +86,7 @@ mod tests {
 
     #[test]
     fn masked_losses_count_only_answer_positions() {
+        let _alone = crate::models::draws_alone();
         let device = crate::models::device::cpu();
         let logits = Tensor::<3>::zeros([1, 2, 4], &device);
         let targets = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2], [1, 2]), &device);

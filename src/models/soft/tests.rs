@@ -79,6 +79,7 @@ fn one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 #[test]
 fn the_teacher_learns_and_resumes_where_it_stopped() {
+    let _alone = crate::models::draws_alone();
     one_thread(teacher_resumes);
 }
 
@@ -127,6 +128,7 @@ fn teacher_resumes() {
 
 #[test]
 fn every_compressor_makes_m_vectors_and_learns() {
+    let _alone = crate::models::draws_alone();
     let dir = tempfile::tempdir().unwrap();
     let windows = fixture(8);
     let device = crate::models::device::cpu();
@@ -185,6 +187,7 @@ fn every_compressor_makes_m_vectors_and_learns() {
 
 #[test]
 fn a_compressor_resumes_where_it_stopped() {
+    let _alone = crate::models::draws_alone();
     one_thread(compressor_resumes);
 }
 
@@ -228,9 +231,10 @@ fn compressor_resumes() {
 
 #[test]
 fn the_last_position_logits_are_those_of_the_whole_decode() {
+    let _alone = crate::models::draws_alone();
     use super::teacher::Tokens;
     let device = crate::models::device::cpu();
-    let teacher = crate::models::seeded(&device, 4, || teacher_config().init(&device));
+    let teacher = crate::models::seeded(&device, 4, |d| teacher_config().init(d));
     let windows = fixture(2);
     let refs: Vec<&EncodedWindow> = windows.iter().collect();
     let ctx = contexts(&refs, 64, &device);

@@ -191,6 +191,7 @@ mod tests {
 
     #[test]
     fn encoding_hashes_words_and_marks_shapes() {
+        let _alone = crate::models::draws_alone();
         let e = encode(&["The", "NFL", "2015", "season.", "--", "Denver"], 100);
         assert_eq!(e.ids.len(), 6);
         assert_eq!(e.ids[4], 1, "no letters or digits");
@@ -210,11 +211,12 @@ mod tests {
 
     #[test]
     fn probabilities_cover_long_texts_in_pieces_and_ignore_padding() {
+        let _alone = crate::models::draws_alone();
         let config = TokenClassifierConfig::new(8, 2)
             .with_max_len(4)
             .with_buckets(50);
         let device = crate::models::device::cpu();
-        let model = crate::models::seeded(&device, 1, || config.init(&device));
+        let model = crate::models::seeded(&device, 1, |d| config.init(d));
         let words: Vec<&str> = "a b c d e f g h i j".split(' ').collect();
         let p = model.keep_probabilities(&config, &words);
         assert_eq!(p.len(), 10);

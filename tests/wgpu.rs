@@ -1,0 +1,208 @@
+//! The `wgpu` backend against the CPU's `flex`: a tiny LM and a tiny reader train a few steps
+//! on each from the same seed, and their losses agree within a stated tolerance; an lm-codec
+//! round trip on wgpu, and a wgpu-coded file refused by a CPU decoder. Needs a Vulkan driver
+//! (Mesa's lavapipe on CI); set RUNNER_REQUIRE_WGPU=1 to fail instead of skipping without one.
+#![cfg(feature = "wgpu")]
+
+use burn::tensor::Device;
+use runner::codecs::learned::format::{AdaptiveSettings, Mode, Params};
+use runner::codecs::learned::{compress, decompress};
+use runner::models::device;
+use runner::models::lm::train::Trainer;
+use runner::models::lm::{Arch, LmConfig};
+use runner::models::reader::features::Features;
+use runner::models::reader::model::ReaderConfig;
+use runner::models::reader::train::{train, TrainConfig};
+
+/// Largest relative difference allowed between a wgpu loss and the flex loss of the same step.
+/// Both compute in f32 from the same initial weights; kernels sum in other orders, and a few
+/// Adam steps carry the rounding forward (measured on lavapipe: below 2e-7).
+const TOLERANCE: f64 = 1e-3;
+
+fn wgpu() -> Option<Device> {
+    match device::for_slot("wgpu") {
+        Ok(d) => Some(d),
+        Err(e) if std::env::var("RUNNER_REQUIRE_WGPU").is_ok_and(|v| v == "1") => {
+            panic!("RUNNER_REQUIRE_WGPU=1 but wgpu cannot start: {e:#}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: {e:#}");
+            None
+        }
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= TOLERANCE * a.abs().max(b.abs())
+}
+
+/// Deterministic pseudo-random numbers for the fixtures.
+fn lcg(state: &mut u64) -> u64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *state >> 33
+}
+
+fn text() -> Vec<usize> {
+    let base = b"The quick brown fox jumps over the lazy dog; a compression study needs text. ";
+    base.iter()
+        .cycle()
+        .take(4 * 33 * 6)
+        .map(|&b| b as usize)
+        .collect()
+}
+
+fn lm_losses(device: &Device) -> Vec<f64> {
+    let config = LmConfig {
+        arch: Arch::Gru,
+        hidden: 32,
+        layers: 1,
+        heads: 1,
+        window: 8,
+        vocab: runner::models::lm::BYTES,
+    };
+    let mut trainer = Trainer::new(&config, 7, device);
+    let text = text();
+    let (batch, time) = (4, 32);
+    (0..6)
+        .map(|step| {
+            let rows: Vec<&[usize]> = (0..batch)
+                .map(|b| &text[(step * batch + b) * 33 % (text.len() - 33)..][..33])
+                .collect();
+            let inputs: Vec<usize> = rows.iter().flat_map(|r| r[..time].to_vec()).collect();
+            let targets: Vec<usize> = rows.iter().flat_map(|r| r[1..].to_vec()).collect();
+            trainer
+                .step(&inputs, &targets, batch, None, 3e-3)
+                .unwrap()
+                .0
+        })
+        .collect()
+}
+
+#[test]
+fn a_tiny_lm_trains_alike_on_wgpu_and_flex() {
+    let Some(gpu) = wgpu() else { return };
+    let cpu = lm_losses(&device::cpu());
+    let gpu = lm_losses(&gpu);
+    eprintln!("LM losses (bits/byte) flex {cpu:?}\n                     wgpu {gpu:?}");
+    assert!(cpu.last() < cpu.first(), "the loss falls: {cpu:?}");
+    for (step, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
+        assert!(close(*c, *g), "step {step}: flex {c}, wgpu {g}");
+    }
+}
+
+fn reader_fixture() -> Vec<Features> {
+    let mut state = 11u64;
+    (0..24)
+        .map(|i| {
+            let n = 16 + (lcg(&mut state) % 12) as usize;
+            let context: Vec<u32> = (0..n).map(|_| 4 + (lcg(&mut state) % 36) as u32).collect();
+            let at = (lcg(&mut state) as usize) % (n - 2);
+            let question: Vec<u32> = vec![2, context[at], context[at + 1], 3];
+            let exact_match = context
+                .iter()
+                .map(|t| f32::from(u8::from(question.contains(t))))
+                .collect();
+            Features {
+                id: format!("q{i}"),
+                offsets: (0..n).map(|k| (k, k + 1)).collect(),
+                context,
+                question,
+                exact_match,
+                target: Some((at, at + 1)),
+            }
+        })
+        .collect()
+}
+
+fn reader_losses(device: &Device) -> Vec<f64> {
+    let model = ReaderConfig::new(40, 16, 1, 64, 0.0);
+    let config = TrainConfig {
+        epochs: 4,
+        batch_size: 8,
+        learning_rate: 3e-3,
+        seed: 5,
+        max_answer_tokens: 4,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let features = reader_fixture();
+    let (_, record) = train(
+        &model,
+        &config,
+        &features,
+        dir.path(),
+        device,
+        |_| Ok((0.0, 0.0)),
+        |_, _, _| {},
+    )
+    .unwrap();
+    record.iter().map(|r| r.train_loss).collect()
+}
+
+#[test]
+fn a_tiny_reader_trains_alike_on_wgpu_and_flex() {
+    let Some(gpu) = wgpu() else { return };
+    let cpu = reader_losses(&device::cpu());
+    let gpu = reader_losses(&gpu);
+    eprintln!("reader losses flex {cpu:?}\n              wgpu {gpu:?}");
+    assert!(cpu.last() < cpu.first(), "the loss falls: {cpu:?}");
+    for (epoch, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
+        assert!(close(*c, *g), "epoch {}: flex {c}, wgpu {g}", epoch + 1);
+    }
+}
+
+#[test]
+fn lm_codec_round_trips_on_wgpu_and_names_its_backend() {
+    let Some(gpu) = wgpu() else { return };
+    let params = Params {
+        mode: Mode::Adaptive,
+        model: LmConfig {
+            arch: Arch::Gru,
+            hidden: 16,
+            layers: 1,
+            heads: 1,
+            window: 8,
+            vocab: runner::models::lm::BYTES,
+        },
+        adaptive: Some(AdaptiveSettings {
+            seed: 3,
+            learning_rate: 1e-2,
+            segment: 32,
+        }),
+        threads: 1,
+        crlf: false,
+        text_crc: None,
+        backend: None,
+    };
+    let base = b"A round trip on the GPU: the decoder repeats the encoder's training steps. ";
+    let data: Vec<u8> = base.iter().cycle().take(2500).copied().collect();
+    let coded = compress(&data, &params, None, 4, &gpu, |_, _| {}).unwrap();
+    let back = decompress(&coded.bytes, None, &gpu, |_, _| {}).unwrap();
+    assert!(back.bytes == data, "wgpu round trip");
+    let stored = runner::codecs::learned::params_of(&coded.bytes).unwrap();
+    assert_eq!(stored.backend.as_deref(), Some("wgpu"));
+    let err = decompress(&coded.bytes, None, &device::cpu(), |_, _| {}).unwrap_err();
+    let message = format!("{err:#}");
+    assert!(message.contains("wgpu backend"), "{message}");
+    eprintln!(
+        "wgpu lm-codec: {} -> {} bytes; a flex decoder says: {message}",
+        data.len(),
+        coded.bytes.len()
+    );
+}
+
+#[test]
+fn a_wgpu_device_is_described_and_keyed() {
+    let Some(gpu) = wgpu() else { return };
+    assert_eq!(device::backend_of(&gpu), device::Backend::Wgpu);
+    assert!(
+        device::describe(&gpu).ends_with("(wgpu)"),
+        "{}",
+        device::describe(&gpu)
+    );
+    assert_eq!(device::gpu_backend(), Some(device::Backend::Wgpu));
+    assert!(device::seen()
+        .iter()
+        .any(|d| d.as_ref().is_ok_and(|d| d.backend == device::Backend::Wgpu)));
+}
