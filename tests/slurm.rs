@@ -319,6 +319,14 @@ fn a_run_stopped_by_slurm_resumes_from_its_checkpoint() {
         text(&p.run(&["status", "runs/r"]))
     );
     let stopped_at: u64 = read(&p, "ckpt").trim().parse().unwrap();
+    // The run is recorded as interrupted as soon as its task stops; Slurm lists the job
+    // (COMPLETING) a moment longer, and resume never resubmits a job Slurm still lists.
+    wait_until(30, || {
+        std::process::Command::new("squeue")
+            .args(["-h", "-n", "runner-r", "-o", "%i"])
+            .output()
+            .is_ok_and(|o| o.status.success() && o.stdout.trim_ascii().is_empty())
+    });
     // Restarted, the run picks up from its checkpoint instead of starting over.
     let out = p.run(&["resume", "runs/r", "--backend", "slurm", "--wait"]);
     assert!(out.status.success(), "{}", text(&out));
