@@ -122,6 +122,10 @@ pub fn describe_slots(resources: &Resources, placement: Placement, slots: &[Slot
     let why = match placement {
         _ if !unused => "",
         Placement::Cpu => "; the task kind runs on the CPU only, so the GPUs are not used",
+        _ if matches!(resources.devices, DeviceRequest::List(_)) => {
+            "; but the spec names GPUs and this runner has no GPU backend compiled in \
+             (`--features wgpu`): a launch refuses it"
+        }
         _ => "; this runner has no GPU backend compiled in (`--features wgpu`), so the GPUs are not used",
     };
     format!("{}{why}", parts.join(" + "))
