@@ -5,9 +5,7 @@
 mod common;
 
 use common::{text, Project};
-use runner::codecs::learned::format::{AdaptiveSettings, Mode, Params};
 use runner::codecs::learned::{compress, decompress};
-use runner::models::lm::{Arch, LmConfig};
 
 #[test]
 fn every_canterbury_file_round_trips_in_adaptive_mode() {
@@ -16,26 +14,7 @@ fn every_canterbury_file_round_trips_in_adaptive_mode() {
         eprintln!("SKIPPED: {} not found (set RUNNER_DATA)", dir.display());
         return;
     };
-    let params = Params {
-        mode: Mode::Adaptive,
-        model: LmConfig {
-            arch: Arch::Gru,
-            hidden: 16,
-            layers: 1,
-            heads: 1,
-            window: 8,
-            vocab: runner::models::lm::BYTES,
-        },
-        adaptive: Some(AdaptiveSettings {
-            seed: 1,
-            learning_rate: 1e-2,
-            segment: 32,
-        }),
-        threads: 1,
-        crlf: false,
-        text_crc: None,
-        backend: None,
-    };
+    let params = common::adaptive_gru(16, 1);
     let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     files.sort();
     assert_eq!(files.len(), 11, "the Canterbury corpus has 11 files");

@@ -4,12 +4,12 @@
 //! (Mesa's lavapipe on CI); set RUNNER_REQUIRE_WGPU=1 to fail instead of skipping without one.
 #![cfg(feature = "wgpu")]
 
+mod common;
+
 use burn::tensor::Device;
-use runner::codecs::learned::format::{AdaptiveSettings, Mode, Params};
 use runner::codecs::learned::{compress, decompress};
 use runner::models::device;
 use runner::models::lm::train::Trainer;
-use runner::models::lm::{Arch, LmConfig};
 use runner::models::reader::features::Features;
 use runner::models::reader::model::ReaderConfig;
 use runner::models::reader::train::{train, TrainConfig};
@@ -58,14 +58,7 @@ fn text() -> Vec<usize> {
 }
 
 fn lm_losses(device: &Device) -> Vec<f64> {
-    let config = LmConfig {
-        arch: Arch::Gru,
-        hidden: 32,
-        layers: 1,
-        heads: 1,
-        window: 8,
-        vocab: runner::models::lm::BYTES,
-    };
+    let config = common::byte_gru(32);
     let mut trainer = Trainer::new(&config, 7, device);
     let text = text();
     let (batch, time) = (4, 32);
@@ -159,26 +152,7 @@ fn a_tiny_reader_trains_alike_on_wgpu_and_flex() {
 #[test]
 fn lm_codec_round_trips_on_wgpu_and_names_its_backend() {
     let Some(gpu) = wgpu() else { return };
-    let params = Params {
-        mode: Mode::Adaptive,
-        model: LmConfig {
-            arch: Arch::Gru,
-            hidden: 16,
-            layers: 1,
-            heads: 1,
-            window: 8,
-            vocab: runner::models::lm::BYTES,
-        },
-        adaptive: Some(AdaptiveSettings {
-            seed: 3,
-            learning_rate: 1e-2,
-            segment: 32,
-        }),
-        threads: 1,
-        crlf: false,
-        text_crc: None,
-        backend: None,
-    };
+    let params = common::adaptive_gru(16, 3);
     let base = b"A round trip on the GPU: the decoder repeats the encoder's training steps. ";
     let data: Vec<u8> = base.iter().cycle().take(1200).copied().collect();
     let coded = compress(&data, &params, None, 4, &gpu, |_, _| {}).unwrap();

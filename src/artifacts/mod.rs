@@ -26,11 +26,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
-
-use crate::models::device::Backend;
 use fs4::fs_std::FileExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::models::device::Backend;
 
 /// An artifact a run needs: its kind with its own config (its identity). Serialized as
 /// `{"kind": "...", "config": {...}}`, the form artifact builds and artifact.json record.
@@ -125,7 +125,7 @@ pub fn write_trained<M: burn::module::Module, P: Serialize>(
 /// The GPU backend an artifact of `kind` built on `backend` is keyed by (none on the CPU, and
 /// none for tokenizers, which no backend computes).
 fn trained_on(kind: &str, backend: Backend) -> Option<&'static str> {
-    (backend != Backend::Flex && kind != "tokenizer").then(|| backend.name())
+    backend.gpu_name().filter(|_| kind != "tokenizer")
 }
 
 /// A built artifact.

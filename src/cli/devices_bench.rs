@@ -182,11 +182,12 @@ fn reader_tokens(device: &Device, name: &str) -> Result<Measured> {
         })
         .collect();
     let dir = tempfile::tempdir()?;
+    let batch = 32;
     let (_, record) = train(
         &ReaderConfig::new(8192, 96, 3, 320, 0.2),
         &TrainConfig {
             epochs: 2,
-            batch_size: 32,
+            batch_size: batch,
             learning_rate: 1e-3,
             seed: 1,
             max_answer_tokens: 30,
@@ -204,7 +205,7 @@ fn reader_tokens(device: &Device, name: &str) -> Result<Measured> {
         device: name.to_string(),
         per_s,
         unit: "tokens/s",
-        steps: 8,
+        steps: features.len().div_ceil(batch),
     })
 }
 

@@ -134,12 +134,13 @@ pub fn exec(kind: &str, run_dir: &Path) -> Result<()> {
     let task = super::lookup(kind).with_context(|| format!("unknown task kind `{kind}`"))?;
     let config: Map<String, Value> = crate::store::read_json(&run_dir.join("config.json"))?;
     let ctx = context(run_dir, &config)?;
+    let device = crate::models::device::describe(&ctx.device);
     crate::store::atomic::write_json(
         &run_dir.join("params.json"),
         &json!({
             "task": kind,
             "params": task.resolved_params(&config)?,
-            "device": crate::models::device::describe(&ctx.device),
+            "device": device,
             "threads": ctx.threads,
         }),
     )?;
@@ -147,10 +148,7 @@ pub fn exec(kind: &str, run_dir: &Path) -> Result<()> {
     crate::store::atomic::write_json(&run_dir.join("artifacts.json"), &uses(&output.artifacts))?;
     // Where the numbers were computed: GPU kernels sum in other orders than the CPU's.
     let metrics = &mut output.metrics;
-    metrics.insert(
-        "device".into(),
-        json!(crate::models::device::describe(&ctx.device)),
-    );
+    metrics.insert("device".into(), json!(device));
     let backend = crate::models::device::backend_of(&ctx.device);
     metrics.insert("backend".into(), json!(backend.name()));
     let mut text = serde_json::to_vec_pretty(&output.metrics)?;

@@ -180,3 +180,34 @@ pub fn compile_latex(p: &Project, fragment: &str) -> Option<Output> {
             .unwrap(),
     )
 }
+
+/// A one-layer byte-level GRU of width `hidden`.
+pub fn byte_gru(hidden: usize) -> runner::models::lm::LmConfig {
+    runner::models::lm::LmConfig {
+        arch: runner::models::lm::Arch::Gru,
+        hidden,
+        layers: 1,
+        heads: 1,
+        window: 8,
+        vocab: runner::models::lm::BYTES,
+    }
+}
+
+/// lm-codec parameters of adaptive mode with a small byte GRU (learning rate 1e-2, updates
+/// every 32 bytes, one thread) whose initial weights come from `seed`.
+pub fn adaptive_gru(hidden: usize, seed: u64) -> runner::codecs::learned::format::Params {
+    use runner::codecs::learned::format::{AdaptiveSettings, Mode, Params};
+    Params {
+        mode: Mode::Adaptive,
+        model: byte_gru(hidden),
+        adaptive: Some(AdaptiveSettings {
+            seed,
+            learning_rate: 1e-2,
+            segment: 32,
+        }),
+        threads: 1,
+        crlf: false,
+        text_crc: None,
+        backend: None,
+    }
+}

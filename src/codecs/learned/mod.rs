@@ -207,7 +207,7 @@ pub fn compress(
         let coded: Vec<Vec<u8>> = coder.encoders.into_iter().map(Encoder::finish).collect();
         let header = Header {
             params: Params {
-                backend: (backend != Backend::Flex).then(|| backend.name().to_string()),
+                backend: backend.gpu_name().map(String::from),
                 ..params.clone()
             },
             model_hash,

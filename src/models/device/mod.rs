@@ -41,6 +41,13 @@ impl Backend {
             .find(|b| b.name() == name)
     }
 
+    /// The name recorded where a result depends on the backend (artifact ids, coded files):
+    /// none for the CPU's `flex`, so what the CPU built before backends were recorded keeps
+    /// its id and bytes.
+    pub fn gpu_name(self) -> Option<&'static str> {
+        (self != Backend::Flex).then(|| self.name())
+    }
+
     /// The cargo feature that compiles the backend in (none for flex).
     pub fn feature(self) -> Option<&'static str> {
         match self {
@@ -72,7 +79,7 @@ pub fn gpu_backend() -> Option<Backend> {
 /// group: models compute on its first card), or `wgpu[:K]` (wgpu's K-th adapter, default its
 /// preferred one: software drivers such as Mesa's lavapipe, and GPUs `nvidia-smi` does not list).
 pub fn for_slot(slot: &str) -> Result<Device> {
-    let label = slot.split('@').next().unwrap_or(slot).trim();
+    let label = label(slot);
     if label.is_empty() || label == "cpu" || label == "flex" {
         return Ok(Device::flex());
     }
@@ -80,10 +87,20 @@ pub fn for_slot(slot: &str) -> Result<Device> {
         let first = group.split(',').next().unwrap_or("").trim();
         return gpu_for_index(first, label);
     }
-    if label == "wgpu" || label.starts_with("wgpu:") {
+    if is_wgpu(label) {
         return wgpu_adapter(label.strip_prefix("wgpu:"));
     }
     bail!("unknown device `{label}` (expected `cpu`, `cuda:N` or `wgpu[:K]`)")
+}
+
+/// A slot's device label without a Slurm task's `@node (job ...)`.
+fn label(slot: &str) -> &str {
+    slot.split('@').next().unwrap_or(slot).trim()
+}
+
+/// Whether a label names a wgpu adapter by hand (`wgpu`, `wgpu:K`).
+fn is_wgpu(label: &str) -> bool {
+    label == "wgpu" || label.starts_with("wgpu:")
 }
 
 /// The GPU of driver index `index` on the GPU backend compiled in.
@@ -150,10 +167,10 @@ pub fn from_environment() -> Result<Device> {
 /// to its first slot's, so it plans with the ids its runs will use.
 pub fn artifact_backend() -> Backend {
     let slot = std::env::var("RUNNER_DEVICE").unwrap_or_default();
-    let label = slot.split('@').next().unwrap_or("").trim();
+    let label = label(&slot);
     if label.starts_with("cuda:") {
         gpu_backend().unwrap_or(Backend::Flex)
-    } else if label == "wgpu" || label.starts_with("wgpu:") {
+    } else if is_wgpu(label) {
         Backend::Wgpu
     } else {
         Backend::Flex

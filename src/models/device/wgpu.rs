@@ -69,8 +69,7 @@ pub fn by_position(k: Option<&str>) -> Result<Device> {
 }
 
 fn describe_adapter(device: &Device) -> String {
-    let name = device.identity().map(|i| i.name).unwrap_or_default();
-    format!("{name} [{}]", kind(device))
+    format!("{} [{}]", super::adapter_name(device), kind(device))
 }
 
 /// The adapter's kind as burn names it (`DiscreteGpu`, `Cpu`, ...).
@@ -111,10 +110,7 @@ pub fn seen() -> Vec<std::result::Result<SeenDevice, String>> {
             Ok(SeenDevice {
                 backend: Backend::Wgpu,
                 label: card.map_or(format!("wgpu:{k}"), |g| format!("cuda:{}", g.index)),
-                name: device
-                    .identity()
-                    .map(|i| i.name)
-                    .unwrap_or_else(|| format!("{device:?}")),
+                name: super::adapter_name(device),
                 kind: kind(device),
                 memory_mib: card.and_then(|g| g.memory_mib),
             })
