@@ -120,4 +120,52 @@ fn every_method_runs_and_the_controls_keep_their_order() {
             assert!(v[term].as_f64().unwrap() > 0.0, "{term} in {line}");
         }
     }
+    report_compares_the_teacher_with_the_floor(&p);
+}
+
+/// A definition's list filter keeps any of its values, and a `[[comparison]]` finds the teacher
+/// significantly above the question-only floor on the same questions (Holm over its tests).
+fn report_compares_the_teacher_with_the_floor(p: &Project) {
+    p.write(
+        "paper.toml",
+        r#"
+[[table]]
+name = "controls"
+metrics = ["f1"]
+group_by = ["architecture"]
+filter = { architecture = ["teacher", "question_only"] }
+
+[[comparison]]
+name = "paired"
+candidates = { architecture = ["teacher", "gist"] }
+baselines = { architecture = "question_only" }
+pair_on = ["target_length"]
+"#,
+    );
+    let out = p.run(&["report", "runs/colours", "--definition", "paper.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let tables = p.path().join("runs/colours/report/tables");
+    let controls = std::fs::read_to_string(tables.join("controls.csv")).unwrap();
+    assert_eq!(controls.lines().count(), 3, "{controls}");
+    let paired = std::fs::read_to_string(tables.join("paired.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = paired.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3, "two candidates, one baseline: {paired}");
+    let header = &rows[0];
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let teacher = rows
+        .iter()
+        .find(|r| r[col("candidate")].contains("architecture=teacher"))
+        .unwrap_or_else(|| panic!("{paired}"));
+    let num = |name: &str| teacher[col(name)].parse::<f64>().unwrap();
+    assert_eq!(num("questions"), 80.0);
+    assert!(
+        num("mean_difference") > 10.0 && num("ci_low") > 0.0,
+        "{paired}"
+    );
+    assert!(
+        num("p_holm") < 0.05 && num("p_holm") >= num("p"),
+        "{paired}"
+    );
+    let md = std::fs::read_to_string(p.path().join("runs/colours/report/report.md")).unwrap();
+    assert!(md.contains("sign-flip permutation"), "{md}");
 }

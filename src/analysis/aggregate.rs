@@ -37,9 +37,14 @@ pub struct Aggregate {
     pub run_intervals: bool,
 }
 
-/// Rows matching a filter (every key's label equal to the given one).
-pub fn matches(labels: &BTreeMap<String, String>, filter: &BTreeMap<String, String>) -> bool {
-    filter.iter().all(|(k, v)| labels.get(k) == Some(v))
+/// A filter on run labels: axis → the labels kept (any of them).
+pub type Filter = BTreeMap<String, Vec<String>>;
+
+/// Rows matching a filter (every key's label one of the given ones).
+pub fn matches(labels: &BTreeMap<String, String>, filter: &Filter) -> bool {
+    filter
+        .iter()
+        .all(|(k, kept)| labels.get(k).is_some_and(|l| kept.contains(l)))
 }
 
 /// A polars frame of runs: experiment, id, name, seed, the axes as strings, the metrics as floats.
@@ -87,8 +92,8 @@ pub struct Request<'a> {
     pub axes: &'a [String],
     /// Metrics.
     pub metrics: &'a [String],
-    /// Keep runs whose labels equal these.
-    pub filter: &'a BTreeMap<String, String>,
+    /// Keep runs whose labels are among these.
+    pub filter: &'a Filter,
     /// Interval over seeds.
     pub method: CiMethod,
     /// Keys of a metric's per-run interval bounds.

@@ -5,5 +5,6 @@
 pub mod aggregate;
 pub mod artifact_contents;
 pub mod experiment_data;
+pub mod paired;
 pub mod reproduction;
 pub mod thresholds;

@@ -22,6 +22,13 @@
 //! y = "bits_per_byte"       # a metric
 //! series = "level"          # an axis: one line / bar colour per value
 //! filter = { dataset = "canterbury" }
+//!
+//! [[comparison]]            # paired tests on the same questions, Holm-corrected per table
+//! name = "against_baselines"
+//! metric = "f1"             # per-question f1 or em, from each run's sample_predictions.json
+//! candidates = { architecture = ["gist", "conv"] }   # a list keeps any of its values
+//! baselines = { architecture = ["mean_pool", "llmlingua2"] }
+//! pair_on = ["target_length"]   # a candidate meets the baselines with the same labels here
 //! ```
 
 use std::collections::BTreeMap;
@@ -55,6 +62,35 @@ pub struct Definition {
     /// Figures.
     #[serde(default)]
     pub figure: Vec<FigureDef>,
+    /// Paired comparisons.
+    #[serde(default)]
+    pub comparison: Vec<ComparisonDef>,
+}
+
+/// Paired tests of candidates against baselines on the same questions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComparisonDef {
+    /// File name stem.
+    pub name: String,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Per-question score: "f1" (default) or "em".
+    #[serde(default = "default_paired_metric")]
+    pub metric: String,
+    /// Runs that are candidates (axis → value or list of values).
+    pub candidates: BTreeMap<String, toml::Value>,
+    /// Runs that are baselines.
+    pub baselines: BTreeMap<String, toml::Value>,
+    /// Axes on which a candidate and its baseline must agree.
+    #[serde(default)]
+    pub pair_on: Vec<String>,
+    /// Random sign patterns of the permutation test (default 10000).
+    pub permutations: Option<usize>,
+}
+
+fn default_paired_metric() -> String {
+    "f1".into()
 }
 
 /// A table.
@@ -136,9 +172,12 @@ impl Definition {
             .map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
         let definition: Definition =
             toml::from_str(&text).map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
-        if definition.table.is_empty() && definition.figure.is_empty() {
+        if definition.table.is_empty()
+            && definition.figure.is_empty()
+            && definition.comparison.is_empty()
+        {
             return Err(bad_input(format!(
-                "{}: the definition has no [[table]] and no [[figure]]",
+                "{}: the definition has no [[table]], [[figure]] or [[comparison]]",
                 path.display()
             )));
         }
@@ -146,19 +185,24 @@ impl Definition {
     }
 }
 
-/// A filter as axis → label.
-pub fn filter_labels(filter: &BTreeMap<String, toml::Value>) -> BTreeMap<String, String> {
+/// A filter as axis → the labels kept: a list keeps any of its values (`architecture =
+/// ["teacher", "mean_pool"]`), anything else that one value.
+pub fn filter_labels(filter: &BTreeMap<String, toml::Value>) -> crate::analysis::aggregate::Filter {
+    let label = |v: &toml::Value| match v {
+        toml::Value::String(s) => s.clone(),
+        other => {
+            let json: serde_json::Value = serde_json::to_value(other).unwrap_or_default();
+            crate::grid::naming::value_label(&json)
+        }
+    };
     filter
         .iter()
         .map(|(k, v)| {
-            let label = match v {
-                toml::Value::String(s) => s.clone(),
-                other => {
-                    let json: serde_json::Value = serde_json::to_value(other).unwrap_or_default();
-                    crate::grid::naming::value_label(&json)
-                }
+            let kept = match v {
+                toml::Value::Array(values) => values.iter().map(label).collect(),
+                one => vec![label(one)],
             };
-            (k.clone(), label)
+            (k.clone(), kept)
         })
         .collect()
 }

@@ -4,6 +4,7 @@
 //! `console`.)
 
 pub mod catalog;
+pub mod comparisons;
 pub mod curves;
 pub mod default_definition;
 pub mod definition;
@@ -98,7 +99,8 @@ pub fn build(opts: &ReportOptions) -> Result<ReportOutput> {
         default_axes: &default_axes,
         dir: &dir,
     };
-    let md_tables = report.tables(&mut out)?;
+    let mut md_tables = report.tables(&mut out)?;
+    md_tables.push_str(&report.comparisons(&mut out)?);
     let md_figures = report.figures(&mut out);
     let mut md = document::document(&data, &def, method, &md_tables, &md_figures);
     for w in &mixed {
@@ -197,6 +199,19 @@ impl Report<'_> {
             ));
         }
         Ok(md_tables)
+    }
+
+    /// Writes every paired comparison; returns their Markdown for report.md.
+    fn comparisons(&self, out: &mut ReportOutput) -> Result<String> {
+        let mut md = String::new();
+        for c in &self.def.comparison {
+            let stem = self.dir.join("tables").join(&c.name);
+            md.push_str(&comparisons::write(self.data, c, &stem)?);
+            for ext in ["md", "tex", "csv", "parquet"] {
+                out.files.push(format!("tables/{}.{ext}", c.name));
+            }
+        }
+        Ok(md)
     }
 
     /// How a table is written: labels, directions, caption and the shared settings.

@@ -6,30 +6,18 @@
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 
-/// Mean cross-entropy of `targets` under `logits` [batch, length, vocab] over the positions
-/// where `mask` [batch, length] is 1.
-pub fn masked_cross_entropy(
-    logits: Tensor<3>,
-    targets: Tensor<2, Int>,
-    mask: Tensor<2>,
-) -> Tensor<1> {
-    let [b, t, _] = logits.dims();
-    let logp = log_softmax(logits, 2);
-    let picked: Tensor<2> = logp.gather(2, targets.reshape([b, t, 1])).reshape([b, t]);
-    let count = mask.clone().sum().clamp_min(1.0);
-    -(picked * mask).sum() / count
+/// Mean cross-entropy of `targets` [n] under `logits` [n, vocab].
+pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let [n, _] = logits.dims();
+    let picked = log_softmax(logits, 1).gather(1, targets.reshape([n, 1]));
+    -picked.mean()
 }
 
-/// Mean KL(teacher ‖ student) per position where `mask` is 1 (temperature 1).
-pub fn distillation(student: Tensor<3>, teacher: Tensor<3>, mask: Tensor<2>) -> Tensor<1> {
-    let [b, t, _] = student.dims();
-    let log_s = log_softmax(student, 2);
-    let log_t = log_softmax(teacher.detach(), 2);
-    let kl: Tensor<2> = (log_t.clone().exp() * (log_t - log_s))
-        .sum_dim(2)
-        .reshape([b, t]);
-    let count = mask.clone().sum().clamp_min(1.0);
-    (kl * mask).sum() / count
+/// Mean KL(teacher ‖ student) over the rows of `student` and `teacher` [n, vocab] (temperature 1).
+pub fn distillation(student: Tensor<2>, teacher: Tensor<2>) -> Tensor<1> {
+    let log_s = log_softmax(student, 1);
+    let log_t = log_softmax(teacher.detach(), 1);
+    (log_t.clone().exp() * (log_t - log_s)).sum_dim(1).mean()
 }
 
 /// InfoNCE over a batch: `z` [n, d] (first memory vectors), `t` [n, d] (targets, detached),
@@ -85,18 +73,17 @@ mod tests {
     }
 
     #[test]
-    fn masked_losses_count_only_answer_positions() {
+    fn answer_losses_of_uniform_and_equal_distributions() {
         let _alone = crate::models::draws_alone();
         let device = crate::models::device::cpu();
-        let logits = Tensor::<3>::zeros([1, 2, 4], &device);
-        let targets = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2], [1, 2]), &device);
-        let mask = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 1.0], [1, 2]), &device);
-        let ce = masked_cross_entropy(logits.clone(), targets, mask.clone())
+        let logits = Tensor::<2>::zeros([2, 4], &device);
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 2], [2]), &device);
+        let ce = cross_entropy(logits.clone(), targets)
             .into_data()
             .try_to_vec::<f32>()
             .unwrap()[0];
         assert!((ce - 4f32.ln()).abs() < 1e-5);
-        let kl = distillation(logits.clone(), logits, mask)
+        let kl = distillation(logits.clone(), logits)
             .into_data()
             .try_to_vec::<f32>()
             .unwrap()[0];

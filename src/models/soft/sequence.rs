@@ -12,15 +12,17 @@ pub const SEP: u32 = 3;
 /// Longest question prefix, in tokens.
 pub const MAX_QUESTION: usize = 40;
 
-/// A batch of teacher-forced sequences.
+/// A batch of teacher-forced sequences (never empty: every sequence ends with a separator
+/// that is a target).
 #[derive(Debug, Clone)]
 pub struct Forced {
     /// Inputs: the sequences without their last token.
     pub input: Tokens,
-    /// Targets [batch, length]: the sequences without their first token.
-    pub targets: Tensor<2, Int>,
-    /// 1 at positions whose target is an answer token or the closing separator [batch, length].
-    pub answer: Tensor<2>,
+    /// Flat indices (row × length + position) of the positions whose target is an answer token
+    /// or the closing separator: only these are projected onto the vocabulary.
+    pub positions: Tensor<1, Int>,
+    /// The next tokens at `positions`.
+    pub targets: Tensor<1, Int>,
 }
 
 /// Teacher-forced batch of (prefix, answer) pairs: each sequence is `prefix [SEP] answer
@@ -44,21 +46,21 @@ pub fn forced(pairs: &[(&[u32], &[u32])], max_answer: usize, device: &Device) ->
         .max()
         .unwrap_or(1)
         .max(1);
-    let b = seqs.len();
-    let (mut targets, mut answer) = (vec![0i64; b * t], vec![0f32; b * t]);
+    let (mut positions, mut targets) = (Vec::new(), Vec::new());
     for (i, (s, q)) in seqs.iter().enumerate() {
         for j in 0..s.len() - 1 {
-            targets[i * t + j] = i64::from(s[j + 1]);
             if j >= *q {
-                answer[i * t + j] = 1.0;
+                positions.push((i * t + j) as i64);
+                targets.push(i64::from(s[j + 1]));
             }
         }
     }
+    let n = positions.len();
     let inputs: Vec<&[u32]> = seqs.iter().map(|(s, _)| &s[..s.len() - 1]).collect();
     Forced {
         input: Tokens::new(&inputs, t, device),
-        targets: Tensor::from_data(TensorData::new(targets, [b, t]), device),
-        answer: Tensor::from_data(TensorData::new(answer, [b, t]), device),
+        positions: Tensor::from_data(TensorData::new(positions, [n]), device),
+        targets: Tensor::from_data(TensorData::new(targets, [n]), device),
     }
 }
 

@@ -138,38 +138,35 @@ impl Teacher {
         self.encoder_norm.forward(h)
     }
 
-    /// Next-token logits [batch, length, vocab] of decoder sequences (question, separator,
-    /// answer) reading `memory` [batch, M, d] (`memory_pad`: true at memory positions to
-    /// ignore).
-    pub fn decode(
+    /// Next-token logits [n, vocab] at `positions` (flat indices row × length + position) of
+    /// decoder sequences (question, separator, answer) reading `memory` [batch, M, d]
+    /// (`memory_pad`: true at memory positions to ignore). Only those positions are projected
+    /// onto the vocabulary: the projection is most of a decoder's work.
+    pub fn decode_at(
         &self,
         memory: Tensor<3>,
         memory_pad: Option<Tensor<2, Bool>>,
         sequence: &Tokens,
-    ) -> Tensor<3> {
+        positions: Tensor<1, Int>,
+    ) -> Tensor<2> {
         let h = self.decoder_states(memory, memory_pad, sequence);
         let [b, t, d] = h.dims();
-        self.vocabulary(h.reshape([b * t, d]))
-            .reshape([b, t, self.embed.weight.dims()[0]])
+        self.vocabulary(h.reshape([b * t, d]).select(0, positions))
     }
 
-    /// The next-token logits [batch, vocab] after each sequence's last token only (generation:
-    /// the projection onto the vocabulary is most of a step's work).
+    /// The next-token logits [batch, vocab] after each sequence's last token (generation).
     pub fn decode_last(
         &self,
         memory: Tensor<3>,
         memory_pad: Option<Tensor<2, Bool>>,
         sequence: &Tokens,
     ) -> Tensor<2> {
-        let h = self.decoder_states(memory, memory_pad, sequence);
-        let [b, _, d] = h.dims();
-        let last: Vec<i64> = sequence
-            .lengths
-            .iter()
-            .flat_map(|&n| std::iter::repeat_n(n as i64 - 1, d))
+        let [b, t] = sequence.ids.dims();
+        let last: Vec<i64> = (0..b)
+            .map(|i| (i * t + sequence.lengths[i] - 1) as i64)
             .collect();
-        let index = Tensor::<3, Int>::from_data(TensorData::new(last, [b, 1, d]), &h.device());
-        self.vocabulary(h.gather(1, index).reshape([b, d]))
+        let positions = Tensor::from_data(TensorData::new(last, [b]), &sequence.ids.device());
+        self.decode_at(memory, memory_pad, sequence, positions)
     }
 
     /// Logits of decoder states [n, d] over the vocabulary (the tied embedding, scaled like

@@ -241,7 +241,8 @@ fn the_last_position_logits_are_those_of_the_whole_decode() {
     let h = teacher.encode(&ctx);
     let seqs: [&[u32]; 2] = [&[5, 6, 7], &[8, 9]];
     let tokens = Tokens::new(&seqs, 64, &device);
-    let all = teacher.decode(h.clone(), Some(ctx.pad.clone()), &tokens);
+    let every = burn::tensor::Tensor::arange(0..6, &device);
+    let all = teacher.decode_at(h.clone(), Some(ctx.pad.clone()), &tokens, every);
     let last = teacher.decode_last(h, Some(ctx.pad), &tokens);
     let all: Vec<f32> = all.into_data().try_to_vec().unwrap();
     let last: Vec<f32> = last.into_data().try_to_vec().unwrap();

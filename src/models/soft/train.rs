@@ -17,7 +17,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::compressor::{Architecture, Compressor, CompressorConfig};
-use super::losses::{distillation, info_nce, masked_cross_entropy};
+use super::losses::{cross_entropy, distillation, info_nce};
 use super::sequence::{forced, generate};
 use super::teacher::{Teacher, TeacherConfig, Tokens};
 use crate::data::sampling::{mix, Rng};
@@ -190,12 +190,13 @@ pub fn train_teacher(
                     .collect();
                 let f = forced(&pairs, max, &device);
                 let idx = rows_tensor(&rows, &device);
-                let logits = model.decode(
+                let logits = model.decode_at(
                     h.clone().select(0, idx.clone()),
                     Some(ctx.pad.clone().select(0, idx)),
                     &f.input,
+                    f.positions,
                 );
-                Some(masked_cross_entropy(logits, f.targets, f.answer))
+                Some(cross_entropy(logits, f.targets))
             };
             let answer = term(&qa, training.max_answer);
             let spans = term(&rec, training.span_tokens);
@@ -354,24 +355,23 @@ fn compressor_step(
     let zero = || Tensor::<1>::zeros([1], device);
     let tf = if w.teacher_forcing > 0.0 {
         let f = forced(&gold, training.max_answer, device);
-        masked_cross_entropy(
-            teacher.decode(mem.clone(), None, &f.input),
+        cross_entropy(
+            teacher.decode_at(mem.clone(), None, &f.input, f.positions),
             f.targets,
-            f.answer,
         )
     } else {
         zero()
     };
     let gen = if w.generation > 0.0 {
         let g = forced(&taught, training.max_answer, device);
-        let student = teacher.decode(mem.clone(), None, &g.input);
-        let full = teacher.decode(
+        let student = teacher.decode_at(mem.clone(), None, &g.input, g.positions.clone());
+        let full = teacher.decode_at(
             h.clone().select(0, idx.clone()),
             Some(ctx.pad.clone().select(0, idx)),
             &g.input,
+            g.positions,
         );
-        masked_cross_entropy(student.clone(), g.targets, g.answer.clone())
-            + distillation(student, full, g.answer)
+        cross_entropy(student.clone(), g.targets) + distillation(student, full)
     } else {
         zero()
     };
