@@ -141,6 +141,9 @@ params! {
         pub teacher_learning_rate: f64 = 0.002;
         /// teacher: spans reconstructed per window and step
         pub teacher_spans: usize = 8;
+        /// teacher: weight of the locate loss (where the answer begins in the context: an
+        /// auxiliary loss of training only; 0 turns it off)
+        pub teacher_locate: f64 = 1.0;
         /// teacher: seed (fixed, so every run of a study shares one teacher)
         pub teacher_seed: u64 = 0;
         /// bootstrap resamples of the F1/EM and retention intervals
@@ -181,6 +184,7 @@ impl SoftParams {
                 max_answer: self.max_answer_tokens,
                 spans_per_window: self.teacher_spans,
                 span_tokens: 16,
+                locate_weight: self.teacher_locate,
             },
         }
     }

@@ -23,6 +23,8 @@ pub struct Forced {
     pub positions: Tensor<1, Int>,
     /// The next tokens at `positions`.
     pub targets: Tensor<1, Int>,
+    /// Per sequence, the flat index of its separator (where the answer begins).
+    pub separators: Tensor<1, Int>,
 }
 
 /// Teacher-forced batch of (prefix, answer) pairs: each sequence is `prefix [SEP] answer
@@ -47,6 +49,11 @@ pub fn forced(pairs: &[(&[u32], &[u32])], max_answer: usize, device: &Device) ->
         .unwrap_or(1)
         .max(1);
     let (mut positions, mut targets) = (Vec::new(), Vec::new());
+    let separators: Vec<i64> = seqs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, q))| (i * t + q) as i64)
+        .collect();
     for (i, (s, q)) in seqs.iter().enumerate() {
         for j in 0..s.len() - 1 {
             if j >= *q {
@@ -61,6 +68,7 @@ pub fn forced(pairs: &[(&[u32], &[u32])], max_answer: usize, device: &Device) ->
         input: Tokens::new(&inputs, t, device),
         positions: Tensor::from_data(TensorData::new(positions, [n]), device),
         targets: Tensor::from_data(TensorData::new(targets, [n]), device),
+        separators: Tensor::from_data(TensorData::new(separators, [seqs.len()]), device),
     }
 }
 

@@ -3,7 +3,10 @@
 //! vocabulary from a memory (H itself, or the M vectors a compressor made of it) with the
 //! question as its prefix: `question [SEP] answer [SEP]`. It has no copy or pointer into the
 //! context, so whatever the answer needs must pass through the memory. The output projection is
-//! the input embedding (tied), scaled by 1/√d.
+//! the input embedding (tied), scaled by 1/√d. A bilinear locate head, used only as an auxiliary
+//! loss while the teacher trains, scores the memory positions against the decoder's state where
+//! the answer begins (where in the context the answer is): the decoder learns where to read; at
+//! inference answers are still generated over the vocabulary only.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -12,7 +15,7 @@ use burn::nn::transformer::{
     TransformerDecoder, TransformerDecoderConfig, TransformerDecoderInput, TransformerEncoder,
     TransformerEncoderConfig, TransformerEncoderInput,
 };
-use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
+use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 /// The teacher's shape.
@@ -44,6 +47,7 @@ pub struct Teacher {
     encoder_norm: LayerNorm,
     decoder: TransformerDecoder,
     decoder_norm: LayerNorm,
+    locate: Linear,
 }
 
 /// Token ids padded into a batch, with their padding mask (true at padding).
@@ -102,6 +106,7 @@ impl TeacherConfig {
                 .with_norm_first(true)
                 .init(device),
             decoder_norm: LayerNormConfig::new(d).init(device),
+            locate: LinearConfig::new(d, d).with_bias(false).init(device),
         }
     }
 
@@ -149,9 +154,32 @@ impl Teacher {
         sequence: &Tokens,
         positions: Tensor<1, Int>,
     ) -> Tensor<2> {
-        let h = self.decoder_states(memory, memory_pad, sequence);
-        let [b, t, d] = h.dims();
-        self.vocabulary(h.reshape([b * t, d]).select(0, positions))
+        self.vocabulary_at(self.decoder_states(memory, memory_pad, sequence), positions)
+    }
+
+    /// Logits [n, vocab] of decoder states [batch, length, d] at flat `positions`.
+    pub fn vocabulary_at(&self, states: Tensor<3>, positions: Tensor<1, Int>) -> Tensor<2> {
+        let [b, t, d] = states.dims();
+        self.vocabulary(states.reshape([b * t, d]).select(0, positions))
+    }
+
+    /// Scores [batch, M] of each memory position from the decoder state at flat position
+    /// `at[i]` of row i (the locate head; padding gets -1e9).
+    pub fn locate(
+        &self,
+        states: Tensor<3>,
+        at: Tensor<1, Int>,
+        memory: Tensor<3>,
+        memory_pad: Tensor<2, Bool>,
+    ) -> Tensor<2> {
+        let [b, t, d] = states.dims();
+        let m = memory.dims()[1];
+        let query = self
+            .locate
+            .forward(states.reshape([b * t, d]).select(0, at))
+            .reshape([b, 1, d]);
+        let scores = query.matmul(memory.transpose()).reshape([b, m]) / (d as f64).sqrt();
+        scores.mask_fill(memory_pad, -1e9)
     }
 
     /// The next-token logits [batch, vocab] after each sequence's last token (generation).
@@ -177,7 +205,7 @@ impl Teacher {
     }
 
     /// The decoder's final states [batch, length, d].
-    fn decoder_states(
+    pub fn decoder_states(
         &self,
         memory: Tensor<3>,
         memory_pad: Option<Tensor<2, Bool>>,

@@ -49,6 +49,9 @@ pub struct TeacherTraining {
     pub spans_per_window: usize,
     /// Tokens of a reconstructed span (after a cue of 4).
     pub span_tokens: usize,
+    /// Weight of the locate loss (cross-entropy of the answer's first context position under
+    /// the locate head; 0: answers and spans only).
+    pub locate_weight: f64,
 }
 
 /// The weights of the compressor's losses (a `loss_weights` preset).
@@ -92,6 +95,9 @@ pub struct EpochRecord {
     pub teacher_forcing: f64,
     /// Mean span reconstruction cross-entropy (teacher only).
     pub reconstruction: f64,
+    /// Mean locate cross-entropy over context positions (teacher only).
+    #[serde(default)]
+    pub locate: f64,
     /// Mean distillation loss (compressors).
     pub generation: f64,
     /// Mean contrastive loss (compressors).
@@ -165,48 +171,14 @@ pub fn train_teacher(
         let mut steps = 0usize;
         for chunk in order.chunks(training.batch_windows.max(1)) {
             let batch: Vec<&EncodedWindow> = chunk.iter().map(|&i| &windows[i]).collect();
-            let ctx = contexts(&batch, config.max_context, &device);
-            let h = model.encode(&ctx);
-            let (mut qa, mut rec) = (Vec::new(), Vec::new());
-            for (row, w) in batch.iter().enumerate() {
-                qa.extend(w.questions.iter().map(|(q, a)| (row, q.clone(), a.clone())));
-                let cut = &w.context[..w.context.len().min(config.max_context)];
-                let items = spans(
-                    cut,
-                    training.spans_per_window,
-                    training.span_tokens,
-                    &mut rng,
-                );
-                rec.extend(items.into_iter().map(|(c, s)| (row, c, s)));
-            }
-            let term = |items: &[(usize, Vec<u32>, Vec<u32>)], max: usize| -> Option<Tensor<1>> {
-                if items.is_empty() {
-                    return None;
-                }
-                let rows: Vec<usize> = items.iter().map(|i| i.0).collect();
-                let pairs: Vec<(&[u32], &[u32])> = items
-                    .iter()
-                    .map(|i| (i.1.as_slice(), i.2.as_slice()))
-                    .collect();
-                let f = forced(&pairs, max, &device);
-                let idx = rows_tensor(&rows, &device);
-                let logits = model.decode_at(
-                    h.clone().select(0, idx.clone()),
-                    Some(ctx.pad.clone().select(0, idx)),
-                    &f.input,
-                    f.positions,
-                );
-                Some(cross_entropy(logits, f.targets))
+            let Some([loss, answer, spans, locate]) =
+                teacher_step(&model, config, training, &batch, &mut rng, &device)
+            else {
+                continue;
             };
-            let answer = term(&qa, training.max_answer);
-            let spans = term(&rec, training.span_tokens);
-            let loss = match (answer.clone(), spans.clone()) {
-                (Some(a), Some(s)) => a + s,
-                (Some(x), None) | (None, Some(x)) => x,
-                (None, None) => continue,
-            };
-            sums.teacher_forcing += answer.as_ref().map_or(Ok(0.0), scalar)?;
-            sums.reconstruction += spans.as_ref().map_or(Ok(0.0), scalar)?;
+            sums.teacher_forcing += scalar(&answer)?;
+            sums.reconstruction += scalar(&spans)?;
+            sums.locate += scalar(&locate)?;
             sums.train_loss += scalar(&loss)?;
             model = descend(model, &mut optim, loss, lr);
             steps += 1;
@@ -216,6 +188,105 @@ pub fn train_teacher(
         progress(epoch, training.epochs, state.history[epoch - 1].train_loss);
     }
     Ok((model, state.history))
+}
+
+/// A question or a span to decode: the window's row in the batch, the prefix, the target and
+/// (questions) where the answer begins in the context.
+type Item = (usize, Vec<u32>, Vec<u32>, Option<usize>);
+
+/// The loss terms of one teacher step (total, answer, reconstruction, locate; zero where a
+/// batch has none), None for a batch with nothing to learn.
+fn teacher_step(
+    model: &Teacher,
+    config: &TeacherConfig,
+    training: &TeacherTraining,
+    batch: &[&EncodedWindow],
+    rng: &mut Rng,
+    device: &Device,
+) -> Option<[Tensor<1>; 4]> {
+    let ctx = contexts(batch, config.max_context, device);
+    let h = model.encode(&ctx);
+    let (mut qa, mut rec): (Vec<Item>, Vec<Item>) = (Vec::new(), Vec::new());
+    for (row, w) in batch.iter().enumerate() {
+        let cut = &w.context[..w.context.len().min(config.max_context)];
+        qa.extend(
+            w.questions
+                .iter()
+                .map(|(q, a)| (row, q.clone(), a.clone(), find(cut, a))),
+        );
+        let items = spans(cut, training.spans_per_window, training.span_tokens, rng);
+        rec.extend(items.into_iter().map(|(c, s)| (row, c, s, None)));
+    }
+    let zero = || Tensor::<1>::zeros([1], device);
+    let mut terms = [zero(), zero(), zero()];
+    for (k, (items, max)) in [(&qa, training.max_answer), (&rec, training.span_tokens)]
+        .into_iter()
+        .enumerate()
+    {
+        if items.is_empty() {
+            continue;
+        }
+        let rows: Vec<usize> = items.iter().map(|i| i.0).collect();
+        let pairs: Vec<(&[u32], &[u32])> = items
+            .iter()
+            .map(|i| (i.1.as_slice(), i.2.as_slice()))
+            .collect();
+        let f = forced(&pairs, max, device);
+        let idx = rows_tensor(&rows, device);
+        let (mem, pad) = (
+            h.clone().select(0, idx.clone()),
+            ctx.pad.clone().select(0, idx),
+        );
+        let states = model.decoder_states(mem.clone(), Some(pad.clone()), &f.input);
+        terms[k] = cross_entropy(model.vocabulary_at(states.clone(), f.positions), f.targets);
+        if k == 0 && training.locate_weight > 0.0 {
+            if let Some(l) = locate_loss(model, states, &f.separators, mem, pad, items, device) {
+                terms[2] = l;
+            }
+        }
+    }
+    if qa.is_empty() && rec.is_empty() {
+        return None;
+    }
+    let [answer, spans, locate] = terms;
+    let total = answer.clone() + spans.clone() + locate.clone() * training.locate_weight;
+    Some([total, answer, spans, locate])
+}
+
+/// Cross-entropy of where each located answer begins among the memory positions, under the
+/// locate head read at the question's separator; None when no answer was found in its context.
+fn locate_loss(
+    model: &Teacher,
+    states: Tensor<3>,
+    separators: &Tensor<1, Int>,
+    memory: Tensor<3>,
+    pad: Tensor<2, Bool>,
+    items: &[Item],
+    device: &Device,
+) -> Option<Tensor<1>> {
+    let keep: Vec<usize> = (0..items.len()).filter(|&i| items[i].3.is_some()).collect();
+    if keep.is_empty() {
+        return None;
+    }
+    let starts: Vec<i64> = keep
+        .iter()
+        .filter_map(|&i| items[i].3)
+        .map(|s| s as i64)
+        .collect();
+    let keep = rows_tensor(&keep, device);
+    let scores = model
+        .locate(states, separators.clone(), memory, pad)
+        .select(0, keep);
+    let starts = Tensor::from_data(TensorData::new(starts, [scores.dims()[0]]), device);
+    Some(cross_entropy(scores, starts))
+}
+
+/// Where `answer` first occurs in `context` (token ids), if it does.
+fn find(context: &[u32], answer: &[u32]) -> Option<usize> {
+    if answer.is_empty() || answer.len() > context.len() {
+        return None;
+    }
+    context.windows(answer.len()).position(|w| w == answer)
 }
 
 /// One optimizer step down `loss`.
@@ -256,6 +327,7 @@ fn finish_epoch(
     sums.train_loss /= n;
     sums.teacher_forcing /= n;
     sums.reconstruction /= n;
+    sums.locate /= n;
     sums.generation /= n;
     sums.contrastive /= n;
     sums.seconds = seconds;
