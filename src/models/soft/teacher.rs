@@ -3,20 +3,28 @@
 //! vocabulary from a memory (H itself, or the M vectors a compressor made of it) with the
 //! question as its prefix: `question [SEP] answer [SEP]`. It has no copy or pointer into the
 //! context, so whatever the answer needs must pass through the memory. The output projection is
-//! the input embedding (tied), scaled by 1/√d. A bilinear locate head, used only as an auxiliary
-//! loss while the teacher trains, scores the memory positions against the decoder's state where
-//! the answer begins (where in the context the answer is): the decoder learns where to read; at
-//! inference answers are still generated over the vocabulary only.
+//! the input embedding (tied), scaled by 1/√d. A bilinear locate head scores the memory
+//! vectors from each decoder state, and the state adds the memory averaged under those scores
+//! before the projection (a read of the memory, as attention is: no pointer to context
+//! tokens, and the same over M compressed vectors). While the teacher trains, a locate loss
+//! teaches the head where each answer begins in the context.
 
 use burn::config::Config;
 use burn::module::Module;
+use burn::module::Param;
 use burn::nn::attention::generate_autoregressive_mask;
 use burn::nn::transformer::{
     TransformerDecoder, TransformerDecoderConfig, TransformerDecoderInput, TransformerEncoder,
     TransformerEncoderConfig, TransformerEncoderInput,
 };
+use burn::nn::Initializer;
 use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+
+/// Standard deviation of the position embeddings at initialisation (tokens: 1), so that a
+/// state starts out mostly its token.
+const POSITION_STD: f64 = 0.2;
 
 /// The teacher's shape.
 #[derive(Config, Debug, PartialEq)]
@@ -89,22 +97,39 @@ fn positions(batch: usize, len: usize, device: &Device) -> Tensor<2, Int> {
 }
 
 impl TeacherConfig {
-    /// A freshly initialised teacher on `device`.
+    /// A freshly initialised teacher on `device`. Each decoder layer's cross-attention starts
+    /// with its key projection equal to its query projection, so from the first step a
+    /// question token attends to the context positions that hold the same token: the
+    /// exact-match signal an extractive reader is given as a feature, here only a starting
+    /// point (the two projections train apart).
     pub fn init(&self, device: &Device) -> Teacher {
         let d = self.d_model;
+        let position = |n: usize| {
+            EmbeddingConfig::new(n.max(1), d)
+                .with_initializer(Initializer::Normal {
+                    mean: 0.0,
+                    std: POSITION_STD,
+                })
+                .init(device)
+        };
+        let mut decoder = TransformerDecoderConfig::new(d, 2 * d, self.heads, self.decoder_layers)
+            .with_dropout(0.0)
+            .with_norm_first(true)
+            .init(device);
+        for layer in &mut decoder.layers {
+            let attention = &mut layer.cross_attn;
+            attention.key.weight = Param::from_tensor(attention.query.weight.val());
+        }
         Teacher {
             embed: EmbeddingConfig::new(self.vocab, d).init(device),
-            context_position: EmbeddingConfig::new(self.max_context.max(1), d).init(device),
-            decoder_position: EmbeddingConfig::new(self.max_decoder.max(1), d).init(device),
+            context_position: position(self.max_context),
+            decoder_position: position(self.max_decoder),
             encoder: TransformerEncoderConfig::new(d, 2 * d, self.heads, self.encoder_layers)
                 .with_dropout(0.0)
                 .with_norm_first(true)
                 .init(device),
             encoder_norm: LayerNormConfig::new(d).init(device),
-            decoder: TransformerDecoderConfig::new(d, 2 * d, self.heads, self.decoder_layers)
-                .with_dropout(0.0)
-                .with_norm_first(true)
-                .init(device),
+            decoder,
             decoder_norm: LayerNormConfig::new(d).init(device),
             locate: LinearConfig::new(d, d).with_bias(false).init(device),
         }
@@ -154,32 +179,14 @@ impl Teacher {
         sequence: &Tokens,
         positions: Tensor<1, Int>,
     ) -> Tensor<2> {
-        self.vocabulary_at(self.decoder_states(memory, memory_pad, sequence), positions)
+        let decoded = self.decoder_states(memory, memory_pad, sequence);
+        self.vocabulary_at(decoded.states, positions)
     }
 
     /// Logits [n, vocab] of decoder states [batch, length, d] at flat `positions`.
     pub fn vocabulary_at(&self, states: Tensor<3>, positions: Tensor<1, Int>) -> Tensor<2> {
         let [b, t, d] = states.dims();
         self.vocabulary(states.reshape([b * t, d]).select(0, positions))
-    }
-
-    /// Scores [batch, M] of each memory position from the decoder state at flat position
-    /// `at[i]` of row i (the locate head; padding gets -1e9).
-    pub fn locate(
-        &self,
-        states: Tensor<3>,
-        at: Tensor<1, Int>,
-        memory: Tensor<3>,
-        memory_pad: Tensor<2, Bool>,
-    ) -> Tensor<2> {
-        let [b, t, d] = states.dims();
-        let m = memory.dims()[1];
-        let query = self
-            .locate
-            .forward(states.reshape([b * t, d]).select(0, at))
-            .reshape([b, 1, d]);
-        let scores = query.matmul(memory.transpose()).reshape([b, m]) / (d as f64).sqrt();
-        scores.mask_fill(memory_pad, -1e9)
     }
 
     /// The next-token logits [batch, vocab] after each sequence's last token (generation).
@@ -204,23 +211,56 @@ impl Teacher {
         h.matmul(self.embed.weight.val().transpose()) / (d as f64).sqrt()
     }
 
-    /// The decoder's final states [batch, length, d].
+    /// The decoder's final states [batch, length, d], each plus what it points at: the
+    /// memory vectors averaged under the locate head's softmax (a read whose aim the locate
+    /// loss teaches), and the locate scores [batch, length, M] themselves.
     pub fn decoder_states(
         &self,
         memory: Tensor<3>,
         memory_pad: Option<Tensor<2, Bool>>,
         sequence: &Tokens,
-    ) -> Tensor<3> {
+    ) -> Decoded {
         let [b, t] = sequence.ids.dims();
         let device = sequence.ids.device();
         let x = self.embed.forward(sequence.ids.clone())
             + self.decoder_position.forward(positions(b, t, &device));
-        let mut input = TransformerDecoderInput::new(x, memory)
-            .target_mask_attn(generate_autoregressive_mask(b, t, &device))
-            .target_mask_pad(sequence.pad.clone());
-        if let Some(pad) = memory_pad {
+        let mut input = TransformerDecoderInput::new(x, memory.clone())
+            .target_mask_attn(generate_autoregressive_mask(b, t, &device));
+        input = input.target_mask_pad(sequence.pad.clone());
+        if let Some(pad) = memory_pad.clone() {
             input = input.memory_mask_pad(pad);
         }
-        self.decoder_norm.forward(self.decoder.forward(input))
+        let states = self.decoder_norm.forward(self.decoder.forward(input));
+        let [_, m, d] = memory.dims();
+        let mut scores = self
+            .locate
+            .forward(states.clone())
+            .matmul(memory.clone().transpose())
+            / (d as f64).sqrt();
+        if let Some(pad) = memory_pad {
+            scores = scores.mask_fill(pad.reshape([b, 1, m]).expand([b, t, m]), -1e9);
+        }
+        let read = softmax(scores.clone(), 2).matmul(memory);
+        Decoded {
+            states: states + read,
+            scores,
+        }
+    }
+}
+
+/// The decoder's output: final states [batch, length, d] and locate scores [batch, length, M].
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// States, each plus its pointed read of the memory.
+    pub states: Tensor<3>,
+    /// Locate scores of every memory position from every decoder position (padding -1e9).
+    pub scores: Tensor<3>,
+}
+
+impl Decoded {
+    /// The locate scores [n, M] at flat decoder positions `at`.
+    pub fn scores_at(&self, at: Tensor<1, Int>) -> Tensor<2> {
+        let [b, t, m] = self.scores.dims();
+        self.scores.clone().reshape([b * t, m]).select(0, at)
     }
 }

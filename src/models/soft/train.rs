@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::compressor::{Architecture, Compressor, CompressorConfig};
 use super::losses::{cross_entropy, distillation, info_nce};
 use super::sequence::{forced, generate};
-use super::teacher::{Teacher, TeacherConfig, Tokens};
+use super::teacher::{Decoded, Teacher, TeacherConfig, Tokens};
 use crate::data::sampling::{mix, Rng};
 use crate::models::epochs;
 
@@ -237,10 +237,13 @@ fn teacher_step(
             h.clone().select(0, idx.clone()),
             ctx.pad.clone().select(0, idx),
         );
-        let states = model.decoder_states(mem.clone(), Some(pad.clone()), &f.input);
-        terms[k] = cross_entropy(model.vocabulary_at(states.clone(), f.positions), f.targets);
+        let decoded = model.decoder_states(mem, Some(pad), &f.input);
+        terms[k] = cross_entropy(
+            model.vocabulary_at(decoded.states.clone(), f.positions),
+            f.targets,
+        );
         if k == 0 && training.locate_weight > 0.0 {
-            if let Some(l) = locate_loss(model, states, &f.separators, mem, pad, items, device) {
+            if let Some(l) = locate_loss(&decoded, &f.separators, items, device) {
                 terms[2] = l;
             }
         }
@@ -254,13 +257,10 @@ fn teacher_step(
 }
 
 /// Cross-entropy of where each located answer begins among the memory positions, under the
-/// locate head read at the question's separator; None when no answer was found in its context.
+/// locate scores at the question's separator; None when no answer was found in its context.
 fn locate_loss(
-    model: &Teacher,
-    states: Tensor<3>,
+    decoded: &Decoded,
     separators: &Tensor<1, Int>,
-    memory: Tensor<3>,
-    pad: Tensor<2, Bool>,
     items: &[Item],
     device: &Device,
 ) -> Option<Tensor<1>> {
@@ -273,11 +273,10 @@ fn locate_loss(
         .filter_map(|&i| items[i].3)
         .map(|s| s as i64)
         .collect();
-    let keep = rows_tensor(&keep, device);
-    let scores = model
-        .locate(states, separators.clone(), memory, pad)
-        .select(0, keep);
-    let starts = Tensor::from_data(TensorData::new(starts, [scores.dims()[0]]), device);
+    let scores = decoded
+        .scores_at(separators.clone())
+        .select(0, rows_tensor(&keep, device));
+    let starts = Tensor::from_data(TensorData::new(starts, [keep.len()]), device);
     Some(cross_entropy(scores, starts))
 }
 
