@@ -3,7 +3,9 @@
 //! vocabulary from a memory (H itself, or the M vectors a compressor made of it) with the
 //! question as its prefix: `question [SEP] answer [SEP]`. It has no copy or pointer into the
 //! context, so whatever the answer needs must pass through the memory. The output projection is
-//! the input embedding (tied), scaled by 1/√d. A bilinear locate head scores the memory
+//! the input embedding (tied), scaled by 1/√d, after a learned map of the decoder's state (with
+//! the bare tied projection a state's own input token got a logit bonus of about √d, and the
+//! untrained decoder repeated "the the the ..."). A bilinear locate head scores the memory
 //! vectors from each decoder state, and the state adds the memory averaged under those scores
 //! before the projection (a read of the memory, as attention is: no pointer to context
 //! tokens, and the same over M compressed vectors). While the teacher trains, a locate loss
@@ -56,6 +58,7 @@ pub struct Teacher {
     decoder: TransformerDecoder,
     decoder_norm: LayerNorm,
     locate: Linear,
+    output: Linear,
 }
 
 /// Token ids padded into a batch, with their padding mask (true at padding).
@@ -132,6 +135,7 @@ impl TeacherConfig {
             decoder,
             decoder_norm: LayerNormConfig::new(d).init(device),
             locate: LinearConfig::new(d, d).with_bias(false).init(device),
+            output: LinearConfig::new(d, d).with_bias(false).init(device),
         }
     }
 
@@ -211,7 +215,9 @@ impl Teacher {
         h.matmul(self.embed.weight.val().transpose()) / (d as f64).sqrt()
     }
 
-    /// The decoder's final states [batch, length, d], each plus what it points at: the
+    /// The decoder's final states [batch, length, d] (through the output map, so a state does
+    /// not start out predicting its own input token through the tied embedding), each plus
+    /// what it points at: the
     /// memory vectors averaged under the locate head's softmax (a read whose aim the locate
     /// loss teaches), and the locate scores [batch, length, M] themselves.
     pub fn decoder_states(
@@ -242,7 +248,7 @@ impl Teacher {
         }
         let read = softmax(scores.clone(), 2).matmul(memory);
         Decoded {
-            states: states + read,
+            states: self.output.forward(states) + read,
             scores,
         }
     }
