@@ -80,12 +80,19 @@ fn lm_losses(device: &Device) -> Vec<f64> {
 #[test]
 fn a_tiny_lm_trains_alike_on_wgpu_and_flex() {
     let Some(gpu) = wgpu() else { return };
-    let cpu = lm_losses(&device::cpu());
-    let gpu = lm_losses(&gpu);
-    eprintln!("LM losses (bits/byte) flex {cpu:?}\n                     wgpu {gpu:?}");
+    same_training(
+        "LM losses (bits/byte), step",
+        &lm_losses(&device::cpu()),
+        &lm_losses(&gpu),
+    );
+}
+
+/// The CPU losses fall and the GPU's equal them step by step (to `close`).
+fn same_training(what: &str, cpu: &[f64], gpu: &[f64]) {
+    eprintln!("{what}: flex {cpu:?}\n{what}: wgpu {gpu:?}");
     assert!(cpu.last() < cpu.first(), "the loss falls: {cpu:?}");
-    for (step, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
-        assert!(close(*c, *g), "step {step}: flex {c}, wgpu {g}");
+    for (k, (c, g)) in cpu.iter().zip(gpu).enumerate() {
+        assert!(close(*c, *g), "{what} {k}: flex {c}, wgpu {g}");
     }
 }
 
@@ -140,13 +147,11 @@ fn reader_losses(device: &Device) -> Vec<f64> {
 #[test]
 fn a_tiny_reader_trains_alike_on_wgpu_and_flex() {
     let Some(gpu) = wgpu() else { return };
-    let cpu = reader_losses(&device::cpu());
-    let gpu = reader_losses(&gpu);
-    eprintln!("reader losses flex {cpu:?}\n              wgpu {gpu:?}");
-    assert!(cpu.last() < cpu.first(), "the loss falls: {cpu:?}");
-    for (epoch, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
-        assert!(close(*c, *g), "epoch {}: flex {c}, wgpu {g}", epoch + 1);
-    }
+    same_training(
+        "reader losses, epoch",
+        &reader_losses(&device::cpu()),
+        &reader_losses(&gpu),
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use crate::grid::{Grid, PlannedRun};
@@ -51,6 +51,15 @@ pub struct ExperimentData {
     pub commits: Vec<String>,
     /// runner versions the results were produced by.
     pub versions: Vec<String>,
+}
+
+impl RunRow {
+    /// The run's per-question records (`sample_predictions.json` of QA tasks).
+    pub fn predictions(&self) -> Result<Vec<crate::metrics::qa_eval::PredictionRecord>> {
+        let path = self.run_dir.join("sample_predictions.json");
+        crate::store::read_json(&path)
+            .with_context(|| format!("run {}: per-question records", self.name))
+    }
 }
 
 impl ExperimentData {

@@ -7,14 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::Serialize;
 
 use super::aggregate::{matches, Filter};
 use super::experiment_data::{ExperimentData, RunRow};
 use super::thresholds::hypothesis::{holm, paired_permutation};
 use crate::metrics::intervals::bootstrap_interval;
-use crate::metrics::qa_eval::PredictionRecord;
 
 /// What to compare.
 #[derive(Debug, Clone)]
@@ -151,14 +150,8 @@ fn condition_name(varying: &[String], row: &RunRow) -> String {
 
 /// A run's per-question scores (question id → F1 or EM ×100).
 fn per_question(row: &RunRow, metric: &str) -> Result<Vec<(String, f64)>> {
-    let path = row.run_dir.join("sample_predictions.json");
-    let records: Vec<PredictionRecord> = crate::store::read_json(&path).with_context(|| {
-        format!(
-            "run {}: per-question scores for a paired comparison",
-            row.name
-        )
-    })?;
-    Ok(records
+    Ok(row
+        .predictions()?
         .into_iter()
         .map(|r| (r.id, if metric == "f1" { r.f1 } else { r.em }))
         .collect())

@@ -10,7 +10,6 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::experiment_data::ExperimentData;
-use crate::metrics::qa_eval::PredictionRecord;
 
 /// Per-question scores of one experiment.
 #[derive(Debug, Clone, Default)]
@@ -88,9 +87,7 @@ impl StudyData {
                     study.conditions.len() - 1
                 }
             };
-            let path = row.run_dir.join("sample_predictions.json");
-            let records: Vec<PredictionRecord> = crate::store::read_json(&path)
-                .with_context(|| format!("run {}: per-question records", row.name))?;
+            let records = row.predictions()?;
             let cell = sums[c].entry(Ratio::of(ratio)).or_default();
             for r in records {
                 let i = *item_index.entry(r.id.clone()).or_insert_with(|| {

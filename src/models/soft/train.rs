@@ -204,8 +204,6 @@ fn teacher_step(
     rng: &mut Rng,
     device: &Device,
 ) -> Option<[Tensor<1>; 4]> {
-    let ctx = contexts(batch, config.max_context, device);
-    let h = model.encode(&ctx);
     let (mut qa, mut rec): (Vec<Item>, Vec<Item>) = (Vec::new(), Vec::new());
     for (row, w) in batch.iter().enumerate() {
         let cut = &w.context[..w.context.len().min(config.max_context)];
@@ -217,6 +215,11 @@ fn teacher_step(
         let items = spans(cut, training.spans_per_window, training.span_tokens, rng);
         rec.extend(items.into_iter().map(|(c, s)| (row, c, s, None)));
     }
+    if qa.is_empty() && rec.is_empty() {
+        return None;
+    }
+    let ctx = contexts(batch, config.max_context, device);
+    let h = model.encode(&ctx);
     let zero = || Tensor::<1>::zeros([1], device);
     let mut terms = [zero(), zero(), zero()];
     for (k, (items, max)) in [(&qa, training.max_answer), (&rec, training.span_tokens)]
@@ -247,9 +250,6 @@ fn teacher_step(
                 terms[2] = l;
             }
         }
-    }
-    if qa.is_empty() && rec.is_empty() {
-        return None;
     }
     let [answer, spans, locate] = terms;
     let total = answer.clone() + spans.clone() + locate.clone() * training.locate_weight;
