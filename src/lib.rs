@@ -21,6 +21,7 @@ pub mod artifacts;
 pub mod codecs;
 pub mod prompt;
 pub mod task;
+pub mod weights;
 
 pub mod analysis;
 pub mod paper;

@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "metrics",
     "models",
     "codecs",
+    "weights",
     "prompt",
     "artifacts",
     "task",

@@ -28,7 +28,7 @@ use crate::models::soft::text;
 use crate::models::soft::train::{answer, train_teacher, EncodedWindow, TeacherTraining};
 
 /// Version of the soft-compression models' code; part of the artifact's identity.
-pub const SOFT_CODE_VERSION: u32 = 4;
+pub const SOFT_CODE_VERSION: u32 = 5;
 
 /// Longest decoder sequence of the teacher (question, separator, answer, separator).
 pub const MAX_DECODER: usize = 80;

@@ -138,11 +138,11 @@ params! {
         /// teacher: passes over the training windows
         pub teacher_epochs: usize = 8;
         /// teacher: Adam learning rate
-        pub teacher_learning_rate: f64 = 0.002;
+        pub teacher_learning_rate: f64 = 0.004;
         /// teacher: spans reconstructed per window and step
         pub teacher_spans: usize = 8;
-        /// teacher: weight of the locate loss (where the answer begins in the context: an
-        /// auxiliary loss of training only; 0 turns it off)
+        /// teacher: weight of the locate loss (where each answer and span token sits in the
+        /// context: an auxiliary loss of training only; 0 turns it off)
         pub teacher_locate: f64 = 1.0;
         /// teacher: seed (fixed, so every run of a study shares one teacher)
         pub teacher_seed: u64 = 0;

@@ -6,6 +6,7 @@
 
 pub mod compressor;
 pub mod losses;
+pub mod matching;
 pub mod sequence;
 pub mod teacher;
 pub mod text;

@@ -24,7 +24,9 @@ pub struct Forced {
     /// The next tokens at `positions`.
     pub targets: Tensor<1, Int>,
     /// Per sequence, the flat index of its separator (where the answer begins).
-    pub separators: Tensor<1, Int>,
+    pub separators: Vec<usize>,
+    /// Per sequence, how many answer tokens it holds (after the cut).
+    pub answer_lengths: Vec<usize>,
 }
 
 /// Teacher-forced batch of (prefix, answer) pairs: each sequence is `prefix [SEP] answer
@@ -49,11 +51,13 @@ pub fn forced(pairs: &[(&[u32], &[u32])], max_answer: usize, device: &Device) ->
         .unwrap_or(1)
         .max(1);
     let (mut positions, mut targets) = (Vec::new(), Vec::new());
-    let separators: Vec<i64> = seqs
+    let separators: Vec<usize> = seqs
         .iter()
         .enumerate()
-        .map(|(i, (_, q))| (i * t + q) as i64)
+        .map(|(i, (_, q))| i * t + q)
         .collect();
+    let answer_lengths: Vec<usize> = seqs.iter().map(|(s, q)| s.len() - q - 2).collect();
+    let prefix: Vec<usize> = seqs.iter().map(|(_, q)| *q).collect();
     for (i, (s, q)) in seqs.iter().enumerate() {
         for j in 0..s.len() - 1 {
             if j >= *q {
@@ -65,10 +69,11 @@ pub fn forced(pairs: &[(&[u32], &[u32])], max_answer: usize, device: &Device) ->
     let n = positions.len();
     let inputs: Vec<&[u32]> = seqs.iter().map(|(s, _)| &s[..s.len() - 1]).collect();
     Forced {
-        input: Tokens::new(&inputs, t, device),
+        input: Tokens::new(&inputs, t, device).with_prefix(prefix),
         positions: Tensor::from_data(TensorData::new(positions, [n]), device),
         targets: Tensor::from_data(TensorData::new(targets, [n]), device),
-        separators: Tensor::from_data(TensorData::new(separators, [seqs.len()]), device),
+        separators,
+        answer_lengths,
     }
 }
 
@@ -104,7 +109,8 @@ pub fn generate(
     let mut done = vec![false; seqs.len()];
     for _ in 0..=max_answer {
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
-        let tokens = Tokens::new(&refs, usize::MAX, &device);
+        let prefix = starts.iter().map(|s| s - 1).collect();
+        let tokens = Tokens::new(&refs, usize::MAX, &device).with_prefix(prefix);
         let best: Vec<i64> = teacher
             .decode_last(mem.clone(), pad.clone(), &tokens)
             .argmax(1)

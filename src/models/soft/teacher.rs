@@ -8,8 +8,12 @@
 //! untrained decoder repeated "the the the ..."). A bilinear locate head scores the memory
 //! vectors from each decoder state, and the state adds the memory averaged under those scores
 //! before the projection (a read of the memory, as attention is: no pointer to context
-//! tokens, and the same over M compressed vectors). While the teacher trains, a locate loss
-//! teaches the head where each answer begins in the context.
+//! tokens, and the same over M compressed vectors). The locate scores add a prior of where the
+//! question's words occur in the memory ([`QuestionMatch`]), and each encoder input carries its
+//! previous token (through a map the locate head starts with), so a decoder state holding
+//! answer token X points at the memory position that follows X: reading an answer on is a
+//! match, not a count. While the teacher trains, a locate loss teaches the head where each
+//! answer token (and each reconstructed span token) sits in the context.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -23,6 +27,8 @@ use burn::nn::Initializer;
 use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+
+use super::matching::{QuestionMatch, QuestionMatchConfig};
 
 /// Standard deviation of the position embeddings at initialisation (tokens: 1), so that a
 /// state starts out mostly its token.
@@ -57,7 +63,9 @@ pub struct Teacher {
     encoder_norm: LayerNorm,
     decoder: TransformerDecoder,
     decoder_norm: LayerNorm,
+    previous: Linear,
     locate: Linear,
+    matching: QuestionMatch,
     output: Linear,
 }
 
@@ -70,6 +78,9 @@ pub struct Tokens {
     pub pad: Tensor<2, Bool>,
     /// Each row's length.
     pub lengths: Vec<usize>,
+    /// Each row's leading tokens that are a question (a decoder sequence's prefix before its
+    /// separator; 0 for contexts).
+    pub prefix: Vec<usize>,
 }
 
 impl Tokens {
@@ -89,8 +100,24 @@ impl Tokens {
         Tokens {
             ids: Tensor::from_data(TensorData::new(ids, [b, l]), device),
             pad: Tensor::from_data(TensorData::new(pad, [b, l]), device),
+            prefix: vec![0; b],
             lengths,
         }
+    }
+
+    /// The same rows with `prefix[i]` leading question tokens in row i.
+    pub fn with_prefix(mut self, prefix: Vec<usize>) -> Tokens {
+        self.prefix = prefix;
+        self
+    }
+
+    /// 1 at the question tokens of each row, 0 elsewhere [batch, length].
+    fn question_mask(&self) -> Tensor<2> {
+        let [b, l] = self.ids.dims();
+        let mask: Vec<f32> = (0..b)
+            .flat_map(|i| (0..l).map(move |j| if j < self.prefix[i] { 1.0 } else { 0.0 }))
+            .collect();
+        Tensor::from_data(TensorData::new(mask, [b, l]), &self.ids.device())
     }
 }
 
@@ -123,6 +150,15 @@ impl TeacherConfig {
             let attention = &mut layer.cross_attn;
             attention.key.weight = Param::from_tensor(attention.query.weight.val());
         }
+        let previous = LinearConfig::new(d, d)
+            .with_bias(false)
+            .with_initializer(Initializer::Normal {
+                mean: 0.0,
+                std: 1.0 / (d as f64).sqrt(),
+            })
+            .init(device);
+        let mut locate = LinearConfig::new(d, d).with_bias(false).init(device);
+        locate.weight = Param::from_tensor(previous.weight.val());
         Teacher {
             embed: EmbeddingConfig::new(self.vocab, d).init(device),
             context_position: position(self.max_context),
@@ -134,7 +170,9 @@ impl TeacherConfig {
             encoder_norm: LayerNormConfig::new(d).init(device),
             decoder,
             decoder_norm: LayerNormConfig::new(d).init(device),
-            locate: LinearConfig::new(d, d).with_bias(false).init(device),
+            previous,
+            locate,
+            matching: QuestionMatchConfig::new(self.vocab, d).init(device),
             output: LinearConfig::new(d, d).with_bias(false).init(device),
         }
     }
@@ -164,7 +202,21 @@ impl Teacher {
     pub fn encode(&self, context: &Tokens) -> Tensor<3> {
         let [b, l] = context.ids.dims();
         let device = context.ids.device();
-        let x = self.embed.forward(context.ids.clone())
+        let tokens = self.embed.forward(context.ids.clone());
+        let d = self.d_model();
+        let before = if l > 1 {
+            Tensor::cat(
+                vec![
+                    Tensor::zeros([b, 1, d], &device),
+                    tokens.clone().slice([0..b, 0..l - 1, 0..d]),
+                ],
+                1,
+            )
+        } else {
+            Tensor::zeros([b, l, d], &device)
+        };
+        let x = tokens
+            + self.previous.forward(before)
             + self.context_position.forward(positions(b, l, &device));
         let h = self
             .encoder
@@ -228,8 +280,8 @@ impl Teacher {
     ) -> Decoded {
         let [b, t] = sequence.ids.dims();
         let device = sequence.ids.device();
-        let x = self.embed.forward(sequence.ids.clone())
-            + self.decoder_position.forward(positions(b, t, &device));
+        let tokens = self.embed.forward(sequence.ids.clone());
+        let x = tokens.clone() + self.decoder_position.forward(positions(b, t, &device));
         let mut input = TransformerDecoderInput::new(x, memory.clone())
             .target_mask_attn(generate_autoregressive_mask(b, t, &device));
         input = input.target_mask_pad(sequence.pad.clone());
@@ -238,11 +290,19 @@ impl Teacher {
         }
         let states = self.decoder_norm.forward(self.decoder.forward(input));
         let [_, m, d] = memory.dims();
+        let prior = self.matching.forward(
+            tokens,
+            sequence.ids.clone(),
+            sequence.question_mask(),
+            memory.clone(),
+            memory_pad.clone(),
+        );
         let mut scores = self
             .locate
             .forward(states.clone())
             .matmul(memory.clone().transpose())
-            / (d as f64).sqrt();
+            / (d as f64).sqrt()
+            + prior.expand([b, t, m]);
         if let Some(pad) = memory_pad {
             scores = scores.mask_fill(pad.reshape([b, 1, m]).expand([b, t, m]), -1e9);
         }

@@ -266,3 +266,53 @@ fn the_last_position_logits_are_those_of_the_whole_decode() {
         }
     }
 }
+
+#[test]
+fn the_match_prior_peaks_near_the_question_words_and_ignores_padding() {
+    use burn::tensor::{Bool, Distribution, Int, Tensor, TensorData};
+    let device = crate::models::device::cpu();
+    let (vocab, d, l) = (200usize, 64usize, 96usize);
+    let prior = crate::models::seeded(&device, 5, |dev| {
+        super::matching::QuestionMatchConfig::new(vocab, d).init(dev)
+    });
+    let table = Tensor::<2>::random([vocab, d], Distribution::Normal(0.0, 1.0), &device);
+    let mut context: Vec<i64> = (0..l as i64).map(|i| 10 + i).collect();
+    // The question's words occur at 20..24, and again at 88..92, inside the padding.
+    for k in 0..4 {
+        context[88 + k] = context[20 + k];
+    }
+    let ids =
+        |v: &[i64]| Tensor::<2, Int>::from_data(TensorData::new(v.to_vec(), [1, v.len()]), &device);
+    let memory = table
+        .clone()
+        .select(0, ids(&context).reshape([l]))
+        .reshape([1, l, d]);
+    let question = [context[20], context[21], context[22], context[23], 3];
+    let tokens = table
+        .select(0, ids(&question).reshape([5]))
+        .reshape([1, 5, d]);
+    let mask = vec![1.0f32, 1.0, 1.0, 1.0, 0.0];
+    let mask = Tensor::<2>::from_data(TensorData::new(mask, [1, 5]), &device);
+    let mut pad = vec![false; l];
+    pad[80..].iter_mut().for_each(|p| *p = true);
+    let pad = Tensor::<2, Bool>::from_data(TensorData::new(pad, [1, l]), &device);
+    let scores: Vec<f32> = prior
+        .forward(tokens, ids(&question), mask, memory, Some(pad))
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    assert_eq!(scores.len(), l);
+    assert!(
+        scores[26] > scores[60] + 0.8,
+        "near {} far {}",
+        scores[26],
+        scores[60]
+    );
+    // Matches inside the padding count for nothing.
+    assert!(
+        scores[90] < scores[60] + 0.2,
+        "padded {} far {}",
+        scores[90],
+        scores[60]
+    );
+}

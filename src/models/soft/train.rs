@@ -49,8 +49,8 @@ pub struct TeacherTraining {
     pub spans_per_window: usize,
     /// Tokens of a reconstructed span (after a cue of 4).
     pub span_tokens: usize,
-    /// Weight of the locate loss (cross-entropy of the answer's first context position under
-    /// the locate head; 0: answers and spans only).
+    /// Weight of the locate loss (cross-entropy of each answer and span token's context
+    /// position under the locate head; 0: answers and spans only).
     pub locate_weight: f64,
 }
 
@@ -95,7 +95,7 @@ pub struct EpochRecord {
     pub teacher_forcing: f64,
     /// Mean span reconstruction cross-entropy (teacher only).
     pub reconstruction: f64,
-    /// Mean locate cross-entropy over context positions (teacher only).
+    /// Mean locate cross-entropy over context positions, answers and spans (teacher only).
     #[serde(default)]
     pub locate: f64,
     /// Mean distillation loss (compressors).
@@ -132,9 +132,14 @@ pub fn contexts(windows: &[&EncodedWindow], max_context: usize, device: &Device)
     Tokens::new(&rows, max_context, device)
 }
 
-/// Reconstruction items of a window: `count` spans (cue of 4 tokens, then `span` tokens) at
-/// seeded offsets.
-fn spans(context: &[u32], count: usize, span: usize, rng: &mut Rng) -> Vec<(Vec<u32>, Vec<u32>)> {
+/// Reconstruction items of a window: `count` spans (cue of 4 tokens, then `span` tokens, then
+/// where the span begins) at seeded offsets.
+fn spans(
+    context: &[u32],
+    count: usize,
+    span: usize,
+    rng: &mut Rng,
+) -> Vec<(Vec<u32>, Vec<u32>, usize)> {
     let need = 4 + span;
     if context.len() < need + 1 {
         return Vec::new();
@@ -145,6 +150,7 @@ fn spans(context: &[u32], count: usize, span: usize, rng: &mut Rng) -> Vec<(Vec<
             (
                 context[start..start + 4].to_vec(),
                 context[start + 4..start + need].to_vec(),
+                start + 4,
             )
         })
         .collect()
@@ -213,7 +219,7 @@ fn teacher_step(
                 .map(|(q, a)| (row, q.clone(), a.clone(), find(cut, a))),
         );
         let items = spans(cut, training.spans_per_window, training.span_tokens, rng);
-        rec.extend(items.into_iter().map(|(c, s)| (row, c, s, None)));
+        rec.extend(items.into_iter().map(|(c, s, at)| (row, c, s, Some(at))));
     }
     if qa.is_empty() && rec.is_empty() {
         return None;
@@ -221,7 +227,8 @@ fn teacher_step(
     let ctx = contexts(batch, config.max_context, device);
     let h = model.encode(&ctx);
     let zero = || Tensor::<1>::zeros([1], device);
-    let mut terms = [zero(), zero(), zero()];
+    let mut terms = [zero(), zero()];
+    let mut located = Vec::new();
     for (k, (items, max)) in [(&qa, training.max_answer), (&rec, training.span_tokens)]
         .into_iter()
         .enumerate()
@@ -242,42 +249,44 @@ fn teacher_step(
         );
         let decoded = model.decoder_states(mem, Some(pad), &f.input);
         terms[k] = cross_entropy(
-            model.vocabulary_at(decoded.states.clone(), f.positions),
-            f.targets,
+            model.vocabulary_at(decoded.states.clone(), f.positions.clone()),
+            f.targets.clone(),
         );
-        if k == 0 && training.locate_weight > 0.0 {
-            if let Some(l) = locate_loss(&decoded, &f.separators, items, device) {
-                terms[2] = l;
-            }
+        if training.locate_weight > 0.0 {
+            located.extend(locate_loss(&decoded, &f, items, device));
         }
     }
-    let [answer, spans, locate] = terms;
+    let [answer, spans] = terms;
+    let count = located.len().max(1) as f64;
+    let locate = located.into_iter().fold(zero(), |a, l| a + l) / count;
     let total = answer.clone() + spans.clone() + locate.clone() * training.locate_weight;
     Some([total, answer, spans, locate])
 }
 
-/// Cross-entropy of where each located answer begins among the memory positions, under the
-/// locate scores at the question's separator; None when no answer was found in its context.
+/// Cross-entropy of where each target token sits among the memory positions, under the
+/// locate scores of the decoder position that predicts it (the separator points at the
+/// first, each target token at the next); None when no target was found in its context.
 fn locate_loss(
     decoded: &Decoded,
-    separators: &Tensor<1, Int>,
+    forced: &super::sequence::Forced,
     items: &[Item],
     device: &Device,
 ) -> Option<Tensor<1>> {
-    let keep: Vec<usize> = (0..items.len()).filter(|&i| items[i].3.is_some()).collect();
-    if keep.is_empty() {
+    let (mut at, mut targets) = (Vec::new(), Vec::new());
+    for (n, item) in items.iter().enumerate() {
+        let Some(start) = item.3 else { continue };
+        for k in 0..forced.answer_lengths[n] {
+            at.push(forced.separators[n] as i64 + k as i64);
+            targets.push((start + k) as i64);
+        }
+    }
+    if at.is_empty() {
         return None;
     }
-    let starts: Vec<i64> = keep
-        .iter()
-        .filter_map(|&i| items[i].3)
-        .map(|s| s as i64)
-        .collect();
-    let scores = decoded
-        .scores_at(separators.clone())
-        .select(0, rows_tensor(&keep, device));
-    let starts = Tensor::from_data(TensorData::new(starts, [keep.len()]), device);
-    Some(cross_entropy(scores, starts))
+    let n = at.len();
+    let scores = decoded.scores_at(Tensor::from_data(TensorData::new(at, [n]), device));
+    let targets = Tensor::from_data(TensorData::new(targets, [n]), device);
+    Some(cross_entropy(scores, targets))
 }
 
 /// Where `answer` first occurs in `context` (token ids), if it does.
