@@ -80,8 +80,39 @@ impl ReaderArtifactConfig {
 }
 
 impl TrainedReader {
+    /// The same reader with the weights of a compressed file (written by weight compression
+    /// from this very artifact; the header says which), and the file's SHA-256.
+    pub fn with_weights(mut self, path: &Path) -> Result<(TrainedReader, String)> {
+        use sha2::Digest;
+        let bytes = std::fs::read(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        let what = path.display().to_string();
+        let (header, _) = crate::weights::file::parse(&bytes, &what)?;
+        let made_from = header.model.get("artifact").and_then(|a| a.as_str());
+        if made_from != Some(self.artifact.id.as_str()) {
+            return Err(anyhow!(
+                "{what}: compressed from {}, but this run's reader is {}",
+                made_from.unwrap_or("an unknown model"),
+                self.artifact.id
+            ));
+        }
+        let codec = crate::weights::codec::Codec::default();
+        let (model, _, _) = crate::weights::model::restore(self.model, &bytes, &what, &codec)?;
+        self.model = model;
+        Ok((self, format!("{:x}", sha2::Sha256::digest(&bytes))))
+    }
+
     /// Answers questions (id → answer text).
     pub fn answer(&self, examples: &[QaExample]) -> Result<HashMap<String, String>> {
+        self.answer_with(&self.model, examples)
+    }
+
+    /// Answers questions with `model` in place of the trained weights (the same shape, e.g.
+    /// restored from a compressed file).
+    pub fn answer_with(
+        &self,
+        model: &Reader,
+        examples: &[QaExample],
+    ) -> Result<HashMap<String, String>> {
         let features = featurize(
             &self.tokenizer,
             examples,
@@ -89,7 +120,7 @@ impl TrainedReader {
             MAX_QUESTION,
         )?;
         Ok(answers(
-            &self.model,
+            model,
             examples,
             &features,
             self.config.train.max_answer_tokens,

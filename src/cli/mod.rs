@@ -4,6 +4,7 @@
 mod analyze;
 mod artifacts;
 mod codec;
+mod compress_model;
 mod data;
 mod devices;
 mod devices_bench;
@@ -74,6 +75,9 @@ enum Commands {
     /// Compress or decompress files with a learned language model; pretrain one.
     #[command(subcommand, name = "lm-codec")]
     LmCodec(lm_codec::LmCodecCommand),
+    /// Compress a trained reader artifact's weights into a file and measure what it keeps.
+    #[command(name = "compress-model")]
+    CompressModel(compress_model::CompressModelArgs),
     /// List the shared artifacts (tokenizers, trained models) and what they were built from.
     Artifacts {
         /// Digest every artifact's files again and compare with the digests recorded when it
@@ -180,6 +184,7 @@ fn run(command: Commands) -> Result<ExitCode> {
         Commands::Data(cmd) => data::data(cmd),
         Commands::LmCodec(cmd) => lm_codec::run(cmd),
         Commands::Artifacts { verify } => artifacts::list(verify),
+        Commands::CompressModel(args) => compress_model::compress_model(args),
         Commands::Tasks(args) => tasks::tasks(args),
         Commands::Devices(args) => devices::devices(args),
         Commands::Exec { .. } | Commands::Supervise { .. } => unreachable!("handled before"),

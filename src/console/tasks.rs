@@ -161,4 +161,9 @@ mod tests {
     fn tokenizer_parameters_are_documented() {
         readme_documents("tokenizer");
     }
+
+    #[test]
+    fn weight_compression_parameters_are_documented() {
+        readme_documents("weight-compression");
+    }
 }

@@ -20,6 +20,9 @@ pub mod qa_split;
 pub mod soft_compression;
 pub mod soft_run;
 pub mod tokenizer;
+pub mod weight_compression;
+pub mod weight_ladder;
+pub mod weight_subject;
 
 use std::path::{Path, PathBuf};
 
@@ -222,6 +225,7 @@ pub fn registry() -> Vec<&'static dyn Task> {
         &prompt_compression::PromptCompressionTask,
         &tokenizer::TokenizerTask,
         &soft_compression::SoftCompressionTask,
+        &weight_compression::WeightCompressionTask,
         &artifact::ArtifactTask,
     ]
 }

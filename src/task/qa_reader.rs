@@ -95,6 +95,8 @@ params! {
         pub dropout: f64 = 0.2;
         /// neural: seed of the reader's training (none: the run's seed); fix it to share one reader across seeds
         pub reader_seed: Option<u64> = None;
+        /// neural: answer with the weights of a compressed model file (from weight-compression or compress-model)
+        pub weights: Option<String> = None;
     }
 }
 
@@ -299,7 +301,13 @@ pub fn answer(p: &ReaderParams, ctx: &ExecContext, eval: &[QaExample]) -> Result
 /// training curve into the run, and reports its training figures.
 fn neural(p: &ReaderParams, ctx: &ExecContext, eval: &[QaExample]) -> Result<Answered> {
     let store = crate::artifacts::ArtifactStore::default_location();
-    let reader = crate::artifacts::reader::load(&store, &p.artifact(ctx.seed), &ctx.device)?;
+    let mut reader = crate::artifacts::reader::load(&store, &p.artifact(ctx.seed), &ctx.device)?;
+    let mut weights_sha256 = None;
+    if let Some(path) = &p.weights {
+        let (compressed, sha) = reader.with_weights(std::path::Path::new(path))?;
+        reader = compressed;
+        weights_sha256 = Some(sha);
+    }
     let _ = std::fs::copy(
         reader.artifact.dir.join("curves.jsonl"),
         ctx.out("curves.jsonl"),
@@ -314,6 +322,7 @@ fn neural(p: &ReaderParams, ctx: &ExecContext, eval: &[QaExample]) -> Result<Ans
         "parameters": burn::module::Module::num_params(&reader.model),
         "epochs": history.len(),
         "peak_memory_mb": crate::store::provenance::peak_memory_mb(),
+        "weights_sha256": weights_sha256,
     });
     let Value::Object(metrics) = metrics else {
         unreachable!("a JSON object literal")

@@ -1,10 +1,14 @@
-//! The losses of compressor training: teacher forcing (cross-entropy of the gold answer),
+//! The losses of training. The teacher's locate loss (where each answer token sits), and the
+//! compressor's: teacher forcing (cross-entropy of the gold answer),
 //! distillation (KL from the uncompressed teacher's token distributions along its own greedy
 //! answer) and contrastive (InfoNCE of the first memory vector against the mean teacher state of
 //! its context, the other contexts of the batch as negatives, never the same context).
 
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use super::sequence::Forced;
+use super::teacher::Decoded;
 
 /// Mean cross-entropy of `targets` [n] under `logits` [n, vocab].
 pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
@@ -41,6 +45,33 @@ pub fn info_nce(z: Tensor<2>, t: Tensor<2>, contexts: &[usize], temperature: f64
     let logp = log_softmax(sim.mask_fill(same, -1e9), 1);
     let diagonal = Tensor::<2>::eye(n, &device);
     -(logp * diagonal).sum() / n as f64
+}
+
+/// The teacher's locate loss: cross-entropy of where each target token sits among the memory
+/// positions, under the locate scores of the decoder position that predicts it (the separator
+/// points at the first, each target token at the next). `starts[i]`: where sequence i's target
+/// begins in its context (None: not found there, no loss). None when nothing was found.
+pub fn locate_loss(
+    decoded: &Decoded,
+    forced: &Forced,
+    starts: &[Option<usize>],
+    device: &Device,
+) -> Option<Tensor<1>> {
+    let (mut at, mut targets) = (Vec::new(), Vec::new());
+    for (n, start) in starts.iter().enumerate() {
+        let Some(start) = *start else { continue };
+        for k in 0..forced.answer_lengths[n] {
+            at.push((forced.separators[n] + k) as i64);
+            targets.push((start + k) as i64);
+        }
+    }
+    if at.is_empty() {
+        return None;
+    }
+    let n = at.len();
+    let scores = decoded.scores_at(Tensor::from_data(TensorData::new(at, [n]), device));
+    let targets = Tensor::from_data(TensorData::new(targets, [n]), device);
+    Some(cross_entropy(scores, targets))
 }
 
 #[cfg(test)]

@@ -17,9 +17,9 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::compressor::{Architecture, Compressor, CompressorConfig};
-use super::losses::{cross_entropy, distillation, info_nce};
+use super::losses::{cross_entropy, distillation, info_nce, locate_loss};
 use super::sequence::{forced, generate};
-use super::teacher::{Decoded, Teacher, TeacherConfig, Tokens};
+use super::teacher::{Teacher, TeacherConfig, Tokens};
 use crate::data::sampling::{mix, Rng};
 use crate::models::epochs;
 
@@ -253,7 +253,8 @@ fn teacher_step(
             f.targets.clone(),
         );
         if training.locate_weight > 0.0 {
-            located.extend(locate_loss(&decoded, &f, items, device));
+            let starts: Vec<Option<usize>> = items.iter().map(|i| i.3).collect();
+            located.extend(locate_loss(&decoded, &f, &starts, device));
         }
     }
     let [answer, spans] = terms;
@@ -261,32 +262,6 @@ fn teacher_step(
     let locate = located.into_iter().fold(zero(), |a, l| a + l) / count;
     let total = answer.clone() + spans.clone() + locate.clone() * training.locate_weight;
     Some([total, answer, spans, locate])
-}
-
-/// Cross-entropy of where each target token sits among the memory positions, under the
-/// locate scores of the decoder position that predicts it (the separator points at the
-/// first, each target token at the next); None when no target was found in its context.
-fn locate_loss(
-    decoded: &Decoded,
-    forced: &super::sequence::Forced,
-    items: &[Item],
-    device: &Device,
-) -> Option<Tensor<1>> {
-    let (mut at, mut targets) = (Vec::new(), Vec::new());
-    for (n, item) in items.iter().enumerate() {
-        let Some(start) = item.3 else { continue };
-        for k in 0..forced.answer_lengths[n] {
-            at.push(forced.separators[n] as i64 + k as i64);
-            targets.push((start + k) as i64);
-        }
-    }
-    if at.is_empty() {
-        return None;
-    }
-    let n = at.len();
-    let scores = decoded.scores_at(Tensor::from_data(TensorData::new(at, [n]), device));
-    let targets = Tensor::from_data(TensorData::new(targets, [n]), device);
-    Some(cross_entropy(scores, targets))
 }
 
 /// Where `answer` first occurs in `context` (token ids), if it does.
