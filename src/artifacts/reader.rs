@@ -106,6 +106,18 @@ impl TrainedReader {
         self.answer_with(&self.model, examples)
     }
 
+    /// The training articles' examples as the reader's features (what it was trained on).
+    pub fn train_features(&self) -> Result<Vec<Features>> {
+        let file = crate::data::squad::load(&crate::data::resolve(&self.config.tokenizer.dataset))?;
+        let parts = split(&file, self.config.tokenizer.split)?;
+        featurize(
+            &self.tokenizer,
+            &parts.train,
+            self.config.max_context,
+            MAX_QUESTION,
+        )
+    }
+
     /// Answers questions with `model` in place of the trained weights (the same shape, e.g.
     /// restored from a compressed file).
     pub fn answer_with(

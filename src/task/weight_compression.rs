@@ -83,6 +83,10 @@ params! {
         pub target_bytes: Option<usize> = None;
         /// held-out articles used to choose (the rest report)
         pub validation_articles: usize = 3;
+        /// ternary: epochs of quantisation-aware fine-tuning on the reader's training articles (0: post-training)
+        pub qat_epochs: usize = 0;
+        /// ternary: Adam learning rate of that fine-tuning
+        pub qat_learning_rate: f64 = 0.0005;
     }
 }
 
@@ -253,7 +257,13 @@ impl BuiltinTask for WeightCompressionTask {
 }
 
 fn run(p: &WeightParams, ctx: &ExecContext) -> Result<RunOutput> {
-    let subject = ReaderSubject::load(&p.reading, ctx.seed, p.validation_articles, &ctx.device)?;
+    let mut subject =
+        ReaderSubject::load(&p.reading, ctx.seed, p.validation_articles, &ctx.device)?;
+    let qat_seconds = if p.qat_epochs > 0 {
+        Some(subject.finetune_ternary(p.qat_epochs, p.qat_learning_rate, ctx.seed)?)
+    } else {
+        None
+    };
     let codec = Codec::default();
     let original_validation = subject.score(subject.original(), Part::Validation)?;
     let budget = match p.strategy {
@@ -305,7 +315,7 @@ fn run(p: &WeightParams, ctx: &ExecContext) -> Result<RunOutput> {
         "code_bits": a.code_bits, "side_bits": a.side_bits,
         "compress_seconds": compressed.seconds, "decompress_seconds": decompress_seconds,
         "validation_retention": chosen_validation, "threshold_met": decision.threshold_met,
-        "chosen": method, "tried": decision.tried.len(),
+        "chosen": method, "tried": decision.tried.len(), "qat_seconds": qat_seconds,
         "parameters": subject.parameters(), "questions": scored.records.len(),
         "validation_questions": subject.sizes().0,
     });

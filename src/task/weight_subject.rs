@@ -93,6 +93,8 @@ pub fn retention(compressed: &Scored, original: &Scored, resamples: usize, seed:
 /// The trained reader and its two held-out parts.
 pub struct ReaderSubject {
     reader: TrainedReader,
+    /// The weights the ternary method starts from when they were fine-tuned for it.
+    ternary_start: Option<Reader>,
     validation: Vec<QaExample>,
     evaluation: Vec<QaExample>,
 }
@@ -141,6 +143,7 @@ impl ReaderSubject {
             .partition(|ex| chosen.contains(&ex.article));
         Ok(ReaderSubject {
             reader,
+            ternary_start: None,
             validation,
             evaluation,
         })
@@ -151,9 +154,39 @@ impl ReaderSubject {
         json!({"kind": "reader", "artifact": self.reader.artifact.id, "config": self.reader.config})
     }
 
-    /// The trained reader's weights compressed with `method`.
+    /// The trained reader's weights compressed with `method` (ternary: from the fine-tuned
+    /// weights when [`ReaderSubject::finetune_ternary`] made them).
     pub fn compress(&self, method: Method, seed: u64, codec: &Codec) -> Result<Compressed> {
-        compress(&self.reader.model, &self.describe(), method, seed, codec)
+        let model = match (&self.ternary_start, method) {
+            (Some(tuned), Method::Ternary) => tuned,
+            _ => &self.reader.model,
+        };
+        compress(model, &self.describe(), method, seed, codec)
+    }
+
+    /// Quantisation-aware fine-tuning for the ternary method: `epochs` over the reader's own
+    /// training articles with the forward pass through the ternary weights (straight-through
+    /// estimator), at `learning_rate`; the ternary method then starts from the result.
+    /// Returns the seconds it took.
+    pub fn finetune_ternary(
+        &mut self,
+        epochs: usize,
+        learning_rate: f64,
+        seed: u64,
+    ) -> Result<f64> {
+        let started = std::time::Instant::now();
+        let features = self.reader.train_features()?;
+        let tuned = crate::models::reader::train::finetune(
+            &self.reader.model,
+            &features,
+            epochs,
+            learning_rate,
+            seed,
+            crate::weights::qat::ternary_view,
+        )?;
+        let device = crate::models::device_of(&self.reader.model);
+        self.ternary_start = Some(tuned.valid().fork(&device));
+        Ok(started.elapsed().as_secs_f64())
     }
 
     /// The reader restored from a compressed file's `bytes`, and the seconds it took.

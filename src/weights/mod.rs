@@ -12,6 +12,7 @@ pub mod file;
 pub mod lfsr;
 pub mod method;
 pub mod model;
+pub mod qat;
 pub mod rtn;
 pub mod seedlm;
 pub mod tensors;

@@ -268,3 +268,30 @@ fn a_module_round_trips_through_a_file() {
     assert!(super::model::restore(wrong, &c.bytes, "linear", &codec).is_err());
     let _ = back.num_params();
 }
+
+#[test]
+fn the_ternary_view_is_ternary_and_passes_gradients_to_the_latent_weights() {
+    use burn::nn::{Linear, LinearConfig};
+    use burn::optim::GradientsParams;
+    use burn::tensor::{Distribution, Tensor};
+    let device = crate::models::device::cpu().autodiff();
+    let model: Linear = crate::models::seeded(&device, 2, |d| LinearConfig::new(64, 32).init(d));
+    let view = super::qat::ternary_view(&model);
+    let w = super::tensors::collect(&view);
+    let gamma = super::ternary::absmean(&super::tensors::collect(&model)[0].values);
+    let mut levels: Vec<f32> = w[0].values.clone();
+    levels.sort_by(f32::total_cmp);
+    levels.dedup();
+    assert_eq!(levels.len(), 3, "{levels:?}");
+    assert!((levels[2] - gamma).abs() < 1e-4 * gamma);
+    // The bias (32 values) is not ternarised.
+    assert_eq!(w[1].values, super::tensors::collect(&model)[1].values);
+    let x = Tensor::<2>::random([8, 64], Distribution::Normal(0.0, 1.0), &device);
+    let loss = view.forward(x).powf_scalar(2.0).mean();
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    let mut optim = burn::optim::SgdConfig::new().init();
+    let stepped = optim.step(0.1, model.clone(), grads);
+    let before = &super::tensors::collect(&model)[0].values;
+    let after = &super::tensors::collect(&stepped)[0].values;
+    assert!(before.iter().zip(after).filter(|(a, b)| a != b).count() > 1000);
+}

@@ -168,31 +168,13 @@ pub fn train(
                 .iter()
                 .map(|f| f.context.len() + f.question.len())
                 .sum::<usize>();
-            let b = batch(&items, &device);
-            let starts: Vec<i64> = items
-                .iter()
-                .map(|f| f.target.map_or(0, |t| t.0) as i64)
-                .collect();
-            let ends: Vec<i64> = items
-                .iter()
-                .map(|f| f.target.map_or(0, |t| t.1) as i64)
-                .collect();
-            let starts =
-                Tensor::<1, Int>::from_data(TensorData::new(starts, [items.len()]), &device);
-            let ends = Tensor::<1, Int>::from_data(TensorData::new(ends, [items.len()]), &device);
-            let (s, e) = model.forward(&b);
-            let loss = loss_fn.forward(s, starts) + loss_fn.forward(e, ends);
-            let value: f32 = loss
-                .clone()
-                .into_data()
-                .try_to_vec::<f32>()
-                .map_err(|e| anyhow!("{e:?}"))?[0];
+            let (loss, value) = span_loss(&model, &items, &loss_fn, &device)?;
             if !value.is_finite() {
                 anyhow::bail!("the training loss became {value} at epoch {epoch}");
             }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(learning_rate, model, grads);
-            total += value as f64;
+            total += value;
             steps += 1;
         }
         let seconds = start.elapsed().as_secs_f64();
@@ -210,4 +192,64 @@ pub fn train(
         progress(epoch, config.epochs, f1);
     }
     Ok((model, state.history))
+}
+
+/// The loss (start plus end cross-entropy) of `model` on `items` and its value.
+fn span_loss(
+    model: &Reader,
+    items: &[&Features],
+    loss_fn: &burn::nn::loss::CrossEntropyLoss,
+    device: &Device,
+) -> Result<(Tensor<1>, f64)> {
+    let b = batch(items, device);
+    let target = |end: bool| -> Tensor<1, Int> {
+        let v: Vec<i64> = items
+            .iter()
+            .map(|f| f.target.map_or(0, |t| if end { t.1 } else { t.0 }) as i64)
+            .collect();
+        Tensor::from_data(TensorData::new(v, [items.len()]), device)
+    };
+    let (s, e) = model.forward(&b);
+    let loss = loss_fn.forward(s, target(false)) + loss_fn.forward(e, target(true));
+    let value: f32 = loss
+        .clone()
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| anyhow!("{e:?}"))?[0];
+    Ok((loss, f64::from(value)))
+}
+
+/// Fine-tunes a trained `model` for `epochs` on `train_set` (Adam at `learning_rate`, linear
+/// decay, order seeded by `seed`) with every forward pass through `view` of the weights (for
+/// example their quantised values): the gradient at the viewed weights is applied to the
+/// latent ones unchanged, the straight-through estimator of quantisation-aware training.
+/// Returns the latent weights (quantise them the same way to get the fine-tuned model).
+pub fn finetune(
+    model: &Reader,
+    train_set: &[Features],
+    epochs: usize,
+    learning_rate: f64,
+    seed: u64,
+    view: impl Fn(&Reader) -> Reader,
+) -> Result<Reader> {
+    let device = crate::models::device_of(model).autodiff();
+    let mut model = model.clone().fork(&device);
+    let mut optim = burn::optim::AdamConfig::new().init();
+    let usable: Vec<&Features> = train_set.iter().filter(|f| f.target.is_some()).collect();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    for epoch in 1..=epochs {
+        epochs::seed_epoch(&device, seed, epoch);
+        let lr = epochs::learning_rate(learning_rate, epoch, epochs);
+        for chunk in epochs::order(usable.len(), seed, epoch).chunks(32) {
+            let items: Vec<&Features> = chunk.iter().map(|&i| usable[i]).collect();
+            let viewed = view(&model);
+            let (loss, value) = span_loss(&viewed, &items, &loss_fn, &device)?;
+            if !value.is_finite() {
+                anyhow::bail!("the fine-tuning loss became {value} at epoch {epoch}");
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+        }
+    }
+    Ok(model)
 }
