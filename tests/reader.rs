@@ -197,3 +197,36 @@ fn a_training_stopped_and_resumed_ends_with_the_weights_of_an_uninterrupted_one(
     let same = weights(&whole, &s.checkpoints) == weights(&resumed, &s.checkpoints);
     assert!(same, "the weights differ");
 }
+
+#[test]
+fn ternary_fine_tuning_of_a_trained_reader_lowers_its_ternary_loss() {
+    use burn::module::Module;
+    use runner::models::reader::train::{finetune, span_loss};
+    use runner::weights::qat::ternary_view;
+    let _generator = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    let s = setup();
+    let (trained, _) = train(
+        &s.model,
+        &config(8),
+        &s.features,
+        &s.checkpoints,
+        &runner::models::device::cpu(),
+        |_| Ok((0.0, 0.0)),
+        |_, _, _| {},
+    )
+    .unwrap();
+    // As an artifact is loaded: on the plain device, without autodiff.
+    let plain = trained.valid();
+    let loss = |m: &runner::models::reader::model::Reader| {
+        let device = runner::models::device_of(m);
+        let loss_fn = burn::nn::loss::CrossEntropyLossConfig::new().init(&device);
+        let items: Vec<_> = s.features.iter().collect();
+        span_loss(&ternary_view(m), &items, &loss_fn, &device)
+            .unwrap()
+            .1
+    };
+    let before = loss(&plain);
+    let tuned = finetune(&plain, &s.features, 20, 0.01, 1, ternary_view).unwrap();
+    let after = loss(&tuned.valid());
+    assert!(after < 0.8 * before, "ternary loss {before} -> {after}");
+}

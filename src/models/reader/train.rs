@@ -195,7 +195,7 @@ pub fn train(
 }
 
 /// The loss (start plus end cross-entropy) of `model` on `items` and its value.
-fn span_loss(
+pub fn span_loss(
     model: &Reader,
     items: &[&Features],
     loss_fn: &burn::nn::loss::CrossEntropyLoss,
@@ -233,7 +233,7 @@ pub fn finetune(
     view: impl Fn(&Reader) -> Reader,
 ) -> Result<Reader> {
     let device = crate::models::device_of(model).autodiff();
-    let mut model = model.clone().fork(&device);
+    let mut model = model.clone().fork(&device).train();
     let mut optim = burn::optim::AdamConfig::new().init();
     let usable: Vec<&Features> = train_set.iter().filter(|f| f.target.is_some()).collect();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
