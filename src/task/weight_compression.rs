@@ -86,7 +86,7 @@ params! {
         /// ternary: epochs of quantisation-aware fine-tuning on the reader's training articles (0: post-training)
         pub qat_epochs: usize = 0;
         /// ternary: Adam learning rate of that fine-tuning
-        pub qat_learning_rate: f64 = 0.0005;
+        pub qat_learning_rate: f64 = 0.001;
     }
 }
 
