@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use crate::artifacts::reader::ReaderArtifactConfig;
 use crate::artifacts::{ArtifactInfo, ArtifactStore};
 use crate::error::ExitCode;
+use crate::task::params::value::Choice;
 use crate::task::weight_compression::{method_of, MethodKind};
 use crate::task::weight_subject::{retention, Part, ReaderSubject};
 use crate::weights::codec::Codec;
@@ -61,12 +62,11 @@ fn reader_config(dir: &Path) -> Result<(ArtifactStore, ReaderArtifactConfig)> {
 
 /// Runs `runner compress-model`.
 pub fn compress_model(args: CompressModelArgs) -> Result<ExitCode> {
-    let kind = match args.method.as_str() {
-        "rtn" => MethodKind::Rtn,
-        "ternary" => MethodKind::Ternary,
-        "seedlm" => MethodKind::Seedlm,
-        _ => MethodKind::Vq,
-    };
+    let kind = MethodKind::choices()
+        .iter()
+        .find(|(name, _)| *name == args.method)
+        .map(|&(_, kind)| kind)
+        .ok_or_else(|| anyhow::anyhow!("--method: unknown method {}", args.method))?;
     let method = method_of(
         kind,
         args.bits,

@@ -233,11 +233,7 @@ impl BuiltinTask for LmCodecTask {
     }
 
     fn check_params(&self, p: &LmCodecParams) -> Result<(), ParamError> {
-        let error = |key: &str, message: String| ParamError {
-            key: key.into(),
-            message,
-            help: None,
-        };
+        let error = ParamError::new;
         if p.tokenizer_vocab.is_some() && p.mode != Mode::Pretrained {
             let why =
                 "tokenizer-level models need mode = \"pretrained\" (adaptive mode codes bytes)";

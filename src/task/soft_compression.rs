@@ -244,13 +244,7 @@ impl BuiltinTask for SoftCompressionTask {
     }
 
     fn check_params(&self, p: &SoftParams) -> Result<(), ParamError> {
-        let error = |key: &str, message: String| {
-            Err(ParamError {
-                key: key.into(),
-                message,
-                help: None,
-            })
-        };
+        let error = |key: &str, message: String| Err(ParamError::new(key, message));
         if p.target_length == 0 && p.architecture != Method::QuestionOnly {
             return error(
                 "target_length",

@@ -208,13 +208,7 @@ impl BuiltinTask for WeightCompressionTask {
     }
 
     fn check_params(&self, p: &WeightParams) -> Result<(), ParamError> {
-        let error = |key: &str, message: String| {
-            Err(ParamError {
-                key: key.into(),
-                message,
-                help: None,
-            })
-        };
+        let error = |key: &str, message: String| Err(ParamError::new(key, message));
         if p.reading.reader != ReaderKind::Neural {
             return error(
                 "reader",

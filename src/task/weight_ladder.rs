@@ -7,7 +7,12 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::params::value::{choice_param, Choice};
-use super::weight_subject::{retention, Part, ReaderSubject, Scored};
+use super::weight_subject::{Part, ReaderSubject, Scored};
+
+use crate::weights::accounting::Accounting;
+use crate::weights::codec::Codec;
+use crate::weights::method::Method;
+use crate::weights::model::Compressed;
 
 /// What the ladder needs of a model: a configuration compressed, read back from its bytes and
 /// scored on the validation part (never the evaluation part).
@@ -27,11 +32,6 @@ impl Candidates for ReaderSubject {
         Ok((compressed, scored))
     }
 }
-use crate::weights::accounting::Accounting;
-use crate::weights::codec::Codec;
-use crate::weights::method::Method;
-use crate::weights::model::Compressed;
-
 /// How the configuration is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -160,7 +160,7 @@ pub fn walk(
         match subject.validate(method, seed, codec) {
             Err(e) => record.note = Some(format!("failed: {e:#}")),
             Ok((compressed, scored)) => {
-                let kept = retention(&scored, original, 1, seed).f1;
+                let kept = scored.f1() / original.f1();
                 record.accounting = Some(compressed.accounting.clone());
                 record.bpw = Some(compressed.accounting.bpw_file());
                 record.validation_f1 = Some(scored.f1());

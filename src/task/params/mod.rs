@@ -40,6 +40,17 @@ pub struct ParamError {
     pub help: Option<String>,
 }
 
+impl ParamError {
+    /// An error of `key` saying `message` (no help line).
+    pub fn new(key: &str, message: impl Into<String>) -> ParamError {
+        ParamError {
+            key: key.into(),
+            message: message.into(),
+            help: None,
+        }
+    }
+}
+
 impl std::fmt::Display for ParamError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "`{}`: {}", self.key, self.message)?;
