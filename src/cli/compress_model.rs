@@ -1,24 +1,28 @@
-//! `runner compress-model ARTIFACT --method ... --bits ...`: compresses one trained reader
-//! artifact's weights into a checksummed file, reads the file back, and prints its sizes (all-in
-//! bits per weight, before and after the lossless stage), the times, and the F1 it keeps on the
-//! held-out articles of the reader's split.
+//! `runner compress-model ARTIFACT --method ... --bits ...`: compresses one trained model
+//! artifact's weights (a reader, a language model trained on a split's training articles, or a
+//! token classifier) into a checksummed file, reads the file back, and prints its sizes (all-in
+//! bits per weight, before and after the lossless stage), the times, and the quality it keeps
+//! on the held-out articles of its split (F1; bits per character; keep-recall).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::artifacts::reader::ReaderArtifactConfig;
 use crate::artifacts::{ArtifactInfo, ArtifactStore};
 use crate::error::ExitCode;
 use crate::task::params::value::Choice;
+use crate::task::weight_classifier::ClassifierSubject;
 use crate::task::weight_compression::{method_of, MethodKind};
-use crate::task::weight_subject::{retention, Part, ReaderSubject};
+use crate::task::weight_lm::LmSubject;
+use crate::task::weight_reader::ReaderSubject;
+use crate::task::weight_subject::Subject;
 use crate::weights::codec::Codec;
 
 /// Arguments of `runner compress-model`.
 #[derive(clap::Args, Debug)]
 pub struct CompressModelArgs {
-    /// A reader artifact directory (`<store>/reader-<hash>`; `runner artifacts` lists them).
+    /// A reader, lm or token-classifier artifact directory (`<store>/reader-<hash>`; `runner
+    /// artifacts` lists them).
     pub artifact: PathBuf,
     /// rtn, ternary, seedlm or vq.
     #[arg(long, value_parser = ["rtn", "ternary", "seedlm", "vq"], default_value = "rtn")]
@@ -43,21 +47,34 @@ pub struct CompressModelArgs {
     pub seed: u64,
 }
 
-fn reader_config(dir: &Path) -> Result<(ArtifactStore, ReaderArtifactConfig)> {
+/// The model of the artifact in `dir`, with its held-out articles (none for validation).
+fn open_subject(dir: &Path, device: &burn::tensor::Device) -> Result<Box<dyn Subject>> {
     let info_path = dir.join("artifact.json");
     let info: ArtifactInfo = crate::store::read_json(&info_path)
         .with_context(|| format!("{}: not an artifact directory", dir.display()))?;
-    if info.kind != "reader" {
-        bail!(
-            "{}: a {} artifact; compress-model compresses readers",
-            dir.display(),
-            info.kind
-        );
-    }
-    let config = serde_json::from_value(info.config)
-        .with_context(|| format!("{}: config", info_path.display()))?;
-    let root = dir.parent().unwrap_or(Path::new("."));
-    Ok((ArtifactStore::new(root), config))
+    let store = ArtifactStore::new(dir.parent().unwrap_or(Path::new(".")));
+    let config = || info.config.clone();
+    let wrong = |e: serde_json::Error| anyhow::anyhow!("{}: config: {e}", info_path.display());
+    Ok(match info.kind.as_str() {
+        "reader" => {
+            let config = serde_json::from_value(config()).map_err(wrong)?;
+            Box::new(ReaderSubject::from_artifact(&store, &config, 0, device)?)
+        }
+        "lm" => {
+            let config = serde_json::from_value(config()).map_err(wrong)?;
+            Box::new(LmSubject::from_artifact(&store, &config, 0, device)?)
+        }
+        "token-classifier" => {
+            let config = serde_json::from_value(config()).map_err(wrong)?;
+            Box::new(ClassifierSubject::from_artifact(
+                &store, &config, 0, None, device,
+            )?)
+        }
+        kind => bail!(
+            "{}: a {kind} artifact; compress-model compresses readers, language models and token classifiers",
+            dir.display()
+        ),
+    })
 }
 
 /// Runs `runner compress-model`.
@@ -75,9 +92,8 @@ pub fn compress_model(args: CompressModelArgs) -> Result<ExitCode> {
         args.vq_residual_bits,
     )
     .map_err(|e| anyhow::anyhow!("--bits: {e}"))?;
-    let (store, config) = reader_config(&args.artifact)?;
     let device = crate::models::device::cpu();
-    let subject = ReaderSubject::from_artifact(&store, &config, 0, &device)?;
+    let subject = open_subject(&args.artifact, &device)?;
     let codec = Codec::default();
     let compressed = subject.compress(method, args.seed, &codec)?;
     let output = args.output.unwrap_or_else(|| {
@@ -90,10 +106,11 @@ pub fn compress_model(args: CompressModelArgs) -> Result<ExitCode> {
     });
     crate::weights::file::write(&output, &compressed.bytes)?;
     let bytes = std::fs::read(&output)?;
-    let (model, decode_seconds) = subject.restore(&bytes, &output.display().to_string(), &codec)?;
-    let original = subject.score(subject.original(), Part::Evaluation)?;
-    let scored = subject.score(&model, Part::Evaluation)?;
-    let kept = retention(&scored, &original, 2000, args.seed);
+    let eval = subject.evaluate(&bytes, &output.display().to_string(), &codec, None)?;
+    let kept = eval.quality.retention(&eval.original);
+    let ci = eval
+        .quality
+        .retention_interval(&eval.original, 2000, args.seed);
     let a = &compressed.accounting;
     println!(
         "{} ({method:?}), {} parameters",
@@ -106,11 +123,11 @@ pub fn compress_model(args: CompressModelArgs) -> Result<ExitCode> {
     );
     println!(
         "  compressed tensors {:.2} bits/weight; {:.1}x smaller than fp32; compressed in {:.2} s, read back in {:.2} s",
-        a.bpw_quantised(), a.ratio(), compressed.seconds, decode_seconds
+        a.bpw_quantised(), a.ratio(), compressed.seconds, eval.decompress_seconds
     );
     println!(
-        "  F1 {:.2} of {:.2} on {} held-out questions: retention {:.4} [{:.4}, {:.4}], identical answers {:.3}",
-        scored.f1(), original.f1(), scored.records.len(), kept.f1, kept.f1_ci.0, kept.f1_ci.1, kept.same_answer
+        "  held-out articles: {}; retention {kept:.4} [{:.4}, {:.4}]",
+        eval.summary, ci.0, ci.1
     );
     Ok(ExitCode::Complete)
 }

@@ -20,8 +20,11 @@ pub mod qa_split;
 pub mod soft_compression;
 pub mod soft_run;
 pub mod tokenizer;
+pub mod weight_classifier;
 pub mod weight_compression;
 pub mod weight_ladder;
+pub mod weight_lm;
+pub mod weight_reader;
 pub mod weight_subject;
 
 use std::path::{Path, PathBuf};

@@ -21,9 +21,10 @@ use crate::data::qa::QaExample;
 use crate::metrics::intervals::paired_ratio_interval;
 use crate::metrics::qa_eval::evaluate;
 use crate::models::soft::compressor::{first_states, mean_pool, CompressorConfig};
+use crate::models::soft::distill::train_compressor;
 use crate::models::soft::teacher::Tokens;
 use crate::models::soft::text::{detokenize, encode};
-use crate::models::soft::train::{answer, train_compressor, EncodedWindow, MemoryOf};
+use crate::models::soft::train::{answer, EncodedWindow, MemoryOf};
 
 /// The token classifier of the `llmlingua2` control (prompt-compression's default, trained
 /// on the same split, seed 0 so every run shares it).

@@ -1,8 +1,11 @@
 //! The `weight-compression` task: compress a trained model's weights (every parameter,
 //! embeddings included), write the checksummed file, read it back, and measure what the model
-//! still does. The subject is the neural reader of `qa-reader` (the same artifact); the
-//! strategy picks the configuration on a validation part of the held-out articles and the
-//! figures reported come from the remaining, untouched evaluation part.
+//! still does. The subject is one of runner's trained models, the same artifacts the other
+//! tasks use: the neural reader of `qa-reader` (F1), the byte-level GRU of prompt compression
+//! (bits per character; the lm-codec's file with its model), or the llmlingua2 token
+//! classifier (keep-recall; the reader's F1 at ratio 0.5). The strategy picks the
+//! configuration on a validation part of the held-out articles and the figures reported come
+//! from the remaining, untouched evaluation part.
 //!
 //! ```toml
 //! [experiment]
@@ -10,25 +13,30 @@
 //! [params]
 //! reader = "neural"
 //! [grid]
+//! subject = ["reader", "lm", "classifier"]
 //! method = ["rtn", "seedlm", "vq"]
 //! bits = [4, 3]
 //! ```
 
 use anyhow::Result;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::builtin::{ExecContext, RunOutput};
 use super::params::define::params;
 use super::params::value::{choice_param, Choice};
 use super::params::ParamError;
 use super::qa_reader::{ReaderKind, ReaderParams};
+use super::weight_classifier::ClassifierSubject;
 use super::weight_ladder::{rungs, walk, Strategy};
-use super::weight_subject::{retention, Part, ReaderSubject};
+use super::weight_lm::LmSubject;
+use super::weight_reader::ReaderSubject;
+use super::weight_subject::{Part, Subject, SubjectKind};
 use super::{BuiltinTask, Placement};
-use crate::artifacts::ArtifactRequest;
+use crate::artifacts::{ArtifactRequest, ArtifactStore};
 use crate::metrics::declared::MetricDef;
 use crate::metrics::direction::Better;
+use crate::metrics::intervals::paired_difference_interval;
 use crate::weights::codec::{validate, Codec};
 use crate::weights::method::Method;
 
@@ -65,6 +73,8 @@ params! {
     /// Parameters of the `weight-compression` task.
     pub struct WeightParams {
         include reading: ReaderParams;
+        /// the model compressed: reader, lm (prompt compression's byte-level GRU of the split) or classifier (its llmlingua2 token classifier)
+        pub subject: SubjectKind = SubjectKind::Reader;
         /// rtn, ternary, seedlm or vq (strategy fixed; the others walk their ladder)
         pub method: MethodKind = MethodKind::Rtn;
         /// rtn: bits per weight; seedlm: 4 (C 8, P 3) or 3 (C 12, P 4); vq: index bits per weight
@@ -77,13 +87,13 @@ params! {
         pub vq_residual_bits: u32 = 0;
         /// fixed, simple, mobile, advanced or auto
         pub strategy: Strategy = Strategy::Fixed;
-        /// fallback: F1 retention to keep on the validation articles
+        /// fallback: retention to keep on the validation articles (F1; original / compressed bits per character; keep-recall)
         pub threshold: f64 = 0.95;
         /// mobile (and auto): the file's byte budget
         pub target_bytes: Option<usize> = None;
         /// held-out articles used to choose (the rest report)
         pub validation_articles: usize = 3;
-        /// ternary: epochs of quantisation-aware fine-tuning on the reader's training articles (0: post-training)
+        /// ternary, reader: epochs of quantisation-aware fine-tuning on the reader's training articles (0: post-training)
         pub qat_epochs: usize = 0;
         /// ternary: Adam learning rate of that fine-tuning
         pub qat_learning_rate: f64 = 0.001;
@@ -91,6 +101,15 @@ params! {
 }
 
 impl WeightParams {
+    /// Prompt compression's parameters for the same split (its scoring language model and
+    /// token classifier are the lm and classifier subjects).
+    pub fn scoring(&self) -> super::prompt_compression::PromptParams {
+        super::prompt_compression::PromptParams {
+            reading: self.reading.clone(),
+            ..Default::default()
+        }
+    }
+
     /// The method the parameters name.
     pub fn method(&self) -> Result<Method, String> {
         method_of(
@@ -148,12 +167,52 @@ pub fn method_of(
 }
 
 const METRICS: &[MetricDef] = &[
-    MetricDef::headline("retention", "F1 retention", Better::Higher)
-        .with_interval("retention_ci_low", "retention_ci_high"),
+    MetricDef::headline(
+        "retention",
+        "retention (F1; bpc original / compressed; keep-recall)",
+        Better::Higher,
+    )
+    .with_interval("retention_ci_low", "retention_ci_high"),
     MetricDef::headline("bpw", "bits per weight (all-in, file)", Better::Lower),
-    MetricDef::headline("f1", "F1 (%)", Better::Higher),
-    MetricDef::detail("em", "EM (%)", Better::Higher),
-    MetricDef::detail("original_f1", "uncompressed F1 (%)", Better::Higher),
+    MetricDef::detail("f1", "reader: F1 (%)", Better::Higher),
+    MetricDef::detail("em", "reader: EM (%)", Better::Higher),
+    MetricDef::detail("original_f1", "reader: uncompressed F1 (%)", Better::Higher),
+    MetricDef::detail("bpc", "lm: bits per character", Better::Lower),
+    MetricDef::detail(
+        "original_bpc",
+        "lm: uncompressed bits per character",
+        Better::Lower,
+    ),
+    MetricDef::detail("delta_bpc", "lm: bits per character added", Better::Lower)
+        .with_interval("delta_bpc_ci_low", "delta_bpc_ci_high"),
+    MetricDef::count(
+        "codec_total_bytes",
+        "lm: lm-codec file + compressed model (bytes)",
+    ),
+    MetricDef::count(
+        "original_codec_total_bytes",
+        "lm: lm-codec file + fp32 model (bytes)",
+    ),
+    MetricDef::detail(
+        "keep_recall",
+        "classifier: keep-recall at half",
+        Better::Higher,
+    ),
+    MetricDef::detail(
+        "downstream_f1",
+        "classifier: reader F1 at ratio 0.5 (%)",
+        Better::Higher,
+    ),
+    MetricDef::detail(
+        "original_downstream_f1",
+        "classifier: reader F1 at ratio 0.5, original classifier (%)",
+        Better::Higher,
+    ),
+    MetricDef::detail(
+        "downstream_retention",
+        "classifier: reader F1 retention at ratio 0.5",
+        Better::Higher,
+    ),
     MetricDef::detail("em_retention", "EM retention", Better::Higher),
     MetricDef::detail(
         "same_answer",
@@ -185,12 +244,15 @@ const METRICS: &[MetricDef] = &[
     ),
     MetricDef::detail(
         "validation_retention",
-        "F1 retention on validation",
+        "retention on validation",
         Better::Higher,
     ),
     MetricDef::count("tried", "configurations tried"),
     MetricDef::count("parameters", "parameters"),
-    MetricDef::count("questions", "evaluation questions"),
+    MetricDef::count(
+        "evaluation_items",
+        "evaluation items (questions, text blocks, sequences)",
+    ),
 ];
 
 /// The `weight-compression` task kind.
@@ -200,7 +262,7 @@ impl BuiltinTask for WeightCompressionTask {
     type Params = WeightParams;
     const NAME: &'static str = "weight-compression";
     const SUMMARY: &'static str =
-        "compress a trained reader's weights (rtn, ternary, seedlm, vq; strategies with fallback): bits per weight and F1 retained";
+        "compress a trained model's weights (reader, language model, token classifier; rtn, ternary, seedlm, vq; strategies with fallback): bits per weight and quality retained";
     const PLACEMENT: Placement = Placement::Burn;
 
     fn metrics(&self) -> &'static [MetricDef] {
@@ -228,7 +290,13 @@ impl BuiltinTask for WeightCompressionTask {
         if !(0.0..=1.0).contains(&p.threshold) {
             return error(
                 "threshold",
-                format!("a fraction of F1 to keep, 0 to 1, not {}", p.threshold),
+                format!("a fraction of quality to keep, 0 to 1, not {}", p.threshold),
+            );
+        }
+        if p.qat_epochs > 0 && p.subject != SubjectKind::Reader {
+            return error(
+                "qat_epochs",
+                "quantisation-aware fine-tuning is built for the reader: set qat_epochs = 0 for the lm and classifier subjects".into(),
             );
         }
         if p.strategy == Strategy::Mobile && p.target_bytes.is_none() {
@@ -242,7 +310,17 @@ impl BuiltinTask for WeightCompressionTask {
     }
 
     fn artifacts_for(&self, p: &WeightParams, seed: u64) -> Vec<ArtifactRequest> {
-        p.reading.artifacts(seed)
+        match p.subject {
+            SubjectKind::Reader => p.reading.artifacts(seed),
+            SubjectKind::Lm => vec![ArtifactRequest::Lm(p.scoring().lm(seed))],
+            SubjectKind::Classifier => {
+                let mut needed = p.reading.artifacts(seed);
+                needed.push(ArtifactRequest::TokenClassifier(
+                    p.scoring().classifier(seed),
+                ));
+                needed
+            }
+        }
     }
 
     fn run(&self, p: &WeightParams, ctx: &ExecContext) -> Result<RunOutput> {
@@ -250,23 +328,50 @@ impl BuiltinTask for WeightCompressionTask {
     }
 }
 
+/// The model the run compresses, loaded (trained first if the store lacks it).
+fn subject(p: &WeightParams, ctx: &ExecContext) -> Result<Box<dyn Subject>> {
+    let store = ArtifactStore::default_location();
+    let va = p.validation_articles;
+    Ok(match p.subject {
+        SubjectKind::Reader => {
+            Box::new(ReaderSubject::load(&p.reading, ctx.seed, va, &ctx.device)?)
+        }
+        SubjectKind::Lm => Box::new(LmSubject::from_artifact(
+            &store,
+            &p.scoring().lm(ctx.seed),
+            va,
+            &ctx.device,
+        )?),
+        SubjectKind::Classifier => {
+            let reader =
+                crate::artifacts::reader::load(&store, &p.reading.artifact(ctx.seed), &ctx.device)?;
+            Box::new(ClassifierSubject::from_artifact(
+                &store,
+                &p.scoring().classifier(ctx.seed),
+                va,
+                Some(reader),
+                &ctx.device,
+            )?)
+        }
+    })
+}
+
 fn run(p: &WeightParams, ctx: &ExecContext) -> Result<RunOutput> {
-    let mut subject =
-        ReaderSubject::load(&p.reading, ctx.seed, p.validation_articles, &ctx.device)?;
+    let mut subject = subject(p, ctx)?;
     let qat_seconds = if p.qat_epochs > 0 {
         Some(subject.finetune_ternary(p.qat_epochs, p.qat_learning_rate, ctx.seed)?)
     } else {
         None
     };
     let codec = Codec::default();
-    let original_validation = subject.score(subject.original(), Part::Validation)?;
+    let original_validation = subject.score(None, Part::Validation, &codec)?;
     let budget = match p.strategy {
         Strategy::Mobile | Strategy::Auto => p.target_bytes,
         _ => None,
     };
     let fixed = p.method().map_err(anyhow::Error::msg)?;
     let decision = walk(
-        &subject,
+        &*subject,
         &original_validation,
         &rungs(p.strategy, fixed),
         p.threshold,
@@ -281,12 +386,9 @@ fn run(p: &WeightParams, ctx: &ExecContext) -> Result<RunOutput> {
     let path = ctx.out("model.rwc");
     crate::weights::file::write(&path, &compressed.bytes)?;
     let bytes = std::fs::read(&path)?;
-    let (model, decompress_seconds) =
-        subject.restore(&bytes, &path.display().to_string(), &codec)?;
-    let original = subject.score(subject.original(), Part::Evaluation)?;
-    let scored = subject.score(&model, Part::Evaluation)?;
+    let what = path.display().to_string();
+    let eval = subject.evaluate(&bytes, &what, &codec, Some(&ctx.run_dir))?;
     let resamples = p.reading.bootstrap.max(1);
-    let kept = retention(&scored, &original, resamples, ctx.seed);
     let chosen_validation = decision
         .tried
         .iter()
@@ -294,38 +396,51 @@ fn run(p: &WeightParams, ctx: &ExecContext) -> Result<RunOutput> {
         .find(|t| t.method == method)
         .and_then(|t| t.validation_retention);
     let a = &compressed.accounting;
+    let kept = eval.quality.retention(&eval.original);
+    let kept_ci = eval
+        .quality
+        .retention_interval(&eval.original, resamples, ctx.seed);
     println!(
-        "{method:?}: {:.3} bits/weight all-in ({} bytes, {:.1}x), F1 {:.2} of {:.2}: retention {:.4} [{:.4}, {:.4}], identical answers {:.3}",
-        a.bpw_file(), a.file_bytes, a.ratio(), scored.f1(), original.f1(), kept.f1, kept.f1_ci.0, kept.f1_ci.1, kept.same_answer
+        "{method:?}: {:.3} bits/weight all-in ({} bytes, {:.1}x); {}: retention {kept:.4} [{:.4}, {:.4}]",
+        a.bpw_file(), a.file_bytes, a.ratio(), eval.summary, kept_ci.0, kept_ci.1
     );
-    write_predictions(ctx, &scored)?;
-    let metrics = json!({
-        "retention": kept.f1, "retention_ci_low": kept.f1_ci.0, "retention_ci_high": kept.f1_ci.1,
-        "em_retention": kept.em, "same_answer": kept.same_answer,
-        "f1": scored.f1(), "em": scored.em(), "original_f1": original.f1(), "original_em": original.em(),
+    let measure = subject.measure();
+    let (q, o) = (&eval.quality, &eval.original);
+    let delta_ci = paired_difference_interval(&q.items, &o.items, &q.weights, resamples, ctx.seed);
+    let mut metrics = object(json!({
+        "retention": kept, "retention_ci_low": kept_ci.0, "retention_ci_high": kept_ci.1,
         "bpw": a.bpw_file(), "bpw_packed": a.bpw_all(), "bpw_quantised": a.bpw_quantised(),
         "file_bytes": a.file_bytes, "packed_file_bytes": a.packed_file_bytes, "fp32_bytes": a.fp32_bytes,
         "ratio": a.ratio(), "lossless_saving": a.lossless_saving(),
         "code_bits": a.code_bits, "side_bits": a.side_bits,
-        "compress_seconds": compressed.seconds, "decompress_seconds": decompress_seconds,
+        "compress_seconds": compressed.seconds, "decompress_seconds": eval.decompress_seconds,
         "validation_retention": chosen_validation, "threshold_met": decision.threshold_met,
         "chosen": method, "tried": decision.tried.len(), "qat_seconds": qat_seconds,
-        "parameters": subject.parameters(), "questions": scored.records.len(),
-        "validation_questions": subject.sizes().0,
-    });
-    let Value::Object(metrics) = metrics else {
-        unreachable!("a JSON object literal")
-    };
-    let artifacts = p
-        .reading
-        .artifacts(ctx.seed)
+        "parameters": subject.parameters(), "evaluation_items": q.items.len(),
+        "validation_size": subject.sizes().0, "evaluation_size": subject.sizes().1,
+    }));
+    for (key, value) in [
+        (measure.to_string(), q.value()),
+        (format!("original_{measure}"), o.value()),
+        (format!("delta_{measure}"), q.value() - o.value()),
+        (format!("delta_{measure}_ci_low"), delta_ci.0),
+        (format!("delta_{measure}_ci_high"), delta_ci.1),
+    ] {
+        metrics.insert(key, json!(value));
+    }
+    metrics.extend(eval.metrics);
+    let artifacts = WeightCompressionTask
+        .artifacts_for(p, ctx.seed)
         .iter()
         .map(ArtifactRequest::id)
         .collect::<Vec<_>>();
     Ok(RunOutput { metrics, artifacts })
 }
 
-fn write_predictions(ctx: &ExecContext, scored: &super::weight_subject::Scored) -> Result<()> {
-    let text = serde_json::to_vec_pretty(&scored.records)?;
-    crate::store::atomic::write_atomic(&ctx.out("sample_predictions.json"), &text)
+/// The fields of a JSON object (empty for anything else).
+pub fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }

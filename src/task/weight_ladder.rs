@@ -1,13 +1,14 @@
 //! Strategies of weight compression and their fallback: a ladder of configurations walked
-//! from the fewest bits towards more until one keeps at least `threshold` of the reader's F1
-//! on the validation part. Every configuration tried is recorded, with its sizes, its
+//! from the fewest bits towards more until one keeps at least `threshold` of the model's
+//! quality (F1, bits per character, keep-recall: see [`Quality::retention`]) on the
+//! validation part. Every configuration tried is recorded, with its sizes, its
 //! validation retention, or the error that stopped it (the next is then tried).
 
 use anyhow::Result;
 use serde::Serialize;
 
 use super::params::value::{choice_param, Choice};
-use super::weight_subject::{Part, ReaderSubject, Scored};
+use super::weight_subject::{Part, Quality, Subject};
 
 use crate::weights::accounting::Accounting;
 use crate::weights::codec::Codec;
@@ -17,19 +18,15 @@ use crate::weights::model::Compressed;
 /// What the ladder needs of a model: a configuration compressed, read back from its bytes and
 /// scored on the validation part (never the evaluation part).
 pub trait Candidates {
-    /// The compressed model and its validation answers, scored.
-    fn validate(&self, method: Method, seed: u64, codec: &Codec) -> Result<(Compressed, Scored)>;
+    /// The compressed model and its quality on the validation part.
+    fn validate(&self, method: Method, seed: u64, codec: &Codec) -> Result<(Compressed, Quality)>;
 }
 
-impl Candidates for ReaderSubject {
-    fn validate(&self, method: Method, seed: u64, codec: &Codec) -> Result<(Compressed, Scored)> {
+impl<S: Subject + ?Sized> Candidates for S {
+    fn validate(&self, method: Method, seed: u64, codec: &Codec) -> Result<(Compressed, Quality)> {
         let compressed = self.compress(method, seed, codec)?;
-        let (model, _) = self.restore(&compressed.bytes, "candidate", codec)?;
-        let scored = self.score(&model, Part::Validation)?;
-        if !scored.f1().is_finite() {
-            anyhow::bail!("the compressed reader's F1 is not a number");
-        }
-        Ok((compressed, scored))
+        let quality = self.score(Some(&compressed.bytes), Part::Validation, codec)?;
+        Ok((compressed, quality))
     }
 }
 /// How the configuration is chosen.
@@ -110,9 +107,9 @@ pub struct Tried {
     pub accounting: Option<Accounting>,
     /// Bits per weight over every parameter, file as written.
     pub bpw: Option<f64>,
-    /// F1 on the validation part.
-    pub validation_f1: Option<f64>,
-    /// F1 retention on the validation part.
+    /// The quality measure on the validation part (F1, bits per character, keep-recall).
+    pub validation_quality: Option<f64>,
+    /// Retention of that measure on the validation part.
     pub validation_retention: Option<f64>,
     /// Whether it kept the threshold (and fit the budget).
     pub passed: bool,
@@ -136,8 +133,8 @@ pub struct Decision {
 /// validation part; stop at the first that keeps `threshold` (and fits `budget`). When none
 /// does, the last that worked (and fit) is chosen, marked as missing the threshold.
 pub fn walk(
-    subject: &dyn Candidates,
-    original: &Scored,
+    subject: &(impl Candidates + ?Sized),
+    original: &Quality,
     rungs: &[Method],
     threshold: f64,
     budget: Option<usize>,
@@ -151,7 +148,7 @@ pub fn walk(
             method,
             accounting: None,
             bpw: None,
-            validation_f1: None,
+            validation_quality: None,
             validation_retention: None,
             passed: false,
             note: None,
@@ -159,11 +156,11 @@ pub fn walk(
         };
         match subject.validate(method, seed, codec) {
             Err(e) => record.note = Some(format!("failed: {e:#}")),
-            Ok((compressed, scored)) => {
-                let kept = scored.f1() / original.f1();
+            Ok((compressed, quality)) => {
+                let kept = quality.retention(original);
                 record.accounting = Some(compressed.accounting.clone());
                 record.bpw = Some(compressed.accounting.bpw_file());
-                record.validation_f1 = Some(scored.f1());
+                record.validation_quality = Some(quality.value());
                 record.validation_retention = Some(kept);
                 record.compress_seconds = Some(compressed.seconds);
                 let fits = budget.is_none_or(|b| compressed.bytes.len() <= b);
@@ -199,7 +196,6 @@ pub fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::qa_eval::PredictionRecord;
 
     /// A model whose validation F1 per method is set by hand (the original scores 50), and
     /// whose evaluation part would rank the methods the other way round: the walk must never
@@ -209,19 +205,8 @@ mod tests {
         model: burn::nn::Linear,
     }
 
-    fn scored(f1: f64) -> Scored {
-        let record = |i: usize| PredictionRecord {
-            id: i.to_string(),
-            question_type: "what".into(),
-            question: String::new(),
-            prediction: Some(String::new()),
-            gold_answers: Vec::new(),
-            f1,
-            em: f1,
-        };
-        Scored {
-            records: (0..4).map(record).collect(),
-        }
+    fn scored(f1: f64) -> Quality {
+        Quality::per_item(vec![f1; 4])
     }
 
     impl Candidates for Fake {
@@ -230,7 +215,7 @@ mod tests {
             method: Method,
             seed: u64,
             codec: &Codec,
-        ) -> Result<(Compressed, Scored)> {
+        ) -> Result<(Compressed, Quality)> {
             let Some(&(_, f1)) = self.validation.iter().find(|(m, _)| *m == method) else {
                 anyhow::bail!("this method breaks");
             };

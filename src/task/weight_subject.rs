@@ -1,26 +1,52 @@
-//! What weight compression is measured on: a trained reader (an artifact) and its task metric
-//! on two disjoint parts of the held-out articles. Settings are chosen on the validation part
-//! (the first `validation_articles` held-out articles); the reported figures come from the
-//! evaluation part (the rest), which no choice ever looks at. Every compressed model is
-//! written to its file and read back before it answers.
+//! What weight compression is measured on: a trained model (an artifact) and its own quality
+//! measure on two disjoint parts of the held-out articles. Settings are chosen on the
+//! validation part (the first `validation_articles` held-out articles); the reported figures
+//! come from the evaluation part (the rest), which no choice ever looks at. Every compressed
+//! model is written to its file and read back before it is measured.
+//!
+//! The subjects: the extractive reader (F1), the byte-level language model of prompt
+//! compression (bits per character) and the llmlingua2 token classifier (keep-recall).
+
+use std::path::Path;
 
 use anyhow::Result;
-use burn::module::Module;
-use burn::tensor::Device;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-use super::qa_reader::ReaderParams;
-use crate::artifacts::reader::{ReaderArtifactConfig, TrainedReader};
-use crate::artifacts::ArtifactStore;
-use crate::data::qa::QaExample;
+use super::params::value::{choice_param, Choice};
 use crate::metrics::intervals::paired_ratio_interval;
-use crate::metrics::qa_eval::{evaluate, PredictionRecord};
-use crate::models::reader::model::Reader;
 use crate::weights::codec::Codec;
 use crate::weights::method::Method;
-use crate::weights::model::{compress, restore, Compressed};
+use crate::weights::model::Compressed;
 
-/// A part of the held-out questions.
+/// The trained model a run compresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// The extractive QA reader (`qa-reader`'s neural reader): F1.
+    Reader,
+    /// The byte-level GRU of prompt compression, trained on the training articles: bits per
+    /// character on the held-out articles' text, and the lm-codec's file size.
+    Lm,
+    /// The llmlingua2 token classifier: recall of keep labels when half the tokens are kept.
+    Classifier,
+}
+
+impl Choice for SubjectKind {
+    const WHAT: &'static str = "subjects";
+
+    fn choices() -> &'static [(&'static str, Self)] {
+        &[
+            ("reader", SubjectKind::Reader),
+            ("lm", SubjectKind::Lm),
+            ("classifier", SubjectKind::Classifier),
+        ]
+    }
+}
+
+choice_param!(SubjectKind);
+
+/// A part of the held-out articles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
     /// Where settings are chosen.
@@ -29,200 +55,141 @@ pub enum Part {
     Evaluation,
 }
 
-/// A reader's answers to one part, scored per question.
-#[derive(Debug, Clone)]
-pub struct Scored {
-    /// Per question: id, prediction, F1 and EM (×100).
-    pub records: Vec<PredictionRecord>,
+/// A model's quality on one part, item by item (questions, blocks of text, sequences): the
+/// measure is Σ `items` / Σ `weights` (F1 per question over questions; bits per block over
+/// characters; keep labels found over keep labels).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quality {
+    /// Per item, what the measure sums.
+    pub items: Vec<f64>,
+    /// Per item, what it is divided by.
+    pub weights: Vec<f64>,
+    /// Whether less is better (bits).
+    pub lower_is_better: bool,
 }
 
-impl Scored {
-    fn column(&self, f: impl Fn(&PredictionRecord) -> f64) -> Vec<f64> {
-        self.records.iter().map(f).collect()
-    }
-
-    /// Mean F1 (%).
-    pub fn f1(&self) -> f64 {
-        mean(&self.column(|r| r.f1))
-    }
-
-    /// Mean EM (%).
-    pub fn em(&self) -> f64 {
-        mean(&self.column(|r| r.em))
-    }
-}
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len().max(1) as f64
-}
-
-/// How a compressed model compares with the original on the same questions.
-#[derive(Debug, Clone)]
-pub struct Retention {
-    /// F1 compressed / F1 original.
-    pub f1: f64,
-    /// Paired bootstrap interval of `f1`.
-    pub f1_ci: (f64, f64),
-    /// EM compressed / EM original.
-    pub em: f64,
-    /// Fraction of questions answered with the identical text.
-    pub same_answer: f64,
-}
-
-/// Retention of `compressed` against `original` (same questions, same order).
-pub fn retention(compressed: &Scored, original: &Scored, resamples: usize, seed: u64) -> Retention {
-    let same = compressed
-        .records
-        .iter()
-        .zip(&original.records)
-        .filter(|(a, b)| a.prediction == b.prediction)
-        .count();
-    Retention {
-        f1: compressed.f1() / original.f1(),
-        f1_ci: paired_ratio_interval(
-            &compressed.column(|r| r.f1),
-            &original.column(|r| r.f1),
-            resamples,
-            seed,
-        ),
-        em: compressed.em() / original.em(),
-        same_answer: same as f64 / compressed.records.len().max(1) as f64,
-    }
-}
-
-/// The trained reader and its two held-out parts.
-pub struct ReaderSubject {
-    reader: TrainedReader,
-    /// The weights the ternary method starts from when they were fine-tuned for it.
-    ternary_start: Option<Reader>,
-    validation: Vec<QaExample>,
-    evaluation: Vec<QaExample>,
-}
-
-impl ReaderSubject {
-    /// The reader of `p` (trained first if the store lacks it) with the held-out questions
-    /// split by article: the first `validation_articles` for validation, the rest for
-    /// evaluation.
-    pub fn load(
-        p: &ReaderParams,
-        seed: u64,
-        validation_articles: usize,
-        device: &Device,
-    ) -> Result<Self> {
-        let store = ArtifactStore::default_location();
-        Self::from_artifact(&store, &p.artifact(seed), validation_articles, device)
-    }
-
-    /// The reader artifact `config` of `store` (trained first if missing), its held-out
-    /// questions split as [`ReaderSubject::load`] does.
-    pub fn from_artifact(
-        store: &ArtifactStore,
-        config: &ReaderArtifactConfig,
-        validation_articles: usize,
-        device: &Device,
-    ) -> Result<Self> {
-        let reader = crate::artifacts::reader::load(store, config, device)?;
-        let file = crate::data::squad::load(&crate::data::resolve(&config.tokenizer.dataset))?;
-        let parts = crate::data::qa::split(&file, config.tokenizer.split)?;
-        let mut articles: Vec<usize> = Vec::new();
-        for ex in &parts.eval {
-            if !articles.contains(&ex.article) {
-                articles.push(ex.article);
-            }
+impl Quality {
+    /// A measure where more is better, one item per unit weight.
+    pub fn per_item(items: Vec<f64>) -> Quality {
+        let weights = vec![1.0; items.len()];
+        Quality {
+            items,
+            weights,
+            lower_is_better: false,
         }
-        if articles.len() <= validation_articles {
-            anyhow::bail!(
-                "validation_articles = {validation_articles} leaves no evaluation article ({} held out)",
-                articles.len()
-            );
+    }
+
+    /// The measure.
+    pub fn value(&self) -> f64 {
+        self.items.iter().sum::<f64>() / self.weights.iter().sum::<f64>()
+    }
+
+    /// The fraction of `original`'s quality this keeps (≤ 1 when worse): compressed /
+    /// original, or original / compressed where less is better.
+    pub fn retention(&self, original: &Quality) -> f64 {
+        if self.lower_is_better {
+            original.value() / self.value()
+        } else {
+            self.value() / original.value()
         }
-        let chosen = &articles[..validation_articles];
-        let (validation, evaluation) = parts
-            .eval
-            .into_iter()
-            .partition(|ex| chosen.contains(&ex.article));
-        Ok(ReaderSubject {
-            reader,
-            ternary_start: None,
-            validation,
-            evaluation,
-        })
     }
 
-    /// What the compressed file's header says the model is.
-    pub fn describe(&self) -> Value {
-        json!({"kind": "reader", "artifact": self.reader.artifact.id, "config": self.reader.config})
-    }
-
-    /// The trained reader's weights compressed with `method` (ternary: from the fine-tuned
-    /// weights when [`ReaderSubject::finetune_ternary`] made them).
-    pub fn compress(&self, method: Method, seed: u64, codec: &Codec) -> Result<Compressed> {
-        let model = match (&self.ternary_start, method) {
-            (Some(tuned), Method::Ternary) => tuned,
-            _ => &self.reader.model,
-        };
-        compress(model, &self.describe(), method, seed, codec)
-    }
-
-    /// Quantisation-aware fine-tuning for the ternary method: `epochs` over the reader's own
-    /// training articles with the forward pass through the ternary weights (straight-through
-    /// estimator), at `learning_rate`; the ternary method then starts from the result.
-    /// Returns the seconds it took.
-    pub fn finetune_ternary(
-        &mut self,
-        epochs: usize,
-        learning_rate: f64,
+    /// Paired bootstrap interval of [`Quality::retention`] (the same items resampled under
+    /// both models; their weights are the same, so the ratio of sums is the ratio of measures).
+    pub fn retention_interval(
+        &self,
+        original: &Quality,
+        resamples: usize,
         seed: u64,
-    ) -> Result<f64> {
-        let started = std::time::Instant::now();
-        let features = self.reader.train_features()?;
-        let tuned = crate::models::reader::train::finetune(
-            &self.reader.model,
-            &features,
-            epochs,
-            learning_rate,
-            seed,
-            crate::weights::qat::ternary_view,
-        )?;
-        let device = crate::models::device_of(&self.reader.model);
-        self.ternary_start = Some(tuned.valid().fork(&device));
-        Ok(started.elapsed().as_secs_f64())
+    ) -> (f64, f64) {
+        if self.lower_is_better {
+            paired_ratio_interval(&original.items, &self.items, resamples, seed)
+        } else {
+            paired_ratio_interval(&self.items, &original.items, resamples, seed)
+        }
+    }
+}
+
+/// The evaluation of a compressed model read back from its file.
+pub struct Evaluation {
+    /// The compressed model's quality on the evaluation part.
+    pub quality: Quality,
+    /// The original's, on the same items.
+    pub original: Quality,
+    /// Seconds to restore the model from the file.
+    pub decompress_seconds: f64,
+    /// The subject's own figures (F1 and EM; bpc and the lm-codec's sizes; ...).
+    pub metrics: Map<String, Value>,
+    /// One line for the log.
+    pub summary: String,
+}
+
+/// A trained model that weight compression can measure.
+pub trait Subject {
+    /// The name of its quality measure in the run's metrics (`f1`, `bpc`, `keep_recall`).
+    fn measure(&self) -> &'static str;
+
+    /// Its artifact id.
+    fn artifact(&self) -> &str;
+
+    /// Its parameters.
+    fn parameters(&self) -> usize;
+
+    /// Items (questions, characters, keep labels) in the validation and evaluation parts.
+    fn sizes(&self) -> (usize, usize);
+
+    /// Its weights compressed with `method`.
+    fn compress(&self, method: Method, seed: u64, codec: &Codec) -> Result<Compressed>;
+
+    /// The quality on `part` of the model in `bytes` (a compressed file), or of the original.
+    fn score(&self, bytes: Option<&[u8]>, part: Part, codec: &Codec) -> Result<Quality>;
+
+    /// Quantisation-aware fine-tuning for the ternary method (`epochs` at `learning_rate`);
+    /// the seconds it took.
+    fn finetune_ternary(&mut self, _epochs: usize, _learning_rate: f64, _seed: u64) -> Result<f64> {
+        anyhow::bail!("quantisation-aware fine-tuning is built for the reader only")
     }
 
-    /// The reader restored from a compressed file's `bytes`, and the seconds it took.
-    pub fn restore(&self, bytes: &[u8], what: &str, codec: &Codec) -> Result<(Reader, f64)> {
-        let (model, _, seconds) = restore(self.reader.model.clone(), bytes, what, codec)?;
-        Ok((model, seconds))
-    }
+    /// The model in `bytes` (read from `what`) measured on the evaluation part, with its own
+    /// figures; its predictions go into `out` when given.
+    fn evaluate(
+        &self,
+        bytes: &[u8],
+        what: &str,
+        codec: &Codec,
+        out: Option<&Path>,
+    ) -> Result<Evaluation>;
+}
 
-    /// The trained (uncompressed) reader.
-    pub fn original(&self) -> &Reader {
-        &self.reader.model
+/// The ternary method's starting weights: the fine-tuned ones when there are.
+pub fn start_for<'a, M>(tuned: &'a Option<M>, original: &'a M, method: Method) -> &'a M {
+    match (tuned, method) {
+        (Some(t), Method::Ternary) => t,
+        _ => original,
     }
+}
 
-    /// Parameters of the reader.
-    pub fn parameters(&self) -> usize {
-        self.reader.model.num_params()
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// `model`'s answers to `part`, scored.
-    pub fn score(&self, model: &Reader, part: Part) -> Result<Scored> {
-        let examples = match part {
-            Part::Validation => &self.validation,
-            Part::Evaluation => &self.evaluation,
+    #[test]
+    fn retention_is_compressed_over_original_or_its_inverse_where_less_is_better() {
+        let f1 = |v: Vec<f64>| Quality::per_item(v);
+        assert!((f1(vec![30.0, 10.0]).retention(&f1(vec![40.0, 40.0])) - 0.5).abs() < 1e-12);
+        let bits = |items: Vec<f64>| Quality {
+            items,
+            weights: vec![100.0, 300.0],
+            lower_is_better: true,
         };
-        let answers = self.reader.answer_with(model, examples)?;
-        let (records, _) = evaluate(examples, &answers, 1, 0);
-        Ok(Scored { records })
-    }
-
-    /// Questions in each part (validation, evaluation).
-    pub fn sizes(&self) -> (usize, usize) {
-        (self.validation.len(), self.evaluation.len())
-    }
-
-    /// The reader's artifact id.
-    pub fn artifact(&self) -> &str {
-        &self.reader.artifact.id
+        let (compressed, original) = (bits(vec![250.0, 750.0]), bits(vec![200.0, 600.0]));
+        assert!((compressed.value() - 2.5).abs() < 1e-12);
+        assert!((compressed.retention(&original) - 0.8).abs() < 1e-12);
+        // Both blocks lost the same fraction: every resample gives the same ratio.
+        let (lo, hi) = compressed.retention_interval(&original, 200, 1);
+        assert!(
+            (lo - 0.8).abs() < 1e-12 && (hi - 0.8).abs() < 1e-12,
+            "{lo} {hi}"
+        );
     }
 }

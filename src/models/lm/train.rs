@@ -150,17 +150,65 @@ pub fn evaluate_bpc(
     text: &[u32],
     device: &Device,
 ) -> f64 {
+    let scored = symbol_bits(model, config, text, device);
+    let (mut bits, mut count) = (0.0, 0usize);
+    for chunk in &scored.chunks {
+        bits += chunk.iter().sum::<f64>();
+        count += chunk.len();
+    }
+    if count == 0 {
+        return f64::NAN;
+    }
+    bits / count as f64
+}
+
+/// The bits of a text's predicted symbols: the text is cut into `streams` contiguous streams
+/// read side by side, `chunks` of time steps at a time (each chunk row-major [stream, step]);
+/// each stream's first symbol is not predicted, and a tail shorter than a stream is left out.
+#[derive(Debug, Clone, Default)]
+pub struct SymbolBits {
+    /// Streams read side by side.
+    pub streams: usize,
+    /// Bits per chunk of time steps, [stream, step] row-major.
+    pub chunks: Vec<Vec<f64>>,
+}
+
+impl SymbolBits {
+    /// Each stream's bits in the text's order.
+    pub fn per_stream(&self) -> Vec<Vec<f64>> {
+        let mut out = vec![Vec::new(); self.streams];
+        for chunk in &self.chunks {
+            let t = chunk.len() / self.streams.max(1);
+            for (s, stream) in out.iter_mut().enumerate() {
+                stream.extend_from_slice(&chunk[s * t..(s + 1) * t]);
+            }
+        }
+        out
+    }
+}
+
+/// The bits `model` spends on every symbol of `text` it predicts (up to 16 streams, no
+/// updates).
+pub fn symbol_bits(
+    model: &LanguageModel,
+    config: &LmConfig,
+    text: &[u32],
+    device: &Device,
+) -> SymbolBits {
     let batch = 16.min(text.len() / 2).max(1);
     let len = text.len() / batch;
+    let mut scored = SymbolBits {
+        streams: batch,
+        chunks: Vec::new(),
+    };
     if len < 2 {
-        return f64::NAN;
+        return scored;
     }
     let span = if config.arch == Arch::Transformer {
         config.window
     } else {
         128
     };
-    let (mut bits, mut count) = (0.0, 0usize);
     let mut state: Option<RecurrentState> = None;
     let mut at = 0;
     while at + 1 < len {
@@ -174,11 +222,10 @@ pub fn evaluate_bpc(
         }
         let (b, next) = model.bits(&inputs, &targets, batch, state, device);
         state = next;
-        bits += b.iter().sum::<f64>();
-        count += b.len();
+        scored.chunks.push(b);
         at += t;
     }
-    bits / count.max(1) as f64
+    scored
 }
 
 /// One pretraining: the model, its settings, the data, where its checkpoints go and the

@@ -1,10 +1,11 @@
 //! Soft context compression: a teacher encoder–decoder ([`teacher`]) trained from scratch to
 //! answer questions and reconstruct spans from a context window's encoder states, compressors
 //! that turn those states into M memory vectors ([`compressor`]), the decoder sequences and
-//! greedy generation ([`sequence`]), the training losses ([`losses`]) and the training loops
-//! ([`train`]).
+//! greedy generation ([`sequence`]), the training losses ([`losses`]), the teacher's training
+//! and answering ([`train`]) and the compressors' training ([`distill`]).
 
 pub mod compressor;
+pub mod distill;
 pub mod losses;
 pub mod matching;
 pub mod sequence;

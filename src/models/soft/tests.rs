@@ -4,6 +4,7 @@
 use burn::module::Module;
 
 use super::compressor::{mean_pool, Architecture, CompressorConfig};
+use super::distill::*;
 use super::teacher::TeacherConfig;
 use super::train::*;
 use crate::data::sampling::Rng;
@@ -137,6 +138,38 @@ fn same_losses(a: &[EpochRecord], b: &[EpochRecord]) {
             "as if never stopped: {x} vs {y}"
         );
     }
+}
+
+#[test]
+fn encoder_states_cached_once_are_those_of_a_fresh_encoding() {
+    let _alone = crate::models::draws_alone();
+    let device = crate::models::device::cpu();
+    let mut windows = fixture(5);
+    windows[1].context.truncate(30);
+    let teacher = teacher_config().init(&device);
+    let cached = encode_all(&teacher, &windows, 64, 2, &device);
+    let chunk = [3usize, 1, 4];
+    let rows: Vec<&EncodedWindow> = chunk.iter().map(|&i| &windows[i]).collect();
+    let ctx = contexts(&rows, 64, &device);
+    let fresh = teacher.encode(&ctx);
+    let stacked = stack_states(chunk.iter().map(|&i| cached[i].clone()).collect(), 48);
+    assert_eq!(stacked.dims(), fresh.dims());
+    let [b, l, d] = fresh.dims();
+    let keep = ctx
+        .pad
+        .clone()
+        .bool_not()
+        .float()
+        .reshape([b, l, 1])
+        .expand([b, l, d]);
+    let gap: f32 = ((stacked.clone() - fresh) * keep).abs().max().into_scalar();
+    assert!(gap < 1e-5, "cached and fresh states differ by {gap}");
+    let padding: f32 = stacked
+        .slice([1..2, 30..48, 0..d])
+        .abs()
+        .max()
+        .into_scalar();
+    assert_eq!(padding, 0.0, "a shorter window is padded with zeros");
 }
 
 #[test]

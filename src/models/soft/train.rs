@@ -1,4 +1,5 @@
-//! Training the teacher and the compressors, and answering from a memory.
+//! Training the teacher, and answering from a memory (the compressors train in
+//! [`super::distill`]).
 //!
 //! The teacher learns two things from the training windows: to answer each question from the
 //! window's encoder states, and to reconstruct random spans of the window from them (the cue:
@@ -16,8 +17,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::compressor::{Architecture, Compressor, CompressorConfig};
-use super::losses::{cross_entropy, distillation, info_nce, locate_loss};
+use super::losses::{cross_entropy, locate_loss};
 use super::sequence::{forced, generate};
 use super::teacher::{Teacher, TeacherConfig, Tokens};
 use crate::data::sampling::{mix, Rng};
@@ -108,12 +108,12 @@ pub struct EpochRecord {
     pub seconds: f64,
 }
 
-fn rows_tensor(rows: &[usize], device: &Device) -> Tensor<1, Int> {
+pub(super) fn rows_tensor(rows: &[usize], device: &Device) -> Tensor<1, Int> {
     let v: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
     Tensor::from_data(TensorData::new(v, [rows.len()]), device)
 }
 
-fn scalar(t: &Tensor<1>) -> Result<f64> {
+pub(super) fn scalar(t: &Tensor<1>) -> Result<f64> {
     let v: Vec<f32> = t
         .clone()
         .into_data()
@@ -273,7 +273,7 @@ fn find(context: &[u32], answer: &[u32]) -> Option<usize> {
 }
 
 /// One optimizer step down `loss`.
-fn descend<M: Module + Clone>(
+pub(super) fn descend<M: Module + Clone>(
     model: M,
     optim: &mut burn::optim::ModuleOptimizer,
     loss: Tensor<1>,
@@ -285,7 +285,7 @@ fn descend<M: Module + Clone>(
 
 /// Records an epoch and checkpoints after it (then progress may hear of it: a crash in
 /// between costs nothing).
-fn end_epoch<M: Module + Clone>(
+pub(super) fn end_epoch<M: Module + Clone>(
     dir: &Path,
     model: &M,
     optim: &burn::optim::ModuleOptimizer,
@@ -297,7 +297,7 @@ fn end_epoch<M: Module + Clone>(
     crate::models::checkpoint::save(dir, model, optim, state)
 }
 
-fn finish_epoch(
+pub(super) fn finish_epoch(
     mut sums: EpochRecord,
     steps: usize,
     epoch: usize,
@@ -316,130 +316,6 @@ fn finish_epoch(
     sums.seconds = seconds;
     sums.windows_per_s = windows as f64 / seconds.max(1e-9);
     sums
-}
-
-/// The mean encoder state of each context [windows, d] (padding left out).
-pub fn mean_state(h: &Tensor<3>, ctx: &Tokens) -> Tensor<2> {
-    let [b, l, d] = h.dims();
-    let keep = ctx.pad.clone().bool_not().float().reshape([b, l, 1]);
-    let lengths: Vec<f32> = ctx.lengths.iter().map(|&n| n as f32).collect();
-    let lengths = Tensor::<2>::from_data(TensorData::new(lengths, [b, 1]), &h.device());
-    (h.clone() * keep).sum_dim(1).reshape([b, d]) / lengths
-}
-
-/// Trains a compressor against the frozen `teacher` (on the training device, its parameters
-/// without gradients); `greedy` holds the teacher's greedy answer per window and question.
-#[allow(clippy::too_many_arguments)]
-pub fn train_compressor(
-    teacher: &Teacher,
-    architecture: Architecture,
-    config: &CompressorConfig,
-    training: &CompressorTraining,
-    windows: &[EncodedWindow],
-    greedy: &[Vec<Vec<u32>>],
-    checkpoint_dir: &Path,
-    mut progress: impl FnMut(usize, usize, f64),
-) -> Result<(Compressor, Vec<EpochRecord>)> {
-    let device = crate::models::device_of(teacher);
-    let (device, mut model, mut optim, mut state) =
-        epochs::start::<_, EpochRecord>(checkpoint_dir, training.seed, &device, |d| {
-            config.init(architecture, d)
-        })?;
-    let teacher = teacher.clone().fork(&device).no_grad();
-    for epoch in state.epochs_done + 1..=training.epochs {
-        let started = Instant::now();
-        epochs::seed_epoch(&device, training.seed, epoch);
-        let order = epochs::order(windows.len(), training.seed, epoch);
-        let lr = epochs::learning_rate(training.learning_rate, epoch, training.epochs);
-        let mut sums = EpochRecord::default();
-        let mut steps = 0usize;
-        for chunk in order.chunks(training.batch_windows.max(1)) {
-            let Some(terms) = compressor_step(
-                &teacher, &model, config, training, windows, greedy, chunk, &device,
-            )?
-            else {
-                continue;
-            };
-            let [total, tf, gen, con] = terms;
-            sums.teacher_forcing += scalar(&tf)?;
-            sums.generation += scalar(&gen)?;
-            sums.contrastive += scalar(&con)?;
-            sums.train_loss += scalar(&total)?;
-            model = descend(model, &mut optim, total, lr);
-            steps += 1;
-        }
-        let record = finish_epoch(sums, steps, epoch, windows.len(), started);
-        end_epoch(checkpoint_dir, &model, &optim, &mut state, record)?;
-        progress(epoch, training.epochs, state.history[epoch - 1].train_loss);
-    }
-    Ok((model, state.history))
-}
-
-/// The loss terms of one step (total, teacher forcing, generation, contrastive), None for a
-/// batch without questions.
-#[allow(clippy::too_many_arguments)]
-fn compressor_step(
-    teacher: &Teacher,
-    model: &Compressor,
-    config: &CompressorConfig,
-    training: &CompressorTraining,
-    windows: &[EncodedWindow],
-    greedy: &[Vec<Vec<u32>>],
-    chunk: &[usize],
-    device: &Device,
-) -> Result<Option<[Tensor<1>; 4]>> {
-    let batch: Vec<&EncodedWindow> = chunk.iter().map(|&i| &windows[i]).collect();
-    let ctx = contexts(&batch, config.max_context, device);
-    let h = teacher.encode(&ctx).detach();
-    let memory = model.forward(h.clone(), ctx.pad.clone(), &ctx.lengths);
-    let mut rows = Vec::new();
-    let (mut gold, mut taught) = (Vec::new(), Vec::new());
-    for (row, &w) in chunk.iter().enumerate() {
-        for (k, (q, a)) in windows[w].questions.iter().enumerate() {
-            rows.push(row);
-            gold.push((q.as_slice(), a.as_slice()));
-            taught.push((q.as_slice(), greedy[w][k].as_slice()));
-        }
-    }
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let idx = rows_tensor(&rows, device);
-    let mem = memory.clone().select(0, idx.clone());
-    let w = training.weights;
-    let zero = || Tensor::<1>::zeros([1], device);
-    let tf = if w.teacher_forcing > 0.0 {
-        let f = forced(&gold, training.max_answer, device);
-        cross_entropy(
-            teacher.decode_at(mem.clone(), None, &f.input, f.positions),
-            f.targets,
-        )
-    } else {
-        zero()
-    };
-    let gen = if w.generation > 0.0 {
-        let g = forced(&taught, training.max_answer, device);
-        let student = teacher.decode_at(mem.clone(), None, &g.input, g.positions.clone());
-        let full = teacher.decode_at(
-            h.clone().select(0, idx.clone()),
-            Some(ctx.pad.clone().select(0, idx)),
-            &g.input,
-            g.positions,
-        );
-        cross_entropy(student.clone(), g.targets) + distillation(student, full)
-    } else {
-        zero()
-    };
-    let con = if w.contrastive > 0.0 && chunk.len() > 1 {
-        let [n, _, d] = memory.dims();
-        let first = memory.slice([0..n, 0..1, 0..d]).reshape([n, d]);
-        info_nce(first, mean_state(&h, &ctx), chunk, training.temperature)
-    } else {
-        zero()
-    };
-    let total =
-        tf.clone() * w.teacher_forcing + gen.clone() * w.generation + con.clone() * w.contrastive;
-    Ok(Some([total, tf, gen, con]))
 }
 
 /// How the memory of a window is made at evaluation.

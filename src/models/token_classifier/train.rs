@@ -85,9 +85,24 @@ fn scalar(t: Tensor<1>) -> Result<f64> {
 
 /// Held-out loss and recall of keep-labelled tokens when every sequence keeps its top half.
 pub fn evaluate(model: &TokenClassifier, heldout: &[Labelled]) -> Result<(f64, f64)> {
+    let (loss, hits) = scored(model, heldout)?;
+    let found: usize = hits.iter().map(|h| h.0).sum();
+    let positives: usize = hits.iter().map(|h| h.1).sum();
+    Ok((loss, found as f64 / positives.max(1) as f64))
+}
+
+/// Per held-out sequence: the keep-labelled tokens among its best-scored half, and its
+/// keep-labelled tokens.
+pub fn keep_hits(model: &TokenClassifier, heldout: &[Labelled]) -> Result<Vec<(usize, usize)>> {
+    Ok(scored(model, heldout)?.1)
+}
+
+/// Held-out loss per token and [`keep_hits`].
+fn scored(model: &TokenClassifier, heldout: &[Labelled]) -> Result<(f64, Vec<(usize, usize)>)> {
     let model = model.valid();
     let device = crate::models::device_of(&model);
-    let (mut total, mut tokens, mut hit, mut positives) = (0.0, 0usize, 0usize, 0usize);
+    let (mut total, mut tokens) = (0.0, 0usize);
+    let mut hits = Vec::with_capacity(heldout.len());
     for chunk in heldout.chunks(32) {
         let items: Vec<&Labelled> = chunk.iter().collect();
         let (l, logits) = loss(&model, &items, &device);
@@ -104,16 +119,14 @@ pub fn evaluate(model: &TokenClassifier, heldout: &[Labelled]) -> Result<(f64, f
                 .map(|j| f64::from(values[i * width + j]))
                 .collect();
             let k = crate::models::selection::budget(scores.len(), 0.5);
-            for j in crate::models::selection::top(&scores, k) {
-                hit += usize::from(item.labels[j] > 0.5);
-            }
-            positives += item.labels.iter().filter(|&&v| v > 0.5).count();
+            let found = crate::models::selection::top(&scores, k)
+                .into_iter()
+                .filter(|&j| item.labels[j] > 0.5)
+                .count();
+            hits.push((found, item.labels.iter().filter(|&&v| v > 0.5).count()));
         }
     }
-    Ok((
-        total / tokens.max(1) as f64,
-        hit as f64 / positives.max(1) as f64,
-    ))
+    Ok((total / tokens.max(1) as f64, hits))
 }
 
 /// Trains (resuming from `checkpoint_dir` when it holds a checkpoint); `progress` gets

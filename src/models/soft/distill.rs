@@ -1,0 +1,209 @@
+//! Training a compressor against the frozen teacher, from the losses weighted by a preset
+//! (teacher forcing, distillation from the uncompressed teacher, contrastive); each epoch's
+//! value of every term is recorded, the compressor resumes from its checkpoint after a crash,
+//! and each window is encoded once (the teacher does not change).
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Result;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::compressor::{Architecture, Compressor, CompressorConfig};
+use super::losses::{cross_entropy, distillation, info_nce};
+use super::sequence::forced;
+use super::teacher::{Teacher, Tokens};
+use super::train::{
+    contexts, descend, end_epoch, finish_epoch, rows_tensor, scalar, CompressorTraining,
+    EncodedWindow, EpochRecord,
+};
+use crate::models::epochs;
+
+/// The mean encoder state of each context [windows, d] (padding left out).
+pub fn mean_state(h: &Tensor<3>, ctx: &Tokens) -> Tensor<2> {
+    let [b, l, d] = h.dims();
+    let keep = ctx.pad.clone().bool_not().float().reshape([b, l, 1]);
+    let lengths: Vec<f32> = ctx.lengths.iter().map(|&n| n as f32).collect();
+    let lengths = Tensor::<2>::from_data(TensorData::new(lengths, [b, 1]), &h.device());
+    (h.clone() * keep).sum_dim(1).reshape([b, d]) / lengths
+}
+
+/// Trains a compressor against the frozen `teacher` (on the training device, its parameters
+/// without gradients); `greedy` holds the teacher's greedy answer per window and question.
+#[allow(clippy::too_many_arguments)]
+pub fn train_compressor(
+    teacher: &Teacher,
+    architecture: Architecture,
+    config: &CompressorConfig,
+    training: &CompressorTraining,
+    windows: &[EncodedWindow],
+    greedy: &[Vec<Vec<u32>>],
+    checkpoint_dir: &Path,
+    mut progress: impl FnMut(usize, usize, f64),
+) -> Result<(Compressor, Vec<EpochRecord>)> {
+    let device = crate::models::device_of(teacher);
+    let (device, mut model, mut optim, mut state) =
+        epochs::start::<_, EpochRecord>(checkpoint_dir, training.seed, &device, |d| {
+            config.init(architecture, d)
+        })?;
+    let teacher = teacher.clone().fork(&device).no_grad();
+    let states = encode_all(
+        &teacher,
+        windows,
+        config.max_context,
+        training.batch_windows,
+        &device,
+    );
+    for epoch in state.epochs_done + 1..=training.epochs {
+        let started = Instant::now();
+        epochs::seed_epoch(&device, training.seed, epoch);
+        let order = epochs::order(windows.len(), training.seed, epoch);
+        let lr = epochs::learning_rate(training.learning_rate, epoch, training.epochs);
+        let mut sums = EpochRecord::default();
+        let mut steps = 0usize;
+        for chunk in order.chunks(training.batch_windows.max(1)) {
+            let batch = Batch {
+                windows,
+                states: &states,
+                greedy,
+                chunk,
+            };
+            let Some(terms) = compressor_step(&teacher, &model, config, training, &batch, &device)?
+            else {
+                continue;
+            };
+            let [total, tf, gen, con] = terms;
+            sums.teacher_forcing += scalar(&tf)?;
+            sums.generation += scalar(&gen)?;
+            sums.contrastive += scalar(&con)?;
+            sums.train_loss += scalar(&total)?;
+            model = descend(model, &mut optim, total, lr);
+            steps += 1;
+        }
+        let record = finish_epoch(sums, steps, epoch, windows.len(), started);
+        end_epoch(checkpoint_dir, &model, &optim, &mut state, record)?;
+        progress(epoch, training.epochs, state.history[epoch - 1].train_loss);
+    }
+    Ok((model, state.history))
+}
+
+/// The teacher's encoder states of every window, [tokens, d] each: the teacher is frozen, so
+/// a compressor's training encodes each window once, `batch` windows at a time.
+pub(super) fn encode_all(
+    teacher: &Teacher,
+    windows: &[EncodedWindow],
+    max_context: usize,
+    batch: usize,
+    device: &Device,
+) -> Vec<Tensor<2>> {
+    let mut out = Vec::with_capacity(windows.len());
+    for chunk in windows.chunks(batch.max(1)) {
+        let refs: Vec<&EncodedWindow> = chunk.iter().collect();
+        let ctx = contexts(&refs, max_context, device);
+        let h = teacher.encode(&ctx).detach();
+        let d = h.dims()[2];
+        for (i, &len) in ctx.lengths.iter().enumerate() {
+            out.push(h.clone().slice([i..i + 1, 0..len, 0..d]).reshape([len, d]));
+        }
+    }
+    out
+}
+
+/// States [tokens, d] stacked into [batch, `l`, d], zeros after each row's tokens.
+pub(super) fn stack_states(states: Vec<Tensor<2>>, l: usize) -> Tensor<3> {
+    let rows = states
+        .into_iter()
+        .map(|s| {
+            let [len, d] = s.dims();
+            let s = if len < l {
+                let zeros = Tensor::zeros([l - len, d], &s.device());
+                Tensor::cat(vec![s, zeros], 0)
+            } else {
+                s
+            };
+            s.reshape([1, l, d])
+        })
+        .collect();
+    Tensor::cat(rows, 0)
+}
+
+/// One step's windows: all of them, their cached encoder states and the teacher's greedy
+/// answers, and the indices of this step's.
+struct Batch<'a> {
+    windows: &'a [EncodedWindow],
+    states: &'a [Tensor<2>],
+    greedy: &'a [Vec<Vec<u32>>],
+    chunk: &'a [usize],
+}
+
+/// The loss terms of one step (total, teacher forcing, generation, contrastive), None for a
+/// batch without questions.
+fn compressor_step(
+    teacher: &Teacher,
+    model: &Compressor,
+    config: &CompressorConfig,
+    training: &CompressorTraining,
+    batch: &Batch<'_>,
+    device: &Device,
+) -> Result<Option<[Tensor<1>; 4]>> {
+    let Batch {
+        windows,
+        states,
+        greedy,
+        chunk,
+    } = *batch;
+    let rows: Vec<&EncodedWindow> = chunk.iter().map(|&i| &windows[i]).collect();
+    let ctx = contexts(&rows, config.max_context, device);
+    let cached = chunk.iter().map(|&i| states[i].clone()).collect();
+    let h = stack_states(cached, ctx.ids.dims()[1]);
+    let memory = model.forward(h.clone(), ctx.pad.clone(), &ctx.lengths);
+    let mut rows = Vec::new();
+    let (mut gold, mut taught) = (Vec::new(), Vec::new());
+    for (row, &w) in chunk.iter().enumerate() {
+        for (k, (q, a)) in windows[w].questions.iter().enumerate() {
+            rows.push(row);
+            gold.push((q.as_slice(), a.as_slice()));
+            taught.push((q.as_slice(), greedy[w][k].as_slice()));
+        }
+    }
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let idx = rows_tensor(&rows, device);
+    let mem = memory.clone().select(0, idx.clone());
+    let w = training.weights;
+    let zero = || Tensor::<1>::zeros([1], device);
+    let tf = if w.teacher_forcing > 0.0 {
+        let f = forced(&gold, training.max_answer, device);
+        cross_entropy(
+            teacher.decode_at(mem.clone(), None, &f.input, f.positions),
+            f.targets,
+        )
+    } else {
+        zero()
+    };
+    let gen = if w.generation > 0.0 {
+        let g = forced(&taught, training.max_answer, device);
+        let student = teacher.decode_at(mem.clone(), None, &g.input, g.positions.clone());
+        let full = teacher.decode_at(
+            h.clone().select(0, idx.clone()),
+            Some(ctx.pad.clone().select(0, idx)),
+            &g.input,
+            g.positions,
+        );
+        cross_entropy(student.clone(), g.targets) + distillation(student, full)
+    } else {
+        zero()
+    };
+    let con = if w.contrastive > 0.0 && chunk.len() > 1 {
+        let [n, _, d] = memory.dims();
+        let first = memory.slice([0..n, 0..1, 0..d]).reshape([n, d]);
+        info_nce(first, mean_state(&h, &ctx), chunk, training.temperature)
+    } else {
+        zero()
+    };
+    let total =
+        tf.clone() * w.teacher_forcing + gen.clone() * w.generation + con.clone() * w.contrastive;
+    Ok(Some([total, tf, gen, con]))
+}

@@ -1,0 +1,222 @@
+//! The extractive reader as a subject of weight compression: F1 on the held-out articles'
+//! questions, with EM and the fraction of identical answers beside it.
+
+use std::path::Path;
+
+use anyhow::Result;
+use burn::module::Module;
+use burn::tensor::Device;
+use serde_json::json;
+
+use super::qa_reader::ReaderParams;
+use super::weight_subject::{start_for, Evaluation, Part, Quality, Subject};
+use crate::artifacts::reader::{ReaderArtifactConfig, TrainedReader};
+use crate::artifacts::ArtifactStore;
+use crate::data::qa::QaExample;
+use crate::metrics::qa_eval::{evaluate, PredictionRecord};
+use crate::models::reader::model::Reader;
+use crate::weights::codec::Codec;
+use crate::weights::method::Method;
+use crate::weights::model::{compress, restore, Compressed};
+
+/// The trained reader and its two held-out parts.
+pub struct ReaderSubject {
+    reader: TrainedReader,
+    /// The weights the ternary method starts from when they were fine-tuned for it.
+    ternary_start: Option<Reader>,
+    validation: Vec<QaExample>,
+    evaluation: Vec<QaExample>,
+}
+
+/// The held-out examples of `eval`, split by article: those of the first `validation_articles`
+/// articles, and the rest.
+pub fn split_by_article<T>(
+    eval: Vec<T>,
+    article: impl Fn(&T) -> usize,
+    validation_articles: usize,
+) -> Result<(Vec<T>, Vec<T>)> {
+    let mut articles: Vec<usize> = Vec::new();
+    for ex in &eval {
+        if !articles.contains(&article(ex)) {
+            articles.push(article(ex));
+        }
+    }
+    if articles.len() <= validation_articles {
+        anyhow::bail!(
+            "validation_articles = {validation_articles} leaves no evaluation article ({} held out)",
+            articles.len()
+        );
+    }
+    let chosen = &articles[..validation_articles];
+    Ok(eval
+        .into_iter()
+        .partition(|ex| chosen.contains(&article(ex))))
+}
+
+/// Mean of per-question values.
+fn mean(records: &[PredictionRecord], f: impl Fn(&PredictionRecord) -> f64) -> f64 {
+    records.iter().map(f).sum::<f64>() / records.len().max(1) as f64
+}
+
+impl ReaderSubject {
+    /// The reader of `p` (trained first if the store lacks it), its held-out questions split
+    /// by article.
+    pub fn load(
+        p: &ReaderParams,
+        seed: u64,
+        validation_articles: usize,
+        device: &Device,
+    ) -> Result<Self> {
+        let store = ArtifactStore::default_location();
+        Self::from_artifact(&store, &p.artifact(seed), validation_articles, device)
+    }
+
+    /// The reader artifact `config` of `store` (trained first if missing), its held-out
+    /// questions split as [`ReaderSubject::load`] does.
+    pub fn from_artifact(
+        store: &ArtifactStore,
+        config: &ReaderArtifactConfig,
+        validation_articles: usize,
+        device: &Device,
+    ) -> Result<Self> {
+        let reader = crate::artifacts::reader::load(store, config, device)?;
+        let file = crate::data::squad::load(&crate::data::resolve(&config.tokenizer.dataset))?;
+        let parts = crate::data::qa::split(&file, config.tokenizer.split)?;
+        let (validation, evaluation) =
+            split_by_article(parts.eval, |ex| ex.article, validation_articles)?;
+        Ok(ReaderSubject {
+            reader,
+            ternary_start: None,
+            validation,
+            evaluation,
+        })
+    }
+
+    /// The trained (uncompressed) reader.
+    pub fn original(&self) -> &Reader {
+        &self.reader.model
+    }
+
+    /// `model`'s answers to `part`, scored per question.
+    pub fn answers(&self, model: &Reader, part: Part) -> Result<Vec<PredictionRecord>> {
+        let examples = match part {
+            Part::Validation => &self.validation,
+            Part::Evaluation => &self.evaluation,
+        };
+        let answers = self.reader.answer_with(model, examples)?;
+        Ok(evaluate(examples, &answers, 1, 0).0)
+    }
+
+    fn restored(&self, bytes: &[u8], what: &str, codec: &Codec) -> Result<(Reader, f64)> {
+        let (model, _, seconds) = restore(self.reader.model.clone(), bytes, what, codec)?;
+        Ok((model, seconds))
+    }
+}
+
+fn f1s(records: &[PredictionRecord]) -> Quality {
+    Quality::per_item(records.iter().map(|r| r.f1).collect())
+}
+
+impl Subject for ReaderSubject {
+    fn measure(&self) -> &'static str {
+        "f1"
+    }
+
+    fn artifact(&self) -> &str {
+        &self.reader.artifact.id
+    }
+
+    fn parameters(&self) -> usize {
+        self.reader.model.num_params()
+    }
+
+    fn sizes(&self) -> (usize, usize) {
+        (self.validation.len(), self.evaluation.len())
+    }
+
+    /// The trained reader's weights (ternary: the fine-tuned ones when there are).
+    fn compress(&self, method: Method, seed: u64, codec: &Codec) -> Result<Compressed> {
+        let model = start_for(&self.ternary_start, &self.reader.model, method);
+        let describe = json!({"kind": "reader", "artifact": self.reader.artifact.id, "config": self.reader.config});
+        compress(model, &describe, method, seed, codec)
+    }
+
+    fn score(&self, bytes: Option<&[u8]>, part: Part, codec: &Codec) -> Result<Quality> {
+        let records = match bytes {
+            Some(bytes) => self.answers(&self.restored(bytes, "candidate", codec)?.0, part)?,
+            None => self.answers(&self.reader.model, part)?,
+        };
+        let quality = f1s(&records);
+        if !quality.value().is_finite() {
+            anyhow::bail!("the reader's F1 is not a number");
+        }
+        Ok(quality)
+    }
+
+    /// Fine-tunes on the reader's own training articles with the forward pass through the
+    /// ternary weights (straight-through estimator).
+    fn finetune_ternary(&mut self, epochs: usize, learning_rate: f64, seed: u64) -> Result<f64> {
+        let started = std::time::Instant::now();
+        let features = self.reader.train_features()?;
+        let tuned = crate::models::reader::train::finetune(
+            &self.reader.model,
+            &features,
+            epochs,
+            learning_rate,
+            seed,
+            crate::weights::qat::ternary_view,
+        )?;
+        let device = crate::models::device_of(&self.reader.model);
+        self.ternary_start = Some(tuned.valid().fork(&device));
+        Ok(started.elapsed().as_secs_f64())
+    }
+
+    fn evaluate(
+        &self,
+        bytes: &[u8],
+        what: &str,
+        codec: &Codec,
+        out: Option<&Path>,
+    ) -> Result<Evaluation> {
+        let (model, decompress_seconds) = self.restored(bytes, what, codec)?;
+        let original = self.answers(&self.reader.model, Part::Evaluation)?;
+        let scored = self.answers(&model, Part::Evaluation)?;
+        let same = scored
+            .iter()
+            .zip(&original)
+            .filter(|(a, b)| a.prediction == b.prediction)
+            .count();
+        let (f1, em) = (mean(&scored, |r| r.f1), mean(&scored, |r| r.em));
+        let (of1, oem) = (mean(&original, |r| r.f1), mean(&original, |r| r.em));
+        let same_answer = same as f64 / scored.len().max(1) as f64;
+        if let Some(out) = out {
+            let text = serde_json::to_vec_pretty(&scored)?;
+            crate::store::atomic::write_atomic(&out.join("sample_predictions.json"), &text)?;
+        }
+        let metrics = json!({
+            "em": em, "original_em": oem, "em_retention": em / oem, "same_answer": same_answer,
+        });
+        Ok(Evaluation {
+            quality: f1s(&scored),
+            original: f1s(&original),
+            decompress_seconds,
+            metrics: super::weight_compression::object(metrics),
+            summary: format!("F1 {f1:.2} of {of1:.2}, identical answers {same_answer:.3}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_by_article;
+
+    #[test]
+    fn the_parts_are_whole_articles_in_held_out_order() {
+        let items = vec![(7, 'a'), (7, 'b'), (3, 'c'), (9, 'd'), (3, 'e')];
+        let (validation, evaluation) = split_by_article(items.clone(), |i| i.0, 2).unwrap();
+        assert_eq!(validation, vec![(7, 'a'), (7, 'b'), (3, 'c'), (3, 'e')]);
+        assert_eq!(evaluation, vec![(9, 'd')]);
+        let error = split_by_article(items, |i| i.0, 3).unwrap_err().to_string();
+        assert!(error.contains("leaves no evaluation article"), "{error}");
+    }
+}
