@@ -50,8 +50,15 @@ pub struct TeacherArtifactConfig {
     pub encoder_layers: usize,
     /// Decoder layers.
     pub decoder_layers: usize,
+    /// Dropout of the layers while training (absent: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropout: f64,
     /// Training settings.
     pub training: TeacherTraining,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl TeacherArtifactConfig {
@@ -66,6 +73,7 @@ impl TeacherArtifactConfig {
             self.window_tokens,
             MAX_DECODER,
         )
+        .with_dropout(self.dropout)
     }
 }
 

@@ -144,6 +144,10 @@ params! {
         /// teacher: weight of the locate loss (where each answer and span token sits in the
         /// context: an auxiliary loss of training only; 0 turns it off)
         pub teacher_locate: f64 = 1.0;
+        /// teacher: cloze questions per window and step (a stretch of the window with a span of 1 to 3 tokens masked, answered by the span; 0: none)
+        pub teacher_cloze: usize = 0;
+        /// teacher: dropout of its layers while training
+        pub teacher_dropout: f64 = 0.0;
         /// teacher: seed (fixed, so every run of a study shares one teacher)
         pub teacher_seed: u64 = 0;
         /// bootstrap resamples of the F1/EM and retention intervals
@@ -176,6 +180,7 @@ impl SoftParams {
             heads: self.teacher_heads,
             encoder_layers: self.teacher_encoder_layers,
             decoder_layers: self.teacher_decoder_layers,
+            dropout: self.teacher_dropout,
             training: TeacherTraining {
                 epochs: self.teacher_epochs,
                 batch_windows: self.batch_windows,
@@ -185,6 +190,7 @@ impl SoftParams {
                 spans_per_window: self.teacher_spans,
                 span_tokens: 16,
                 locate_weight: self.teacher_locate,
+                cloze_per_window: self.teacher_cloze,
             },
         }
     }

@@ -51,6 +51,9 @@ pub struct TeacherConfig {
     pub max_context: usize,
     /// Longest decoder sequence (question, separator, answer, separator), in tokens.
     pub max_decoder: usize,
+    /// Dropout of the encoder's and decoder's layers while training.
+    #[config(default = 0.0)]
+    pub dropout: f64,
 }
 
 /// The encoder–decoder.
@@ -143,7 +146,7 @@ impl TeacherConfig {
                 .init(device)
         };
         let mut decoder = TransformerDecoderConfig::new(d, 2 * d, self.heads, self.decoder_layers)
-            .with_dropout(0.0)
+            .with_dropout(self.dropout)
             .with_norm_first(true)
             .init(device);
         for layer in &mut decoder.layers {
@@ -164,7 +167,7 @@ impl TeacherConfig {
             context_position: position(self.max_context),
             decoder_position: position(self.max_decoder),
             encoder: TransformerEncoderConfig::new(d, 2 * d, self.heads, self.encoder_layers)
-                .with_dropout(0.0)
+                .with_dropout(self.dropout)
                 .with_norm_first(true)
                 .init(device),
             encoder_norm: LayerNormConfig::new(d).init(device),

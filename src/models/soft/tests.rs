@@ -43,6 +43,7 @@ fn teacher_training(epochs: usize) -> TeacherTraining {
         spans_per_window: 2,
         span_tokens: 6,
         locate_weight: 1.0,
+        cloze_per_window: 0,
     }
 }
 
@@ -138,6 +139,24 @@ fn same_losses(a: &[EpochRecord], b: &[EpochRecord]) {
             "as if never stopped: {x} vs {y}"
         );
     }
+}
+
+#[test]
+fn a_cloze_question_is_its_stretch_of_context_with_the_answer_masked() {
+    let context: Vec<u32> = (10..90).collect();
+    let mut rng = Rng::new(5);
+    let items = cloze(&context, 40, &mut rng);
+    assert_eq!(items.len(), 40);
+    for (question, answer, at) in items {
+        assert!((1..=3).contains(&answer.len()));
+        assert_eq!(answer, context[at..at + answer.len()]);
+        let blank = question.iter().position(|&t| t == 4).unwrap();
+        assert_eq!(question.iter().filter(|&&t| t == 4).count(), 1);
+        assert_eq!(question[..blank], context[at.saturating_sub(10)..at]);
+        let end = (at + answer.len() + 10).min(context.len());
+        assert_eq!(question[blank + 1..], context[at + answer.len()..end]);
+    }
+    assert!(cloze(&context[..20], 3, &mut rng).is_empty());
 }
 
 #[test]

@@ -52,6 +52,14 @@ pub struct TeacherTraining {
     /// Weight of the locate loss (cross-entropy of each answer and span token's context
     /// position under the locate head; 0: answers and spans only).
     pub locate_weight: f64,
+    /// Cloze questions per window and step: a stretch of the window around a span of 1 to 3
+    /// tokens, the span replaced by [MASK], answered by the span (absent: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cloze_per_window: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The weights of the compressor's losses (a `loss_weights` preset).
@@ -98,6 +106,9 @@ pub struct EpochRecord {
     /// Mean locate cross-entropy over context positions, answers and spans (teacher only).
     #[serde(default)]
     pub locate: f64,
+    /// Mean cross-entropy of the cloze answers (teacher only).
+    #[serde(default)]
+    pub cloze: f64,
     /// Mean distillation loss (compressors).
     pub generation: f64,
     /// Mean contrastive loss (compressors).
@@ -177,11 +188,12 @@ pub fn train_teacher(
         let mut steps = 0usize;
         for chunk in order.chunks(training.batch_windows.max(1)) {
             let batch: Vec<&EncodedWindow> = chunk.iter().map(|&i| &windows[i]).collect();
-            let Some([loss, answer, spans, locate]) =
+            let Some([loss, answer, spans, locate, blanks]) =
                 teacher_step(&model, config, training, &batch, &mut rng, &device)
             else {
                 continue;
             };
+            sums.cloze += scalar(&blanks)?;
             sums.teacher_forcing += scalar(&answer)?;
             sums.reconstruction += scalar(&spans)?;
             sums.locate += scalar(&locate)?;
@@ -200,8 +212,38 @@ pub fn train_teacher(
 /// (questions) where the answer begins in the context.
 type Item = (usize, Vec<u32>, Vec<u32>, Option<usize>);
 
-/// The loss terms of one teacher step (total, answer, reconstruction, locate; zero where a
-/// batch has none), None for a batch with nothing to learn.
+/// The [MASK] token id of the teacher's tokenizer.
+const MASK: u32 = 4;
+
+/// Context tokens a cloze question keeps on each side of its blank.
+const CLOZE_SIDE: usize = 10;
+
+/// Cloze items of a window: `count` spans of 1 to 3 tokens at seeded offsets, each asked as
+/// the stretch around it with the span replaced by [MASK] (question, answer, where it begins).
+pub(super) fn cloze(
+    context: &[u32],
+    count: usize,
+    rng: &mut Rng,
+) -> Vec<(Vec<u32>, Vec<u32>, usize)> {
+    if context.len() < 2 * CLOZE_SIDE + 3 {
+        return Vec::new();
+    }
+    (0..count)
+        .map(|_| {
+            let len = 1 + rng.below(3);
+            let at = rng.below(context.len() - len + 1);
+            let before = &context[at.saturating_sub(CLOZE_SIDE)..at];
+            let after = &context[at + len..(at + len + CLOZE_SIDE).min(context.len())];
+            let mut question = before.to_vec();
+            question.push(MASK);
+            question.extend_from_slice(after);
+            (question, context[at..at + len].to_vec(), at)
+        })
+        .collect()
+}
+
+/// The loss terms of one teacher step (total, answer, reconstruction, locate, cloze; zero
+/// where a batch has none), None for a batch with nothing to learn.
 fn teacher_step(
     model: &Teacher,
     config: &TeacherConfig,
@@ -209,8 +251,9 @@ fn teacher_step(
     batch: &[&EncodedWindow],
     rng: &mut Rng,
     device: &Device,
-) -> Option<[Tensor<1>; 4]> {
-    let (mut qa, mut rec): (Vec<Item>, Vec<Item>) = (Vec::new(), Vec::new());
+) -> Option<[Tensor<1>; 5]> {
+    let (mut qa, mut rec, mut blanks): (Vec<Item>, Vec<Item>, Vec<Item>) =
+        (Vec::new(), Vec::new(), Vec::new());
     for (row, w) in batch.iter().enumerate() {
         let cut = &w.context[..w.context.len().min(config.max_context)];
         qa.extend(
@@ -220,19 +263,23 @@ fn teacher_step(
         );
         let items = spans(cut, training.spans_per_window, training.span_tokens, rng);
         rec.extend(items.into_iter().map(|(c, s, at)| (row, c, s, Some(at))));
+        let items = cloze(cut, training.cloze_per_window, rng);
+        blanks.extend(items.into_iter().map(|(q, a, at)| (row, q, a, Some(at))));
     }
-    if qa.is_empty() && rec.is_empty() {
+    if qa.is_empty() && rec.is_empty() && blanks.is_empty() {
         return None;
     }
     let ctx = contexts(batch, config.max_context, device);
     let h = model.encode(&ctx);
     let zero = || Tensor::<1>::zeros([1], device);
-    let mut terms = [zero(), zero()];
+    let mut terms = [zero(), zero(), zero()];
     let mut located = Vec::new();
-    for (k, (items, max)) in [(&qa, training.max_answer), (&rec, training.span_tokens)]
-        .into_iter()
-        .enumerate()
-    {
+    let groups = [
+        (&qa, training.max_answer),
+        (&rec, training.span_tokens),
+        (&blanks, training.max_answer),
+    ];
+    for (k, (items, max)) in groups.into_iter().enumerate() {
         if items.is_empty() {
             continue;
         }
@@ -257,11 +304,14 @@ fn teacher_step(
             located.extend(locate_loss(&decoded, &f, &starts, device));
         }
     }
-    let [answer, spans] = terms;
+    let [answer, spans, blanks] = terms;
     let count = located.len().max(1) as f64;
     let locate = located.into_iter().fold(zero(), |a, l| a + l) / count;
-    let total = answer.clone() + spans.clone() + locate.clone() * training.locate_weight;
-    Some([total, answer, spans, locate])
+    let mut total = answer.clone() + spans.clone() + locate.clone() * training.locate_weight;
+    if training.cloze_per_window > 0 {
+        total = total + blanks.clone();
+    }
+    Some([total, answer, spans, locate, blanks])
 }
 
 /// Where `answer` first occurs in `context` (token ids), if it does.
@@ -311,6 +361,7 @@ pub(super) fn finish_epoch(
     sums.teacher_forcing /= n;
     sums.reconstruction /= n;
     sums.locate /= n;
+    sums.cloze /= n;
     sums.generation /= n;
     sums.contrastive /= n;
     sums.seconds = seconds;
