@@ -42,6 +42,9 @@ pub struct CompressModelArgs {
     /// Where to write the compressed model (default: `<artifact id>.<method><bits>.rwc`).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// vq: weigh each embedding row's error by its token's count in the training data.
+    #[arg(long)]
+    pub vq_importance: bool,
     /// Seed of the methods' random choices (k-means).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -93,7 +96,10 @@ pub fn compress_model(args: CompressModelArgs) -> Result<ExitCode> {
     )
     .map_err(|e| anyhow::anyhow!("--bits: {e}"))?;
     let device = crate::models::device::cpu();
-    let subject = open_subject(&args.artifact, &device)?;
+    let mut subject = open_subject(&args.artifact, &device)?;
+    if args.vq_importance {
+        subject.weigh_rows()?;
+    }
     let codec = Codec::default();
     let compressed = subject.compress(method, args.seed, &codec)?;
     let output = args.output.unwrap_or_else(|| {

@@ -15,7 +15,7 @@ use burn::tensor::Device;
 use serde_json::json;
 
 use super::weight_reader::split_by_article;
-use super::weight_subject::{Evaluation, Part, Quality, Subject};
+use super::weight_subject::{frequencies, Evaluation, Part, Quality, Subject};
 use crate::artifacts::reader::TrainedReader;
 use crate::artifacts::token_classifier::{labelled, ClassifierArtifactConfig, TrainedClassifier};
 use crate::artifacts::ArtifactStore;
@@ -26,7 +26,7 @@ use crate::models::token_classifier::TokenClassifier;
 use crate::prompt::{Algorithm, Scorer};
 use crate::weights::codec::Codec;
 use crate::weights::method::Method;
-use crate::weights::model::{compress, restore, Compressed};
+use crate::weights::model::{compress_with, restore, Compressed, RowImportance};
 
 /// Fraction of tokens the downstream measure keeps.
 const DOWNSTREAM_RATIO: f64 = 0.5;
@@ -39,6 +39,8 @@ pub struct ClassifierSubject {
     evaluation: Vec<Labelled>,
     questions: Vec<QaExample>,
     reader: Option<TrainedReader>,
+    training: Vec<QaExample>,
+    importance: Vec<RowImportance>,
 }
 
 impl ClassifierSubject {
@@ -63,6 +65,8 @@ impl ClassifierSubject {
             questions: evaluation,
             classifier,
             reader,
+            training: parts.train,
+            importance: Vec::new(),
         })
     }
 
@@ -141,7 +145,25 @@ impl Subject for ClassifierSubject {
 
     fn compress(&self, method: Method, seed: u64, codec: &Codec) -> Result<Compressed> {
         let describe = json!({"kind": "token-classifier", "artifact": self.classifier.artifact.id, "config": self.classifier.config});
-        compress(&self.classifier.model, &describe, method, seed, codec)
+        compress_with(
+            &self.classifier.model,
+            &describe,
+            method,
+            seed,
+            codec,
+            &self.importance,
+        )
+    }
+
+    /// Hash-bucket counts of the training articles' labelled sequences.
+    fn weigh_rows(&mut self) -> Result<()> {
+        let config = &self.classifier.config;
+        let sequences = labelled(&self.training, config);
+        let ids = sequences
+            .iter()
+            .flat_map(|l| l.encoded.ids.iter().map(|&i| i as usize));
+        self.importance = vec![frequencies("embed.weight", config.buckets.max(3), ids)];
+        Ok(())
     }
 
     fn score(&self, bytes: Option<&[u8]>, part: Part, codec: &Codec) -> Result<Quality> {

@@ -85,6 +85,8 @@ params! {
         pub vq_dim: usize = 4;
         /// vq: index bits per weight of a residual codebook (0: none)
         pub vq_residual_bits: u32 = 0;
+        /// vq: weigh each embedding row's error by its token's (byte's, hash bucket's) count in the training data (off: chosen on the validation articles, where it lost reader F1)
+        pub vq_importance: bool = false;
         /// fixed, simple, mobile, advanced or auto
         pub strategy: Strategy = Strategy::Fixed;
         /// fallback: retention to keep on the validation articles (F1; original / compressed bits per character; keep-recall)
@@ -358,6 +360,9 @@ fn subject(p: &WeightParams, ctx: &ExecContext) -> Result<Box<dyn Subject>> {
 
 fn run(p: &WeightParams, ctx: &ExecContext) -> Result<RunOutput> {
     let mut subject = subject(p, ctx)?;
+    if p.vq_importance {
+        subject.weigh_rows()?;
+    }
     let qat_seconds = if p.qat_epochs > 0 {
         Some(subject.finetune_ternary(p.qat_epochs, p.qat_learning_rate, ctx.seed)?)
     } else {

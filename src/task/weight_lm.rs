@@ -13,7 +13,7 @@ use burn::tensor::Device;
 use serde_json::json;
 
 use super::weight_reader::split_by_article;
-use super::weight_subject::{Evaluation, Part, Quality, Subject};
+use super::weight_subject::{frequencies, Evaluation, Part, Quality, Subject};
 use crate::artifacts::lm::{CorpusSource, LmArtifactConfig, PretrainedLm};
 use crate::artifacts::ArtifactStore;
 use crate::codecs::learned::format::{Mode, Params};
@@ -22,7 +22,7 @@ use crate::models::lm::train::symbol_bits;
 use crate::models::lm::{LanguageModel, LmConfig};
 use crate::weights::codec::Codec;
 use crate::weights::method::Method;
-use crate::weights::model::{compress, restore, Compressed};
+use crate::weights::model::{compress_with, restore, Compressed, RowImportance};
 
 /// Symbols per block of a stream (the items of the paired interval).
 const BLOCK: usize = 512;
@@ -37,6 +37,8 @@ pub struct LmSubject {
     validation: Vec<u8>,
     evaluation: Vec<u8>,
     device: Device,
+    corpus: Vec<CorpusSource>,
+    importance: Vec<RowImportance>,
 }
 
 /// The distinct contexts of `examples`, each followed by a newline.
@@ -88,6 +90,8 @@ impl LmSubject {
             validation: text_of(&validation),
             evaluation: text_of(&evaluation),
             device: device.clone(),
+            corpus: config.corpus.clone(),
+            importance: Vec::new(),
         })
     }
 
@@ -179,7 +183,24 @@ impl Subject for LmSubject {
     fn compress(&self, method: Method, seed: u64, codec: &Codec) -> Result<Compressed> {
         let describe =
             json!({"kind": "lm", "artifact": self.lm.artifact.id, "config": self.config});
-        compress(&self.lm.model, &describe, method, seed, codec)
+        compress_with(
+            &self.lm.model,
+            &describe,
+            method,
+            seed,
+            codec,
+            &self.importance,
+        )
+    }
+
+    /// Byte counts of the training corpus (the row after the bytes, the start symbol, counts
+    /// once per training stream: it is rare).
+    fn weigh_rows(&mut self) -> Result<()> {
+        let (train, _) = crate::artifacts::lm::corpus(&self.corpus)?;
+        let rows = crate::models::lm::BYTES + 1;
+        let ids = train.iter().map(|&b| usize::from(b));
+        self.importance = vec![frequencies("embed.weight", rows, ids)];
+        Ok(())
     }
 
     fn score(&self, bytes: Option<&[u8]>, part: Part, codec: &Codec) -> Result<Quality> {

@@ -9,7 +9,7 @@ use burn::tensor::Device;
 use serde_json::json;
 
 use super::qa_reader::ReaderParams;
-use super::weight_subject::{start_for, Evaluation, Part, Quality, Subject};
+use super::weight_subject::{frequencies, start_for, Evaluation, Part, Quality, Subject};
 use crate::artifacts::reader::{ReaderArtifactConfig, TrainedReader};
 use crate::artifacts::ArtifactStore;
 use crate::data::qa::QaExample;
@@ -17,7 +17,7 @@ use crate::metrics::qa_eval::{evaluate, PredictionRecord};
 use crate::models::reader::model::Reader;
 use crate::weights::codec::Codec;
 use crate::weights::method::Method;
-use crate::weights::model::{compress, restore, Compressed};
+use crate::weights::model::{compress_with, restore, Compressed, RowImportance};
 
 /// The trained reader and its two held-out parts.
 pub struct ReaderSubject {
@@ -26,6 +26,7 @@ pub struct ReaderSubject {
     ternary_start: Option<Reader>,
     validation: Vec<QaExample>,
     evaluation: Vec<QaExample>,
+    importance: Vec<RowImportance>,
 }
 
 /// The held-out examples of `eval`, split by article: those of the first `validation_articles`
@@ -89,6 +90,7 @@ impl ReaderSubject {
             ternary_start: None,
             validation,
             evaluation,
+            importance: Vec::new(),
         })
     }
 
@@ -138,7 +140,19 @@ impl Subject for ReaderSubject {
     fn compress(&self, method: Method, seed: u64, codec: &Codec) -> Result<Compressed> {
         let model = start_for(&self.ternary_start, &self.reader.model, method);
         let describe = json!({"kind": "reader", "artifact": self.reader.artifact.id, "config": self.reader.config});
-        compress(model, &describe, method, seed, codec)
+        compress_with(model, &describe, method, seed, codec, &self.importance)
+    }
+
+    /// Token counts of the reader's training articles (contexts and questions).
+    fn weigh_rows(&mut self) -> Result<()> {
+        let features = self.reader.train_features()?;
+        let ids = features
+            .iter()
+            .flat_map(|f| f.context.iter().chain(&f.question))
+            .map(|&t| t as usize);
+        let rows = self.reader.tokenizer.get_vocab_size(true);
+        self.importance = vec![frequencies("embed.weight", rows, ids)];
+        Ok(())
     }
 
     fn score(&self, bytes: Option<&[u8]>, part: Part, codec: &Codec) -> Result<Quality> {

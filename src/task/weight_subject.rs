@@ -17,7 +17,7 @@ use super::params::value::{choice_param, Choice};
 use crate::metrics::intervals::paired_ratio_interval;
 use crate::weights::codec::Codec;
 use crate::weights::method::Method;
-use crate::weights::model::Compressed;
+use crate::weights::model::{Compressed, RowImportance};
 
 /// The trained model a run compresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -144,6 +144,10 @@ pub trait Subject {
     /// The quality on `part` of the model in `bytes` (a compressed file), or of the original.
     fn score(&self, bytes: Option<&[u8]>, part: Part, codec: &Codec) -> Result<Quality>;
 
+    /// From now on, vector quantisation weights the rows of the embedding table by how often
+    /// the training data uses each (a token's, a byte's or a hash bucket's count, plus one).
+    fn weigh_rows(&mut self) -> Result<()>;
+
     /// Quantisation-aware fine-tuning for the ternary method (`epochs` at `learning_rate`);
     /// the seconds it took.
     fn finetune_ternary(&mut self, _epochs: usize, _learning_rate: f64, _seed: u64) -> Result<f64> {
@@ -159,6 +163,21 @@ pub trait Subject {
         codec: &Codec,
         out: Option<&Path>,
     ) -> Result<Evaluation>;
+}
+
+/// The importance of an embedding table's rows from `ids` of the training data: each id's
+/// count plus one, for `rows` rows (ids past them ignored).
+pub fn frequencies(suffix: &str, rows: usize, ids: impl Iterator<Item = usize>) -> RowImportance {
+    let mut counts = vec![1.0f32; rows];
+    for id in ids {
+        if let Some(c) = counts.get_mut(id) {
+            *c += 1.0;
+        }
+    }
+    RowImportance {
+        suffix: suffix.to_string(),
+        rows: counts,
+    }
 }
 
 /// The ternary method's starting weights: the fine-tuned ones when there are.

@@ -73,7 +73,20 @@ impl Codec {
 
     /// `tensor` compressed with `method` (`seed` seeds what is random, e.g. k-means).
     pub fn encode(&self, method: Method, tensor: &NamedTensor, seed: u64) -> Result<Encoded> {
+        self.encode_weighted(method, tensor, seed, None)
+    }
+
+    /// [`Codec::encode`] with an importance per row of the tensor (its first dimension), which
+    /// vector quantisation weights its k-means objective with (the other methods ignore it).
+    pub fn encode_weighted(
+        &self,
+        method: Method,
+        tensor: &NamedTensor,
+        seed: u64,
+        rows: Option<&[f32]>,
+    ) -> Result<Encoded> {
         let v = &tensor.values;
+        let (_, cols) = matrix_shape(&tensor.shape);
         Ok(match method {
             Method::Half => Encoded {
                 method,
@@ -93,7 +106,7 @@ impl Codec {
                 dim,
                 entries,
                 residual,
-            } => vq::encode(v, dim, entries, residual, seed)?,
+            } => vq::encode(v, (dim, entries, residual), seed, rows.map(|r| (r, cols)))?,
         })
     }
 

@@ -23,6 +23,25 @@ pub struct Compressed {
     pub seconds: f64,
 }
 
+/// An importance per row of a tensor (its first dimension): the tensors whose name ends with
+/// `suffix` and that have `rows.len()` rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowImportance {
+    /// End of the tensor's name, such as `embed.weight`.
+    pub suffix: String,
+    /// One importance per row.
+    pub rows: Vec<f32>,
+}
+
+impl RowImportance {
+    fn of<'a>(importance: &'a [RowImportance], t: &NamedTensor) -> Option<&'a [f32]> {
+        importance
+            .iter()
+            .find(|i| t.name.ends_with(&i.suffix) && t.shape.first() == Some(&i.rows.len()))
+            .map(|i| i.rows.as_slice())
+    }
+}
+
 /// `module` compressed with `method` (small tensors in half precision); `model` describes it
 /// in the header; `seed` seeds the methods' random choices.
 pub fn compress<M: Module>(
@@ -32,13 +51,41 @@ pub fn compress<M: Module>(
     seed: u64,
     codec: &Codec,
 ) -> Result<Compressed> {
+    compress_with(module, model, method, seed, codec, &[])
+}
+
+/// [`compress`] with an importance per row of some tensors (see [`Codec::encode_weighted`]).
+pub fn compress_with<M: Module>(
+    module: &M,
+    model: &serde_json::Value,
+    method: Method,
+    seed: u64,
+    codec: &Codec,
+    importance: &[RowImportance],
+) -> Result<Compressed> {
     validate(method)?;
     let started = Instant::now();
     let tensors = collect(module);
+    for i in importance {
+        if !tensors
+            .iter()
+            .any(|t| RowImportance::of(std::slice::from_ref(i), t).is_some())
+        {
+            bail!(
+                "no tensor named ...{} has {} rows to weigh",
+                i.suffix,
+                i.rows.len()
+            );
+        }
+    }
     let encoded = tensors
         .iter()
         .enumerate()
-        .map(|(i, t)| codec.encode(method_for(method, &t.shape), t, seed.wrapping_add(i as u64)))
+        .map(|(i, t)| {
+            let rows = RowImportance::of(importance, t);
+            let seed = seed.wrapping_add(i as u64);
+            codec.encode_weighted(method_for(method, &t.shape), t, seed, rows)
+        })
         .collect::<Result<Vec<Encoded>>>()?;
     let names: Vec<(String, Vec<usize>)> = tensors
         .iter()

@@ -164,6 +164,83 @@ fn vector_quantisation_recovers_clustered_vectors_and_the_residual_helps() {
 }
 
 #[test]
+fn weighted_vector_quantisation_fits_the_heavy_rows_better() {
+    // Centroids are weighted means; a row weighted a thousand times pulls its centroid.
+    let book = super::vq::kmeans(&[0.0, 0.0, 1.0, 1.0], 2, 1, 0, Some(&[3.0, 1.0]));
+    assert_eq!(book, vec![0.25, 0.25]);
+    // 64 rows of 16 vectors, a 16-entry codebook: the first 8 rows ("frequent tokens",
+    // weighted) hold 16 clusters, the other rows 48 more. Weighted, the heavy rows come out far
+    // closer and the whole a little worse.
+    let centres = gaussian(64 * 4, 7);
+    let cluster = |v: usize| {
+        if v < 8 * 16 {
+            v % 16
+        } else {
+            16 + (v * 7919) % 48
+        }
+    };
+    let values: Vec<f32> = (0..64 * 16)
+        .flat_map(|v| (0..4).map(move |j| (v, j)))
+        .map(|(v, j)| centres[cluster(v) * 4 + j])
+        .collect();
+    let t = NamedTensor {
+        name: "embed.weight".into(),
+        shape: vec![64, 64],
+        values,
+    };
+    let method = Method::Vq {
+        dim: 4,
+        entries: 16,
+        residual: 0,
+    };
+    let codec = Codec::default();
+    let rows: Vec<f32> = (0..64).map(|r| if r < 8 { 1000.0 } else { 1.0 }).collect();
+    let decode = |rows: Option<&[f32]>| {
+        let e = codec.encode_weighted(method, &t, 1, rows).unwrap();
+        codec.decode(&e, &t.shape).unwrap()
+    };
+    let (plain, weighted) = (decode(None), decode(Some(&rows)));
+    let heavy = 8 * 64;
+    let err = |d: &[f32], r: std::ops::Range<usize>| mse(&t.values[r.clone()], &d[r]);
+    assert!(
+        err(&weighted, 0..heavy) < 0.5 * err(&plain, 0..heavy),
+        "{} {}",
+        err(&weighted, 0..heavy),
+        err(&plain, 0..heavy)
+    );
+    assert!(err(&weighted, 0..t.values.len()) > err(&plain, 0..t.values.len()));
+}
+
+#[test]
+fn an_importance_that_fits_no_tensor_is_an_error() {
+    use burn::nn::{Embedding, EmbeddingConfig};
+    let device = crate::models::device::cpu();
+    let model: Embedding = EmbeddingConfig::new(100, 16).init(&device);
+    let importance = |rows: usize| super::model::RowImportance {
+        suffix: "weight".into(),
+        rows: vec![1.0; rows],
+    };
+    let method = Method::Vq {
+        dim: 4,
+        entries: 16,
+        residual: 0,
+    };
+    let compress = |i| {
+        super::model::compress_with(
+            &model,
+            &serde_json::json!({}),
+            method,
+            0,
+            &Codec::default(),
+            &[i],
+        )
+    };
+    assert!(compress(importance(100)).is_ok());
+    let error = compress(importance(99)).unwrap_err().to_string();
+    assert!(error.contains("99 rows"), "{error}");
+}
+
+#[test]
 fn bits_are_counted_exactly_on_a_hand_computed_model() {
     use super::accounting::Accounting;
     let codec = Codec::default();

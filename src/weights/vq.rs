@@ -3,6 +3,11 @@
 //! start, Lloyd iterations, on at most [`TRAIN_VECTORS`] seeded samples) replaces each by its
 //! nearest centroid, and an optional residual codebook quantises what is left. Codebooks are
 //! stored in half precision and counted as side information; indices take log₂ k bits.
+//!
+//! Rows may carry an importance (an embedding row's token frequency, a layer input's second
+//! moment): the k-means objective weights each vector's squared error by its row's importance,
+//! so the codebook fits what the model uses most (the assignment of a vector to its nearest
+//! centroid does not change; the centroids and the k-means++ draws do).
 
 use anyhow::{bail, Result};
 use rayon::prelude::*;
@@ -32,8 +37,15 @@ fn nearest(codebook: &[f32], dim: usize, x: &[f32]) -> usize {
     best.1
 }
 
-/// A k-means codebook of `k` centroids for `vectors` (row-major, `dim` each), half-rounded.
-pub fn kmeans(vectors: &[f32], dim: usize, k: usize, seed: u64) -> Vec<f32> {
+/// A k-means codebook of `k` centroids for `vectors` (row-major, `dim` each), each vector's
+/// squared error weighted by `weights` (one per vector; none: all 1), half-rounded.
+pub fn kmeans(
+    vectors: &[f32],
+    dim: usize,
+    k: usize,
+    seed: u64,
+    weights: Option<&[f32]>,
+) -> Vec<f32> {
     let n = vectors.len() / dim;
     let mut rng = Rng::new(seed);
     let sample: Vec<usize> = if n > TRAIN_VECTORS {
@@ -45,24 +57,28 @@ pub fn kmeans(vectors: &[f32], dim: usize, k: usize, seed: u64) -> Vec<f32> {
         .iter()
         .flat_map(|&i| vectors[i * dim..(i + 1) * dim].iter().copied())
         .collect();
-    let mut codebook = plus_plus(&data, dim, k, &mut rng);
+    let w: Vec<f64> = sample
+        .iter()
+        .map(|&i| weights.map_or(1.0, |w| f64::from(w[i])))
+        .collect();
+    let mut codebook = plus_plus(&data, &w, dim, k, &mut rng);
     for _ in 0..ITERATIONS {
         let assign: Vec<usize> = data
             .par_chunks_exact(dim)
             .map(|x| nearest(&codebook, dim, x))
             .collect();
         let mut sums = vec![0.0f64; k * dim];
-        let mut counts = vec![0usize; k];
-        for (x, &a) in data.chunks_exact(dim).zip(&assign) {
-            counts[a] += 1;
+        let mut mass = vec![0.0f64; k];
+        for ((x, &a), &wx) in data.chunks_exact(dim).zip(&assign).zip(&w) {
+            mass[a] += wx;
             for j in 0..dim {
-                sums[a * dim + j] += f64::from(x[j]);
+                sums[a * dim + j] += f64::from(x[j]) * wx;
             }
         }
-        for (a, &count) in counts.iter().enumerate() {
-            if count > 0 {
+        for (a, &m) in mass.iter().enumerate() {
+            if m > 0.0 {
                 for j in 0..dim {
-                    codebook[a * dim + j] = (sums[a * dim + j] / count as f64) as f32;
+                    codebook[a * dim + j] = (sums[a * dim + j] / m) as f32;
                 }
             }
         }
@@ -70,8 +86,8 @@ pub fn kmeans(vectors: &[f32], dim: usize, k: usize, seed: u64) -> Vec<f32> {
     codebook.iter().map(|&c| from_half(to_half(c))).collect()
 }
 
-/// k-means++ seeding: each next centroid drawn with probability ∝ squared distance.
-fn plus_plus(data: &[f32], dim: usize, k: usize, rng: &mut Rng) -> Vec<f32> {
+/// k-means++ seeding: each next centroid drawn with probability ∝ weight × squared distance.
+fn plus_plus(data: &[f32], w: &[f64], dim: usize, k: usize, rng: &mut Rng) -> Vec<f32> {
     let n = data.len() / dim;
     let mut codebook = Vec::with_capacity(k * dim);
     let first = rng.below(n.max(1));
@@ -81,13 +97,14 @@ fn plus_plus(data: &[f32], dim: usize, k: usize, rng: &mut Rng) -> Vec<f32> {
         .map(|x| distance(x, &codebook[..dim]))
         .collect();
     while codebook.len() < k * dim {
-        let total: f64 = d2.iter().map(|&d| f64::from(d)).sum();
+        let total: f64 = d2.iter().zip(w).map(|(&d, &wx)| f64::from(d) * wx).sum();
         let pick = if total > 0.0 {
             let target = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * total;
             let mut acc = 0.0;
             d2.iter()
-                .position(|&d| {
-                    acc += f64::from(d);
+                .zip(w)
+                .position(|(&d, &wx)| {
+                    acc += f64::from(d) * wx;
                     acc >= target
                 })
                 .unwrap_or(n - 1)
@@ -111,8 +128,14 @@ fn index_bits(entries: usize) -> Result<u32> {
 }
 
 /// One codebook stage: indices of `vectors` and the codebook as half bits.
-fn stage(vectors: &[f32], dim: usize, k: usize, seed: u64) -> (Vec<u32>, Vec<f32>) {
-    let codebook = kmeans(vectors, dim, k, seed);
+fn stage(
+    vectors: &[f32],
+    dim: usize,
+    k: usize,
+    seed: u64,
+    weights: Option<&[f32]>,
+) -> (Vec<u32>, Vec<f32>) {
+    let codebook = kmeans(vectors, dim, k, seed, weights);
     let index = vectors
         .par_chunks_exact(dim)
         .map(|x| nearest(&codebook, dim, x) as u32)
@@ -120,18 +143,28 @@ fn stage(vectors: &[f32], dim: usize, k: usize, seed: u64) -> (Vec<u32>, Vec<f32
     (index, codebook)
 }
 
-/// `values` vector-quantised (the last vector padded with zeros); `seed` seeds k-means.
+/// Each vector's weight: the importance of the row (of `cols` values) it begins in.
+fn vector_weights(rows: &[f32], cols: usize, vectors: usize, dim: usize) -> Vec<f32> {
+    (0..vectors)
+        .map(|v| rows[((v * dim) / cols.max(1)).min(rows.len() - 1)])
+        .collect()
+}
+
+/// `values` vector-quantised (the last vector padded with zeros); `seed` seeds k-means;
+/// `rows`: the importance of each row of `cols` values (none: all equal).
 pub fn encode(
     values: &[f32],
-    dim: usize,
-    entries: usize,
-    residual: usize,
+    (dim, entries, residual): (usize, usize, usize),
     seed: u64,
+    rows: Option<(&[f32], usize)>,
 ) -> Result<Encoded> {
     let bits = index_bits(entries)?;
     let mut padded = values.to_vec();
     padded.resize(values.len().div_ceil(dim) * dim, 0.0);
-    let (index, codebook) = stage(&padded, dim, entries, seed);
+    let weights = rows
+        .filter(|(r, _)| !r.is_empty())
+        .map(|(r, cols)| vector_weights(r, cols, padded.len() / dim, dim));
+    let (index, codebook) = stage(&padded, dim, entries, seed, weights.as_deref());
     let half = |c: &[f32]| c.iter().map(|&v| to_half(v)).collect::<Vec<_>>();
     let mut streams = vec![
         Stream::new(Role::Codes, Width::Bits(bits), index.clone()),
@@ -147,7 +180,13 @@ pub fn encode(
                 x.iter().zip(c).map(|(a, b)| a - b).collect::<Vec<_>>()
             })
             .collect();
-        let (rindex, rbook) = stage(&left, dim, residual, seed.wrapping_add(1));
+        let (rindex, rbook) = stage(
+            &left,
+            dim,
+            residual,
+            seed.wrapping_add(1),
+            weights.as_deref(),
+        );
         streams.push(Stream::new(Role::Codes, Width::Bits(rbits), rindex));
         streams.push(Stream::new(Role::Side, Width::Bits(16), half(&rbook)));
     }
