@@ -1,6 +1,6 @@
 //! `runner compress-model ARTIFACT --method ... --bits ...`: compresses one trained model
-//! artifact's weights (a reader, a language model trained on a split's training articles, or a
-//! token classifier) into a checksummed file, reads the file back, and prints its sizes (all-in
+//! artifact's weights (a reader, a language model trained on a split's training articles, a
+//! token classifier or a soft-compression teacher) into a checksummed file, reads the file back, and prints its sizes (all-in
 //! bits per weight, before and after the lossless stage), the times, and the quality it keeps
 //! on the held-out articles of its split (F1; bits per character; keep-recall).
 
@@ -16,12 +16,13 @@ use crate::task::weight_compression::{method_of, MethodKind};
 use crate::task::weight_lm::LmSubject;
 use crate::task::weight_reader::ReaderSubject;
 use crate::task::weight_subject::Subject;
+use crate::task::weight_teacher::TeacherSubject;
 use crate::weights::codec::Codec;
 
 /// Arguments of `runner compress-model`.
 #[derive(clap::Args, Debug)]
 pub struct CompressModelArgs {
-    /// A reader, lm or token-classifier artifact directory (`<store>/reader-<hash>`; `runner
+    /// A reader, lm, token-classifier or soft-teacher artifact directory (`<store>/reader-<hash>`; `runner
     /// artifacts` lists them).
     pub artifact: PathBuf,
     /// rtn, ternary, seedlm or vq.
@@ -73,8 +74,12 @@ fn open_subject(dir: &Path, device: &burn::tensor::Device) -> Result<Box<dyn Sub
                 &store, &config, 0, None, device,
             )?)
         }
+        "soft-teacher" => {
+            let config = serde_json::from_value(config()).map_err(wrong)?;
+            Box::new(TeacherSubject::from_artifact(&store, &config, 0, device)?)
+        }
         kind => bail!(
-            "{}: a {kind} artifact; compress-model compresses readers, language models and token classifiers",
+            "{}: a {kind} artifact; compress-model compresses readers, language models, token classifiers and soft-compression teachers",
             dir.display()
         ),
     })

@@ -26,6 +26,7 @@ pub mod weight_ladder;
 pub mod weight_lm;
 pub mod weight_reader;
 pub mod weight_subject;
+pub mod weight_teacher;
 
 use std::path::{Path, PathBuf};
 

@@ -2,8 +2,9 @@
 //! embeddings included), write the checksummed file, read it back, and measure what the model
 //! still does. The subject is one of runner's trained models, the same artifacts the other
 //! tasks use: the neural reader of `qa-reader` (F1), the byte-level GRU of prompt compression
-//! (bits per character; the lm-codec's file with its model), or the llmlingua2 token
-//! classifier (keep-recall; the reader's F1 at ratio 0.5). The strategy picks the
+//! (bits per character; the lm-codec's file with its model), the llmlingua2 token classifier
+//! (keep-recall; the reader's F1 at ratio 0.5), or the soft-compression teacher (F1 of its
+//! generated answers). The strategy picks the
 //! configuration on a validation part of the held-out articles and the figures reported come
 //! from the remaining, untouched evaluation part.
 //!
@@ -32,6 +33,7 @@ use super::weight_ladder::{rungs, walk, Strategy};
 use super::weight_lm::LmSubject;
 use super::weight_reader::ReaderSubject;
 use super::weight_subject::{Part, Subject, SubjectKind};
+use super::weight_teacher::TeacherSubject;
 use super::{BuiltinTask, Placement};
 use crate::artifacts::{ArtifactRequest, ArtifactStore};
 use crate::metrics::declared::MetricDef;
@@ -73,7 +75,7 @@ params! {
     /// Parameters of the `weight-compression` task.
     pub struct WeightParams {
         include reading: ReaderParams;
-        /// the model compressed: reader, lm (prompt compression's byte-level GRU of the split) or classifier (its llmlingua2 token classifier)
+        /// the model compressed: reader, lm (prompt compression's byte-level GRU of the split), classifier (its llmlingua2 token classifier) or teacher (soft compression's encoder-decoder, default shape)
         pub subject: SubjectKind = SubjectKind::Reader;
         /// rtn, ternary, seedlm or vq (strategy fixed; the others walk their ladder)
         pub method: MethodKind = MethodKind::Rtn;
@@ -108,6 +110,15 @@ impl WeightParams {
     pub fn scoring(&self) -> super::prompt_compression::PromptParams {
         super::prompt_compression::PromptParams {
             reading: self.reading.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// Soft compression's parameters for the same split (its default teacher is the teacher
+    /// subject).
+    pub fn soft(&self) -> super::soft_compression::SoftParams {
+        super::soft_compression::SoftParams {
+            split: self.reading.split.clone(),
             ..Default::default()
         }
     }
@@ -322,6 +333,10 @@ impl BuiltinTask for WeightCompressionTask {
                 ));
                 needed
             }
+            SubjectKind::Teacher => vec![
+                ArtifactRequest::Tokenizer(p.soft().tokenizer()),
+                ArtifactRequest::SoftTeacher(p.soft().teacher()),
+            ],
         }
     }
 
@@ -355,6 +370,12 @@ fn subject(p: &WeightParams, ctx: &ExecContext) -> Result<Box<dyn Subject>> {
                 &ctx.device,
             )?)
         }
+        SubjectKind::Teacher => Box::new(TeacherSubject::from_artifact(
+            &store,
+            &p.soft().teacher(),
+            va,
+            &ctx.device,
+        )?),
     })
 }
 

@@ -5,7 +5,8 @@
 //! model is written to its file and read back before it is measured.
 //!
 //! The subjects: the extractive reader (F1), the byte-level language model of prompt
-//! compression (bits per character) and the llmlingua2 token classifier (keep-recall).
+//! compression (bits per character), the llmlingua2 token classifier (keep-recall) and the
+//! soft-compression teacher (F1 of its generated answers).
 
 use std::path::Path;
 
@@ -30,6 +31,9 @@ pub enum SubjectKind {
     Lm,
     /// The llmlingua2 token classifier: recall of keep labels when half the tokens are kept.
     Classifier,
+    /// The soft-compression teacher (its default shape): F1 of its answers from the whole
+    /// encoding of the held-out windows.
+    Teacher,
 }
 
 impl Choice for SubjectKind {
@@ -40,6 +44,7 @@ impl Choice for SubjectKind {
             ("reader", SubjectKind::Reader),
             ("lm", SubjectKind::Lm),
             ("classifier", SubjectKind::Classifier),
+            ("teacher", SubjectKind::Teacher),
         ]
     }
 }
