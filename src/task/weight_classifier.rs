@@ -15,7 +15,9 @@ use burn::tensor::Device;
 use serde_json::json;
 
 use super::weight_reader::split_by_article;
-use super::weight_subject::{frequencies, Evaluation, Part, Quality, Subject};
+use super::weight_subject::{
+    frequencies, restored, score_with, Evaluation, Part, Quality, Subject,
+};
 use crate::artifacts::reader::TrainedReader;
 use crate::artifacts::token_classifier::{labelled, ClassifierArtifactConfig, TrainedClassifier};
 use crate::artifacts::ArtifactStore;
@@ -26,7 +28,7 @@ use crate::models::token_classifier::TokenClassifier;
 use crate::prompt::{Algorithm, Scorer};
 use crate::weights::codec::Codec;
 use crate::weights::method::Method;
-use crate::weights::model::{compress_with, restore, Compressed, RowImportance};
+use crate::weights::model::{compress_with, Compressed, RowImportance};
 
 /// Fraction of tokens the downstream measure keeps.
 const DOWNSTREAM_RATIO: f64 = 0.5;
@@ -85,11 +87,6 @@ impl ClassifierSubject {
             bail!("the classifier's keep-recall is not a number (no keep labels?)");
         }
         Ok(quality)
-    }
-
-    fn restored(&self, bytes: &[u8], what: &str, codec: &Codec) -> Result<(TokenClassifier, f64)> {
-        let (model, _, seconds) = restore(self.classifier.model.clone(), bytes, what, codec)?;
-        Ok((model, seconds))
     }
 
     /// The reader's mean F1 on the evaluation questions with each context compressed by
@@ -167,10 +164,9 @@ impl Subject for ClassifierSubject {
     }
 
     fn score(&self, bytes: Option<&[u8]>, part: Part, codec: &Codec) -> Result<Quality> {
-        match bytes {
-            Some(bytes) => self.quality(&self.restored(bytes, "candidate", codec)?.0, part),
-            None => self.quality(&self.classifier.model, part),
-        }
+        score_with(&self.classifier.model, bytes, codec, |m| {
+            self.quality(m, part)
+        })
     }
 
     fn evaluate(
@@ -180,7 +176,7 @@ impl Subject for ClassifierSubject {
         codec: &Codec,
         _out: Option<&Path>,
     ) -> Result<Evaluation> {
-        let (model, decompress_seconds) = self.restored(bytes, what, codec)?;
+        let (model, decompress_seconds) = restored(&self.classifier.model, bytes, what, codec)?;
         let quality = self.quality(&model, Part::Evaluation)?;
         let original = self.quality(&self.classifier.model, Part::Evaluation)?;
         let (recall, orecall) = (quality.value(), original.value());

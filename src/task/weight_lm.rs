@@ -13,7 +13,9 @@ use burn::tensor::Device;
 use serde_json::json;
 
 use super::weight_reader::split_by_article;
-use super::weight_subject::{frequencies, Evaluation, Part, Quality, Subject};
+use super::weight_subject::{
+    frequencies, restored, score_with, Evaluation, Part, Quality, Subject,
+};
 use crate::artifacts::lm::{CorpusSource, LmArtifactConfig, PretrainedLm};
 use crate::artifacts::ArtifactStore;
 use crate::codecs::learned::format::{Mode, Params};
@@ -22,7 +24,7 @@ use crate::models::lm::train::symbol_bits;
 use crate::models::lm::{LanguageModel, LmConfig};
 use crate::weights::codec::Codec;
 use crate::weights::method::Method;
-use crate::weights::model::{compress_with, restore, Compressed, RowImportance};
+use crate::weights::model::{compress_with, Compressed, RowImportance};
 
 /// Symbols per block of a stream (the items of the paired interval).
 const BLOCK: usize = 512;
@@ -124,11 +126,6 @@ impl LmSubject {
         Ok(quality)
     }
 
-    fn restored(&self, bytes: &[u8], what: &str, codec: &Codec) -> Result<(LanguageModel, f64)> {
-        let (model, _, seconds) = restore(self.lm.model.clone(), bytes, what, codec)?;
-        Ok((model, seconds))
-    }
-
     /// The evaluation text coded by the lm-codec (pretrained mode) with `model`, whose file
     /// hashes to `hash`: the coded bytes, after checking that they decode to the text.
     fn coded(&self, model: &LanguageModel, hash: [u8; 16]) -> Result<usize> {
@@ -204,10 +201,7 @@ impl Subject for LmSubject {
     }
 
     fn score(&self, bytes: Option<&[u8]>, part: Part, codec: &Codec) -> Result<Quality> {
-        match bytes {
-            Some(bytes) => self.quality(&self.restored(bytes, "candidate", codec)?.0, part),
-            None => self.quality(&self.lm.model, part),
-        }
+        score_with(&self.lm.model, bytes, codec, |m| self.quality(m, part))
     }
 
     fn evaluate(
@@ -217,7 +211,7 @@ impl Subject for LmSubject {
         codec: &Codec,
         _out: Option<&Path>,
     ) -> Result<Evaluation> {
-        let (model, decompress_seconds) = self.restored(bytes, what, codec)?;
+        let (model, decompress_seconds) = restored(&self.lm.model, bytes, what, codec)?;
         let quality = self.quality(&model, Part::Evaluation)?;
         let original = self.quality(&self.lm.model, Part::Evaluation)?;
         let (bpc, obpc) = (quality.value(), original.value());

@@ -9,7 +9,9 @@ use burn::tensor::Device;
 use serde_json::json;
 
 use super::qa_reader::ReaderParams;
-use super::weight_subject::{frequencies, start_for, Evaluation, Part, Quality, Subject};
+use super::weight_subject::{
+    frequencies, restored, score_with, start_for, Evaluation, Part, Quality, Subject,
+};
 use crate::artifacts::reader::{ReaderArtifactConfig, TrainedReader};
 use crate::artifacts::ArtifactStore;
 use crate::data::qa::QaExample;
@@ -17,7 +19,7 @@ use crate::metrics::qa_eval::{evaluate, PredictionRecord};
 use crate::models::reader::model::Reader;
 use crate::weights::codec::Codec;
 use crate::weights::method::Method;
-use crate::weights::model::{compress_with, restore, Compressed, RowImportance};
+use crate::weights::model::{compress_with, Compressed, RowImportance};
 
 /// The trained reader and its two held-out parts.
 pub struct ReaderSubject {
@@ -108,11 +110,6 @@ impl ReaderSubject {
         let answers = self.reader.answer_with(model, examples)?;
         Ok(evaluate(examples, &answers, 1, 0).0)
     }
-
-    fn restored(&self, bytes: &[u8], what: &str, codec: &Codec) -> Result<(Reader, f64)> {
-        let (model, _, seconds) = restore(self.reader.model.clone(), bytes, what, codec)?;
-        Ok((model, seconds))
-    }
 }
 
 fn f1s(records: &[PredictionRecord]) -> Quality {
@@ -156,15 +153,13 @@ impl Subject for ReaderSubject {
     }
 
     fn score(&self, bytes: Option<&[u8]>, part: Part, codec: &Codec) -> Result<Quality> {
-        let records = match bytes {
-            Some(bytes) => self.answers(&self.restored(bytes, "candidate", codec)?.0, part)?,
-            None => self.answers(&self.reader.model, part)?,
-        };
-        let quality = f1s(&records);
-        if !quality.value().is_finite() {
-            anyhow::bail!("the reader's F1 is not a number");
-        }
-        Ok(quality)
+        score_with(&self.reader.model, bytes, codec, |m| {
+            let quality = f1s(&self.answers(m, part)?);
+            if !quality.value().is_finite() {
+                anyhow::bail!("the reader's F1 is not a number");
+            }
+            Ok(quality)
+        })
     }
 
     /// Fine-tunes on the reader's own training articles with the forward pass through the
@@ -192,7 +187,7 @@ impl Subject for ReaderSubject {
         codec: &Codec,
         out: Option<&Path>,
     ) -> Result<Evaluation> {
-        let (model, decompress_seconds) = self.restored(bytes, what, codec)?;
+        let (model, decompress_seconds) = restored(&self.reader.model, bytes, what, codec)?;
         let original = self.answers(&self.reader.model, Part::Evaluation)?;
         let scored = self.answers(&model, Part::Evaluation)?;
         let same = scored

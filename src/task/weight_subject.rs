@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use anyhow::Result;
+use burn::module::Module;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -18,7 +19,7 @@ use super::params::value::{choice_param, Choice};
 use crate::metrics::intervals::paired_ratio_interval;
 use crate::weights::codec::Codec;
 use crate::weights::method::Method;
-use crate::weights::model::{Compressed, RowImportance};
+use crate::weights::model::{restore, Compressed, RowImportance};
 
 /// The trained model a run compresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -182,6 +183,32 @@ pub fn frequencies(suffix: &str, rows: usize, ids: impl Iterator<Item = usize>) 
     RowImportance {
         suffix: suffix.to_string(),
         rows: counts,
+    }
+}
+
+/// A model of `original`'s shape with the weights of a compressed file's `bytes` (`what`
+/// names the file in errors), and the seconds reading them took.
+pub fn restored<M: Module>(
+    original: &M,
+    bytes: &[u8],
+    what: &str,
+    codec: &Codec,
+) -> Result<(M, f64)> {
+    let (model, _, seconds) = restore(original.clone(), bytes, what, codec)?;
+    Ok((model, seconds))
+}
+
+/// `quality` of the model in `bytes` (read back into `original`'s shape), or of `original`
+/// itself when there are none.
+pub fn score_with<M: Module>(
+    original: &M,
+    bytes: Option<&[u8]>,
+    codec: &Codec,
+    quality: impl Fn(&M) -> Result<Quality>,
+) -> Result<Quality> {
+    match bytes {
+        Some(bytes) => quality(&restored(original, bytes, "candidate", codec)?.0),
+        None => quality(original),
     }
 }
 

@@ -11,7 +11,9 @@ use burn::tensor::Device;
 use serde_json::json;
 
 use super::weight_reader::split_by_article;
-use super::weight_subject::{frequencies, Evaluation, Part, Quality, Subject};
+use super::weight_subject::{
+    frequencies, restored, score_with, Evaluation, Part, Quality, Subject,
+};
 use crate::artifacts::soft_teacher::{split_windows, TeacherArtifactConfig, TrainedTeacher};
 use crate::artifacts::ArtifactStore;
 use crate::data::windows::Window;
@@ -21,7 +23,7 @@ use crate::models::soft::text::detokenize;
 use crate::models::soft::train::{answer, EncodedWindow};
 use crate::weights::codec::Codec;
 use crate::weights::method::Method;
-use crate::weights::model::{compress_with, restore, Compressed, RowImportance};
+use crate::weights::model::{compress_with, Compressed, RowImportance};
 
 /// Windows answered at a time.
 const BATCH_WINDOWS: usize = 4;
@@ -92,11 +94,6 @@ impl TeacherSubject {
         }
         Ok(quality)
     }
-
-    fn restored(&self, bytes: &[u8], what: &str, codec: &Codec) -> Result<(Teacher, f64)> {
-        let (model, _, seconds) = restore(self.teacher.model.clone(), bytes, what, codec)?;
-        Ok((model, seconds))
-    }
 }
 
 impl Subject for TeacherSubject {
@@ -130,10 +127,7 @@ impl Subject for TeacherSubject {
     }
 
     fn score(&self, bytes: Option<&[u8]>, part: Part, codec: &Codec) -> Result<Quality> {
-        match bytes {
-            Some(bytes) => self.quality(&self.restored(bytes, "candidate", codec)?.0, part),
-            None => self.quality(&self.teacher.model, part),
-        }
+        score_with(&self.teacher.model, bytes, codec, |m| self.quality(m, part))
     }
 
     /// Token counts of the training windows (contexts and questions).
@@ -155,7 +149,7 @@ impl Subject for TeacherSubject {
         codec: &Codec,
         _out: Option<&Path>,
     ) -> Result<Evaluation> {
-        let (model, decompress_seconds) = self.restored(bytes, what, codec)?;
+        let (model, decompress_seconds) = restored(&self.teacher.model, bytes, what, codec)?;
         let scored = self.answers(&model, Part::Evaluation);
         let original = self.answers(&self.teacher.model, Part::Evaluation);
         let mean = |r: &[PredictionRecord], f: fn(&PredictionRecord) -> f64| {
