@@ -148,6 +148,8 @@ params! {
         pub teacher_cloze: usize = 0;
         /// teacher: dropout of its layers while training
         pub teacher_dropout: f64 = 0.0;
+        /// teacher: fraction of training steps that read the encoding mean-pooled into 32, 64 or 128 vectors (drawn per step) instead of all of it, so the decoder also reads compressed memories (0: none)
+        pub teacher_pooled: f64 = 0.0;
         /// teacher: seed (fixed, so every run of a study shares one teacher)
         pub teacher_seed: u64 = 0;
         /// bootstrap resamples of the F1/EM and retention intervals
@@ -191,6 +193,7 @@ impl SoftParams {
                 span_tokens: 16,
                 locate_weight: self.teacher_locate,
                 cloze_per_window: self.teacher_cloze,
+                pooled_fraction: self.teacher_pooled,
             },
         }
     }
@@ -265,6 +268,14 @@ impl BuiltinTask for SoftCompressionTask {
                     p.teacher_d_model, p.teacher_heads
                 ),
             );
+        }
+        for (key, value) in [
+            ("teacher_pooled", p.teacher_pooled),
+            ("teacher_dropout", p.teacher_dropout),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return error(key, format!("{value} is not a fraction between 0 and 1"));
+            }
         }
         Ok(())
     }

@@ -273,16 +273,29 @@ pub fn outside_windows(
     let b = lengths.len();
     let mut outside = vec![true; b * count * l];
     for (i, &len) in lengths.iter().enumerate() {
-        let len = len.clamp(1, l);
         for m in 0..count {
-            let start = (m * len / count).min(len - 1);
-            let end = ((m + 1) * len / count).max(start + 1).min(len);
-            for j in start..end {
+            for j in window_bounds(len.clamp(1, l), count, m) {
                 outside[(i * count + m) * l + j] = false;
             }
         }
     }
     Tensor::from_data(TensorData::new(outside, [b, count, l]), device)
+}
+
+/// The positions of window `m` of a context of `len` (≥ 1) tokens split into `count` windows.
+fn window_bounds(len: usize, count: usize, m: usize) -> std::ops::Range<usize> {
+    let start = (m * len / count).min(len - 1);
+    let end = ((m + 1) * len / count).max(start + 1).min(len);
+    start..end
+}
+
+/// The first of the `count` windows of a context of `len` tokens that holds `position` (the
+/// memory vector of [`mean_pool`] that averages it).
+pub fn window_of(len: usize, count: usize, position: usize) -> usize {
+    let len = len.max(1);
+    (0..count)
+        .find(|&m| window_bounds(len, count, m).contains(&position))
+        .unwrap_or(count.saturating_sub(1))
 }
 
 /// The average of `h` [batch, L, d] inside each of `count` windows, weighted by softmax of

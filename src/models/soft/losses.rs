@@ -50,11 +50,14 @@ pub fn info_nce(z: Tensor<2>, t: Tensor<2>, contexts: &[usize], temperature: f64
 /// The teacher's locate loss: cross-entropy of where each target token sits among the memory
 /// positions, under the locate scores of the decoder position that predicts it (the separator
 /// points at the first, each target token at the next). `starts[i]`: where sequence i's target
-/// begins in its context (None: not found there, no loss). None when nothing was found.
+/// begins in its context (None: not found there, no loss); `slot(i, position)`: the memory
+/// vector of sequence i that holds a context position (the position itself for the whole
+/// encoding). None when nothing was found.
 pub fn locate_loss(
     decoded: &Decoded,
     forced: &Forced,
     starts: &[Option<usize>],
+    slot: &dyn Fn(usize, usize) -> usize,
     device: &Device,
 ) -> Option<Tensor<1>> {
     let (mut at, mut targets) = (Vec::new(), Vec::new());
@@ -62,7 +65,7 @@ pub fn locate_loss(
         let Some(start) = *start else { continue };
         for k in 0..forced.answer_lengths[n] {
             at.push((forced.separators[n] + k) as i64);
-            targets.push((start + k) as i64);
+            targets.push(slot(n, start + k) as i64);
         }
     }
     if at.is_empty() {

@@ -44,6 +44,7 @@ fn teacher_training(epochs: usize) -> TeacherTraining {
         span_tokens: 6,
         locate_weight: 1.0,
         cloze_per_window: 0,
+        pooled_fraction: 0.0,
     }
 }
 

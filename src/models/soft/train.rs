@@ -17,6 +17,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::compressor::{mean_pool, window_of};
 use super::losses::{cross_entropy, locate_loss};
 use super::sequence::{forced, generate};
 use super::teacher::{Teacher, TeacherConfig, Tokens};
@@ -56,10 +57,32 @@ pub struct TeacherTraining {
     /// tokens, the span replaced by [MASK], answered by the span (absent: none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cloze_per_window: usize,
+    /// Fraction of steps whose memory is the encoding mean-pooled into M ∈ {32, 64, 128}
+    /// vectors (drawn per step) instead of the whole encoding, so that the decoder learns to
+    /// read compressed memories too (absent: none).
+    #[serde(default, skip_serializing_if = "is_nothing")]
+    pub pooled_fraction: f64,
 }
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+fn is_nothing(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// The memory sizes a pooled teacher step draws from.
+const POOLED_SIZES: [usize; 3] = [32, 64, 128];
+
+/// The memory size of a pooled step (None: the whole encoding); draws only when pooling is on.
+fn pooled_size(training: &TeacherTraining, rng: &mut Rng) -> Option<usize> {
+    if training.pooled_fraction <= 0.0 {
+        return None;
+    }
+    let pooled = (rng.below(1 << 20) as f64) < training.pooled_fraction * f64::from(1 << 20);
+    let m = POOLED_SIZES[rng.below(POOLED_SIZES.len())];
+    pooled.then_some(m)
 }
 
 /// The weights of the compressor's losses (a `loss_weights` preset).
@@ -269,8 +292,13 @@ fn teacher_step(
     if qa.is_empty() && rec.is_empty() && blanks.is_empty() {
         return None;
     }
+    let pooled = pooled_size(training, rng);
     let ctx = contexts(batch, config.max_context, device);
     let h = model.encode(&ctx);
+    let memory = match pooled {
+        Some(m) => mean_pool(h, &ctx.lengths, m),
+        None => h,
+    };
     let zero = || Tensor::<1>::zeros([1], device);
     let mut terms = [zero(), zero(), zero()];
     let mut located = Vec::new();
@@ -290,18 +318,20 @@ fn teacher_step(
             .collect();
         let f = forced(&pairs, max, device);
         let idx = rows_tensor(&rows, device);
-        let (mem, pad) = (
-            h.clone().select(0, idx.clone()),
-            ctx.pad.clone().select(0, idx),
-        );
-        let decoded = model.decoder_states(mem, Some(pad), &f.input);
+        let mem = memory.clone().select(0, idx.clone());
+        let pad = pooled.is_none().then(|| ctx.pad.clone().select(0, idx));
+        let decoded = model.decoder_states(mem, pad, &f.input);
         terms[k] = cross_entropy(
             model.vocabulary_at(decoded.states.clone(), f.positions.clone()),
             f.targets.clone(),
         );
         if training.locate_weight > 0.0 {
             let starts: Vec<Option<usize>> = items.iter().map(|i| i.3).collect();
-            located.extend(locate_loss(&decoded, &f, &starts, device));
+            let slot = |n: usize, at: usize| match pooled {
+                Some(m) => window_of(ctx.lengths[rows[n]], m, at),
+                None => at,
+            };
+            located.extend(locate_loss(&decoded, &f, &starts, &slot, device));
         }
     }
     let [answer, spans, blanks] = terms;
