@@ -1,5 +1,5 @@
-//! The learned codec: a round trip on every file of the Canterbury corpus (adaptive mode, so
-//! the decoder's training steps must repeat the encoder's bit for bit), the `lm-codec` task in
+//! The learned codec: a round trip on every file of the Canterbury corpus (adaptive mode mixed
+//! with the count models, so the decoder's training steps must repeat the encoder's bit for bit), the `lm-codec` task in
 //! both modes through `runner launch`, and the single-file commands with damaged input.
 
 mod common;
@@ -14,7 +14,12 @@ fn every_canterbury_file_round_trips_in_adaptive_mode() {
         eprintln!("SKIPPED: {} not found (set RUNNER_DATA)", dir.display());
         return;
     };
-    let params = common::adaptive_gru(16, 1);
+    // The network mixed with the count models: every byte value, 256 streams.
+    let params = runner::codecs::learned::format::Params {
+        mixing: runner::codecs::learned::mixing::Mixing::On
+            .config(runner::codecs::learned::format::Mode::Adaptive),
+        ..common::adaptive_gru(16, 1)
+    };
     let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     files.sort();
     assert_eq!(files.len(), 11, "the Canterbury corpus has 11 files");

@@ -69,6 +69,19 @@ pub struct CompressArgs {
     /// Decompress afterwards and check the round trip.
     #[arg(long)]
     verify: bool,
+    /// auto (on with --model, counts with --adaptive), on (the network mixed with count, word
+    /// and match models), counts (those alone: fast, no network) or off (the network alone).
+    #[arg(long, default_value_t = mixing_name(defaults().mixing))]
+    mixing: String,
+}
+
+/// The name of a mixing choice.
+fn mixing_name(m: learned::mixing::Mixing) -> String {
+    use crate::task::params::value::Choice;
+    learned::mixing::Mixing::choices()
+        .iter()
+        .find(|c| c.1 == m)
+        .map_or_else(String::new, |c| c.0.to_string())
 }
 
 /// `runner lm-codec decompress`.
@@ -210,14 +223,23 @@ fn coding_params(
         learning_rate: args.learning_rate,
         update_learning_rate: args.update_learning_rate,
         segment: args.segment,
+        mixing: parse_key("mixing", &serde_json::Value::String(args.mixing.clone()))
+            .map_err(|e| anyhow::anyhow!("--{e}"))?,
         ..args.shape.params()?
     };
+    let model = match loaded {
+        Some(l) => l.0.model_config(l.1.model.vocab()),
+        None => task.model().map_err(anyhow::Error::msg)?,
+    };
+    // A tokenizer-level model codes tokens: auto mixing (bit by bit over bytes) is off.
+    let tokens = model.vocab != crate::models::lm::BYTES;
     Ok(Params {
         mode,
-        model: match loaded {
-            Some(l) => l.0.model_config(l.1.model.vocab()),
-            None => task.model().map_err(anyhow::Error::msg)?,
+        mixing: match task.mixing {
+            learned::mixing::Mixing::Auto if tokens => None,
+            _ => task.mixing_config(),
         },
+        model,
         adaptive: task.updates(args.seed),
         threads: args.threads,
         crlf: false,

@@ -4,6 +4,7 @@
 
 pub mod algorithm;
 pub mod evaluate;
+pub mod external;
 pub mod learned;
 pub mod stats;
 pub mod timing;

@@ -15,12 +15,11 @@
 //! mode = ["pretrained", "adaptive"]
 //! ```
 
-use std::time::Instant;
-
 use anyhow::Result;
 use serde_json::{json, Map, Value};
 
 use super::builtin::{ExecContext, RunOutput};
+use super::lm_codec_files::{totals, Coding};
 use super::params::define::params;
 use super::params::value::{choice_param, Choice};
 use super::params::{Names, ParamError};
@@ -28,7 +27,7 @@ use super::{BuiltinTask, Placement};
 use crate::artifacts::lm::{CorpusSource, LmArtifactConfig, PretrainedLm, LM_CODE_VERSION};
 use crate::artifacts::{ArtifactRequest, ArtifactStore};
 use crate::codecs::learned::format::{AdaptiveSettings, Mode, Params};
-use crate::codecs::learned::{self, ModelRef};
+use crate::codecs::learned::mixing::{Mixing, MixingConfig};
 use crate::metrics::declared::MetricDef;
 use crate::metrics::direction::Better;
 use crate::models::lm::train::PretrainConfig;
@@ -46,6 +45,19 @@ impl Choice for Mode {
     }
 }
 
+impl Choice for Mixing {
+    const WHAT: &'static str = "mixing choices";
+
+    fn choices() -> &'static [(&'static str, Self)] {
+        &[
+            ("auto", Mixing::Auto),
+            ("on", Mixing::On),
+            ("counts", Mixing::Counts),
+            ("off", Mixing::Off),
+        ]
+    }
+}
+
 impl Choice for Arch {
     const WHAT: &'static str = "architectures";
 
@@ -58,7 +70,7 @@ impl Choice for Arch {
     }
 }
 
-choice_param!(Mode, Arch);
+choice_param!(Mode, Arch, Mixing);
 
 params! {
     /// Parameters of the `lm-codec` task (and of `runner lm-codec`).
@@ -77,8 +89,8 @@ params! {
         pub heads: usize = 4;
         /// transformer context window in bytes
         pub window: usize = 128;
-        /// chunks coded side by side
-        pub streams: usize = 32;
+        /// chunks coded side by side (more: a faster batched network; fewer: the count models of mixing see longer histories)
+        pub streams: usize = 4;
         /// Adam learning rate of pretraining or of the adaptive updates
         pub learning_rate: f64 = 3e-3;
         /// pretrained: data sets or paths to train on
@@ -95,12 +107,23 @@ params! {
         pub tokenizer_vocab: Option<usize> = None;
         /// adaptive and dynamic: symbols per stream between updates
         pub segment: usize = 16;
+        /// auto (on with a pretrained model, counts in adaptive mode: the bench's recommendation), on (the network's prediction mixed bit by bit with count models of orders 0-8, word and match models), counts (those models alone: the network never runs) or off (the network alone)
+        pub mixing: Mixing = Mixing::Auto;
         /// also run gzip -9, xz -9, zstd -19 and brotli 11 on the input
         pub baselines: bool = true;
     }
 }
 
 impl LmCodecParams {
+    /// The mixer's configuration for these parameters (none with a tokenizer-level model:
+    /// the mixer codes bytes).
+    pub fn mixing_config(&self) -> Option<MixingConfig> {
+        match self.tokenizer_vocab {
+            Some(_) => None,
+            None => self.mixing.config(self.mode),
+        }
+    }
+
     /// The shape of the model, checked.
     pub fn model(&self) -> Result<LmConfig, String> {
         let model = LmConfig {
@@ -239,6 +262,10 @@ impl BuiltinTask for LmCodecTask {
                 "tokenizer-level models need mode = \"pretrained\" (adaptive mode codes bytes)";
             return Err(error("tokenizer_vocab", why.into()));
         }
+        if p.tokenizer_vocab.is_some() && matches!(p.mixing, Mixing::On | Mixing::Counts) {
+            let why = "mixing codes bytes bit by bit: with tokenizer_vocab it must be \"off\" or \"auto\"";
+            return Err(error("mixing", why.into()));
+        }
         p.model().map(|_| ()).map_err(|e| error("hidden", e))
     }
 
@@ -270,6 +297,7 @@ impl BuiltinTask for LmCodecTask {
             crlf: false,
             text_crc: None,
             backend: None,
+            mixing: p.mixing_config(),
         };
         if let Some(pre) = &pretrained {
             params.model.vocab = pre.model.model.vocab();
@@ -325,161 +353,32 @@ fn pretrained(p: &LmCodecParams, ctx: &ExecContext) -> Result<Pretrained> {
     Ok(Pretrained { model, metrics })
 }
 
-/// Compressing, decompressing and checking the run's files.
-struct Coding<'a> {
-    params: &'a Params,
-    model: Option<&'a ModelRef<'a>>,
-    streams: usize,
-    baselines: bool,
-    ctx: &'a ExecContext,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Coding<'_> {
-    /// One row per file, in order.
-    fn all(&self, files: &[crate::data::texts::Text]) -> Result<Vec<Value>> {
-        let total: usize = files.iter().map(|f| f.bytes.len()).sum();
-        let mut done = 0usize;
-        let mut rows = Vec::new();
-        for file in files {
-            let report = |t: usize, n: usize| {
-                self.ctx
-                    .progress(done + t * file.bytes.len() / n.max(1), total, "bytes");
-            };
-            let row = self.one(&file.source, &file.bytes, report)?;
-            println!("{}", serde_json::to_string(&row)?);
-            rows.push(row);
-            done += file.bytes.len();
-        }
-        Ok(rows)
-    }
-
-    /// Compresses, decompresses and checks one file; returns its row.
-    fn one(
-        &self,
-        name: &str,
-        data: &[u8],
-        mut progress: impl FnMut(usize, usize) + Send,
-    ) -> Result<Value> {
-        let io = Instant::now();
-        let device = &self.ctx.device;
-        let compressed = learned::compress(
-            data,
-            self.params,
-            self.model,
-            self.streams,
-            device,
-            |t, n| progress(t, 2 * n),
-        )?;
-        let back = learned::decompress(&compressed.bytes, self.model, device, |t, n| {
-            progress(n + t, 2 * n)
-        })?;
-        if back.bytes != data {
-            anyhow::bail!("{name}: the round trip failed (decompressed bytes differ)");
-        }
-        let coding = compressed.seconds + back.seconds;
-        let n = data.len().max(1) as f64;
-        let size = compressed.bytes.len();
-        let mut row = json!({
-            "file": name,
-            "original_bytes": data.len(),
-            "compressed_bytes": size,
-            "ratio": n / size.max(1) as f64,
-            "bpc": size as f64 * 8.0 / n,
-            "compress_bytes_per_s": n / compressed.seconds.max(1e-9),
-            "decompress_bytes_per_s": n / back.seconds.max(1e-9),
-            "verified": true,
-            "streams": compressed.streams,
-            "profile": {
-                "compress": profile_json(&compressed),
-                "decompress": profile_json(&back),
-                "io_and_checks_s": (io.elapsed().as_secs_f64() - coding).max(0.0),
-                "tokenization_s": (compressed.profile.tokenization + back.profile.tokenization).as_secs_f64(),
-            },
-        });
-        if self.baselines {
-            row["baselines"] = baselines(data)?;
-        }
-        Ok(row)
-    }
-}
-
-/// gzip -9, xz -9, zstd -19 and brotli 11 on the same bytes, round trips checked.
-fn baselines(data: &[u8]) -> Result<Value> {
-    let n = data.len().max(1) as f64;
-    let mut rows = Map::new();
-    for codec in crate::codecs::algorithm::reference_codecs(false) {
-        let c = codec.compress(data)?;
-        let ok = codec.decompress(&c, data.len())? == data;
-        rows.insert(
-            codec.label(),
-            json!({"compressed_bytes": c.len(), "ratio": n / c.len().max(1) as f64, "bpc": c.len() as f64 * 8.0 / n, "verified": ok}),
+    #[test]
+    fn mixing_resolves_by_mode_and_refuses_token_models() {
+        let adaptive = LmCodecParams {
+            mode: Mode::Adaptive,
+            ..LmCodecParams::default()
+        };
+        assert!(
+            !adaptive.mixing_config().unwrap().neural,
+            "auto: counts alone"
         );
+        assert!(LmCodecParams::default().mixing_config().unwrap().neural);
+        let tokens = LmCodecParams {
+            tokenizer_vocab: Some(300),
+            ..LmCodecParams::default()
+        };
+        assert!(tokens.mixing_config().is_none());
+        assert!(LmCodecTask.check_params(&tokens).is_ok());
+        let forced = LmCodecParams {
+            mixing: Mixing::On,
+            ..tokens
+        };
+        let e = LmCodecTask.check_params(&forced).unwrap_err();
+        assert!(format!("{e:?}").contains("mixing"), "{e:?}");
     }
-    Ok(Value::Object(rows))
-}
-
-fn profile_json(o: &learned::Outcome) -> Value {
-    json!({
-        "total_s": o.seconds,
-        "model_s": o.profile.inference.as_secs_f64(),
-        "coder_s": o.profile.coder.as_secs_f64(),
-        "training_s": o.profile.training.as_secs_f64(),
-        "tokenization_s": o.profile.tokenization.as_secs_f64(),
-    })
-}
-
-/// Run-level metrics: totals over the files, and the baselines' totals.
-fn totals(rows: &[Value], model_bytes: Option<u64>) -> Map<String, Value> {
-    let sum = |key: &str| -> f64 { rows.iter().filter_map(|r| r[key].as_f64()).sum() };
-    let original = sum("original_bytes");
-    let compressed = sum("compressed_bytes");
-    let seconds = |dir: &str| -> f64 {
-        rows.iter()
-            .filter_map(|r| r["profile"][dir]["total_s"].as_f64())
-            .sum()
-    };
-    let mut m = Map::new();
-    m.insert("original_bytes".into(), json!(original));
-    m.insert("compressed_bytes".into(), json!(compressed));
-    m.insert("ratio".into(), json!(original / compressed.max(1.0)));
-    m.insert("bpc".into(), json!(compressed * 8.0 / original.max(1.0)));
-    m.insert(
-        "compress_bytes_per_s".into(),
-        json!(original / seconds("compress").max(1e-9)),
-    );
-    m.insert(
-        "decompress_bytes_per_s".into(),
-        json!(original / seconds("decompress").max(1e-9)),
-    );
-    m.insert(
-        "verified".into(),
-        json!(rows.iter().all(|r| r["verified"] == json!(true))),
-    );
-    if let Some(model) = model_bytes {
-        let with_model = compressed + model as f64;
-        m.insert("ratio_with_model".into(), json!(original / with_model));
-        m.insert(
-            "bpc_with_model".into(),
-            json!(with_model * 8.0 / original.max(1.0)),
-        );
-    }
-    for part in ["model_s", "coder_s", "training_s"] {
-        let s: f64 = rows
-            .iter()
-            .filter_map(|r| r["profile"]["compress"][part].as_f64())
-            .sum();
-        m.insert(format!("compress_{part}"), json!(s));
-    }
-    if let Some(first) = rows.first().and_then(|r| r["baselines"].as_object()) {
-        for label in first.keys() {
-            let size: f64 = rows
-                .iter()
-                .filter_map(|r| r["baselines"][label]["compressed_bytes"].as_f64())
-                .sum();
-            let key = label.replace([' ', '-'], "_");
-            m.insert(format!("{key}_bpc"), json!(size * 8.0 / original.max(1.0)));
-            m.insert(format!("{key}_ratio"), json!(original / size.max(1.0)));
-        }
-    }
-    m
 }

@@ -10,6 +10,7 @@ pub mod builtin;
 pub mod codec;
 pub mod command;
 pub mod lm_codec;
+pub mod lm_codec_files;
 pub mod params;
 pub mod placeholders;
 pub mod planning;

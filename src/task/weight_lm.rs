@@ -137,6 +137,7 @@ impl LmSubject {
             crlf: false,
             text_crc: None,
             backend: None,
+            mixing: None,
         };
         let reference = ModelRef {
             model,

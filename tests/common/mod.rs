@@ -209,5 +209,6 @@ pub fn adaptive_gru(hidden: usize, seed: u64) -> runner::codecs::learned::format
         crlf: false,
         text_crc: None,
         backend: None,
+        mixing: None,
     }
 }

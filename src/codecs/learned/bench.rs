@@ -1,7 +1,7 @@
-//! `runner lm-codec bench`: the learned codec's benchmark on one file (alice29.txt by
-//! default, which no pretrained model sees): pretrained mode at several stream counts, adaptive
-//! mode, and the classical codecs, with the targets checked and everything recorded in
-//! a JSON file.
+//! `runner lm-codec bench`: the learned codec's settings and the reference compressors on the
+//! same files, side by side in one run: sizes, bits per character and speeds both ways (every
+//! round trip verified), the trade-off of each setting (bpc against KB/s over all files) and
+//! the targets checked, everything recorded in a JSON file.
 
 use std::path::Path;
 
@@ -9,56 +9,86 @@ use anyhow::Result;
 use burn::tensor::Device;
 use serde_json::{json, Value};
 
-use super::format::{AdaptiveSettings, Mode, Params};
+use super::format::{Mode, Params};
 use super::{compress, decompress, ModelRef};
-use crate::models::lm::LmConfig;
+use crate::codecs::external::{self, ToolResult};
 
-/// bzip2 -9 on alice29.txt, in bits per character (the pretrained target).
-pub const BZIP2_BPC: f64 = 2.272;
+/// One configuration of runner's codec.
+pub struct Setting<'a> {
+    /// Label in the tables, e.g. "counts" or "pretrained gru h128 K=32".
+    pub label: String,
+    /// The file's parameters (mode, model, mixing).
+    pub params: Params,
+    /// The pretrained model, for pretrained and dynamic modes.
+    pub model: Option<ModelRef<'a>>,
+    /// Streams.
+    pub streams: usize,
+}
 
 /// What to benchmark.
 pub struct BenchPlan<'a> {
-    /// The input's name and bytes.
-    pub input: (&'a str, &'a [u8]),
-    /// A pretrained model (its config, reference and artifact id), if any.
-    pub pretrained: Option<(LmConfig, ModelRef<'a>, String)>,
-    /// Stream counts for the pretrained model.
-    pub streams: Vec<usize>,
-    /// The adaptive configuration (model, settings, streams), if any.
-    pub adaptive: Option<(LmConfig, AdaptiveSettings, usize)>,
-    /// Dynamic evaluation of the pretrained model (update settings, streams), if any.
-    pub dynamic: Option<(AdaptiveSettings, usize)>,
+    /// The inputs' names and bytes.
+    pub inputs: Vec<(String, Vec<u8>)>,
+    /// runner's settings.
+    pub settings: Vec<Setting<'a>>,
     /// Where the models compute.
     pub device: Device,
 }
 
-fn measure(
-    data: &[u8],
-    params: &Params,
-    model: Option<&ModelRef<'_>>,
-    streams: usize,
-    device: &Device,
-) -> Result<Value> {
-    let c = compress(data, params, model, streams, device, |_, _| {})?;
-    let d = decompress(&c.bytes, model, device, |_, _| {})?;
-    let n = data.len() as f64;
-    Ok(json!({
-        "streams": c.streams,
-        "compressed_bytes": c.bytes.len(),
-        "bpc": c.bytes.len() as f64 * 8.0 / n,
-        "compress_kb_per_s": n / 1000.0 / c.seconds,
-        "decompress_kb_per_s": n / 1000.0 / d.seconds,
-        "verified": d.bytes == data,
-        "compress_model_s": c.profile.inference.as_secs_f64(),
-        "compress_coder_s": c.profile.coder.as_secs_f64(),
-        "compress_training_s": c.profile.training.as_secs_f64(),
-    }))
+/// One measured row: a compressor on an input.
+fn row(
+    input: &str,
+    label: &str,
+    n: usize,
+    bytes: usize,
+    seconds: (f64, f64),
+    verified: bool,
+) -> Value {
+    let kb = n as f64 / 1000.0;
+    json!({
+        "input": input,
+        "compressor": label,
+        "compressed_bytes": bytes,
+        "bpc": bytes as f64 * 8.0 / n.max(1) as f64,
+        "compress_s": seconds.0,
+        "decompress_s": seconds.1,
+        "compress_kb_per_s": kb / seconds.0.max(1e-9),
+        "decompress_kb_per_s": kb / seconds.1.max(1e-9),
+        "verified": verified,
+    })
+}
+
+fn measure(name: &str, data: &[u8], s: &Setting<'_>, device: &Device) -> Result<Value> {
+    let c = compress(
+        data,
+        &s.params,
+        s.model.as_ref(),
+        s.streams,
+        device,
+        |_, _| {},
+    )?;
+    let d = decompress(&c.bytes, s.model.as_ref(), device, |_, _| {})?;
+    let mut r = row(
+        name,
+        &s.label,
+        data.len(),
+        c.bytes.len(),
+        (c.seconds, d.seconds),
+        d.bytes == data,
+    );
+    r["mode"] = json!(s.params.mode);
+    r["streams"] = json!(c.streams);
+    r["compress_model_s"] = json!(c.profile.inference.as_secs_f64());
+    r["compress_coder_s"] = json!(c.profile.coder.as_secs_f64());
+    r["compress_training_s"] = json!(c.profile.training.as_secs_f64());
+    Ok(r)
 }
 
 /// Prints one measured row.
-fn print_row(label: &str, r: &Value) {
+fn print_row(r: &Value) {
     println!(
-        "{label:<28} {:>9} bytes {:>7.4} bpc  compress {:>6.1} KB/s  decompress {:>6.1} KB/s  {}",
+        "  {:<34} {:>9} bytes {:>7.4} bpc  compress {:>8.1} KB/s  decompress {:>8.1} KB/s  {}",
+        r["compressor"].as_str().unwrap_or(""),
         r["compressed_bytes"],
         r["bpc"].as_f64().unwrap_or(f64::NAN),
         r["compress_kb_per_s"].as_f64().unwrap_or(0.0),
@@ -71,114 +101,169 @@ fn print_row(label: &str, r: &Value) {
     )
 }
 
-/// gzip -9, xz -9e, zstd -19 and brotli 11 on the input, printed.
-fn baselines(data: &[u8]) -> Result<serde_json::Map<String, Value>> {
-    let n = data.len() as f64;
-    let mut baselines = serde_json::Map::new();
-    for codec in crate::codecs::algorithm::reference_codecs(true) {
-        let size = codec.round_trip(data)?.len();
-        let bpc = size as f64 * 8.0 / n;
-        baselines.insert(codec.label(), json!({"compressed_bytes": size, "bpc": bpc}));
-        println!("{:<28} {:>9} bytes {:>7.4} bpc", codec.label(), size, bpc);
-    }
-    Ok(baselines)
-}
-
-/// The pretrained model at every stream count, then its dynamic evaluation.
-fn pretrained_rows(plan: &BenchPlan<'_>) -> Result<(Vec<Value>, Option<Value>)> {
+/// The reference compressors on one input: gzip -9, xz -9e, zstd -19 and brotli 11 (linked
+/// libraries), then the installed anchors (bzip2 -9, zpaq -m5, 7-Zip PPMd).
+fn references(name: &str, data: &[u8], missing: &mut Vec<String>) -> Result<Vec<Value>> {
     let mut rows = Vec::new();
-    let mut dynamic = None;
-    let Some((config, model, id)) = &plan.pretrained else {
-        return Ok((rows, dynamic));
-    };
-    let data = plan.input.1;
-    let params = Params {
-        mode: Mode::Pretrained,
-        model: config.clone(),
-        adaptive: None,
-        threads: 1,
-        crlf: false,
-        text_crc: None,
-        backend: None,
-    };
-    for &k in &plan.streams {
-        let r = measure(data, &params, Some(model), k, &plan.device)?;
-        print_row(&format!("pretrained {} K={k}", config.arch.name()), &r);
-        rows.push(r);
+    for codec in crate::codecs::algorithm::reference_codecs(true) {
+        let t = std::time::Instant::now();
+        let packed = codec.compress(data)?;
+        let compress_s = t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        let back = codec.decompress(&packed, data.len())?;
+        let seconds = (compress_s, t.elapsed().as_secs_f64());
+        rows.push(row(
+            name,
+            &codec.label(),
+            data.len(),
+            packed.len(),
+            seconds,
+            back == data,
+        ));
     }
-    if let Some((settings, k)) = &plan.dynamic {
-        let params = Params {
-            mode: Mode::Dynamic,
-            adaptive: Some(settings.clone()),
-            ..params
-        };
-        let r = measure(data, &params, Some(model), *k, &plan.device)?;
-        print_row(&format!("dynamic {} K={k}", config.arch.name()), &r);
-        dynamic = Some(r);
+    let file = Path::new(name)
+        .file_name()
+        .map_or("input".into(), |f| f.to_string_lossy().into_owned());
+    for tool in external::anchors() {
+        match tool.measure(&file, data)? {
+            ToolResult::Missing => {
+                if !missing.iter().any(|m| m == tool.label) {
+                    missing.push(tool.label.to_string());
+                }
+            }
+            ToolResult::Measured {
+                bytes,
+                compress_s,
+                decompress_s,
+                verified,
+                ..
+            } => rows.push(row(
+                name,
+                tool.label,
+                data.len(),
+                bytes,
+                (compress_s, decompress_s),
+                verified,
+            )),
+        }
     }
-    println!("  (model {id})");
-    Ok((rows, dynamic))
+    Ok(rows)
 }
 
-/// The adaptive model's row, if the plan has one.
-fn adaptive_row(plan: &BenchPlan<'_>) -> Result<Option<Value>> {
-    let Some((config, settings, k)) = &plan.adaptive else {
-        return Ok(None);
-    };
-    let params = Params {
-        mode: Mode::Adaptive,
-        model: config.clone(),
-        adaptive: Some(settings.clone()),
-        threads: 1,
-        crlf: false,
-        text_crc: None,
-        backend: None,
-    };
-    let r = measure(plan.input.1, &params, None, *k, &plan.device)?;
-    print_row(
-        &format!("adaptive {} h{} K={k}", config.arch.name(), config.hidden),
-        &r,
-    );
-    Ok(Some(r))
+/// bpc of `compressor` on `input` in `rows`.
+fn bpc_of(rows: &[Value], input: &str, compressor: &str) -> Option<f64> {
+    rows.iter()
+        .find(|r| r["input"] == input && r["compressor"] == compressor)
+        .and_then(|r| r["bpc"].as_f64())
 }
 
-/// Runs the plan, prints a table and returns the record.
+/// Every setting's totals over all inputs: bpc of the whole, KB/s of the whole both ways.
+fn trade_off(rows: &[Value], labels: &[String]) -> Vec<Value> {
+    labels
+        .iter()
+        .map(|label| {
+            let mine: Vec<&Value> = rows
+                .iter()
+                .filter(|r| r["compressor"] == label.as_str())
+                .collect();
+            let sum = |k: &str| mine.iter().filter_map(|r| r[k].as_f64()).sum::<f64>();
+            let bytes: f64 = mine
+                .iter()
+                .filter_map(|r| r["compressed_bytes"].as_f64())
+                .sum();
+            let n: f64 = mine
+                .iter()
+                .filter_map(|r| Some(r["compressed_bytes"].as_f64()? * 8.0 / r["bpc"].as_f64()?))
+                .sum();
+            json!({
+                "compressor": label,
+                "bpc": bytes * 8.0 / n,
+                "compress_kb_per_s": n / 1000.0 / sum("compress_s"),
+                "decompress_kb_per_s": n / 1000.0 / sum("decompress_s"),
+            })
+        })
+        .collect()
+}
+
+/// The targets for each of runner's settings: below bzip2 -9 and xz -9e on every
+/// input (and below zpaq -m5 where it ran), alice29 below 1.90 (adaptive) or 2.0 (with a
+/// pretrained model), 20 KB/s both ways.
+fn targets(rows: &[Value], plan: &BenchPlan<'_>) -> Vec<Value> {
+    let below = |label: &str, anchor: &str| -> Option<bool> {
+        let mut all = true;
+        for (input, _) in &plan.inputs {
+            all &= bpc_of(rows, input, label)? < bpc_of(rows, input, anchor)?;
+        }
+        Some(all)
+    };
+    let alice = plan
+        .inputs
+        .iter()
+        .find(|(n, _)| n.contains("alice29"))
+        .map(|(n, _)| n.as_str());
+    plan.settings
+        .iter()
+        .map(|s| {
+            let mine = rows.iter().filter(|r| r["compressor"] == s.label.as_str());
+            let fast = mine.clone().all(|r| {
+                r["compress_kb_per_s"].as_f64() >= Some(20.0) && r["decompress_kb_per_s"].as_f64() >= Some(20.0)
+            });
+            let alice_goal = if s.params.mode == Mode::Adaptive { 1.90 } else { 2.0 };
+            json!({
+                "compressor": s.label,
+                "below_bzip2_9_everywhere": below(&s.label, "bzip2-9"),
+                "below_xz_9e_everywhere": below(&s.label, "xz-9e"),
+                "below_zpaq_m5_everywhere": below(&s.label, "zpaq-m5"),
+                "alice29_goal_bpc": alice_goal,
+                "alice29_below_goal": alice.and_then(|a| bpc_of(rows, a, &s.label)).map(|b| b < alice_goal),
+                "speed_20kb_both_ways": fast,
+            })
+        })
+        .collect()
+}
+
+/// Runs the plan, prints the tables and returns the record.
 pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
-    let (name, data) = plan.input;
-    let baselines = baselines(data)?;
-    let xz_bpc = baselines
-        .iter()
-        .find(|(k, _)| k.starts_with("xz"))
-        .and_then(|(_, v)| v["bpc"].as_f64())
-        .unwrap_or(f64::NAN);
-    let (pretrained_rows, dynamic_row) = pretrained_rows(plan)?;
-    let adaptive_row = adaptive_row(plan)?;
-    let best_pretrained = pretrained_rows
-        .iter()
-        .filter_map(|r| r["bpc"].as_f64())
-        .fold(f64::NAN, f64::min);
-    let dynamic_bpc = dynamic_row.as_ref().and_then(|r: &Value| r["bpc"].as_f64());
-    let best_with_model = dynamic_bpc.map_or(best_pretrained, |d| d.min(best_pretrained));
-    let targets = json!({
-        "pretrained_below_bzip2": best_pretrained < BZIP2_BPC,
-        "pretrained_below_2": best_pretrained < 2.0,
-        "with_model_below_bzip2": best_with_model < BZIP2_BPC,
-        "with_model_below_2": best_with_model < 2.0,
-        "adaptive_below_xz_9e": adaptive_row.as_ref().and_then(|r| r["bpc"].as_f64()).map(|b| b < xz_bpc),
-        "pretrained_speed_20kb": pretrained_rows.iter().any(|r| r["compress_kb_per_s"].as_f64() >= Some(20.0) && r["decompress_kb_per_s"].as_f64() >= Some(20.0)),
-    });
-    println!("targets: {targets}");
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    for (name, data) in &plan.inputs {
+        println!("{name} ({} bytes)", data.len());
+        for r in references(name, data, &mut missing)? {
+            print_row(&r);
+            rows.push(r);
+        }
+        for s in &plan.settings {
+            let r = measure(name, data, s, &plan.device)?;
+            print_row(&r);
+            rows.push(r);
+        }
+    }
+    for m in &missing {
+        println!("missing: {m} is not installed (its rows are absent)");
+    }
+    let labels: Vec<String> = plan.settings.iter().map(|s| s.label.clone()).collect();
+    let curve = trade_off(&rows, &labels);
+    println!("trade-off over all inputs:");
+    for c in &curve {
+        println!(
+            "  {:<34} {:>7.4} bpc  compress {:>8.1} KB/s  decompress {:>8.1} KB/s",
+            c["compressor"].as_str().unwrap_or(""),
+            c["bpc"].as_f64().unwrap_or(f64::NAN),
+            c["compress_kb_per_s"].as_f64().unwrap_or(0.0),
+            c["decompress_kb_per_s"].as_f64().unwrap_or(0.0)
+        );
+    }
+    let targets = targets(&rows, plan);
+    for t in &targets {
+        println!("targets: {t}");
+    }
     Ok(json!({
-        "input": name,
-        "bytes": data.len(),
-        "baselines": baselines,
-        "pretrained_model": plan.pretrained.as_ref().map(|p| p.2.clone()),
-        "pretrained": pretrained_rows,
-        "adaptive_config": plan.adaptive.as_ref().map(|(c, s, k)| json!({"model": c, "settings": s, "streams": k})),
-        "adaptive": adaptive_row,
-        "dynamic_config": plan.dynamic.as_ref().map(|(s, k)| json!({"settings": s, "streams": k})),
-        "dynamic": dynamic_row,
+        "inputs": plan.inputs.iter().map(|(n, d)| json!({"input": n, "bytes": d.len()})).collect::<Vec<_>>(),
+        "settings": plan.settings.iter().map(|s| json!({"label": s.label, "params": s.params, "streams": s.streams})).collect::<Vec<_>>(),
+        "rows": rows,
+        "trade_off": curve,
         "targets": targets,
+        "missing": missing,
         "machine": crate::store::provenance::hostname(),
         "threads_available": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     }))

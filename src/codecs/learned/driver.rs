@@ -31,40 +31,75 @@ pub struct Profile {
 
 /// Encodes known symbols or decodes unknown ones.
 pub trait SymbolCoder {
-    /// The symbol of `stream` at position `t`, coded with `table`.
-    fn code(&mut self, stream: usize, t: usize, table: &Table) -> usize;
+    /// The symbol of `stream` at position `t`, coded under the network's distribution
+    /// `probs` (empty when the coder does not use the network).
+    fn code(&mut self, stream: usize, t: usize, probs: &[f32]) -> usize;
+
+    /// Whether the coder needs the network's distributions (false: the network never runs).
+    fn uses_network(&self) -> bool {
+        true
+    }
 }
 
-/// Encodes the chunks of an input.
+/// Encodes the chunks of an input with the network's distributions alone.
 pub struct Encoding<'a> {
     /// The chunks' symbols.
     pub chunks: Vec<&'a [u32]>,
     /// One encoder per chunk.
     pub encoders: Vec<Encoder>,
+    table: Table,
+}
+
+impl<'a> Encoding<'a> {
+    /// Encoders for `chunks` of symbols among `vocab`.
+    pub fn new(chunks: Vec<&'a [u32]>, vocab: usize) -> Encoding<'a> {
+        Encoding {
+            encoders: chunks.iter().map(|_| Encoder::default()).collect(),
+            chunks,
+            table: Table::new(vocab),
+        }
+    }
 }
 
 impl SymbolCoder for Encoding<'_> {
-    fn code(&mut self, stream: usize, t: usize, table: &Table) -> usize {
+    fn code(&mut self, stream: usize, t: usize, probs: &[f32]) -> usize {
+        self.table.fill(probs);
         let s = self.chunks[stream][t] as usize;
-        let (cum, freq) = table.interval(s);
+        let (cum, freq) = self.table.interval(s);
         self.encoders[stream].encode(cum, freq);
         s
     }
 }
 
-/// Decodes chunks.
+/// Decodes chunks coded with the network's distributions alone.
 pub struct Decoding<'a> {
     /// One decoder per chunk.
     pub decoders: Vec<Decoder<'a>>,
     /// The decoded symbols per chunk.
     pub chunks: Vec<Vec<u32>>,
+    table: Table,
+}
+
+impl<'a> Decoding<'a> {
+    /// Decoders of `streams` holding `lengths` symbols among `vocab`.
+    pub fn new(streams: &[&'a [u8]], lengths: &[usize], vocab: usize) -> Decoding<'a> {
+        Decoding {
+            decoders: streams.iter().map(|s| Decoder::new(s)).collect(),
+            chunks: lengths
+                .iter()
+                .map(|&n| Vec::with_capacity(n.min(1 << 20)))
+                .collect(),
+            table: Table::new(vocab),
+        }
+    }
 }
 
 impl SymbolCoder for Decoding<'_> {
-    fn code(&mut self, stream: usize, _t: usize, table: &Table) -> usize {
+    fn code(&mut self, stream: usize, _t: usize, probs: &[f32]) -> usize {
+        self.table.fill(probs);
         let d = &mut self.decoders[stream];
-        let s = table.find(d.target());
-        let (cum, freq) = table.interval(s);
+        let s = self.table.find(d.target());
+        let (cum, freq) = self.table.interval(s);
         d.consume(cum, freq);
         self.chunks[stream].push(s as u32);
         s
@@ -135,12 +170,15 @@ pub struct Probe<'a> {
     pub chunks: Vec<&'a [u32]>,
     /// Running hash.
     pub hasher: sha2::Sha256,
+    /// The table of the current distribution.
+    pub table: Table,
 }
 
 impl SymbolCoder for Probe<'_> {
-    fn code(&mut self, stream: usize, t: usize, table: &Table) -> usize {
+    fn code(&mut self, stream: usize, t: usize, probs: &[f32]) -> usize {
         use sha2::Digest;
-        for c in &table.cum {
+        self.table.fill(probs);
+        for c in &self.table.cum {
             self.hasher.update(c.to_le_bytes());
         }
         self.chunks[stream][t] as usize
@@ -159,10 +197,12 @@ pub fn run(
     let k = lengths.len();
     let steps = lengths.iter().copied().max().unwrap_or(0);
     let mut profile = Profile::default();
+    if !coder.uses_network() {
+        return Ok(without_network(lengths, coder, progress));
+    }
     let mut state = modeler.model().start(k, &device);
     let vocab = modeler.model().vocab();
     let mut inputs = vec![modeler.model().bos(); k];
-    let mut table = Table::new(vocab);
     // Symbols of the current training segment, per stream (inputs and targets).
     let mut segment: Vec<(Vec<usize>, Vec<usize>)> = vec![(Vec::new(), Vec::new()); k];
     for t in 0..steps {
@@ -178,8 +218,7 @@ pub fn run(
         for s in 0..k {
             let input = inputs[s];
             if t < lengths[s] {
-                table.fill(&probs[s * vocab..(s + 1) * vocab]);
-                inputs[s] = coder.code(s, t, &table);
+                inputs[s] = coder.code(s, t, &probs[s * vocab..(s + 1) * vocab]);
             } else {
                 // A finished stream keeps feeding padding, the same on both sides.
                 inputs[s] = 0;
@@ -215,4 +254,29 @@ pub fn run(
     }
     progress(steps, steps);
     Ok(profile)
+}
+
+/// The streams coded by a coder that does not use the network, in the same lockstep order.
+fn without_network(
+    lengths: &[usize],
+    coder: &mut dyn SymbolCoder,
+    mut progress: impl FnMut(usize, usize),
+) -> Profile {
+    let started = Instant::now();
+    let steps = lengths.iter().copied().max().unwrap_or(0);
+    for t in 0..steps {
+        for (s, &len) in lengths.iter().enumerate() {
+            if t < len {
+                coder.code(s, t, &[]);
+            }
+        }
+        if t % 4096 == 0 {
+            progress(t, steps);
+        }
+    }
+    progress(steps, steps);
+    Profile {
+        coder: started.elapsed(),
+        ..Profile::default()
+    }
 }

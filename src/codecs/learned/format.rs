@@ -17,8 +17,10 @@ use crate::models::lm::LmConfig;
 
 /// First bytes of every file.
 pub const MAGIC: &[u8; 4] = b"RLMC";
-/// Format version written.
+/// Format version of files without context mixing.
 pub const VERSION: u8 = 1;
+/// Format version of files with context mixing (bit-wise coding: older runners must refuse).
+pub const MIXING_VERSION: u8 = 2;
 
 /// Whether the model comes with the decoder or learns while coding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +67,11 @@ pub struct Params {
     /// compression): other backends' kernels round differently, so the decoder must use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
+    /// Context mixing: the bytes are coded bit by bit, the network's prediction one input of a
+    /// mixer beside count and match models (None: the network's distribution alone, coded by
+    /// the range coder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mixing: Option<super::mixing::MixingConfig>,
 }
 
 /// One chunk (stream) of the input.
@@ -157,6 +164,12 @@ impl Params {
                 ));
             }
         }
+        if let Some(m) = &self.mixing {
+            m.validate()?;
+            if self.model.vocab != crate::models::lm::BYTES {
+                return Err("context mixing codes bytes: the model must be byte-level".into());
+            }
+        }
         Ok(())
     }
 }
@@ -164,7 +177,12 @@ impl Params {
 /// The most symbols `coded` bytes can hold: every symbol costs at least the bits of the
 /// likeliest interval a table can give (all others at 1 of `TOTAL`), and the coder's flush
 /// adds a few bytes.
-pub fn most_symbols(coded: usize, vocab: usize) -> f64 {
+pub fn most_symbols(coded: usize, vocab: usize, mixing: bool) -> f64 {
+    if mixing {
+        // Eight bits, each at the likeliest probability the mixer gives (4095 of 4096).
+        let min_bits = -8.0 * (4095.0f64 / 4096.0).log2();
+        return ((coded + 8) as f64 * 8.0 / min_bits).ceil();
+    }
     let total = f64::from(super::range_coder::TOTAL);
     let best = (total - (vocab.max(2) - 1) as f64) / total;
     let min_bits = -best.log2();
@@ -175,7 +193,11 @@ pub fn most_symbols(coded: usize, vocab: usize) -> f64 {
 pub fn write(header: &Header, streams: &[Vec<u8>]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
-    out.push(VERSION);
+    out.push(if header.params.mixing.is_some() {
+        MIXING_VERSION
+    } else {
+        VERSION
+    });
     let params = serde_json::to_vec(&header.params)?;
     put_varint(&mut out, params.len() as u64);
     out.extend_from_slice(&params);
@@ -201,9 +223,9 @@ pub fn read(data: &[u8]) -> Result<(Header, Vec<&[u8]>)> {
     if data.len() < 5 || &data[..4] != MAGIC {
         bail!("not an lm-codec file (no RLMC magic number)");
     }
-    if data[4] != VERSION {
+    if data[4] != VERSION && data[4] != MIXING_VERSION {
         bail!(
-            "lm-codec format version {} is not supported (this runner reads version {VERSION})",
+            "lm-codec format version {} is not supported (this runner reads versions {VERSION} and {MIXING_VERSION})",
             data[4]
         );
     }
@@ -240,8 +262,11 @@ pub fn read(data: &[u8]) -> Result<(Header, Vec<&[u8]>)> {
     params
         .validate()
         .map_err(|e| anyhow::anyhow!("corrupted file: {e}"))?;
+    if params.mixing.is_some() != (data[4] == MIXING_VERSION) {
+        bail!("corrupted file: the format version does not match the parameter block");
+    }
     for (i, c) in chunks.iter().enumerate() {
-        let most = most_symbols(c.coded, params.model.vocab);
+        let most = most_symbols(c.coded, params.model.vocab, params.mixing.is_some());
         if c.original as f64 > most {
             bail!(
                 "corrupted file: chunk {} of {k} claims {} symbols, more than its {} coded bytes can hold",

@@ -10,6 +10,8 @@
 pub mod bench;
 pub mod driver;
 pub mod format;
+pub mod mixed;
+pub mod mixing;
 pub mod quantize;
 pub mod range_coder;
 pub mod symbols;
@@ -22,7 +24,8 @@ use sha2::{Digest, Sha256};
 
 use driver::{Decoding, Encoding, Modeler, Probe, Profile};
 use format::{Chunk, Header, Mode, Params};
-use range_coder::{Decoder, Encoder};
+use mixed::{MixDecoding, MixEncoding};
+use range_coder::Encoder;
 
 use crate::models::device::{backend_of, Backend};
 use crate::models::lm::LanguageModel;
@@ -119,6 +122,7 @@ fn fingerprint(modeler: &Modeler) -> Result<[u8; 8]> {
     let mut probe = Probe {
         chunks: vec![a, b],
         hasher: Sha256::new(),
+        table: quantize::Table::new(vocab as usize),
     };
     driver::run(&mut frozen, &[a.len(), b.len()], &mut probe, |_, _| {})?;
     let mut out = [0u8; 8];
@@ -190,6 +194,11 @@ pub fn compress(
         }
         let fingerprint = fingerprint(&modeler)?;
         let backend = backend_of(&crate::models::device_of(modeler.model()));
+        // Count models alone learn best from one stream (the network batches streams).
+        let streams = match &params.mixing {
+            Some(m) if !m.neural => 1,
+            _ => streams,
+        };
         let k = streams.max(1).min(data.len().div_ceil(MIN_CHUNK)).max(1);
         let chunk_len = data.len().div_ceil(k).max(1);
         let chunks: Vec<&[u32]> = if data.is_empty() {
@@ -198,13 +207,20 @@ pub fn compress(
             data.chunks(chunk_len).collect()
         };
         let lengths: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
-        let mut coder = Encoding {
-            chunks: chunks.clone(),
-            encoders: chunks.iter().map(|_| Encoder::default()).collect(),
+        let (coded, mut profile) = match &params.mixing {
+            Some(config) => {
+                let mut coder = MixEncoding::new(chunks.clone(), config);
+                let profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
+                (coder.finish(), profile)
+            }
+            None => {
+                let mut coder = Encoding::new(chunks.clone(), modeler.vocab());
+                let profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
+                let coded = coder.encoders.into_iter().map(Encoder::finish).collect();
+                (coded, profile)
+            }
         };
-        let mut profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
         profile.tokenization = tokenization;
-        let coded: Vec<Vec<u8>> = coder.encoders.into_iter().map(Encoder::finish).collect();
         let header = Header {
             params: Params {
                 backend: backend.gpu_name().map(String::from),
@@ -297,18 +313,22 @@ pub fn decompress(
             );
         }
         let lengths: Vec<usize> = header.chunks.iter().map(|c| c.original).collect();
-        let mut coder = Decoding {
-            decoders: streams.iter().map(|s| Decoder::new(s)).collect(),
-            chunks: lengths
-                .iter()
-                .map(|&n| Vec::with_capacity(n.min(1 << 20)))
-                .collect(),
+        let (decoded, mut profile) = match &params.mixing {
+            Some(config) => {
+                let mut coder = MixDecoding::new(&streams, &lengths, config);
+                let profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
+                (coder.chunks, profile)
+            }
+            None => {
+                let mut coder = Decoding::new(&streams, &lengths, modeler.vocab());
+                let profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
+                (coder.chunks, profile)
+            }
         };
-        let mut profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
         let k = header.chunks.len();
         let tokenizer = pretrained.and_then(|p| p.tokenizer);
         let mut all = Vec::with_capacity(header.original_len.min(1 << 26));
-        for (i, (chunk, symbols)) in header.chunks.iter().zip(&coder.chunks).enumerate() {
+        for (i, (chunk, symbols)) in header.chunks.iter().zip(&decoded).enumerate() {
             if symbols::crc(symbols, tokenizer.is_none()) != chunk.crc {
                 bail!(
                     "chunk {} of {k} does not match its checksum: the file is corrupted",

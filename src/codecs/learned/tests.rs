@@ -22,6 +22,7 @@ fn adaptive(arch: Arch) -> Params {
         crlf: false,
         text_crc: None,
         backend: None,
+        mixing: None,
     }
 }
 
@@ -68,6 +69,7 @@ fn pretrained_mode_needs_the_same_model() {
         crlf: false,
         text_crc: None,
         backend: None,
+        mixing: None,
     };
     let m = ModelRef {
         model: &model,
@@ -214,4 +216,87 @@ fn empty_and_tiny_inputs_round_trip() {
             data
         );
     }
+}
+
+#[test]
+fn mixed_files_round_trip_in_every_mode_and_damage_is_an_error() {
+    let _alone = crate::models::draws_alone();
+    let data = text();
+    let counts = Params {
+        mixing: mixing::Mixing::Counts.config(Mode::Adaptive),
+        ..adaptive(Arch::Gru)
+    };
+    let on = Params {
+        mixing: mixing::Mixing::On.config(Mode::Adaptive),
+        ..adaptive(Arch::Gru)
+    };
+    let mut sizes = Vec::new();
+    for params in [&counts, &on] {
+        let c = compress(&data, params, None, 3, &cpu(), |_, _| {}).unwrap();
+        let d = decompress(&c.bytes, None, &cpu(), |_, _| {}).unwrap();
+        assert_eq!(d.bytes, data);
+        assert_eq!(c.bytes[4], format::MIXING_VERSION);
+        sizes.push(c.bytes.len());
+    }
+    // Repetitive text: the count and match models code it in well under 1 bit per byte
+    // (the network alone needs several: `adaptive_models_round_trip_and_learn`).
+    assert!(sizes.iter().all(|&s| s * 8 < data.len()), "{sizes:?}");
+    let good = compress(&data, &counts, None, 1, &cpu(), |_, _| {})
+        .unwrap()
+        .bytes;
+    let err = |bytes: &[u8]| {
+        format!(
+            "{:#}",
+            decompress(bytes, None, &cpu(), |_, _| {}).unwrap_err()
+        )
+    };
+    let mut payload = good.clone();
+    let at = payload.len() - 5;
+    payload[at] ^= 0x10;
+    assert!(err(&payload).contains("checksum"), "{}", err(&payload));
+    let mut version = good.clone();
+    version[4] = format::VERSION;
+    assert!(
+        err(&version).contains("does not match"),
+        "{}",
+        err(&version)
+    );
+    // Another mixer configuration, validly recorded: adaptive files hash their settings with the
+    // mixer's, so it is refused as another model before anything is decoded.
+    let (mut header, streams) = format::read(&good).unwrap();
+    header.params.mixing.as_mut().unwrap().orders = vec![2, 3];
+    let streams: Vec<Vec<u8>> = streams.iter().map(|s| s.to_vec()).collect();
+    let other = format::write(&header, &streams).unwrap();
+    assert!(err(&other).contains("different model"), "{}", err(&other));
+}
+
+#[test]
+fn a_pretrained_model_mixes_with_the_count_models() {
+    let _alone = crate::models::draws_alone();
+    let data = text();
+    let device = cpu();
+    let config = tiny(Arch::Gru);
+    let model = crate::models::lm::train::init_seeded(&config, 1, &device);
+    let params = Params {
+        mode: Mode::Pretrained,
+        model: config,
+        adaptive: None,
+        threads: 1,
+        crlf: false,
+        text_crc: None,
+        backend: None,
+        mixing: mixing::Mixing::Auto.config(Mode::Pretrained),
+    };
+    assert!(params.mixing.as_ref().unwrap().neural);
+    let m = ModelRef {
+        model: &model,
+        hash: [1; 16],
+        tokenizer: None,
+    };
+    let c = compress(&data, &params, Some(&m), 2, &cpu(), |_, _| {}).unwrap();
+    let d = decompress(&c.bytes, Some(&m), &cpu(), |_, _| {}).unwrap();
+    assert_eq!(d.bytes, data);
+    assert!(c.bytes.len() * 8 < data.len(), "{}", c.bytes.len());
+    let other = ModelRef { hash: [2; 16], ..m };
+    assert!(decompress(&c.bytes, Some(&other), &cpu(), |_, _| {}).is_err());
 }

@@ -1,0 +1,95 @@
+//! The coders of context mixing: each byte of each stream is coded bit by bit through the
+//! shared [`ContextMixer`], the network's distribution (when it has one) one of its inputs.
+
+use super::driver::SymbolCoder;
+use super::mixing::bit_coder::{BitDecoder, BitEncoder};
+use super::mixing::coding::{cumulative, decode_byte, encode_byte};
+use super::mixing::predictor::ContextMixer;
+use super::mixing::MixingConfig;
+
+/// Encodes the chunks of an input by context mixing.
+pub struct MixEncoding<'a> {
+    chunks: Vec<&'a [u32]>,
+    encoders: Vec<BitEncoder>,
+    mixer: ContextMixer,
+}
+
+impl<'a> MixEncoding<'a> {
+    /// Encoders for `chunks` (bytes).
+    pub fn new(chunks: Vec<&'a [u32]>, config: &MixingConfig) -> MixEncoding<'a> {
+        MixEncoding {
+            encoders: chunks.iter().map(|_| BitEncoder::new()).collect(),
+            mixer: ContextMixer::new(config, chunks.len()),
+            chunks,
+        }
+    }
+
+    /// The coded streams.
+    pub fn finish(self) -> Vec<Vec<u8>> {
+        self.encoders.into_iter().map(BitEncoder::finish).collect()
+    }
+}
+
+/// The network's running sums, or None for a coder without it.
+fn network(probs: &[f32]) -> Option<Vec<f64>> {
+    (!probs.is_empty()).then(|| cumulative(probs))
+}
+
+impl SymbolCoder for MixEncoding<'_> {
+    fn code(&mut self, stream: usize, t: usize, probs: &[f32]) -> usize {
+        let byte = self.chunks[stream][t];
+        let sums = network(probs);
+        encode_byte(
+            &mut self.mixer,
+            &mut self.encoders[stream],
+            stream,
+            byte as u8,
+            sums.as_deref(),
+        );
+        byte as usize
+    }
+
+    fn uses_network(&self) -> bool {
+        self.mixer.config().neural
+    }
+}
+
+/// Decodes chunks coded by context mixing.
+pub struct MixDecoding<'a> {
+    decoders: Vec<BitDecoder<'a>>,
+    /// The decoded bytes per chunk.
+    pub chunks: Vec<Vec<u32>>,
+    mixer: ContextMixer,
+}
+
+impl<'a> MixDecoding<'a> {
+    /// Decoders of `streams` holding `lengths` bytes.
+    pub fn new(streams: &[&'a [u8]], lengths: &[usize], config: &MixingConfig) -> MixDecoding<'a> {
+        MixDecoding {
+            decoders: streams.iter().map(|s| BitDecoder::new(s)).collect(),
+            chunks: lengths
+                .iter()
+                .map(|&n| Vec::with_capacity(n.min(1 << 20)))
+                .collect(),
+            mixer: ContextMixer::new(config, streams.len()),
+        }
+    }
+}
+
+impl SymbolCoder for MixDecoding<'_> {
+    fn code(&mut self, stream: usize, _t: usize, probs: &[f32]) -> usize {
+        let sums = network(probs);
+        let byte = decode_byte(
+            &mut self.mixer,
+            &mut self.decoders[stream],
+            stream,
+            sums.as_deref(),
+        );
+        self.chunks[stream].push(u32::from(byte));
+        usize::from(byte)
+    }
+
+    fn uses_network(&self) -> bool {
+        self.mixer.config().neural
+    }
+}

@@ -1,0 +1,120 @@
+//! Context mixing for the learned codec: bytes are coded bit by bit, each bit's probability
+//! mixed from fast count-based models (orders 0 and 1 direct, hashed orders up to 6, a word
+//! model), a match model for long repeats and, when there is one, the neural model's
+//! prediction; then refined by adaptive probability maps. Everything adapts online in integer
+//! arithmetic, so the decoder repeats it exactly.
+
+pub mod apm;
+pub mod bit_coder;
+pub mod coding;
+pub mod contexts;
+pub mod counter;
+pub mod counter_map;
+pub mod logistic;
+pub mod match_model;
+pub mod mixer;
+pub mod predictor;
+pub mod stream;
+
+use serde::{Deserialize, Serialize};
+
+use super::format::Mode;
+
+/// What predicts the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mixing {
+    /// The bench's recommendation: `on` with a pretrained model (pretrained and dynamic
+    /// modes: the network is trained already and costs only its inference), `counts` in
+    /// adaptive mode (a network trained while coding improved the size by under 1% at about
+    /// 40 times the time).
+    Auto,
+    /// The network's prediction mixed with the count and match models.
+    On,
+    /// The count and match models alone (the network never runs).
+    Counts,
+    /// The network alone, its distribution range-coded per symbol.
+    Off,
+}
+
+impl Mixing {
+    /// What `self` means in `mode` (never `Auto`).
+    pub fn resolve(self, mode: Mode) -> Mixing {
+        match (self, mode) {
+            (Mixing::Auto, Mode::Adaptive) => Mixing::Counts,
+            (Mixing::Auto, _) => Mixing::On,
+            (m, _) => m,
+        }
+    }
+
+    /// The mixer's configuration in `mode` (None: no mixing).
+    pub fn config(self, mode: Mode) -> Option<MixingConfig> {
+        match self.resolve(mode) {
+            Mixing::On => Some(MixingConfig::default()),
+            Mixing::Counts => Some(MixingConfig {
+                neural: false,
+                ..MixingConfig::default()
+            }),
+            Mixing::Off | Mixing::Auto => None,
+        }
+    }
+}
+
+/// The mixer's configuration (recorded in the file: the decoder builds the same models).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MixingConfig {
+    /// Hashed context orders (bytes before the current one), e.g. [2, 3, 4, 6].
+    pub orders: Vec<usize>,
+    /// The word models (the current word's letters; with the previous word).
+    pub word: bool,
+    /// 2^bits buckets of 64 bytes per hashed model.
+    pub table_bits: u32,
+    /// Bytes a match must repeat before the match model predicts (0: no match model).
+    pub match_min: usize,
+    /// The neural model's prediction is one of the inputs (false: count models only, and the
+    /// network is not run at all).
+    pub neural: bool,
+    /// The mixer's learning rate, in 1/4096.
+    pub mixer_rate: i32,
+    /// The counters' count limit (their slowest rate is 1 / (limit + 1.5)).
+    pub counter_limit: u32,
+}
+
+impl Default for MixingConfig {
+    fn default() -> MixingConfig {
+        MixingConfig {
+            orders: vec![2, 3, 4, 5, 6, 8],
+            word: true,
+            table_bits: 20,
+            match_min: 8,
+            neural: true,
+            mixer_rate: 16,
+            counter_limit: 12,
+        }
+    }
+}
+
+impl MixingConfig {
+    /// A problem with the configuration, if any.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.orders.iter().any(|&o| !(1..=16).contains(&o)) {
+            return Err(format!(
+                "mixing orders {:?} must be between 1 and 16",
+                self.orders
+            ));
+        }
+        if !(10..=24).contains(&self.table_bits) {
+            return Err(format!(
+                "table_bits {} must be between 10 and 24",
+                self.table_bits
+            ));
+        }
+        if !(1..=1023).contains(&self.counter_limit) || !(1..=4096).contains(&self.mixer_rate) {
+            return Err("counter_limit must be 1..1023 and mixer_rate 1..4096".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
