@@ -371,3 +371,24 @@ fn the_ternary_view_is_ternary_and_passes_gradients_to_the_latent_weights() {
     let after = &super::tensors::collect(&stepped)[0].values;
     assert!(before.iter().zip(after).filter(|(a, b)| a != b).count() > 1000);
 }
+
+/// Seconds SeedLM takes to encode a 1,048,576-weight tensor at 4 and 3 bits (a measurement,
+/// run by hand: `cargo test --lib weights::tests::seedlm_encoding_time -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn seedlm_encoding_time() {
+    let values = gaussian(1 << 20, 9);
+    for (block, coefficients) in [(8usize, 3usize), (12, 4)] {
+        let start = std::time::Instant::now();
+        let table = super::seedlm::SeedTable::new(block, coefficients);
+        let built = start.elapsed().as_secs_f64();
+        let encoded = super::seedlm::encode(&table, &values);
+        let seconds = start.elapsed().as_secs_f64();
+        let back = super::seedlm::decode(&table, &encoded, values.len()).unwrap();
+        let relative = mse(&values, &back) / mse(&values, &vec![0.0; values.len()]);
+        println!(
+            "C = {block}, P = {coefficients}: {seconds:.1} s ({built:.1} s for the table), relative error {relative:.3}, {} threads",
+            rayon::current_num_threads()
+        );
+    }
+}
