@@ -19,8 +19,37 @@ use crate::models::lm::LmConfig;
 pub const MAGIC: &[u8; 4] = b"RLMC";
 /// Format version of files without context mixing.
 pub const VERSION: u8 = 1;
-/// Format version of files with context mixing (bit-wise coding: older runners must refuse).
+/// Format version of files with context mixing (bit-wise coding: older runners must refuse);
+/// their parameter block is deflated.
 pub const MIXING_VERSION: u8 = 2;
+/// The largest inflated parameter block accepted.
+const MAX_PARAMS: u64 = 1 << 16;
+
+/// The parameter block as stored: JSON, deflated in files of version [`MIXING_VERSION`].
+fn pack_params(params: &Params) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let json = serde_json::to_vec(params)?;
+    if params.mixing.is_none() {
+        return Ok(json);
+    }
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(&json)?;
+    Ok(e.finish()?)
+}
+
+/// The JSON of a stored parameter block.
+fn unpack_params(stored: &[u8], version: u8) -> Result<Vec<u8>> {
+    use std::io::Read;
+    if version != MIXING_VERSION {
+        return Ok(stored.to_vec());
+    }
+    let mut json = Vec::new();
+    flate2::read::DeflateDecoder::new(stored)
+        .take(MAX_PARAMS)
+        .read_to_end(&mut json)
+        .context("corrupted file: unreadable parameter block")?;
+    Ok(json)
+}
 
 /// Whether the model comes with the decoder or learns while coding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,7 +227,7 @@ pub fn write(header: &Header, streams: &[Vec<u8>]) -> Result<Vec<u8>> {
     } else {
         VERSION
     });
-    let params = serde_json::to_vec(&header.params)?;
+    let params = pack_params(&header.params)?;
     put_varint(&mut out, params.len() as u64);
     out.extend_from_slice(&params);
     out.extend_from_slice(&header.model_hash);
@@ -257,7 +286,7 @@ pub fn read(data: &[u8]) -> Result<(Header, Vec<&[u8]>)> {
     if crc32fast::hash(&data[..header_end]) != stored {
         bail!("corrupted file: the header checksum does not match");
     }
-    let params: Params = serde_json::from_slice(&params_bytes)
+    let params: Params = serde_json::from_slice(&unpack_params(&params_bytes, data[4])?)
         .context("corrupted file: unreadable parameter block")?;
     params
         .validate()

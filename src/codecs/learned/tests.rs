@@ -26,6 +26,16 @@ fn adaptive(arch: Arch) -> Params {
     }
 }
 
+fn pretrained(model: LmConfig, mixing: Option<mixing::MixingConfig>) -> Params {
+    Params {
+        mode: Mode::Pretrained,
+        adaptive: None,
+        mixing,
+        model,
+        ..adaptive(Arch::Gru)
+    }
+}
+
 fn text() -> Vec<u8> {
     let mut t = Vec::new();
     for i in 0..150 {
@@ -61,16 +71,7 @@ fn pretrained_mode_needs_the_same_model() {
     let config = tiny(Arch::Transformer);
     let model = crate::models::lm::train::init_seeded(&config, 1, &device);
     let other = crate::models::lm::train::init_seeded(&config, 2, &device);
-    let params = Params {
-        mode: Mode::Pretrained,
-        model: config,
-        adaptive: None,
-        threads: 1,
-        crlf: false,
-        text_crc: None,
-        backend: None,
-        mixing: None,
-    };
+    let params = pretrained(config, None);
     let m = ModelRef {
         model: &model,
         hash: [1; 16],
@@ -277,16 +278,7 @@ fn a_pretrained_model_mixes_with_the_count_models() {
     let device = cpu();
     let config = tiny(Arch::Gru);
     let model = crate::models::lm::train::init_seeded(&config, 1, &device);
-    let params = Params {
-        mode: Mode::Pretrained,
-        model: config,
-        adaptive: None,
-        threads: 1,
-        crlf: false,
-        text_crc: None,
-        backend: None,
-        mixing: mixing::Mixing::Auto.config(Mode::Pretrained),
-    };
+    let params = pretrained(config, mixing::Mixing::Auto.config(Mode::Pretrained));
     assert!(params.mixing.as_ref().unwrap().neural);
     let m = ModelRef {
         model: &model,
