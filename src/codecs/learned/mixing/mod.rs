@@ -60,6 +60,11 @@ impl Mixing {
     }
 }
 
+/// The most hashed orders (with the word models and 2^22 buckets of 64 bytes, under 4 GiB of
+/// tables): a file
+/// cannot ask for more memory than that.
+pub const MAX_ORDERS: usize = 12;
+
 /// The mixer's configuration (recorded in the file: the decoder builds the same models).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MixingConfig {
@@ -97,15 +102,15 @@ impl Default for MixingConfig {
 impl MixingConfig {
     /// A problem with the configuration, if any.
     pub fn validate(&self) -> Result<(), String> {
-        if self.orders.iter().any(|&o| !(1..=16).contains(&o)) {
+        if self.orders.len() > MAX_ORDERS || self.orders.iter().any(|&o| !(1..=16).contains(&o)) {
             return Err(format!(
-                "mixing orders {:?} must be between 1 and 16",
+                "mixing orders {:?}: at most {MAX_ORDERS}, each between 1 and 16",
                 self.orders
             ));
         }
-        if !(10..=24).contains(&self.table_bits) {
+        if !(10..=22).contains(&self.table_bits) {
             return Err(format!(
-                "table_bits {} must be between 10 and 24",
+                "table_bits {} must be between 10 and 22",
                 self.table_bits
             ));
         }

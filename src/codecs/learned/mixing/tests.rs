@@ -63,3 +63,18 @@ fn measure() {
         total.0 as f64 * 8.0 / total.1.max(1) as f64
     );
 }
+
+#[test]
+fn configurations_that_would_take_too_much_memory_are_refused() {
+    assert!(MixingConfig::default().validate().is_ok());
+    let many = MixingConfig {
+        orders: (1..=13).collect(),
+        ..MixingConfig::default()
+    };
+    assert!(many.validate().unwrap_err().contains("at most 12"));
+    let wide = MixingConfig {
+        table_bits: 24,
+        ..MixingConfig::default()
+    };
+    assert!(wide.validate().unwrap_err().contains("table_bits"));
+}
