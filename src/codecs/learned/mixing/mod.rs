@@ -60,9 +60,8 @@ impl Mixing {
     }
 }
 
-/// The most hashed orders (with the word models and 2^22 buckets of 64 bytes, under 4 GiB of
-/// tables): a file
-/// cannot ask for more memory than that.
+/// The most hashed orders: with the word models and 2^22 buckets of 64 bytes, under 4 GiB of
+/// tables, so a file cannot ask for more memory than that.
 pub const MAX_ORDERS: usize = 12;
 
 /// The mixer's configuration (recorded in the file: the decoder builds the same models).
