@@ -36,6 +36,14 @@ fn pretrained(model: LmConfig, mixing: Option<mixing::MixingConfig>) -> Params {
     }
 }
 
+/// The error decoding `bytes` (self-contained files) gives.
+fn decode_error(bytes: &[u8]) -> String {
+    format!(
+        "{:#}",
+        decompress(bytes, None, &cpu(), |_, _| {}).unwrap_err()
+    )
+}
+
 fn text() -> Vec<u8> {
     let mut t = Vec::new();
     for i in 0..150 {
@@ -129,12 +137,7 @@ fn damaged_files_are_errors_not_panics() {
     let good = compress(&data, &params, None, 2, &cpu(), |_, _| {})
         .unwrap()
         .bytes;
-    let err = |bytes: &[u8]| {
-        format!(
-            "{:#}",
-            decompress(bytes, None, &cpu(), |_, _| {}).unwrap_err()
-        )
-    };
+    let err = decode_error;
     assert!(err(b"hello").contains("not an lm-codec file"));
     assert!(err(&good[..good.len() - 10]).contains("truncated"));
     assert!(err(&good[..20]).contains("truncated"));
@@ -245,12 +248,7 @@ fn mixed_files_round_trip_in_every_mode_and_damage_is_an_error() {
     let good = compress(&data, &counts, None, 1, &cpu(), |_, _| {})
         .unwrap()
         .bytes;
-    let err = |bytes: &[u8]| {
-        format!(
-            "{:#}",
-            decompress(bytes, None, &cpu(), |_, _| {}).unwrap_err()
-        )
-    };
+    let err = decode_error;
     let mut payload = good.clone();
     let at = payload.len() - 5;
     payload[at] ^= 0x10;
