@@ -105,20 +105,20 @@ fn print_row(r: &Value) {
 /// libraries), then the installed anchors (bzip2 -9, zpaq -m5, 7-Zip PPMd).
 fn references(name: &str, data: &[u8], missing: &mut Vec<String>) -> Result<Vec<Value>> {
     let mut rows = Vec::new();
+    let policy = crate::codecs::timing::TimingPolicy::default();
     for codec in crate::codecs::algorithm::reference_codecs(true) {
-        let t = std::time::Instant::now();
-        let packed = codec.compress(data)?;
-        let compress_s = t.elapsed().as_secs_f64();
-        let t = std::time::Instant::now();
-        let back = codec.decompress(&packed, data.len())?;
-        let seconds = (compress_s, t.elapsed().as_secs_f64());
+        let (packed, c) = crate::codecs::timing::measure(policy, || codec.compress(data));
+        let packed = packed?;
+        let (back, d) =
+            crate::codecs::timing::measure(policy, || codec.decompress(&packed, data.len()));
+        let seconds = (c.seconds, d.seconds);
         rows.push(row(
             name,
             &codec.label(),
             data.len(),
             packed.len(),
             seconds,
-            back == data,
+            back? == data,
         ));
     }
     let file = Path::new(name)

@@ -85,13 +85,18 @@ impl<'a> Decoding<'a> {
     pub fn new(streams: &[&'a [u8]], lengths: &[usize], vocab: usize) -> Decoding<'a> {
         Decoding {
             decoders: streams.iter().map(|s| Decoder::new(s)).collect(),
-            chunks: lengths
-                .iter()
-                .map(|&n| Vec::with_capacity(n.min(1 << 20)))
-                .collect(),
+            chunks: output_chunks(lengths),
             table: Table::new(vocab),
         }
     }
+}
+
+/// Empty chunks for decoded symbols, `lengths` long (capacity capped: lengths come from a file).
+pub fn output_chunks(lengths: &[usize]) -> Vec<Vec<u32>> {
+    lengths
+        .iter()
+        .map(|&n| Vec::with_capacity(n.min(1 << 20)))
+        .collect()
 }
 
 impl SymbolCoder for Decoding<'_> {

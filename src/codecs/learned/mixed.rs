@@ -1,9 +1,9 @@
 //! The coders of context mixing: each byte of each stream is coded bit by bit through the
 //! shared [`ContextMixer`], the network's distribution (when it has one) one of its inputs.
 
-use super::driver::SymbolCoder;
+use super::driver::{output_chunks, SymbolCoder};
 use super::mixing::bit_coder::{BitDecoder, BitEncoder};
-use super::mixing::coding::{cumulative, decode_byte, encode_byte};
+use super::mixing::coding::{cumulative_into, decode_byte, encode_byte};
 use super::mixing::predictor::ContextMixer;
 use super::mixing::MixingConfig;
 
@@ -12,6 +12,7 @@ pub struct MixEncoding<'a> {
     chunks: Vec<&'a [u32]>,
     encoders: Vec<BitEncoder>,
     mixer: ContextMixer,
+    sums: Vec<f64>,
 }
 
 impl<'a> MixEncoding<'a> {
@@ -21,6 +22,7 @@ impl<'a> MixEncoding<'a> {
             encoders: chunks.iter().map(|_| BitEncoder::new()).collect(),
             mixer: ContextMixer::new(config, chunks.len()),
             chunks,
+            sums: Vec::new(),
         }
     }
 
@@ -30,21 +32,25 @@ impl<'a> MixEncoding<'a> {
     }
 }
 
-/// The network's running sums, or None for a coder without it.
-fn network(probs: &[f32]) -> Option<Vec<f64>> {
-    (!probs.is_empty()).then(|| cumulative(probs))
+/// The network's running sums in `sums`, or None for a coder without it.
+fn network<'s>(probs: &[f32], sums: &'s mut Vec<f64>) -> Option<&'s [f64]> {
+    if probs.is_empty() {
+        return None;
+    }
+    cumulative_into(probs, sums);
+    Some(sums)
 }
 
 impl SymbolCoder for MixEncoding<'_> {
     fn code(&mut self, stream: usize, t: usize, probs: &[f32]) -> usize {
         let byte = self.chunks[stream][t];
-        let sums = network(probs);
+        let sums = network(probs, &mut self.sums);
         encode_byte(
             &mut self.mixer,
             &mut self.encoders[stream],
             stream,
             byte as u8,
-            sums.as_deref(),
+            sums,
         );
         byte as usize
     }
@@ -60,6 +66,7 @@ pub struct MixDecoding<'a> {
     /// The decoded bytes per chunk.
     pub chunks: Vec<Vec<u32>>,
     mixer: ContextMixer,
+    sums: Vec<f64>,
 }
 
 impl<'a> MixDecoding<'a> {
@@ -67,24 +74,17 @@ impl<'a> MixDecoding<'a> {
     pub fn new(streams: &[&'a [u8]], lengths: &[usize], config: &MixingConfig) -> MixDecoding<'a> {
         MixDecoding {
             decoders: streams.iter().map(|s| BitDecoder::new(s)).collect(),
-            chunks: lengths
-                .iter()
-                .map(|&n| Vec::with_capacity(n.min(1 << 20)))
-                .collect(),
+            chunks: output_chunks(lengths),
             mixer: ContextMixer::new(config, streams.len()),
+            sums: Vec::new(),
         }
     }
 }
 
 impl SymbolCoder for MixDecoding<'_> {
     fn code(&mut self, stream: usize, _t: usize, probs: &[f32]) -> usize {
-        let sums = network(probs);
-        let byte = decode_byte(
-            &mut self.mixer,
-            &mut self.decoders[stream],
-            stream,
-            sums.as_deref(),
-        );
+        let sums = network(probs, &mut self.sums);
+        let byte = decode_byte(&mut self.mixer, &mut self.decoders[stream], stream, sums);
         self.chunks[stream].push(u32::from(byte));
         usize::from(byte)
     }

@@ -4,16 +4,15 @@
 use super::bit_coder::{BitDecoder, BitEncoder};
 use super::predictor::{network_bit, ContextMixer};
 
-/// Running sums of a distribution over bytes (257 values, from 0).
-pub fn cumulative(probs: &[f32]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(probs.len() + 1);
+/// Running sums of a distribution over bytes into `out` (257 values, from 0).
+pub fn cumulative_into(probs: &[f32], out: &mut Vec<f64>) {
+    out.clear();
     let mut total = 0.0f64;
     out.push(0.0);
     for &p in probs {
         total += f64::from(p.max(0.0));
         out.push(total);
     }
-    out
 }
 
 /// Encodes `byte` of `stream`.
@@ -49,23 +48,4 @@ pub fn decode_byte(
         c0 = (c0 << 1) | u32::from(bit);
     }
     (c0 & 0xFF) as u8
-}
-
-/// Count models only, one stream: the coded bytes of `data`.
-pub fn compress(data: &[u8], config: &super::MixingConfig) -> Vec<u8> {
-    let mut mixer = ContextMixer::new(config, 1);
-    let mut coder = BitEncoder::new();
-    for &b in data {
-        encode_byte(&mut mixer, &mut coder, 0, b, None);
-    }
-    coder.finish()
-}
-
-/// Inverse of [`compress`] for `len` bytes.
-pub fn decompress(coded: &[u8], len: usize, config: &super::MixingConfig) -> Vec<u8> {
-    let mut mixer = ContextMixer::new(config, 1);
-    let mut coder = BitDecoder::new(coded);
-    (0..len)
-        .map(|_| decode_byte(&mut mixer, &mut coder, 0, None))
-        .collect()
 }

@@ -29,13 +29,14 @@ impl CounterMap {
         }
     }
 
-    /// The stretched probability the map gives model `model`'s counter `c`, given whether
-    /// the bit is the first of its byte; remembered for [`CounterMap::update`].
+    /// The stretched probability the map gives model `model`'s counter `c` (whose own
+    /// stretched probability is `stretched`), given whether the bit is the first of its byte;
+    /// remembered for [`CounterMap::update`].
     #[inline]
-    pub fn input(&mut self, model: usize, c: u32, first_bit: bool) -> i32 {
+    pub fn input(&mut self, model: usize, c: u32, stretched: i32, first_bit: bool) -> i32 {
         let n = counter::count(c) as usize;
         let class = [0, 1, 2, 3, 4, 4, 5, 5, 5, 5, 6][n.min(10)] + usize::from(n >= 20);
-        let p = ((stretch(counter::p12(c)) + 2048) >> 6) as usize;
+        let p = ((stretched + 2048) >> 6) as usize;
         let at = model * PER_MODEL + (class * PROBABILITY_CLASSES + p) * 2 + usize::from(first_bit);
         self.used[model] = at;
         stretch(counter::p12(self.slots[at]))

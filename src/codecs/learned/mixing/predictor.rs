@@ -96,8 +96,9 @@ impl ContextMixer {
         for (i, (table, &b)) in self.hashed.iter().zip(&s.buckets).enumerate() {
             let c = table.get(b, s.nibble);
             known += usize::from(counter::count(c) > 0);
-            m.add(stretch(counter::p12(c)));
-            m.add(self.maps.input(i, c, bits == 0));
+            let stretched = stretch(counter::p12(c));
+            m.add(stretched);
+            m.add(self.maps.input(i, c, stretched, bits == 0));
         }
         let (input, length) = s.matcher.input(&s.history, s.c0, s.bits);
         m.add(input);

@@ -1,5 +1,26 @@
-use super::coding::{compress, decompress};
+use super::bit_coder::{BitDecoder, BitEncoder};
+use super::coding::{decode_byte, encode_byte};
+use super::predictor::ContextMixer;
 use super::MixingConfig;
+
+/// Count models only, one stream: the coded bytes of `data`.
+fn compress(data: &[u8], config: &MixingConfig) -> Vec<u8> {
+    let mut mixer = ContextMixer::new(config, 1);
+    let mut coder = BitEncoder::new();
+    for &b in data {
+        encode_byte(&mut mixer, &mut coder, 0, b, None);
+    }
+    coder.finish()
+}
+
+/// Inverse of [`compress`] for `len` bytes.
+fn decompress(coded: &[u8], len: usize, config: &MixingConfig) -> Vec<u8> {
+    let mut mixer = ContextMixer::new(config, 1);
+    let mut coder = BitDecoder::new(coded);
+    (0..len)
+        .map(|_| decode_byte(&mut mixer, &mut coder, 0, None))
+        .collect()
+}
 
 fn text() -> Vec<u8> {
     let words = [
