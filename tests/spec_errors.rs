@@ -200,6 +200,17 @@ fn presets_and_extends_resolve() {
         frozen.contains("epochs = 5") && !frozen.contains("extends"),
         "{frozen}"
     );
+    // A spec named without a directory finds the configs/ beside it (its parent is "").
+    p.write(
+        "bare.toml",
+        "[experiment]\nname = \"bare\"\ntask = \"command\"\n\n[params]\ncommand = '''echo '{{}}' > $RUNNER_RUN_DIR/metrics.json'''\nloss_weights = \"balanced\"\n",
+    );
+    let out = p.run(&["launch", "bare.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        p.results("bare")[0]["config"]["loss_weights"]["generation"],
+        0.3
+    );
 }
 
 #[test]

@@ -29,7 +29,11 @@ impl Presets {
     /// The presets directory for a spec: `[experiment] configs` if given, else the first
     /// `configs/` directory found walking up from the spec's own directory.
     pub fn locate(spec_path: &Path, explicit: Option<&str>) -> Option<PathBuf> {
-        let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
+        // A bare file name's parent is "", which canonicalize refuses: that is ".".
+        let spec_dir = match spec_path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
         if let Some(rel) = explicit {
             return Some(spec_dir.join(rel));
         }
