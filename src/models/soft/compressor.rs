@@ -1,7 +1,9 @@
 //! Compressors: each turns encoder states H (L×d, padding masked) into exactly M memory
 //! vectors (M×d) for the teacher's decoder.
-//! - `cross_attention`: M learned queries attend to H (Perceiver latents), then a feed-forward
-//!   layer.
+//! - `cross_attention`: M learned queries attend to H (Perceiver latents); each memory vector
+//!   is H averaged under its query's attention weights (mean over heads), so it lies among the
+//!   states the teacher learned to read rather than behind a fresh value/output projection,
+//!   then a feed-forward layer that starts silent (its output layer zero).
 //! - `conv`: a strided depthwise 1-D convolution and a pointwise mix over H (padded to the
 //!   window length), then adaptive average pooling to exactly M.
 //! - `pooling`: M fixed windows over the context; a learned score weights the tokens inside
@@ -84,6 +86,41 @@ impl Attend {
     }
 }
 
+/// Queries that average states under their attention weights (mean over heads): convex
+/// combinations of the states themselves, in the space the teacher reads, with no value or
+/// output projection.
+#[derive(Module, Debug)]
+pub struct Average {
+    norm: LayerNorm,
+    query: Linear,
+    key: Linear,
+    heads: usize,
+}
+
+impl Average {
+    fn new(d: usize, heads: usize, device: &Device) -> Average {
+        Average {
+            norm: LayerNormConfig::new(d).init(device),
+            query: LinearConfig::new(d, d).init(device),
+            key: LinearConfig::new(d, d).init(device),
+            heads: heads.max(1),
+        }
+    }
+
+    /// `h` [batch, L, d] averaged under the attention of queries `x` [batch, M, d] (`pad`:
+    /// true at padding) [batch, M, d].
+    fn forward(&self, x: Tensor<3>, h: Tensor<3>, pad: Tensor<2, Bool>) -> Tensor<3> {
+        let ([b, m, d], l, k) = (x.dims(), h.dims()[1], self.heads);
+        let split = |t: Tensor<3>, n: usize| t.reshape([b, n, k, d / k]).swap_dims(1, 2);
+        let q = split(self.query.forward(self.norm.forward(x)), m);
+        let keys = split(self.key.forward(h.clone()), l);
+        let scores = q.matmul(keys.swap_dims(2, 3)) / ((d / k) as f64).sqrt();
+        let masked = scores.mask_fill(pad.reshape([b, 1, 1, l]).expand([b, k, m, l]), -1e9);
+        let weights = softmax(masked, 3).mean_dim(1).reshape([b, m, l]);
+        weights.matmul(h)
+    }
+}
+
 /// A feed-forward sub-layer with its pre-norm.
 #[derive(Module, Debug)]
 pub struct Feed {
@@ -101,16 +138,27 @@ impl Feed {
         }
     }
 
+    /// The same layer adding nothing at first (its output layer zero), so the block starts as
+    /// the identity.
+    fn silent(mut self) -> Feed {
+        let outer = &mut self.ffn.linear_outer;
+        outer.weight = Param::from_tensor(outer.weight.val().zeros_like());
+        if let Some(bias) = &mut outer.bias {
+            *bias = Param::from_tensor(bias.val().zeros_like());
+        }
+        self
+    }
+
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         x.clone() + self.ffn.forward(self.norm.forward(x))
     }
 }
 
-/// M learned queries attending to H.
+/// M learned queries averaging H under their attention.
 #[derive(Module, Debug)]
 pub struct CrossAttention {
     queries: Param<Tensor<2>>,
-    attend: Attend,
+    average: Average,
     feed: Feed,
 }
 
@@ -173,8 +221,8 @@ impl CompressorConfig {
         match architecture {
             Architecture::CrossAttention => Compressor::CrossAttention(CrossAttention {
                 queries: latents(),
-                attend: Attend::new(d, self.heads, device),
-                feed: Feed::new(d, device),
+                average: Average::new(d, self.heads, device),
+                feed: Feed::new(d, device).silent(),
             }),
             Architecture::Conv => {
                 let stride = (self.max_context / (2 * m)).max(1);
@@ -219,7 +267,7 @@ impl Compressor {
         let b = h.dims()[0];
         match self {
             Compressor::CrossAttention(c) => {
-                let x = c.attend.forward(batched(&c.queries, b), Some(h), Some(pad));
+                let x = c.average.forward(batched(&c.queries, b), h, pad);
                 c.feed.forward(x)
             }
             Compressor::Conv(c) => {
