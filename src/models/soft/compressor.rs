@@ -367,3 +367,35 @@ pub fn first_states(h: Tensor<3>, m: usize) -> Tensor<3> {
     let [b, l, d] = h.dims();
     h.slice([0..b, 0..m.min(l), 0..d])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_cross_attention_memory_averages_the_states_themselves() {
+        let _alone = crate::models::draws_alone();
+        let device = crate::models::device::cpu();
+        let config = CompressorConfig::new(8, 3, 16).with_heads(2);
+        let compressor = config.init(Architecture::CrossAttention, &device);
+        // Every state the same vector, the last two positions padding (other values there):
+        // any convex combination of the real states is that vector.
+        let state: Vec<f32> = (0..8).map(|i| i as f32 - 3.5).collect();
+        let mut h: Vec<f32> = state.iter().copied().cycle().take(5 * 8).collect();
+        h.extend(std::iter::repeat_n(100.0f32, 2 * 8));
+        let h = Tensor::<3>::from_data(TensorData::new(h, [1, 7, 8]), &device);
+        let pad = Tensor::<2, Bool>::from_data(
+            TensorData::new(vec![false, false, false, false, false, true, true], [1, 7]),
+            &device,
+        );
+        let memory = compressor.forward(h, pad, &[5]);
+        let got = memory.into_data().try_to_vec::<f32>().unwrap();
+        for (k, v) in got.iter().enumerate() {
+            assert!(
+                (v - state[k % 8]).abs() < 1e-4,
+                "{k}: {v} vs {}",
+                state[k % 8]
+            );
+        }
+    }
+}
