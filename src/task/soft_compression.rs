@@ -30,6 +30,7 @@ use crate::metrics::declared::MetricDef;
 use crate::metrics::direction::Better;
 use crate::models::soft::compressor::Architecture;
 use crate::models::soft::train::{CompressorTraining, LossWeights, TeacherTraining};
+use crate::models::soft::unpack::DecoderSide;
 
 /// What makes a run's memory: a trained compressor or a control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,15 +89,28 @@ impl Method {
     }
 }
 
+impl Choice for DecoderSide {
+    const WHAT: &'static str = "decoder sides";
+
+    fn choices() -> &'static [(&'static str, Self)] {
+        &[
+            ("frozen", DecoderSide::Frozen),
+            ("unpack", DecoderSide::Unpack),
+        ]
+    }
+}
+
+choice_param!(DecoderSide);
+
 impl ParamValue for LossWeights {
     fn type_name() -> String {
-        "a preset name of configs/loss_weights.toml or a table {teacher_forcing, generation, contrastive}".into()
+        "a preset name of configs/loss_weights.toml or a table {teacher_forcing, generation, contrastive, reconstruction}".into()
     }
 
     fn parse(value: &Value) -> Result<Self, Invalid> {
         serde_json::from_value(value.clone()).map_err(|e| {
             Invalid::new(format!("not loss weights: {e}"))
-                .help("write loss_weights = \"balanced\" (configs/loss_weights.toml) or a table of the three weights")
+                .help("write loss_weights = \"balanced\" (configs/loss_weights.toml) or a table of the weights (teacher_forcing, generation, contrastive, optional reconstruction)")
         })
     }
 }
@@ -109,8 +123,10 @@ params! {
         pub architecture: Method = Method::MeanPool, required;
         /// M, the memory vectors a context window is compressed into
         pub target_length: usize = 64;
-        /// weights of the teacher-forcing, generation (distillation) and contrastive losses
-        pub loss_weights: LossWeights = LossWeights { teacher_forcing: 0.5, generation: 0.3, contrastive: 0.2 };
+        /// what the frozen decoder reads: frozen (the M memory vectors) or unpack (a trained adapter gives each vector ⌈window_tokens / M⌉ slots; the teacher stays frozen)
+        pub decoder: DecoderSide = DecoderSide::Frozen;
+        /// weights of the teacher-forcing, generation (distillation), contrastive and reconstruction losses
+        pub loss_weights: LossWeights = LossWeights { teacher_forcing: 0.5, generation: 0.3, contrastive: 0.2, reconstruction: 0.0 };
         /// tokens of a context window (consecutive paragraphs of one article)
         pub window_tokens: usize = 512;
         /// evaluate a seeded sample of this many held-out windows (none: all)

@@ -25,6 +25,7 @@ use crate::models::soft::distill::train_compressor;
 use crate::models::soft::teacher::Tokens;
 use crate::models::soft::text::{detokenize, encode};
 use crate::models::soft::train::{answer, EncodedWindow, MemoryOf};
+use crate::models::soft::unpack::DecoderSide;
 
 /// The token classifier of the `llmlingua2` control (prompt-compression's default, trained
 /// on the same split, seed 0 so every run shares it).
@@ -209,7 +210,8 @@ fn trained(
         .architecture()
         .expect("a trained architecture");
     let config = CompressorConfig::new(teacher.model.d_model(), p.target_length, p.window_tokens)
-        .with_heads(p.teacher_heads);
+        .with_heads(p.teacher_heads)
+        .with_unpack(p.decoder == DecoderSide::Unpack);
     let started = Instant::now();
     let (compressor, history) = train_compressor(
         &teacher.model,
@@ -237,7 +239,7 @@ fn trained(
     let answer_started = Instant::now();
     let memory = |t: &Tokens, h| {
         let started = Instant::now();
-        let m = compressor.forward(h, t.pad.clone(), &t.lengths);
+        let m = compressor.readable(compressor.forward(h, t.pad.clone(), &t.lengths));
         let m = Tensor::from_data(m.into_data(), &t.ids.device());
         compressing.set(compressing.get() + started.elapsed().as_secs_f64());
         (m, None)

@@ -4,8 +4,12 @@
 //!   is H averaged under its query's attention weights (mean over heads), so it lies among the
 //!   states the teacher learned to read rather than behind a fresh value/output projection,
 //!   then a feed-forward layer that starts silent (its output layer zero).
-//! - `conv`: a strided depthwise 1-D convolution and a pointwise mix over H (padded to the
-//!   window length), then adaptive average pooling to exactly M.
+//! - `conv`: a strided depthwise 1-D convolution over H (padded to k·M tokens, k = ⌈window /
+//!   M⌉; stride and kernel k), a pointwise mix added as a residual that starts silent, then
+//!   adaptive average pooling to exactly M. The convolution starts as an interleaving: channel c
+//!   of memory vector j is channel c of state k·j + (c mod k), so each vector starts holding
+//!   its k tokens in k disjoint sets of channels (the slots of [`super::unpack::Unpack`] start
+//!   as its inverse).
 //! - `pooling`: M fixed windows over the context; a learned score weights the tokens inside
 //!   each window (uniform scores are plain mean pooling, [`mean_pool`]).
 //! - `gist`: M gist vectors, each block a cross-attention to H, self-attention among the gists
@@ -18,7 +22,7 @@ use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::pool::{AdaptiveAvgPool1d, AdaptiveAvgPool1dConfig};
 use burn::nn::transformer::{PositionWiseFeedForward, PositionWiseFeedForwardConfig};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
 /// The trained compressor architectures.
@@ -50,6 +54,9 @@ pub struct CompressorConfig {
     /// Blocks of the gist compressor.
     #[config(default = 2)]
     pub gist_blocks: usize,
+    /// The decoder reads k trained slots of each memory vector ([`super::unpack::Unpack`]).
+    #[config(default = false)]
+    pub unpack: bool,
 }
 
 /// One attention sub-layer with its pre-norm.
@@ -166,9 +173,9 @@ pub struct CrossAttention {
 #[derive(Module, Debug)]
 pub struct ConvCompressor {
     depthwise: Conv1d,
-    pointwise: Linear,
+    mix: Feed,
     pool: AdaptiveAvgPool1d,
-    max_context: usize,
+    padded: usize,
 }
 
 /// Learned weights inside fixed windows.
@@ -225,15 +232,20 @@ impl CompressorConfig {
                 feed: Feed::new(d, device).silent(),
             }),
             Architecture::Conv => {
-                let stride = (self.max_context / (2 * m)).max(1);
+                let k = super::unpack::Unpack::slots(self.max_context, m);
+                let mut depthwise = Conv1dConfig::new(d, d, k)
+                    .with_stride(k)
+                    .with_groups(d)
+                    .init(device);
+                depthwise.weight = Param::from_tensor(interleaving(d, k, device));
+                if let Some(bias) = &mut depthwise.bias {
+                    *bias = Param::from_tensor(bias.val().zeros_like());
+                }
                 Compressor::Conv(ConvCompressor {
-                    depthwise: Conv1dConfig::new(d, d, 2 * stride)
-                        .with_stride(stride)
-                        .with_groups(d)
-                        .init(device),
-                    pointwise: LinearConfig::new(d, d).init(device),
+                    depthwise,
+                    mix: Feed::new(d, device).silent(),
                     pool: AdaptiveAvgPool1dConfig::new(m).init(),
-                    max_context: self.max_context.max(2 * stride),
+                    padded: k * m,
                 })
             }
             Architecture::Pooling => Compressor::Pooling(Pooling {
@@ -252,6 +264,15 @@ impl CompressorConfig {
             }),
         }
     }
+}
+
+/// Depthwise kernels [d, 1, k] that pick, for channel c, the state at offset c mod k of each
+/// stride.
+fn interleaving(d: usize, k: usize, device: &Device) -> Tensor<3> {
+    let w: Vec<f32> = (0..d)
+        .flat_map(|c| (0..k).map(move |o| if o == c % k { 1.0 } else { 0.0 }))
+        .collect();
+    Tensor::from_data(TensorData::new(w, [d, 1, k]), device)
 }
 
 /// `latents` [M, d] repeated for a batch of `b`.
@@ -273,15 +294,15 @@ impl Compressor {
             Compressor::Conv(c) => {
                 let [_, l, d] = h.dims();
                 let h = zero_padding(h, pad);
-                let h = if l < c.max_context {
-                    let zeros = Tensor::zeros([b, c.max_context - l, d], &h.device());
+                let h = if l < c.padded {
+                    let zeros = Tensor::zeros([b, c.padded - l, d], &h.device());
                     Tensor::cat(vec![h, zeros], 1)
                 } else {
                     h
                 };
-                let x = gelu(c.depthwise.forward(h.swap_dims(1, 2)));
-                let x = c.pointwise.forward(x.swap_dims(1, 2));
-                c.pool.forward(x.swap_dims(1, 2)).swap_dims(1, 2)
+                let x = c.depthwise.forward(h.swap_dims(1, 2));
+                let x = c.pool.forward(x).swap_dims(1, 2);
+                c.mix.forward(x)
             }
             Compressor::Pooling(p) => {
                 let scores: Tensor<3> = p.score.forward(h.clone()).swap_dims(1, 2);

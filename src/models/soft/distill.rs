@@ -1,5 +1,6 @@
 //! Training a compressor against the frozen teacher, from the losses weighted by a preset
-//! (teacher forcing, distillation from the uncompressed teacher, contrastive); each epoch's
+//! (teacher forcing, distillation from the uncompressed teacher, contrastive, reconstruction of
+//! context spans); each epoch's
 //! value of every term is recorded, the compressor resumes from its checkpoint after a crash,
 //! and each window is encoded once (the teacher does not change).
 
@@ -10,15 +11,21 @@ use anyhow::Result;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::compressor::{Architecture, Compressor, CompressorConfig};
+use super::compressor::{Architecture, CompressorConfig};
 use super::losses::{cross_entropy, distillation, info_nce};
 use super::sequence::forced;
 use super::teacher::{Teacher, Tokens};
 use super::train::{
-    contexts, descend, end_epoch, finish_epoch, rows_tensor, scalar, CompressorTraining,
+    contexts, descend, end_epoch, finish_epoch, rows_tensor, scalar, spans, CompressorTraining,
     EncodedWindow, EpochRecord,
 };
+use super::unpack::SoftCompressor;
+use crate::data::sampling::{mix, Rng};
 use crate::models::epochs;
+
+/// Context spans reconstructed per window and step (reconstruction loss), and their tokens
+/// after a cue of 4: as the teacher learned them.
+const SPANS: (usize, usize) = (8, 16);
 
 /// The mean encoder state of each context [windows, d] (padding left out).
 pub fn mean_state(h: &Tensor<3>, ctx: &Tokens) -> Tensor<2> {
@@ -41,11 +48,11 @@ pub fn train_compressor(
     greedy: &[Vec<Vec<u32>>],
     checkpoint_dir: &Path,
     mut progress: impl FnMut(usize, usize, f64),
-) -> Result<(Compressor, Vec<EpochRecord>)> {
+) -> Result<(SoftCompressor, Vec<EpochRecord>)> {
     let device = crate::models::device_of(teacher);
     let (device, mut model, mut optim, mut state) =
         epochs::start::<_, EpochRecord>(checkpoint_dir, training.seed, &device, |d| {
-            config.init(architecture, d)
+            SoftCompressor::init(config, architecture, d)
         })?;
     let teacher = teacher.clone().fork(&device).no_grad();
     let states = encode_all(
@@ -60,6 +67,7 @@ pub fn train_compressor(
         epochs::seed_epoch(&device, training.seed, epoch);
         let order = epochs::order(windows.len(), training.seed, epoch);
         let lr = epochs::learning_rate(training.learning_rate, epoch, training.epochs);
+        let mut rng = Rng::new(mix(training.seed, epoch as u64));
         let mut sums = EpochRecord::default();
         let mut steps = 0usize;
         for chunk in order.chunks(training.batch_windows.max(1)) {
@@ -69,14 +77,20 @@ pub fn train_compressor(
                 greedy,
                 chunk,
             };
-            let Some(terms) = compressor_step(&teacher, &model, config, training, &batch, &device)?
-            else {
+            let step = Step {
+                teacher: &teacher,
+                config,
+                training,
+                device: &device,
+            };
+            let Some(terms) = step.losses(&model, &batch, &mut rng)? else {
                 continue;
             };
-            let [total, tf, gen, con] = terms;
+            let [total, tf, gen, con, rec] = terms;
             sums.teacher_forcing += scalar(&tf)?;
             sums.generation += scalar(&gen)?;
             sums.contrastive += scalar(&con)?;
+            sums.reconstruction += scalar(&rec)?;
             sums.train_loss += scalar(&total)?;
             model = descend(model, &mut optim, total, lr);
             steps += 1;
@@ -137,73 +151,132 @@ struct Batch<'a> {
     chunk: &'a [usize],
 }
 
-/// The loss terms of one step (total, teacher forcing, generation, contrastive), None for a
-/// batch without questions.
-fn compressor_step(
-    teacher: &Teacher,
-    model: &Compressor,
-    config: &CompressorConfig,
-    training: &CompressorTraining,
-    batch: &Batch<'_>,
-    device: &Device,
-) -> Result<Option<[Tensor<1>; 4]>> {
-    let Batch {
-        windows,
-        states,
-        greedy,
-        chunk,
-    } = *batch;
-    let rows: Vec<&EncodedWindow> = chunk.iter().map(|&i| &windows[i]).collect();
-    let ctx = contexts(&rows, config.max_context, device);
-    let cached = chunk.iter().map(|&i| states[i].clone()).collect();
-    let h = stack_states(cached, ctx.ids.dims()[1]);
-    let memory = model.forward(h.clone(), ctx.pad.clone(), &ctx.lengths);
-    let mut rows = Vec::new();
-    let (mut gold, mut taught) = (Vec::new(), Vec::new());
-    for (row, &w) in chunk.iter().enumerate() {
-        for (k, (q, a)) in windows[w].questions.iter().enumerate() {
-            rows.push(row);
-            gold.push((q.as_slice(), a.as_slice()));
-            taught.push((q.as_slice(), greedy[w][k].as_slice()));
+/// What every step of one training shares: the frozen teacher, the shapes, the settings.
+struct Step<'a> {
+    teacher: &'a Teacher,
+    config: &'a CompressorConfig,
+    training: &'a CompressorTraining,
+    device: &'a Device,
+}
+
+impl Step<'_> {
+    /// The loss terms of one step (total, teacher forcing, generation, contrastive,
+    /// reconstruction; zero where a weight is), None for a batch without questions.
+    fn losses(
+        &self,
+        model: &SoftCompressor,
+        batch: &Batch<'_>,
+        rng: &mut Rng,
+    ) -> Result<Option<[Tensor<1>; 5]>> {
+        let Batch {
+            windows,
+            states,
+            greedy,
+            chunk,
+        } = *batch;
+        let (teacher, device) = (self.teacher, self.device);
+        let rows: Vec<&EncodedWindow> = chunk.iter().map(|&i| &windows[i]).collect();
+        let ctx = contexts(&rows, self.config.max_context, device);
+        let cached = chunk.iter().map(|&i| states[i].clone()).collect();
+        let h = stack_states(cached, ctx.ids.dims()[1]);
+        let memory = model.forward(h.clone(), ctx.pad.clone(), &ctx.lengths);
+        let readable = model.readable(memory.clone());
+        let mut rows = Vec::new();
+        let (mut gold, mut taught) = (Vec::new(), Vec::new());
+        for (row, &w) in chunk.iter().enumerate() {
+            for (k, (q, a)) in windows[w].questions.iter().enumerate() {
+                rows.push(row);
+                gold.push((q.as_slice(), a.as_slice()));
+                taught.push((q.as_slice(), greedy[w][k].as_slice()));
+            }
         }
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let idx = rows_tensor(&rows, device);
+        let mem = readable.clone().select(0, idx.clone());
+        let w = self.training.weights;
+        let max_answer = self.training.max_answer;
+        let zero = || Tensor::<1>::zeros([1], device);
+        let tf = if w.teacher_forcing > 0.0 {
+            let f = forced(&gold, max_answer, device);
+            cross_entropy(
+                teacher.decode_at(mem.clone(), None, &f.input, f.positions),
+                f.targets,
+            )
+        } else {
+            zero()
+        };
+        let gen = if w.generation > 0.0 {
+            let g = forced(&taught, max_answer, device);
+            let student = teacher.decode_at(mem.clone(), None, &g.input, g.positions.clone());
+            let full = teacher.decode_at(
+                h.clone().select(0, idx.clone()),
+                Some(ctx.pad.clone().select(0, idx)),
+                &g.input,
+                g.positions,
+            );
+            cross_entropy(student.clone(), g.targets) + distillation(student, full)
+        } else {
+            zero()
+        };
+        let con = if w.contrastive > 0.0 && chunk.len() > 1 {
+            let [n, _, d] = memory.dims();
+            let first = memory.slice([0..n, 0..1, 0..d]).reshape([n, d]);
+            info_nce(
+                first,
+                mean_state(&h, &ctx),
+                chunk,
+                self.training.temperature,
+            )
+        } else {
+            zero()
+        };
+        let rec = if w.reconstruction > 0.0 {
+            self.reconstruction(windows, chunk, readable, rng)
+                .unwrap_or_else(zero)
+        } else {
+            zero()
+        };
+        let total = tf.clone() * w.teacher_forcing
+            + gen.clone() * w.generation
+            + con.clone() * w.contrastive
+            + rec.clone() * w.reconstruction;
+        Ok(Some([total, tf, gen, con, rec]))
     }
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let idx = rows_tensor(&rows, device);
-    let mem = memory.clone().select(0, idx.clone());
-    let w = training.weights;
-    let zero = || Tensor::<1>::zeros([1], device);
-    let tf = if w.teacher_forcing > 0.0 {
-        let f = forced(&gold, training.max_answer, device);
-        cross_entropy(
-            teacher.decode_at(mem.clone(), None, &f.input, f.positions),
+
+    /// Cross-entropy of [`SPANS`] seeded spans per window (a cue of 4 tokens, then the span)
+    /// decoded from each window's memory as read (`readable`); None when no window is long enough.
+    fn reconstruction(
+        &self,
+        windows: &[EncodedWindow],
+        chunk: &[usize],
+        readable: Tensor<3>,
+        rng: &mut Rng,
+    ) -> Option<Tensor<1>> {
+        let (count, span) = SPANS;
+        let mut rows = Vec::new();
+        let mut items = Vec::new();
+        for (row, &w) in chunk.iter().enumerate() {
+            let context = &windows[w].context;
+            let cut = &context[..context.len().min(self.config.max_context)];
+            for (cue, target, _) in spans(cut, count, span, rng) {
+                rows.push(row);
+                items.push((cue, target));
+            }
+        }
+        if items.is_empty() {
+            return None;
+        }
+        let pairs: Vec<(&[u32], &[u32])> = items
+            .iter()
+            .map(|(c, t)| (c.as_slice(), t.as_slice()))
+            .collect();
+        let f = forced(&pairs, span, self.device);
+        let mem = readable.select(0, rows_tensor(&rows, self.device));
+        Some(cross_entropy(
+            self.teacher.decode_at(mem, None, &f.input, f.positions),
             f.targets,
-        )
-    } else {
-        zero()
-    };
-    let gen = if w.generation > 0.0 {
-        let g = forced(&taught, training.max_answer, device);
-        let student = teacher.decode_at(mem.clone(), None, &g.input, g.positions.clone());
-        let full = teacher.decode_at(
-            h.clone().select(0, idx.clone()),
-            Some(ctx.pad.clone().select(0, idx)),
-            &g.input,
-            g.positions,
-        );
-        cross_entropy(student.clone(), g.targets) + distillation(student, full)
-    } else {
-        zero()
-    };
-    let con = if w.contrastive > 0.0 && chunk.len() > 1 {
-        let [n, _, d] = memory.dims();
-        let first = memory.slice([0..n, 0..1, 0..d]).reshape([n, d]);
-        info_nce(first, mean_state(&h, &ctx), chunk, training.temperature)
-    } else {
-        zero()
-    };
-    let total =
-        tf.clone() * w.teacher_forcing + gen.clone() * w.generation + con.clone() * w.contrastive;
-    Ok(Some([total, tf, gen, con]))
+        ))
+    }
 }

@@ -2,7 +2,7 @@
 //! answer questions and reconstruct spans from a context window's encoder states, compressors
 //! that turn those states into M memory vectors ([`compressor`]), the decoder sequences and
 //! greedy generation ([`sequence`]), the training losses ([`losses`]), the teacher's training
-//! and answering ([`train`]) and the compressors' training ([`distill`]).
+//! and answering ([`train`]) the compressors' training ([`distill`]) and the decoder's side of a memory ([`unpack`]).
 
 pub mod compressor;
 pub mod distill;
@@ -12,6 +12,7 @@ pub mod sequence;
 pub mod teacher;
 pub mod text;
 pub mod train;
+pub mod unpack;
 
 #[cfg(test)]
 mod tests;

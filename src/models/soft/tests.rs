@@ -7,6 +7,7 @@ use super::compressor::{mean_pool, Architecture, CompressorConfig};
 use super::distill::*;
 use super::teacher::TeacherConfig;
 use super::train::*;
+use super::unpack::{SoftCompressor, Unpack};
 use crate::data::sampling::Rng;
 
 /// Windows of random tokens (ids 5..40) whose questions ask for the token after a cue pair.
@@ -213,6 +214,12 @@ fn every_compressor_makes_m_vectors_and_learns() {
             let h = teacher.encode(&ctx);
             let memory = compressor.forward(h.clone(), ctx.pad.clone(), &ctx.lengths);
             assert_eq!(memory.dims(), [3, m, 16], "{architecture:?} M={m}");
+            let slots = config.clone().with_unpack(true);
+            let unpacked = SoftCompressor::init(&slots, architecture, &device);
+            let memory = unpacked.forward(h.clone(), ctx.pad.clone(), &ctx.lengths);
+            let k = Unpack::slots(64, m);
+            assert_eq!(memory.dims(), [3, m, 16], "{architecture:?} M={m}, slots");
+            assert_eq!(unpacked.readable(memory).dims(), [3, m * k, 16]);
             assert_eq!(mean_pool(h, &ctx.lengths, m).dims(), [3, m, 16]);
         }
         let training = CompressorTraining {
@@ -225,6 +232,7 @@ fn every_compressor_makes_m_vectors_and_learns() {
                 teacher_forcing: 0.5,
                 generation: 0.3,
                 contrastive: 0.2,
+                reconstruction: 0.2,
             },
             temperature: 0.1,
         };
@@ -247,7 +255,7 @@ fn every_compressor_makes_m_vectors_and_learns() {
         );
         assert!(history
             .iter()
-            .all(|r| r.contrastive > 0.0 && r.generation > 0.0));
+            .all(|r| r.contrastive > 0.0 && r.generation > 0.0 && r.reconstruction > 0.0));
     }
 }
 
@@ -261,7 +269,10 @@ fn compressor_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let windows = fixture(8);
     let (teacher, greedy) = frozen_teacher(&windows, 1, &dir.path().join("t"));
-    let config = CompressorConfig::new(16, 4, 64).with_heads(2);
+    // With the decoder's slots and the reconstruction loss: both resume too.
+    let config = CompressorConfig::new(16, 4, 64)
+        .with_heads(2)
+        .with_unpack(true);
     let training = CompressorTraining {
         epochs: 4,
         batch_windows: 4,
@@ -272,6 +283,7 @@ fn compressor_resumes() {
             teacher_forcing: 1.0,
             generation: 0.5,
             contrastive: 0.1,
+            reconstruction: 0.5,
         },
         temperature: 0.1,
     };

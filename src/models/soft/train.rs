@@ -94,6 +94,10 @@ pub struct LossWeights {
     pub generation: f64,
     /// InfoNCE of the first memory vector.
     pub contrastive: f64,
+    /// Cross-entropy of reconstructed context spans read from the memory (autoencoding, as
+    /// the teacher learned it; absent: 0).
+    #[serde(default, skip_serializing_if = "is_nothing")]
+    pub reconstruction: f64,
 }
 
 /// How a compressor trains.
@@ -124,7 +128,7 @@ pub struct EpochRecord {
     pub train_loss: f64,
     /// Mean answer cross-entropy (teacher forcing).
     pub teacher_forcing: f64,
-    /// Mean span reconstruction cross-entropy (teacher only).
+    /// Mean span reconstruction cross-entropy.
     pub reconstruction: f64,
     /// Mean locate cross-entropy over context positions, answers and spans (teacher only).
     #[serde(default)]
@@ -168,7 +172,7 @@ pub fn contexts(windows: &[&EncodedWindow], max_context: usize, device: &Device)
 
 /// Reconstruction items of a window: `count` spans (cue of 4 tokens, then `span` tokens, then
 /// where the span begins) at seeded offsets.
-fn spans(
+pub(super) fn spans(
     context: &[u32],
     count: usize,
     span: usize,
