@@ -62,6 +62,12 @@ pub fn train_compressor(
         training.batch_windows,
         &device,
     );
+    let step = Step {
+        teacher: &teacher,
+        config,
+        training,
+        device: &device,
+    };
     for epoch in state.epochs_done + 1..=training.epochs {
         let started = Instant::now();
         epochs::seed_epoch(&device, training.seed, epoch);
@@ -76,12 +82,6 @@ pub fn train_compressor(
                 states: &states,
                 greedy,
                 chunk,
-            };
-            let step = Step {
-                teacher: &teacher,
-                config,
-                training,
-                device: &device,
             };
             let Some(terms) = step.losses(&model, &batch, &mut rng)? else {
                 continue;
