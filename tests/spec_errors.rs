@@ -232,3 +232,13 @@ fn zip_axes_may_repeat_values_but_not_rows() {
         "{e}"
     );
 }
+
+#[test]
+fn principal_packing_outside_conv_with_slots_is_refused() {
+    let e = error_of("[experiment]\nname = \"e\"\ntask = \"soft-compression\"\n\n[params]\ndecoder = \"unpack\"\npacking = \"principal\"\n\n[grid]\narchitecture = [\"conv\", \"gist\"]\n");
+    assert!(e.contains("packing"), "{e}");
+    assert!(
+        e.contains("principal packing needs architecture = \"conv\" and decoder = \"unpack\""),
+        "{e}"
+    );
+}

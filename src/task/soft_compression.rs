@@ -102,6 +102,30 @@ impl Choice for DecoderSide {
 
 choice_param!(DecoderSide);
 
+/// How `conv` packs its k states into one memory vector for the decoder's slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Packing {
+    /// Each state keeps the channels c ≡ its offset (mod k).
+    Interleave,
+    /// Each state keeps its coordinates along the first d / k principal directions of the
+    /// training windows' states.
+    Principal,
+}
+
+impl Choice for Packing {
+    const WHAT: &'static str = "packings";
+
+    fn choices() -> &'static [(&'static str, Self)] {
+        &[
+            ("interleave", Packing::Interleave),
+            ("principal", Packing::Principal),
+        ]
+    }
+}
+
+choice_param!(Packing);
+
 impl ParamValue for LossWeights {
     fn type_name() -> String {
         "a preset name of configs/loss_weights.toml or a table {teacher_forcing, generation, contrastive, reconstruction}".into()
@@ -125,6 +149,8 @@ params! {
         pub target_length: usize = 64;
         /// what the frozen decoder reads: frozen (the M memory vectors) or unpack (a trained adapter gives each vector ⌈window_tokens / M⌉ slots; the teacher stays frozen)
         pub decoder: DecoderSide = DecoderSide::Frozen;
+        /// conv with decoder = "unpack": how k states share a memory vector: interleave (each keeps d / k channels) or principal (each keeps its coordinates along the first d / k principal directions of the training windows' states)
+        pub packing: Packing = Packing::Interleave;
         /// weights of the teacher-forcing, generation (distillation), contrastive and reconstruction losses
         pub loss_weights: LossWeights = LossWeights { teacher_forcing: 0.5, generation: 0.3, contrastive: 0.2, reconstruction: 0.0 };
         /// tokens of a context window (consecutive paragraphs of one article)
@@ -283,6 +309,13 @@ impl BuiltinTask for SoftCompressionTask {
                     "teacher_d_model {} must be a multiple of teacher_heads {}",
                     p.teacher_d_model, p.teacher_heads
                 ),
+            );
+        }
+        let packs = p.architecture == Method::Conv && p.decoder == DecoderSide::Unpack;
+        if p.packing == Packing::Principal && !packs {
+            return error(
+                "packing",
+                "principal packing needs architecture = \"conv\" and decoder = \"unpack\"".into(),
             );
         }
         for (key, value) in [

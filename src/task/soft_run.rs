@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::builtin::{ExecContext, RunOutput};
 use super::params::value::Choice;
-use super::soft_compression::{Method, SoftParams};
+use super::soft_compression::{Method, Packing, SoftParams};
 use crate::artifacts::soft_teacher::{split_windows, TrainedTeacher};
 use crate::artifacts::token_classifier::ClassifierArtifactConfig;
 use crate::artifacts::{ArtifactRequest, ArtifactStore};
@@ -211,7 +211,8 @@ fn trained(
         .expect("a trained architecture");
     let config = CompressorConfig::new(teacher.model.d_model(), p.target_length, p.window_tokens)
         .with_heads(p.teacher_heads)
-        .with_unpack(p.decoder == DecoderSide::Unpack);
+        .with_unpack(p.decoder == DecoderSide::Unpack)
+        .with_principal(p.packing == Packing::Principal);
     let started = Instant::now();
     let (compressor, history) = train_compressor(
         &teacher.model,

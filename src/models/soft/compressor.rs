@@ -9,7 +9,9 @@
 //!   adaptive average pooling to exactly M. The convolution starts as an interleaving: channel c
 //!   of memory vector j is channel c of state k·j + (c mod k), so each vector starts holding
 //!   its k tokens in k disjoint sets of channels (the slots of [`super::unpack::Unpack`] start
-//!   as its inverse).
+//!   as its inverse). With `principal`, each state is first mapped to its coordinates along
+//!   the states' principal directions, channel c holding direction ⌊c / k⌋, so that the
+//!   interleaving keeps every state's first d / k coordinates ([`super::principal`]).
 //! - `pooling`: M fixed windows over the context; a learned score weights the tokens inside
 //!   each window (uniform scores are plain mean pooling, [`mean_pool`]).
 //! - `gist`: M gist vectors, each block a cross-attention to H, self-attention among the gists
@@ -57,6 +59,11 @@ pub struct CompressorConfig {
     /// The decoder reads k trained slots of each memory vector ([`super::unpack::Unpack`]).
     #[config(default = false)]
     pub unpack: bool,
+    /// `conv` first maps each state to its coordinates along the states' principal directions,
+    /// repeated so that the interleaving keeps the first d / k of them
+    /// ([`super::principal`]; with `unpack`).
+    #[config(default = false)]
+    pub principal: bool,
 }
 
 /// One attention sub-layer with its pre-norm.
@@ -172,6 +179,8 @@ pub struct CrossAttention {
 /// Strided depthwise convolution, pointwise mix, adaptive pooling.
 #[derive(Module, Debug)]
 pub struct ConvCompressor {
+    /// Each state's principal coordinates (with `principal`), before the convolution.
+    pub project: Option<Linear>,
     depthwise: Conv1d,
     mix: Feed,
     pool: AdaptiveAvgPool1d,
@@ -241,7 +250,11 @@ impl CompressorConfig {
                 if let Some(bias) = &mut depthwise.bias {
                     *bias = Param::from_tensor(bias.val().zeros_like());
                 }
+                let project = self
+                    .principal
+                    .then(|| LinearConfig::new(d, d).with_bias(false).init(device));
                 Compressor::Conv(ConvCompressor {
+                    project,
                     depthwise,
                     mix: Feed::new(d, device).silent(),
                     pool: AdaptiveAvgPool1dConfig::new(m).init(),
@@ -293,6 +306,10 @@ impl Compressor {
             }
             Compressor::Conv(c) => {
                 let [_, l, d] = h.dims();
+                let h = match &c.project {
+                    Some(project) => project.forward(h),
+                    None => h,
+                };
                 let h = zero_padding(h, pad);
                 let h = if l < c.padded {
                     let zeros = Tensor::zeros([b, c.padded - l, d], &h.device());

@@ -13,6 +13,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::compressor::{Architecture, CompressorConfig};
 use super::losses::{cross_entropy, distillation, info_nce};
+use super::principal::Principal;
 use super::sequence::forced;
 use super::teacher::{Teacher, Tokens};
 use super::train::{
@@ -62,6 +63,9 @@ pub fn train_compressor(
         training.batch_windows,
         &device,
     );
+    if config.principal && state.epochs_done == 0 {
+        model = model.with_principal(&Principal::of_states(&states), &device);
+    }
     let step = Step {
         teacher: &teacher,
         config,

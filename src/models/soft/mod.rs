@@ -2,12 +2,14 @@
 //! answer questions and reconstruct spans from a context window's encoder states, compressors
 //! that turn those states into M memory vectors ([`compressor`]), the decoder sequences and
 //! greedy generation ([`sequence`]), the training losses ([`losses`]), the teacher's training
-//! and answering ([`train`]) the compressors' training ([`distill`]) and the decoder's side of a memory ([`unpack`]).
+//! and answering ([`train`]) the compressors' training ([`distill`]) the decoder's side of a memory ([`unpack`]) and the
+//! states' principal directions ([`principal`]).
 
 pub mod compressor;
 pub mod distill;
 pub mod losses;
 pub mod matching;
+pub mod principal;
 pub mod sequence;
 pub mod teacher;
 pub mod text;

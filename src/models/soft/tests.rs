@@ -287,23 +287,30 @@ fn compressor_resumes() {
         },
         temperature: 0.1,
     };
-    let run = |name: &str, stop: usize| {
-        train_compressor(
-            &teacher,
-            Architecture::Gist,
-            &config,
-            &training,
-            &windows,
-            &greedy,
-            &dir.path().join(name),
-            |e, _, _| assert!(e < stop, "stopped"),
-        )
-    };
-    let (_, whole) = run("whole", usize::MAX).unwrap();
-    let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run("part", 2)));
-    assert!(stopped.is_err());
-    let (_, resumed) = run("part", usize::MAX).unwrap();
-    same_losses(&whole, &resumed);
+    // conv with principal packing: a resumed run keeps its trained maps (no second start).
+    let principal = config.clone().with_principal(true);
+    for (architecture, config) in [
+        (Architecture::Gist, config),
+        (Architecture::Conv, principal),
+    ] {
+        let run = |name: &str, stop: usize| {
+            train_compressor(
+                &teacher,
+                architecture,
+                &config,
+                &training,
+                &windows,
+                &greedy,
+                &dir.path().join(format!("{architecture:?}-{name}")),
+                |e, _, _| assert!(e < stop, "stopped"),
+            )
+        };
+        let (_, whole) = run("whole", usize::MAX).unwrap();
+        let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run("part", 2)));
+        assert!(stopped.is_err());
+        let (_, resumed) = run("part", usize::MAX).unwrap();
+        same_losses(&whole, &resumed);
+    }
 }
 
 #[test]

@@ -13,6 +13,7 @@ use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
 use super::compressor::{Architecture, Compressor, CompressorConfig};
+use super::principal::Principal;
 
 /// Spread of the slot maps around their start (relative to a state's size), so that no two
 /// slots are ever the same map.
@@ -112,6 +113,38 @@ impl SoftCompressor {
         self.compressor.forward(h, pad, lengths)
     }
 
+    /// This compressor started from `principal` (a fresh `conv` with `principal` and slots;
+    /// anything else is returned as it is): channel c of a state's projection is its
+    /// coordinate along direction ⌊c / k⌋, and slot s maps the channels c ≡ s (mod k) back
+    /// along those directions, so a fresh compressor hands the decoder each state projected
+    /// onto its first ⌈d / k⌉ principal directions.
+    pub fn with_principal(mut self, principal: &Principal, device: &Device) -> SoftCompressor {
+        let (Compressor::Conv(conv), Some(unpack)) = (&mut self.compressor, &mut self.unpack)
+        else {
+            return self;
+        };
+        let Some(project) = &mut conv.project else {
+            return self;
+        };
+        let (d, k) = (principal.d, unpack.slots);
+        let u = |direction: usize, channel: usize| principal.vectors[direction][channel] as f32;
+        let forward: Vec<f32> = (0..d)
+            .flat_map(|i| (0..d).map(move |c| u(c / k, i)))
+            .collect();
+        project.weight =
+            Param::from_tensor(Tensor::from_data(TensorData::new(forward, [d, d]), device));
+        let back: Vec<f32> = (0..d)
+            .flat_map(|c| {
+                (0..k).flat_map(move |s| {
+                    (0..d).map(move |o| if c % k == s { u(c / k, o) } else { 0.0 })
+                })
+            })
+            .collect();
+        unpack.map.weight =
+            Param::from_tensor(Tensor::from_data(TensorData::new(back, [d, k * d]), device));
+        self
+    }
+
     /// What the decoder reads of `memory`.
     pub fn readable(&self, memory: Tensor<3>) -> Tensor<3> {
         match &self.unpack {
@@ -124,6 +157,50 @@ impl SoftCompressor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fresh_principal_conv_gives_back_states_that_lie_in_its_first_directions() {
+        let _alone = crate::models::draws_alone();
+        let device = crate::models::device::cpu();
+        let (d, m, l) = (16, 3, 12);
+        let k = Unpack::slots(l, m);
+        // States in a 3-dimensional subspace: d / k = 4 coordinates keep every one exactly.
+        let basis: Vec<Vec<f32>> = (0..3)
+            .map(|b| {
+                (0..d)
+                    .map(|c| ((c * (b + 2) + b) % 7) as f32 - 3.0)
+                    .collect()
+            })
+            .collect();
+        let h: Vec<f32> = (0..l)
+            .flat_map(|p| {
+                let basis = &basis;
+                (0..d).map(move |c| (0..3).map(|b| ((p + b) as f32).sin() * basis[b][c]).sum())
+            })
+            .collect();
+        let states = Tensor::<3>::from_data(TensorData::new(h.clone(), [1, l, d]), &device);
+        let principal = Principal::of_states(&[states.clone().reshape([l, d])]);
+        let config = CompressorConfig::new(d, m, l)
+            .with_heads(2)
+            .with_unpack(true)
+            .with_principal(true);
+        let model = SoftCompressor::init(&config, Architecture::Conv, &device)
+            .with_principal(&principal, &device);
+        let pad = Tensor::<2, Bool>::from_data(TensorData::new(vec![false; l], [1, l]), &device);
+        let read = model.readable(model.forward(states, pad, &[l]));
+        assert_eq!(read.dims(), [1, m * k, d]);
+        let got = read.into_data().try_to_vec::<f32>().unwrap();
+        let gap = got
+            .iter()
+            .zip(&h)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        let size = h.iter().map(|a| a.abs()).fold(0.0, f32::max);
+        assert!(
+            gap < 1e-4 * size,
+            "largest difference {gap} (states up to {size})"
+        );
+    }
 
     #[test]
     fn a_fresh_conv_with_slots_gives_each_state_back_in_its_channels() {
