@@ -63,13 +63,18 @@ impl Unpack {
             true => 0.0,
             false => 1.0,
         };
-        let start: Vec<f32> = (0..d)
-            .flat_map(|c| {
-                (0..slots)
-                    .flat_map(move |s| (0..d).map(move |o| if o == c { weight(c, s) } else { 0.0 }))
-            })
-            .collect();
-        let start = Tensor::<2>::from_data(TensorData::new(start, [d, slots * d]), device);
+        let start = slot_map(
+            d,
+            slots,
+            device,
+            |c, s, o| {
+                if o == c {
+                    weight(c, s)
+                } else {
+                    0.0
+                }
+            },
+        );
         map.weight = Param::from_tensor((map.weight.val() + start).detach());
         Unpack { map, slots }
     }
@@ -80,6 +85,21 @@ impl Unpack {
         let [b, m, d] = memory.dims();
         self.map.forward(memory).reshape([b, m * self.slots, d])
     }
+}
+
+/// The weight [d, slots·d] of a map whose entry from input channel c to channel o of slot s
+/// is `entry(c, s, o)`.
+fn slot_map(
+    d: usize,
+    slots: usize,
+    device: &Device,
+    entry: impl Fn(usize, usize, usize) -> f32,
+) -> Tensor<2> {
+    let w: Vec<f32> = (0..d)
+        .flat_map(|c| (0..slots).flat_map(move |s| (0..d).map(move |o| (c, s, o))))
+        .map(|(c, s, o)| entry(c, s, o))
+        .collect();
+    Tensor::from_data(TensorData::new(w, [d, slots * d]), device)
 }
 
 /// A trained compressor and, with `decoder = "unpack"`, its decoder-side adapter.
@@ -126,22 +146,24 @@ impl SoftCompressor {
         let Some(project) = &mut conv.project else {
             return self;
         };
-        let (d, k) = (principal.d, unpack.slots);
+        let (d, k) = (principal.vectors.len(), unpack.slots);
         let u = |direction: usize, channel: usize| principal.vectors[direction][channel] as f32;
-        let forward: Vec<f32> = (0..d)
-            .flat_map(|i| (0..d).map(move |c| u(c / k, i)))
-            .collect();
-        project.weight =
-            Param::from_tensor(Tensor::from_data(TensorData::new(forward, [d, d]), device));
-        let back: Vec<f32> = (0..d)
-            .flat_map(|c| {
-                (0..k).flat_map(move |s| {
-                    (0..d).map(move |o| if c % k == s { u(c / k, o) } else { 0.0 })
-                })
-            })
-            .collect();
-        unpack.map.weight =
-            Param::from_tensor(Tensor::from_data(TensorData::new(back, [d, k * d]), device));
+        // One slot of width d: input channel i to output channel c.
+        let forward = slot_map(d, 1, device, |i, _, c| u(c / k, i));
+        project.weight = Param::from_tensor(forward);
+        let back = slot_map(
+            d,
+            k,
+            device,
+            |c, s, o| {
+                if c % k == s {
+                    u(c / k, o)
+                } else {
+                    0.0
+                }
+            },
+        );
+        unpack.map.weight = Param::from_tensor(back);
         self
     }
 
