@@ -233,12 +233,32 @@ fn zip_axes_may_repeat_values_but_not_rows() {
     );
 }
 
+/// The error of a soft-compression spec with `params` and an architecture axis `grid`: it names
+/// `key` and says `message`.
+fn soft_refusal(params: &str, grid: &str, key: &str, message: &str) {
+    let e = error_of(&format!(
+        "[experiment]\nname = \"e\"\ntask = \"soft-compression\"\n\n[params]\n{params}\n\n[grid]\narchitecture = {grid}\n"
+    ));
+    assert!(e.contains(key), "{e}");
+    assert!(e.contains(message), "{e}");
+}
+
 #[test]
 fn principal_packing_outside_conv_with_slots_is_refused() {
-    let e = error_of("[experiment]\nname = \"e\"\ntask = \"soft-compression\"\n\n[params]\ndecoder = \"unpack\"\npacking = \"principal\"\n\n[grid]\narchitecture = [\"conv\", \"gist\"]\n");
-    assert!(e.contains("packing"), "{e}");
-    assert!(
-        e.contains("principal packing needs architecture = \"conv\" and decoder = \"unpack\""),
-        "{e}"
+    soft_refusal(
+        "decoder = \"unpack\"\npacking = \"principal\"",
+        "[\"conv\", \"gist\"]",
+        "packing",
+        "principal packing needs architecture = \"conv\" and decoder = \"unpack\"",
+    );
+}
+
+#[test]
+fn the_keep_loss_outside_select_is_refused() {
+    soft_refusal(
+        "loss_weights = { teacher_forcing = 1.0, generation = 0.0, contrastive = 0.0, keep = 1.0 }",
+        "[\"select\", \"conv\"]",
+        "loss_weights",
+        "the keep loss trains the scorer of architecture = \"select\" only",
     );
 }

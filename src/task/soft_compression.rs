@@ -44,6 +44,8 @@ pub enum Method {
     Pooling,
     /// Gist vectors.
     Gist,
+    /// The M best-scoring states.
+    Select,
     /// Control: the average of M fixed windows, untrained.
     MeanPool,
     /// Control: the first M encoder states (truncation).
@@ -65,6 +67,7 @@ impl Choice for Method {
             ("conv", Method::Conv),
             ("pooling", Method::Pooling),
             ("gist", Method::Gist),
+            ("select", Method::Select),
             ("mean_pool", Method::MeanPool),
             ("first_m", Method::FirstM),
             ("question_only", Method::QuestionOnly),
@@ -84,6 +87,7 @@ impl Method {
             Method::Conv => Some(Architecture::Conv),
             Method::Pooling => Some(Architecture::Pooling),
             Method::Gist => Some(Architecture::Gist),
+            Method::Select => Some(Architecture::Select),
             _ => None,
         }
     }
@@ -128,13 +132,13 @@ choice_param!(Packing);
 
 impl ParamValue for LossWeights {
     fn type_name() -> String {
-        "a preset name of configs/loss_weights.toml or a table {teacher_forcing, generation, contrastive, reconstruction}".into()
+        "a preset name of configs/loss_weights.toml or a table {teacher_forcing, generation, contrastive, reconstruction, keep}".into()
     }
 
     fn parse(value: &Value) -> Result<Self, Invalid> {
         serde_json::from_value(value.clone()).map_err(|e| {
             Invalid::new(format!("not loss weights: {e}"))
-                .help("write loss_weights = \"balanced\" (configs/loss_weights.toml) or a table of the weights (teacher_forcing, generation, contrastive, optional reconstruction)")
+                .help("write loss_weights = \"balanced\" (configs/loss_weights.toml) or a table of the weights (teacher_forcing, generation, contrastive, optional reconstruction and keep)")
         })
     }
 }
@@ -143,7 +147,7 @@ params! {
     /// Parameters of the `soft-compression` task.
     pub struct SoftParams {
         include split: SplitParams;
-        /// cross_attention, conv, pooling, gist; controls: mean_pool, first_m, question_only, teacher, llmlingua2
+        /// cross_attention, conv, pooling, gist, select; controls: mean_pool, first_m, question_only, teacher, llmlingua2
         pub architecture: Method = Method::MeanPool, required;
         /// M, the memory vectors a context window is compressed into
         pub target_length: usize = 64;
@@ -151,8 +155,10 @@ params! {
         pub decoder: DecoderSide = DecoderSide::Frozen;
         /// conv with decoder = "unpack": how k states share a memory vector: interleave (each keeps d / k channels) or principal (each keeps its coordinates along the first d / k principal directions of the training windows' states)
         pub packing: Packing = Packing::Interleave;
-        /// weights of the teacher-forcing, generation (distillation), contrastive and reconstruction losses
-        pub loss_weights: LossWeights = LossWeights { teacher_forcing: 0.5, generation: 0.3, contrastive: 0.2, reconstruction: 0.0 };
+        /// select: neighbours on each side whose scores a token's selection score averages, so the memory keeps stretches around likely answers (0: each token's own score)
+        pub select_reach: usize = 4;
+        /// weights of the teacher-forcing, generation (distillation), contrastive, reconstruction and keep losses
+        pub loss_weights: LossWeights = LossWeights { teacher_forcing: 0.5, generation: 0.3, contrastive: 0.2, reconstruction: 0.0, keep: 0.0 };
         /// tokens of a context window (consecutive paragraphs of one article)
         pub window_tokens: usize = 512;
         /// evaluate a seeded sample of this many held-out windows (none: all)
@@ -316,6 +322,12 @@ impl BuiltinTask for SoftCompressionTask {
             return error(
                 "packing",
                 "principal packing needs architecture = \"conv\" and decoder = \"unpack\"".into(),
+            );
+        }
+        if p.loss_weights.keep > 0.0 && p.architecture != Method::Select {
+            return error(
+                "loss_weights",
+                "the keep loss trains the scorer of architecture = \"select\" only".into(),
             );
         }
         for (key, value) in [

@@ -212,7 +212,8 @@ fn trained(
     let config = CompressorConfig::new(teacher.model.d_model(), p.target_length, p.window_tokens)
         .with_heads(p.teacher_heads)
         .with_unpack(p.decoder == DecoderSide::Unpack)
-        .with_principal(p.packing == Packing::Principal);
+        .with_principal(p.packing == Packing::Principal)
+        .with_select_reach(p.select_reach);
     let started = Instant::now();
     let (compressor, history) = train_compressor(
         &teacher.model,

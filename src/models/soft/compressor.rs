@@ -16,6 +16,7 @@
 //!   each window (uniform scores are plain mean pooling, [`mean_pool`]).
 //! - `gist`: M gist vectors, each block a cross-attention to H, self-attention among the gists
 //!   and a feed-forward layer (Mu et al. 2023).
+//! - `select`: the M best-scoring states themselves, in context order ([`super::select`]).
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -26,6 +27,8 @@ use burn::nn::transformer::{PositionWiseFeedForward, PositionWiseFeedForwardConf
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
+
+use super::select::Select;
 
 /// The trained compressor architectures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,6 +42,8 @@ pub enum Architecture {
     Pooling,
     /// Gist vectors.
     Gist,
+    /// The M best-scoring states.
+    Select,
 }
 
 /// A compressor's shape.
@@ -64,6 +69,9 @@ pub struct CompressorConfig {
     /// ([`super::principal`]; with `unpack`).
     #[config(default = false)]
     pub principal: bool,
+    /// `select`: neighbours on each side whose scores a state's selection score averages.
+    #[config(default = 4)]
+    pub select_reach: usize,
 }
 
 /// One attention sub-layer with its pre-norm.
@@ -221,6 +229,8 @@ pub enum Compressor {
     Pooling(Pooling),
     /// See [`Architecture::Gist`].
     Gist(Gist),
+    /// See [`Architecture::Select`].
+    Select(Select),
 }
 
 impl CompressorConfig {
@@ -275,6 +285,9 @@ impl CompressorConfig {
                     })
                     .collect(),
             }),
+            Architecture::Select => {
+                Compressor::Select(Select::new(d, m, self.select_reach, device))
+            }
         }
     }
 }
@@ -334,6 +347,7 @@ impl Compressor {
                 }
                 x
             }
+            Compressor::Select(s) => s.forward(h, pad, lengths),
         }
     }
 

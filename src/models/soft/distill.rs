@@ -11,9 +11,10 @@ use anyhow::Result;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::compressor::{Architecture, CompressorConfig};
+use super::compressor::{Architecture, Compressor, CompressorConfig};
 use super::losses::{cross_entropy, distillation, info_nce};
 use super::principal::Principal;
+use super::select::{answer_tokens, keep_loss};
 use super::sequence::forced;
 use super::teacher::{Teacher, Tokens};
 use super::train::{
@@ -90,7 +91,8 @@ pub fn train_compressor(
             let Some(terms) = step.losses(&model, &batch, &mut rng)? else {
                 continue;
             };
-            let [total, tf, gen, con, rec] = terms;
+            let [total, tf, gen, con, rec, keep] = terms;
+            sums.keep += scalar(&keep)?;
             sums.teacher_forcing += scalar(&tf)?;
             sums.generation += scalar(&gen)?;
             sums.contrastive += scalar(&con)?;
@@ -165,13 +167,13 @@ struct Step<'a> {
 
 impl Step<'_> {
     /// The loss terms of one step (total, teacher forcing, generation, contrastive,
-    /// reconstruction; zero where a weight is), None for a batch without questions.
+    /// reconstruction, keep; zero where a weight is), None for a batch without questions.
     fn losses(
         &self,
         model: &SoftCompressor,
         batch: &Batch<'_>,
         rng: &mut Rng,
-    ) -> Result<Option<[Tensor<1>; 5]>> {
+    ) -> Result<Option<[Tensor<1>; 6]>> {
         let Batch {
             windows,
             states,
@@ -242,11 +244,37 @@ impl Step<'_> {
         } else {
             zero()
         };
+        let keep = match (&model.compressor, w.keep > 0.0) {
+            (Compressor::Select(select), true) => {
+                let scores = select.scores(h, ctx.pad.clone());
+                keep_loss(scores, &self.answer_tokens(windows, chunk), &ctx.lengths)
+            }
+            _ => zero(),
+        };
         let total = tf.clone() * w.teacher_forcing
             + gen.clone() * w.generation
             + con.clone() * w.contrastive
-            + rec.clone() * w.reconstruction;
-        Ok(Some([total, tf, gen, con, rec]))
+            + rec.clone() * w.reconstruction
+            + keep.clone() * w.keep;
+        Ok(Some([total, tf, gen, con, rec, keep]))
+    }
+
+    /// Per window of `chunk`, the context tokens (cut to the longest context) its gold answers
+    /// cover.
+    fn answer_tokens(&self, windows: &[EncodedWindow], chunk: &[usize]) -> Vec<Vec<bool>> {
+        chunk
+            .iter()
+            .map(|&w| {
+                let context = &windows[w].context;
+                let cut = &context[..context.len().min(self.config.max_context)];
+                let answers: Vec<&[u32]> = windows[w]
+                    .questions
+                    .iter()
+                    .map(|(_, a)| a.as_slice())
+                    .collect();
+                answer_tokens(cut, &answers)
+            })
+            .collect()
     }
 
     /// Cross-entropy of [`SPANS`] seeded spans per window (a cue of 4 tokens, then the span)

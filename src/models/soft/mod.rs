@@ -10,6 +10,7 @@ pub mod distill;
 pub mod losses;
 pub mod matching;
 pub mod principal;
+pub mod select;
 pub mod sequence;
 pub mod teacher;
 pub mod text;

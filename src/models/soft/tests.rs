@@ -205,6 +205,7 @@ fn every_compressor_makes_m_vectors_and_learns() {
         Architecture::Conv,
         Architecture::Pooling,
         Architecture::Gist,
+        Architecture::Select,
     ] {
         for m in [1, 4, 8] {
             let config = CompressorConfig::new(16, m, 64).with_heads(2);
@@ -233,6 +234,11 @@ fn every_compressor_makes_m_vectors_and_learns() {
                 generation: 0.3,
                 contrastive: 0.2,
                 reconstruction: 0.2,
+                keep: if architecture == Architecture::Select {
+                    1.0
+                } else {
+                    0.0
+                },
             },
             temperature: 0.1,
         };
@@ -256,6 +262,8 @@ fn every_compressor_makes_m_vectors_and_learns() {
         assert!(history
             .iter()
             .all(|r| r.contrastive > 0.0 && r.generation > 0.0 && r.reconstruction > 0.0));
+        let selects = architecture == Architecture::Select;
+        assert!(history.iter().all(|r| (r.keep > 0.0) == selects));
     }
 }
 
@@ -284,6 +292,7 @@ fn compressor_resumes() {
             generation: 0.5,
             contrastive: 0.1,
             reconstruction: 0.5,
+            keep: 0.0,
         },
         temperature: 0.1,
     };

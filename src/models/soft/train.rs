@@ -98,6 +98,10 @@ pub struct LossWeights {
     /// the teacher learned it; absent: 0).
     #[serde(default, skip_serializing_if = "is_nothing")]
     pub reconstruction: f64,
+    /// Binary cross-entropy of the `select` scorer against the tokens the window's gold
+    /// answers cover (`select` only; absent: 0).
+    #[serde(default, skip_serializing_if = "is_nothing")]
+    pub keep: f64,
 }
 
 /// How a compressor trains.
@@ -140,6 +144,9 @@ pub struct EpochRecord {
     pub generation: f64,
     /// Mean contrastive loss (compressors).
     pub contrastive: f64,
+    /// Mean keep loss (`select`).
+    #[serde(default)]
+    pub keep: f64,
     /// Windows per second.
     pub windows_per_s: f64,
     /// Seconds the epoch took.
@@ -398,6 +405,7 @@ pub(super) fn finish_epoch(
     sums.cloze /= n;
     sums.generation /= n;
     sums.contrastive /= n;
+    sums.keep /= n;
     sums.seconds = seconds;
     sums.windows_per_s = windows as f64 / seconds.max(1e-9);
     sums
