@@ -8,7 +8,7 @@
 //! [experiment]
 //! task = "soft-compression"
 //! [grid]
-//! architecture = ["cross_attention", "conv", "pooling", "gist"]
+//! architecture = ["cross_attention", "conv", "pooling", "gist", "select"]
 //! target_length = [32, 64, 128]
 //! loss_weights = ["balanced", "supervised"]   # presets of configs/loss_weights.toml
 //! ```
@@ -322,6 +322,12 @@ impl BuiltinTask for SoftCompressionTask {
             return error(
                 "packing",
                 "principal packing needs architecture = \"conv\" and decoder = \"unpack\"".into(),
+            );
+        }
+        if p.architecture == Method::Select && p.decoder == DecoderSide::Unpack {
+            return error(
+                "decoder",
+                "select keeps states as they are: its memory has no slots to unpack (use decoder = \"frozen\")".into(),
             );
         }
         if p.loss_weights.keep > 0.0 && p.architecture != Method::Select {

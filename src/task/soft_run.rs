@@ -244,7 +244,7 @@ fn trained(
         let m = compressor.readable(compressor.forward(h, t.pad.clone(), &t.lengths));
         let m = Tensor::from_data(m.into_data(), &t.ids.device());
         compressing.set(compressing.get() + started.elapsed().as_secs_f64());
-        (m, None)
+        (m, compressor.memory_pad(&t.lengths, &t.ids.device()))
     };
     let ids = answer(
         &teacher.model,

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use burn::module::Module;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Tensor, TensorData};
 
 use super::compressor::{Architecture, Compressor, CompressorConfig};
 use super::losses::{cross_entropy, distillation, info_nce};
@@ -201,13 +201,15 @@ impl Step<'_> {
         }
         let idx = rows_tensor(&rows, device);
         let mem = readable.clone().select(0, idx.clone());
+        let pad = model.memory_pad(&ctx.lengths, device);
+        let mem_pad = pad.clone().map(|p| p.select(0, idx.clone()));
         let w = self.training.weights;
         let max_answer = self.training.max_answer;
         let zero = || Tensor::<1>::zeros([1], device);
         let tf = if w.teacher_forcing > 0.0 {
             let f = forced(&gold, max_answer, device);
             cross_entropy(
-                teacher.decode_at(mem.clone(), None, &f.input, f.positions),
+                teacher.decode_at(mem.clone(), mem_pad.clone(), &f.input, f.positions),
                 f.targets,
             )
         } else {
@@ -215,7 +217,7 @@ impl Step<'_> {
         };
         let gen = if w.generation > 0.0 {
             let g = forced(&taught, max_answer, device);
-            let student = teacher.decode_at(mem.clone(), None, &g.input, g.positions.clone());
+            let student = teacher.decode_at(mem.clone(), mem_pad, &g.input, g.positions.clone());
             let full = teacher.decode_at(
                 h.clone().select(0, idx.clone()),
                 Some(ctx.pad.clone().select(0, idx)),
@@ -239,7 +241,7 @@ impl Step<'_> {
             zero()
         };
         let rec = if w.reconstruction > 0.0 {
-            self.reconstruction(windows, chunk, readable, rng)
+            self.reconstruction(windows, chunk, (readable, pad), rng)
                 .unwrap_or_else(zero)
         } else {
             zero()
@@ -278,12 +280,13 @@ impl Step<'_> {
     }
 
     /// Cross-entropy of [`SPANS`] seeded spans per window (a cue of 4 tokens, then the span)
-    /// decoded from each window's memory as read (`readable`); None when no window is long enough.
+    /// decoded from each window's memory as read (`readable`: the memory and its padding);
+    /// None when no window is long enough.
     fn reconstruction(
         &self,
         windows: &[EncodedWindow],
         chunk: &[usize],
-        readable: Tensor<3>,
+        readable: (Tensor<3>, Option<Tensor<2, Bool>>),
         rng: &mut Rng,
     ) -> Option<Tensor<1>> {
         let (count, span) = SPANS;
@@ -305,9 +308,12 @@ impl Step<'_> {
             .map(|(c, t)| (c.as_slice(), t.as_slice()))
             .collect();
         let f = forced(&pairs, span, self.device);
-        let mem = readable.select(0, rows_tensor(&rows, self.device));
+        let rows = rows_tensor(&rows, self.device);
+        let (readable, pad) = readable;
+        let mem = readable.select(0, rows.clone());
+        let pad = pad.map(|p| p.select(0, rows));
         Some(cross_entropy(
-            self.teacher.decode_at(mem, None, &f.input, f.positions),
+            self.teacher.decode_at(mem, pad, &f.input, f.positions),
             f.targets,
         ))
     }

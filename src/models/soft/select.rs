@@ -31,6 +31,17 @@ impl Select {
         }
     }
 
+    /// True at the memory vectors [batch, M] past a context's tokens (a context of fewer than
+    /// M tokens fills the rest with zero vectors, which the decoder must not read).
+    pub fn padding(&self, lengths: &[usize], device: &Device) -> Tensor<2, Bool> {
+        let m = self.target_length;
+        let pad: Vec<bool> = lengths
+            .iter()
+            .flat_map(|&len| (0..m).map(move |j| j >= len))
+            .collect();
+        Tensor::from_data(TensorData::new(pad, [lengths.len(), m]), device)
+    }
+
     /// Each state's score [batch, L] (padding: -1e9).
     pub fn scores(&self, h: Tensor<3>, pad: Tensor<2, Bool>) -> Tensor<2> {
         let [b, l, _] = h.dims();
@@ -48,7 +59,7 @@ impl Select {
             .clone()
             .into_data()
             .try_to_vec::<f32>()
-            .unwrap_or_default();
+            .expect("scores of f32");
         let m = self.target_length;
         let mut picked = Vec::with_capacity(b * m);
         let mut real = Vec::with_capacity(b * m);
@@ -139,6 +150,14 @@ mod tests {
         assert_eq!(best(&[0.1, 0.9, 0.5, 0.7, 2.0], 4, 2), vec![1, 3]);
         assert_eq!(best(&[1.0, 1.0, 1.0], 3, 2), vec![0, 1]);
         assert_eq!(best(&[0.3, 0.2], 2, 5), vec![0, 1]);
+    }
+
+    #[test]
+    fn memory_past_a_short_context_is_padding() {
+        let device = crate::models::device::cpu();
+        let pad = Select::new(4, 3, 0, &device).padding(&[5, 2], &device);
+        let got = pad.into_data().try_to_vec::<bool>().unwrap();
+        assert_eq!(got, vec![false, false, false, false, false, true]);
     }
 
     #[test]

@@ -167,6 +167,15 @@ impl SoftCompressor {
         self
     }
 
+    /// True at the memory vectors the decoder must not read [batch, M] (`select`: the vectors
+    /// beyond a context shorter than M), None when every vector is memory.
+    pub fn memory_pad(&self, lengths: &[usize], device: &Device) -> Option<Tensor<2, Bool>> {
+        match &self.compressor {
+            Compressor::Select(select) => Some(select.padding(lengths, device)),
+            _ => None,
+        }
+    }
+
     /// What the decoder reads of `memory`.
     pub fn readable(&self, memory: Tensor<3>) -> Tensor<3> {
         match &self.unpack {
