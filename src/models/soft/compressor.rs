@@ -347,7 +347,7 @@ impl Compressor {
                 }
                 x
             }
-            Compressor::Select(s) => s.forward(h, pad, lengths),
+            Compressor::Select(s) => s.forward(h, lengths),
         }
     }
 

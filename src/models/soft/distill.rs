@@ -248,8 +248,8 @@ impl Step<'_> {
         };
         let keep = match (&model.compressor, w.keep > 0.0) {
             (Compressor::Select(select), true) => {
-                let scores = select.scores(h, ctx.pad.clone());
-                keep_loss(scores, &self.answer_tokens(windows, chunk), &ctx.lengths)
+                let scores = select.scores(h);
+                keep_loss(scores, &self.answer_tokens(windows, chunk), ctx.pad.clone())
             }
             _ => zero(),
         };

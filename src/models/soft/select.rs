@@ -42,19 +42,19 @@ impl Select {
         Tensor::from_data(TensorData::new(pad, [lengths.len(), m]), device)
     }
 
-    /// Each state's score [batch, L] (padding: -1e9).
-    pub fn scores(&self, h: Tensor<3>, pad: Tensor<2, Bool>) -> Tensor<2> {
+    /// Each state's score [batch, L] (padding included: its users read a context's tokens only).
+    pub fn scores(&self, h: Tensor<3>) -> Tensor<2> {
         let [b, l, _] = h.dims();
-        self.score.forward(h).reshape([b, l]).mask_fill(pad, -1e9)
+        self.score.forward(h).reshape([b, l])
     }
 
     /// The M best-scoring states of each context [batch, M, d], in context order (a context of
     /// fewer than M tokens: all of them, then zero vectors). Each is multiplied by
     /// 1 + σ(s) − σ(s) held constant: the state itself in value, a gradient to its score.
-    pub fn forward(&self, h: Tensor<3>, pad: Tensor<2, Bool>, lengths: &[usize]) -> Tensor<3> {
+    pub fn forward(&self, h: Tensor<3>, lengths: &[usize]) -> Tensor<3> {
         let [b, l, d] = h.dims();
         let device = h.device();
-        let scores = self.scores(h.clone(), pad);
+        let scores = self.scores(h.clone());
         let values: Vec<f32> = scores
             .clone()
             .into_data()
@@ -62,15 +62,17 @@ impl Select {
             .expect("scores of f32");
         let m = self.target_length;
         let mut picked = Vec::with_capacity(b * m);
-        let mut real = Vec::with_capacity(b * m);
         for (i, &len) in lengths.iter().enumerate() {
             let row = &values[i * l..(i + 1) * l];
             let chosen = best(&smoothed(row, len.min(l), self.reach), len.min(l), m);
-            real.extend((0..m).map(|j| if j < chosen.len() { 1.0f32 } else { 0.0 }));
             picked.extend((0..m).map(|j| (i * l + chosen.get(j).copied().unwrap_or(0)) as i64));
         }
         let picked = Tensor::<1, Int>::from_data(TensorData::new(picked, [b * m]), &device);
-        let real = Tensor::<2>::from_data(TensorData::new(real, [b * m, 1]), &device);
+        let real = self
+            .padding(lengths, &device)
+            .bool_not()
+            .float()
+            .reshape([b * m, 1]);
         let gate = sigmoid(scores.reshape([b * l, 1]).select(0, picked.clone()));
         let factor = (gate.clone() - gate.detach() + 1.0) * real;
         let states = h.reshape([b * l, d]).select(0, picked);
@@ -101,24 +103,15 @@ fn best(scores: &[f32], len: usize, m: usize) -> Vec<usize> {
 }
 
 /// The keep loss: binary cross-entropy of each context token's score [batch, L] against
-/// `keep` (1 at tokens a gold answer covers), over the real tokens.
-pub fn keep_loss(scores: Tensor<2>, keep: &[Vec<bool>], lengths: &[usize]) -> Tensor<1> {
+/// `keep` (1 at tokens a gold answer covers), over the tokens `pad` does not mark.
+pub fn keep_loss(scores: Tensor<2>, keep: &[Vec<bool>], pad: Tensor<2, Bool>) -> Tensor<1> {
     let [b, l] = scores.dims();
-    let device = scores.device();
-    let mut target = vec![0.0f32; b * l];
-    let mut real = vec![0.0f32; b * l];
-    for (i, row) in keep.iter().enumerate() {
-        for j in 0..lengths[i].min(l) {
-            real[i * l + j] = 1.0;
-            target[i * l + j] = if row.get(j).copied().unwrap_or(false) {
-                1.0
-            } else {
-                0.0
-            };
-        }
-    }
-    let target = Tensor::<2>::from_data(TensorData::new(target, [b, l]), &device);
-    let real = Tensor::<2>::from_data(TensorData::new(real, [b, l]), &device);
+    let target: Vec<f32> = keep
+        .iter()
+        .flat_map(|row| (0..l).map(|j| f32::from(u8::from(row.get(j) == Some(&true)))))
+        .collect();
+    let target = Tensor::<2>::from_data(TensorData::new(target, [b, l]), &scores.device());
+    let real = pad.bool_not().float();
     let bce = -(target.clone() * log_sigmoid(scores.clone())
         + (target.neg() + 1.0) * log_sigmoid(scores.neg()));
     (bce * real.clone()).sum() / real.sum().clamp_min(1.0)
@@ -129,13 +122,8 @@ pub fn keep_loss(scores: Tensor<2>, keep: &[Vec<bool>], lengths: &[usize]) -> Te
 pub fn answer_tokens(context: &[u32], answers: &[&[u32]]) -> Vec<bool> {
     let mut keep = vec![false; context.len()];
     for answer in answers {
-        if answer.is_empty() || answer.len() > context.len() {
-            continue;
-        }
-        if let Some(at) = context.windows(answer.len()).position(|w| w == *answer) {
-            keep[at..at + answer.len()]
-                .iter_mut()
-                .for_each(|k| *k = true);
+        if let Some(at) = super::train::find(context, answer) {
+            keep[at..at + answer.len()].fill(true);
         }
     }
     keep
@@ -196,9 +184,7 @@ mod tests {
             .flat_map(|p| [if p < len { p as f32 } else { 100.0 }, p as f32, 1.0, -1.0])
             .collect();
         let h = Tensor::<3>::from_data(TensorData::new(h, [1, l, d]), &device);
-        let pad: Vec<bool> = (0..l).map(|p| p >= len).collect();
-        let pad = Tensor::<2, Bool>::from_data(TensorData::new(pad, [1, l]), &device);
-        let memory = select.forward(h, pad, &[len]);
+        let memory = select.forward(h, &[len]);
         let got = memory.into_data().try_to_vec::<f32>().unwrap();
         let positions: Vec<f32> = got.chunks(d).map(|s| s[1]).collect();
         assert_eq!(positions, vec![7.0, 8.0, 9.0]);

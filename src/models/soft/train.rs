@@ -356,7 +356,7 @@ fn teacher_step(
 }
 
 /// Where `answer` first occurs in `context` (token ids), if it does.
-fn find(context: &[u32], answer: &[u32]) -> Option<usize> {
+pub(super) fn find(context: &[u32], answer: &[u32]) -> Option<usize> {
     if answer.is_empty() || answer.len() > context.len() {
         return None;
     }
