@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU measurements of README "GPUs", in one run on a machine with an NVIDIA GPU. Needs only
+# The GPU measurements of docs/scheduling.md "GPUs", in one run on a machine with an NVIDIA GPU. Needs only
 # a release runner built with `--features wgpu` ($RUNNER, default ./runner), a Vulkan loader
 # (libvulkan1) with the NVIDIA driver's ICD, and the data sets in $RUNNER_DATA (bible,
 # squad-dev, canterbury). The log and the figures go to OUT_DIR as they come; runs and

@@ -23,6 +23,8 @@ pub mod prompt;
 pub mod task;
 pub mod weights;
 
+pub mod bench;
+
 pub mod analysis;
 pub mod paper;
 

@@ -1,6 +1,10 @@
 //! The shape of `src/`: its top-level modules form one order of layers (ARCHITECTURE.md), no
-//! module imports one above it (so no two import each other), no function is longer than
+//! module imports one above it (so no two import each other), inside every folder the rooms
+//! (files and subfolders) import each other without a circle, no function is longer than
 //! ~100 lines and no file longer than ~500. Each failure names the file and line.
+
+#[path = "architecture/rooms.rs"]
+mod rooms;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -19,6 +23,7 @@ const LAYERS: &[&str] = &[
     "prompt",
     "artifacts",
     "task",
+    "bench",
     "analysis",
     "paper",
     "scheduler",
@@ -328,6 +333,96 @@ fn no_module_imports_one_above_it() {
         problems.join("\n"),
         circles.join("\n")
     );
+}
+
+#[test]
+fn no_circles_inside_a_folder() {
+    let files: Vec<(PathBuf, String)> = tree()
+        .files
+        .into_iter()
+        .map(|(path, _, code)| (path, code))
+        .collect();
+    let arrows = rooms::arrows(&src(), &files);
+    let circles = rooms::circles(&arrows);
+    let folders: BTreeSet<&str> = arrows.iter().map(|a| a.folder.as_str()).collect();
+    println!(
+        "{} arrows between rooms in {} folders; circles: {}",
+        arrows.len(),
+        folders.len(),
+        circles.len()
+    );
+    assert!(
+        circles.is_empty(),
+        "circles inside folders:\n{}",
+        circles.join("\n")
+    );
+}
+
+#[test]
+fn the_room_scanner_reads_groups_supers_and_inline_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    std::fs::create_dir_all(src.join("a/b")).unwrap();
+    for f in ["a/mod.rs", "a/x.rs", "a/y.rs", "a/b/mod.rs", "a/b/z.rs"] {
+        std::fs::write(src.join(f), "").unwrap();
+    }
+    let files = vec![
+        (
+            src.join("a/x.rs"),
+            code_only("use super::{y::Y, b::z::Z};\nmod tests {\n use super::*;\n}\n"),
+        ),
+        (src.join("a/y.rs"), code_only("use crate::a::x::X;\n")),
+        (
+            src.join("a/mod.rs"),
+            code_only("pub use x::X;\nfn f() { y::g(); }\n"),
+        ),
+        (
+            src.join("a/b/z.rs"),
+            code_only("use super::super::Door;\nuse crate::a::X;\n"),
+        ),
+    ];
+    let arrows = rooms::arrows(src, &files);
+    let seen: Vec<String> = arrows
+        .iter()
+        .map(|a| {
+            format!(
+                "{}: {} -> {} {}",
+                a.folder,
+                a.from,
+                a.to,
+                a.at.rsplit(':').next().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "a: x -> y 1",
+            "a: x -> b 1",
+            "a: y -> x 1",
+            "a: mod -> y 2",
+            "a: b -> mod 1",
+            "a: b -> x 2", // through the door: `a` re-exports `x::X`
+        ]
+    );
+    let circles = rooms::circles(&arrows);
+    assert!(
+        circles
+            .iter()
+            .any(|c| c.contains("x -> y") && c.contains("y -> x")),
+        "{circles:?}"
+    );
+    // The same arrows without the ones that close a loop: no circle.
+    let downward: Vec<rooms::Arrow> = arrows
+        .into_iter()
+        .filter(|a| {
+            matches!(
+                (a.from.as_str(), a.to.as_str()),
+                ("x", "y") | ("x", "b") | ("b", "mod")
+            )
+        })
+        .collect();
+    assert_eq!(rooms::circles(&downward), Vec::<String>::new());
 }
 
 #[test]

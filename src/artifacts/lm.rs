@@ -15,7 +15,7 @@ use anyhow::Result;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::{Artifact, ArtifactStore};
+use super::store::{Artifact, ArtifactStore};
 use crate::data::qa::SplitSpec;
 use crate::data::texts::TextSource;
 use crate::models::lm::train::{pretrain, CurvePoint, PretrainConfig, Pretraining};
@@ -266,7 +266,7 @@ fn build(
         progress(step, steps, &format!("steps, held-out {bpc:.3} bpc"));
         println!("step {step}/{steps}: held-out {bpc:.4} bpc");
     })?;
-    super::write_trained(dir, model, "curve.json", &curve)
+    super::store::write_trained(dir, model, "curve.json", &curve)
 }
 
 /// The artifact for `config`, trained once on `device` and shared through the store.
@@ -346,7 +346,7 @@ pub fn find(
             store.root().display()
         );
     };
-    let info: super::ArtifactInfo = crate::store::read_json(&dir.join("artifact.json"))?;
+    let info: super::store::ArtifactInfo = crate::store::read_json(&dir.join("artifact.json"))?;
     if info.kind != "lm" {
         anyhow::bail!(
             "{} is a {} artifact, not a language model",

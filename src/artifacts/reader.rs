@@ -18,8 +18,8 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
+use super::store::{Artifact, ArtifactStore};
 use super::tokenizer::TokenizerConfig;
-use super::{Artifact, ArtifactStore};
 use crate::data::qa::{split, QaExample};
 use crate::models::reader::features::{featurize, span_text, Features};
 use crate::models::reader::model::{Reader, ReaderConfig};
@@ -198,7 +198,7 @@ fn build(
             println!("epoch {epoch}/{epochs}: held-out F1 {f1:.2}");
         },
     )?;
-    super::write_trained(dir, model, "history.json", &history)
+    super::store::write_trained(dir, model, "history.json", &history)
 }
 
 /// The reader artifact for `config`, trained once on `device` and shared through the store.

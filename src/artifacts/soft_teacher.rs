@@ -19,8 +19,8 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
+use super::store::{Artifact, ArtifactStore};
 use super::tokenizer::TokenizerConfig;
-use super::{Artifact, ArtifactStore};
 use crate::data::qa::split;
 use crate::data::windows::Window;
 use crate::models::soft::teacher::{Teacher, TeacherConfig};
@@ -156,7 +156,7 @@ fn build(
     };
     crate::store::atomic::write_json(&dir.join("greedy_train.json"), &greedy(&windows.train_ids))?;
     crate::store::atomic::write_json(&dir.join("greedy_eval.json"), &greedy(&windows.eval_ids))?;
-    super::write_trained(dir, model, "history.json", &history)
+    super::store::write_trained(dir, model, "history.json", &history)
 }
 
 /// The teacher for `config`, built (trained) first if the store lacks it.

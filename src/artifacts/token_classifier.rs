@@ -16,7 +16,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::{Artifact, ArtifactStore};
+use super::store::{Artifact, ArtifactStore};
 use crate::data::qa::{split, QaExample, SplitSpec};
 use crate::models::token_classifier::train::{train, EpochRecord, Labelled, TrainConfig};
 use crate::models::token_classifier::{encode, TokenClassifier, TokenClassifierConfig};
@@ -125,7 +125,7 @@ fn build(
             println!("epoch {epoch}/{epochs}: held-out recall of keep labels at half {recall:.3}");
         },
     )?;
-    super::write_trained(dir, model, "history.json", &history)
+    super::store::write_trained(dir, model, "history.json", &history)
 }
 
 /// The classifier artifact for `config`, trained once and shared through the store.

@@ -10,7 +10,7 @@ use tokenizers::Tokenizer;
 
 pub use crate::models::tokenizer::TokenizerModel;
 
-use super::{Artifact, ArtifactStore};
+use super::store::{Artifact, ArtifactStore};
 use crate::data::qa::{split, SplitSpec};
 
 /// What a tokenizer artifact is built from (its identity).

@@ -9,7 +9,7 @@ use crate::codecs::timing::TimingPolicy;
 use crate::codecs::{evaluate, stats};
 use crate::data::texts::{self, Format, TextSource};
 use crate::error::ExitCode;
-use crate::task::codec::CodecParams;
+use crate::task::kinds::codec::CodecParams;
 use crate::task::params::{parse_key, HumanDuration, ParamValue};
 
 /// The codec task's defaults: every default below comes from here.

@@ -4,20 +4,14 @@
 //! bits per weight, before and after the lossless stage), the times, and the quality it keeps
 //! on the held-out articles of its split (F1; bits per character; keep-recall).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 
-use crate::artifacts::{ArtifactInfo, ArtifactStore};
 use crate::error::ExitCode;
+use crate::task::kinds::weights::one_model::compress_one;
+use crate::task::kinds::weights::{method_of, MethodKind};
 use crate::task::params::value::Choice;
-use crate::task::weight_classifier::ClassifierSubject;
-use crate::task::weight_compression::{method_of, MethodKind};
-use crate::task::weight_lm::LmSubject;
-use crate::task::weight_reader::ReaderSubject;
-use crate::task::weight_subject::Subject;
-use crate::task::weight_teacher::TeacherSubject;
-use crate::weights::codec::Codec;
 
 /// Arguments of `runner compress-model`.
 #[derive(clap::Args, Debug)]
@@ -51,40 +45,6 @@ pub struct CompressModelArgs {
     pub seed: u64,
 }
 
-/// The model of the artifact in `dir`, with its held-out articles (none for validation).
-fn open_subject(dir: &Path, device: &burn::tensor::Device) -> Result<Box<dyn Subject>> {
-    let info_path = dir.join("artifact.json");
-    let info: ArtifactInfo = crate::store::read_json(&info_path)
-        .with_context(|| format!("{}: not an artifact directory", dir.display()))?;
-    let store = ArtifactStore::new(dir.parent().unwrap_or(Path::new(".")));
-    let config = || info.config.clone();
-    let wrong = |e: serde_json::Error| anyhow::anyhow!("{}: config: {e}", info_path.display());
-    Ok(match info.kind.as_str() {
-        "reader" => {
-            let config = serde_json::from_value(config()).map_err(wrong)?;
-            Box::new(ReaderSubject::from_artifact(&store, &config, 0, device)?)
-        }
-        "lm" => {
-            let config = serde_json::from_value(config()).map_err(wrong)?;
-            Box::new(LmSubject::from_artifact(&store, &config, 0, device)?)
-        }
-        "token-classifier" => {
-            let config = serde_json::from_value(config()).map_err(wrong)?;
-            Box::new(ClassifierSubject::from_artifact(
-                &store, &config, 0, None, device,
-            )?)
-        }
-        "soft-teacher" => {
-            let config = serde_json::from_value(config()).map_err(wrong)?;
-            Box::new(TeacherSubject::from_artifact(&store, &config, 0, device)?)
-        }
-        kind => bail!(
-            "{}: a {kind} artifact; compress-model compresses readers, language models, token classifiers and soft-compression teachers",
-            dir.display()
-        ),
-    })
-}
-
 /// Runs `runner compress-model`.
 pub fn compress_model(args: CompressModelArgs) -> Result<ExitCode> {
     let kind = MethodKind::choices()
@@ -100,24 +60,16 @@ pub fn compress_model(args: CompressModelArgs) -> Result<ExitCode> {
         args.vq_residual_bits,
     )
     .map_err(|e| anyhow::anyhow!("--bits: {e}"))?;
-    let device = crate::models::device::cpu();
-    let mut subject = open_subject(&args.artifact, &device)?;
-    if args.vq_importance {
-        subject.weigh_rows()?;
-    }
-    let codec = Codec::default();
-    let compressed = subject.compress(method, args.seed, &codec)?;
-    let output = args.output.unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "{}.{}{}.rwc",
-            subject.artifact(),
-            args.method,
-            args.bits
-        ))
-    });
-    crate::weights::file::write(&output, &compressed.bytes)?;
-    let bytes = std::fs::read(&output)?;
-    let eval = subject.evaluate(&bytes, &output.display().to_string(), &codec, None)?;
+    let name = format!("{}{}", args.method, args.bits);
+    let one = compress_one(
+        &args.artifact,
+        method,
+        &name,
+        args.seed,
+        args.vq_importance,
+        args.output,
+    )?;
+    let (output, compressed, eval) = (&one.output, &one.compressed, &one.evaluation);
     let kept = eval.quality.retention(&eval.original);
     let ci = eval
         .quality

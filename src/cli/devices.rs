@@ -36,7 +36,7 @@ pub struct DevicesArgs {
 /// `runner devices`.
 pub fn devices(args: DevicesArgs) -> Result<ExitCode> {
     if args.bench {
-        super::devices_bench::run(&args.device, args.big_batch, args.steps, &args.out)?;
+        crate::bench::devices::run(&args.device, args.big_batch, args.steps, &args.out)?;
         return Ok(ExitCode::Complete);
     }
     let compiled: Vec<&str> = device::compiled().iter().map(|b| b.name()).collect();

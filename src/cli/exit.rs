@@ -44,7 +44,7 @@ pub fn exec(task: &str, run_dir: &Path) -> i32 {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error in runner: {info}")
     }));
-    let code = match crate::task::builtin::exec(task, run_dir) {
+    let code = match crate::task::exec::exec(task, run_dir) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e:#}");

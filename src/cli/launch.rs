@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::RunOptions;
+use super::options::RunOptions;
 use crate::console::dry_run;
 use crate::console::terminal::TerminalReporter;
 use crate::error::ExitCode;

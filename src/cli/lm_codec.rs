@@ -1,19 +1,16 @@
 //! `runner lm-codec`: pretrain a language model into the artifact store, and compress or
 //! decompress single files with one (pretrained or adaptive).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::ExitCode;
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use crate::artifacts::lm::{LmArtifactConfig, PretrainedLm};
 use crate::artifacts::ArtifactStore;
-use crate::codecs::learned::{
-    self,
-    format::{Mode, Params},
-};
-use crate::task::lm_codec::LmCodecParams;
+use crate::codecs::learned::{self, format::Mode};
+use crate::task::kinds::lm_codec::one_file::{self, CompressRequest};
+use crate::task::kinds::lm_codec::LmCodecParams;
 use crate::task::params::{parse_key, Names};
 
 /// `runner lm-codec ...`.
@@ -204,148 +201,81 @@ pub fn run(command: LmCodecCommand) -> Result<ExitCode> {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-/// The coding parameters of `runner lm-codec compress`: the task's, with the arguments.
-fn coding_params(
-    args: &CompressArgs,
-    loaded: Option<&(LmArtifactConfig, PretrainedLm)>,
-) -> Result<Params> {
-    let mode = match (loaded, args.dynamic) {
-        (Some(_), true) => Mode::Dynamic,
-        (Some(_), false) => Mode::Pretrained,
-        (None, _) => Mode::Adaptive,
+/// The task's parameters these arguments give (the mode from --model, --dynamic, --adaptive).
+fn task_params(args: &CompressArgs) -> Result<LmCodecParams> {
+    let mode = match (&args.model, args.dynamic, args.adaptive) {
+        (Some(_), true, _) => Mode::Dynamic,
+        (None, _, true) => Mode::Adaptive,
+        _ => Mode::Pretrained,
     };
-    let task = LmCodecParams {
+    Ok(LmCodecParams {
         mode,
         learning_rate: args.learning_rate,
         update_learning_rate: args.update_learning_rate,
         segment: args.segment,
+        streams: args.streams,
         mixing: parse_key("mixing", &serde_json::Value::String(args.mixing.clone()))
             .map_err(|e| anyhow::anyhow!("--{e}"))?,
         ..args.shape.params()?
-    };
-    let model = match loaded {
-        Some(l) => l.0.model_config(l.1.model.vocab()),
-        None => task.model().map_err(anyhow::Error::msg)?,
-    };
-    // A tokenizer-level model codes tokens: auto mixing (bit by bit over bytes) is off.
-    let tokens = model.vocab != crate::models::lm::BYTES;
-    Ok(Params {
-        mode,
-        mixing: match task.mixing {
-            learned::mixing::Mixing::Auto if tokens => None,
-            _ => task.mixing_config(),
-        },
-        model,
-        adaptive: task.updates(args.seed),
-        threads: args.threads,
-        crlf: false,
-        text_crc: None,
-        backend: None,
     })
 }
 
 fn compress(args: CompressArgs) -> Result<ExitCode> {
-    let data = read(&args.input)?;
-    let device = crate::models::device::from_environment()?;
-    let loaded = match &args.model {
-        Some(m) => Some(crate::artifacts::lm::find(
-            &ArtifactStore::default_location(),
-            m,
-            &device,
-        )?),
-        None if args.adaptive => None,
-        None => bail!("give --model ARTIFACT (pretrained mode) or --adaptive"),
+    let request = CompressRequest {
+        input: args.input.clone(),
+        output: args.output.clone(),
+        model: args.model.clone(),
+        params: task_params(&args)?,
+        seed: args.seed,
+        threads: args.threads,
+        verify: args.verify,
     };
-    let params = coding_params(&args, loaded.as_ref())?;
-    let model_ref = loaded.as_ref().map(|l| l.1.model_ref());
-    let bar = progress_bar(data.len());
-    let out = learned::compress(
-        &data,
-        &params,
-        model_ref.as_ref(),
-        args.streams,
-        &device,
+    let bar = progress_bar(0);
+    let done = one_file::compress(&request, |t, n| {
+        bar.set_length(n as u64);
+        bar.set_position(t as u64)
+    })?;
+    bar.finish_and_clear();
+    let (n, out) = (done.input_bytes, &done.outcome);
+    println!(
+        "{} -> {}: {} -> {} bytes, ratio {:.3}, {:.4} bpc, {} streams, {:.1} KB/s",
+        args.input.display(),
+        done.output.display(),
+        n,
+        out.bytes.len(),
+        n as f64 / out.bytes.len().max(1) as f64,
+        out.bytes.len() as f64 * 8.0 / n.max(1) as f64,
+        out.streams,
+        n as f64 / 1000.0 / out.seconds.max(1e-9)
+    );
+    print_profile(out);
+    if let Some(back) = &done.verified {
+        println!(
+            "round trip verified: decompression {:.1} KB/s",
+            n as f64 / 1000.0 / back.seconds.max(1e-9)
+        );
+        print_profile(back);
+    }
+    Ok(ExitCode::Complete)
+}
+
+fn decompress(args: DecompressArgs) -> Result<ExitCode> {
+    let bar = progress_bar(0);
+    let done = one_file::decompress(
+        &args.input,
+        args.output.clone(),
+        args.model.as_deref(),
         |t, n| {
             bar.set_length(n as u64);
             bar.set_position(t as u64)
         },
     )?;
     bar.finish_and_clear();
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{}.rlmc", args.input.display())));
-    crate::store::atomic::write_atomic(&output, &out.bytes)?;
-    let bpc = out.bytes.len() as f64 * 8.0 / data.len().max(1) as f64;
-    println!(
-        "{} -> {}: {} -> {} bytes, ratio {:.3}, {:.4} bpc, {} streams, {:.1} KB/s",
-        args.input.display(),
-        output.display(),
-        data.len(),
-        out.bytes.len(),
-        data.len() as f64 / out.bytes.len().max(1) as f64,
-        bpc,
-        out.streams,
-        data.len() as f64 / 1000.0 / out.seconds.max(1e-9)
-    );
-    print_profile(&out);
-    if args.verify {
-        let back = learned::decompress(&out.bytes, model_ref.as_ref(), &device, |_, _| {})?;
-        if back.bytes != data {
-            bail!("round trip failed: the decompressed bytes differ from the input");
-        }
-        println!(
-            "round trip verified: decompression {:.1} KB/s",
-            data.len() as f64 / 1000.0 / back.seconds.max(1e-9)
-        );
-        print_profile(&back);
-    }
-    Ok(ExitCode::Complete)
-}
-
-fn decompress(args: DecompressArgs) -> Result<ExitCode> {
-    let file = read(&args.input)?;
-    let device = crate::models::device::from_environment()?;
-    let loaded = match &args.model {
-        Some(m) => Some(crate::artifacts::lm::find(
-            &ArtifactStore::default_location(),
-            m,
-            &device,
-        )?),
-        None => None,
-    };
-    let params = learned::params_of(&file).with_context(|| format!("{}", args.input.display()))?;
-    if params.mode != Mode::Adaptive && loaded.is_none() {
-        bail!(
-            "{} was compressed with a pretrained {} model: give it with --model",
-            args.input.display(),
-            params.model.arch.name()
-        );
-    }
-    let model_ref = loaded.as_ref().map(|l| l.1.model_ref());
-    let bar = progress_bar(0);
-    let out = learned::decompress(&file, model_ref.as_ref(), &device, |t, n| {
-        bar.set_length(n as u64);
-        bar.set_position(t as u64)
-    })
-    .with_context(|| format!("{}", args.input.display()))?;
-    bar.finish_and_clear();
-    let output = args.output.clone().unwrap_or_else(|| {
-        let name = args.input.display().to_string();
-        PathBuf::from(match name.strip_suffix(".rlmc") {
-            Some(stem) => stem.to_string(),
-            None => format!("{name}.out"),
-        })
-    });
-    crate::store::atomic::write_atomic(&output, &out.bytes)?;
+    let out = &done.outcome;
     println!(
         "{} -> {}: {} bytes, {:.1} KB/s",
         args.input.display(),
-        output.display(),
+        done.output.display(),
         out.bytes.len(),
         out.bytes.len() as f64 / 1000.0 / out.seconds.max(1e-9)
     );
@@ -408,7 +338,7 @@ mod tests {
         let args = Compress::try_parse_from(["compress", "x.txt", "--adaptive"])
             .unwrap()
             .args;
-        let params = coding_params(&args, None).unwrap();
+        let params = one_file::coding_params(&task_params(&args).unwrap(), None, 0, 1).unwrap();
         let task = LmCodecParams {
             mode: Mode::Adaptive,
             ..LmCodecParams::default()

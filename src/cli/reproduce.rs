@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::RunOptions;
+use super::options::RunOptions;
 use crate::console::terminal::TerminalReporter;
 use crate::error::ExitCode;
 use crate::scheduler::local::LocalBackend;

@@ -10,7 +10,7 @@ use crate::error::{bad_input, ExitCode};
 pub struct TasksArgs {
     /// A task kind: show its parameters and metrics.
     pub kind: Option<String>,
-    /// With KIND: print the parameters as a Markdown table (as in README.md).
+    /// With KIND: print the parameters as a Markdown table (as on its page in docs/tasks/).
     #[arg(long, requires = "kind")]
     pub markdown: bool,
 }

@@ -1,6 +1,6 @@
 //! `runner tasks KIND`: a task kind described for people, from its own declarations: where it
 //! runs, its parameters (type, default, doc) and its metrics (label, better direction,
-//! interval). `--markdown` gives the parameter table README.md carries for each kind.
+//! interval). `--markdown` gives the parameter table each kind's page in docs/tasks/ carries.
 
 use super::table;
 use crate::metrics::direction::Better;
@@ -63,7 +63,7 @@ pub fn describe(task: &dyn Task) -> String {
     out
 }
 
-/// The parameters as a Markdown table (README.md has one per kind).
+/// The parameters as a Markdown table (each kind's page in docs/tasks/ has one).
 pub fn markdown(task: &dyn Task) -> String {
     let mut out = String::from("| parameter | type | default | what |\n|---|---|---|---|\n");
     for p in task.params() {
@@ -95,14 +95,20 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
-    /// README.md's parameter table of `kind` (between `<!-- params: KIND -->` and
-    /// `<!-- /params -->`) must be the kind's own; `RUNNER_BLESS=1` rewrites it.
+    /// The parameter table on the kind's page, docs/tasks/KIND.md (between
+    /// `<!-- params: KIND -->` and `<!-- /params -->`), must be the kind's own;
+    /// `RUNNER_BLESS=1` rewrites it.
     fn readme_documents(kind: &str) {
         let task = crate::task::lookup(kind).unwrap();
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/tasks")
+            .join(format!("{kind}.md"));
         let readme = std::fs::read_to_string(&path).unwrap();
         let open = format!("<!-- params: {kind} -->\n");
-        let start = readme.find(&open).expect("a parameter table in README.md") + open.len();
+        let start = readme
+            .find(&open)
+            .unwrap_or_else(|| panic!("a parameter table in {}", path.display()))
+            + open.len();
         let end = start + readme[start..].find("<!-- /params -->").unwrap();
         let expected = markdown(task);
         if std::env::var_os("RUNNER_BLESS").is_some() {
@@ -113,7 +119,7 @@ mod tests {
         assert_eq!(
             readme[start..end],
             expected,
-            "README.md documents other parameters of `{kind}` than the task has: paste `runner tasks {kind} --markdown`"
+            "docs/tasks/{kind}.md documents other parameters of `{kind}` than the task has: paste `runner tasks {kind} --markdown`"
         );
         // The struct's fields (as serde sees them) are the documented parameters.
         let resolved = task.resolved_params(&serde_json::Map::new()).unwrap();

@@ -200,6 +200,31 @@ pub fn sample(examples: &[QaExample], n: usize, seed: u64) -> Vec<QaExample> {
     super::sampling::sample(examples.to_vec(), n, seed)
 }
 
+/// Items of held-out articles split by article, in held-out order: those of the first
+/// `validation_articles` articles (to choose settings on), and the rest (to report on).
+pub fn split_by_article<T>(
+    eval: Vec<T>,
+    article: impl Fn(&T) -> usize,
+    validation_articles: usize,
+) -> anyhow::Result<(Vec<T>, Vec<T>)> {
+    let mut articles: Vec<usize> = Vec::new();
+    for ex in &eval {
+        if !articles.contains(&article(ex)) {
+            articles.push(article(ex));
+        }
+    }
+    if articles.len() <= validation_articles {
+        anyhow::bail!(
+            "validation_articles = {validation_articles} leaves no evaluation article ({} held out)",
+            articles.len()
+        );
+    }
+    let chosen = &articles[..validation_articles];
+    Ok(eval
+        .into_iter()
+        .partition(|ex| chosen.contains(&article(ex))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,5 +332,15 @@ mod tests {
         assert_eq!(parts.train_titles, ["(untitled article 1)"]);
         let v2 = r#"{"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "a", "question": "q?", "answers": [], "is_impossible": true}]}]}]}"#;
         assert!(super::super::squad::parse(v2).unwrap().is_v2());
+    }
+
+    #[test]
+    fn the_parts_are_whole_articles_in_held_out_order() {
+        let items = vec![(7, 'a'), (7, 'b'), (3, 'c'), (9, 'd'), (3, 'e')];
+        let (validation, evaluation) = split_by_article(items.clone(), |i| i.0, 2).unwrap();
+        assert_eq!(validation, vec![(7, 'a'), (7, 'b'), (3, 'c'), (3, 'e')]);
+        assert_eq!(evaluation, vec![(9, 'd')]);
+        let error = split_by_article(items, |i| i.0, 3).unwrap_err().to_string();
+        assert!(error.contains("leaves no evaluation article"), "{error}");
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::identity::run_id;
 use super::naming::{disambiguate, run_name};
-use super::{Grid, PlannedRun};
+use super::plan::{Grid, PlannedRun};
 use crate::spec::node::Table;
 use crate::spec::presets::Presets;
 use crate::spec::{Spec, SpecError};

@@ -29,6 +29,11 @@ pub struct PredictionRecord {
     pub em: f64,
 }
 
+/// The mean of one value of each record (0 for none).
+pub fn mean_of(records: &[PredictionRecord], value: impl Fn(&PredictionRecord) -> f64) -> f64 {
+    records.iter().map(value).sum::<f64>() / records.len().max(1) as f64
+}
+
 /// Mean scores of a group of questions.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Scores {

@@ -10,7 +10,7 @@ use super::catalog::Catalog;
 use super::curves;
 use super::definition::{Axes, Definition, FigureDef, TableDef};
 use super::keys::{default_axes, metric_names};
-use super::ReportOptions;
+use super::options::ReportOptions;
 use crate::analysis::experiment_data::{ExperimentData, RunRow};
 
 /// The default definition of a report on `data`.

@@ -12,10 +12,10 @@ pub mod document;
 pub mod draw;
 pub mod figures;
 pub mod keys;
+pub mod options;
 pub mod tables;
 pub mod thresholds;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -26,27 +26,7 @@ use crate::metrics::intervals::CiMethod;
 use catalog::Catalog;
 use definition::{filter_labels, Definition, TableDef};
 use keys::{all_config_keys, check_keys, default_axes, metric_names};
-
-/// What to report.
-#[derive(Debug, Clone, Default)]
-pub struct ReportOptions {
-    /// Experiment directories.
-    pub dirs: Vec<PathBuf>,
-    /// Output directory (default: `<first experiment>/report`).
-    pub out: Option<PathBuf>,
-    /// Axes to group by (default: the varying axes).
-    pub group_by: Option<Vec<String>>,
-    /// Metrics (default: the task kind's headline metrics, else every measured one).
-    pub metrics: Option<Vec<String>>,
-    /// A report definition.
-    pub definition: Option<PathBuf>,
-    /// Digits in tables.
-    pub precision: Option<usize>,
-    /// Bootstrap intervals with this many resamples instead of t intervals.
-    pub bootstrap: Option<usize>,
-    /// Better directions given on the command line (metric → "higher" | "lower").
-    pub better: BTreeMap<String, String>,
-}
+pub use options::ReportOptions;
 
 /// Everything written.
 #[derive(Debug, Clone)]

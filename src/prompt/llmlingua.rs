@@ -13,9 +13,10 @@
 //!    self-information, both over the same compressed prefix. (The contrast alone ranked worse
 //!    than random selection with the small byte-level model: F1 4.7 vs 8.3 at ratio 0.3.)
 
-use super::{budget, from_mask, top, Compressed};
+use super::compressed::{from_mask, Compressed};
 use crate::models::lm::recurrent::RecurrentState;
 use crate::models::lm::LanguageModel;
+use crate::models::selection::{budget, top};
 
 /// Tokens per window of the iterative compression.
 pub const WINDOW: usize = 16;

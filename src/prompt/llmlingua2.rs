@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use super::{keep_top, tokens, Compressed};
+use super::compressed::{keep_top, tokens, Compressed};
 use crate::data::qa::QaExample;
 use crate::models::token_classifier::{TokenClassifier, TokenClassifierConfig};
 use crate::models::words::words;

@@ -10,6 +10,7 @@
 //! token classifier distilled from oracle labels). Each scores tokens and [`keep_top`] keeps
 //! the best-scored fraction in text order.
 
+pub mod compressed;
 pub mod llmlingua;
 pub mod llmlingua2;
 pub mod selective;
@@ -17,6 +18,7 @@ pub mod selective;
 use sha2::{Digest, Sha256};
 
 pub use crate::models::selection::{budget, top};
+pub use compressed::{from_mask, keep_top, tokens, Compressed};
 
 use crate::models::lm::LanguageModel;
 use crate::models::token_classifier::{TokenClassifier, TokenClassifierConfig};
@@ -62,45 +64,6 @@ pub enum Scorer<'a> {
     Lm(&'a LanguageModel),
     /// A token classifier and its shape (`llmlingua2`).
     Classifier(&'a TokenClassifier, &'a TokenClassifierConfig),
-}
-
-/// A compressed context.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Compressed {
-    /// The kept tokens, in order, joined by single spaces.
-    pub text: String,
-    /// Tokens kept.
-    pub kept: usize,
-    /// Tokens in the original.
-    pub total: usize,
-}
-
-/// The tokens of a text (whitespace-separated).
-pub fn tokens(text: &str) -> Vec<&str> {
-    text.split_whitespace().collect()
-}
-
-/// The tokens whose `keep` flag is set, in text order.
-pub fn from_mask(tokens: &[&str], keep: &[bool]) -> Compressed {
-    let kept: Vec<&str> = tokens
-        .iter()
-        .zip(keep)
-        .filter_map(|(t, &k)| k.then_some(*t))
-        .collect();
-    Compressed {
-        text: kept.join(" "),
-        kept: kept.len(),
-        total: tokens.len(),
-    }
-}
-
-/// Keeps the `budget(n, ratio)` best-scored tokens (ties: earlier first), in text order.
-pub fn keep_top(tokens: &[&str], scores: &[f64], ratio: f64) -> Compressed {
-    let mut keep = vec![false; tokens.len()];
-    for i in top(scores, budget(tokens.len(), ratio)) {
-        keep[i] = true;
-    }
-    from_mask(tokens, &keep)
 }
 
 /// Uniformly random selection: the same text, ratio and seed always keep the same tokens.

@@ -3,7 +3,7 @@
 //! its bytes' bits; whitespace between tokens counts for neither). Token level: the most
 //! informative tokens are kept.
 
-use super::{keep_top, tokens, Compressed};
+use super::compressed::{keep_top, tokens, Compressed};
 use crate::models::lm::LanguageModel;
 
 /// Bits of every whitespace-separated token of `text` under `model` (recurrent models: the

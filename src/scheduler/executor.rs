@@ -50,7 +50,7 @@ fn command_line(inv: &Invocation, env: &ChildEnv<'_>) -> Result<(String, Vec<Str
     ];
     args.extend(inv.args.iter().cloned());
     Ok((
-        crate::task::builtin::runner_exe()?.display().to_string(),
+        crate::task::invocation::runner_exe()?.display().to_string(),
         args,
     ))
 }

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use super::atomic;
+use super::experiment_dir::ExperimentDir;
 use super::provenance::{self, git_state, now_rfc3339, RUNNER_VERSION};
-use super::{atomic, ExperimentDir};
 use crate::grid::Grid;
 use crate::spec::{Resources, Spec};
 
@@ -38,6 +39,12 @@ pub struct ExperimentMeta {
 }
 
 impl ExperimentDir {
+    /// Reads experiment.json.
+    pub fn read_meta(&self) -> Result<ExperimentMeta> {
+        super::experiment_dir::read_json(&self.file("experiment.json"))
+            .map_err(|e| self.relaunch_hint(e))
+    }
+
     /// Records a launch of `spec`: the frozen spec, experiment.json (keeping the first launch's
     /// creation time) and the plan. Call while holding the experiment lock.
     pub fn record_launch(&self, spec: &Spec, grid: &Grid) -> Result<ExperimentMeta> {

@@ -7,9 +7,12 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Deserialize;
 
+use super::atomic;
+use super::experiment_dir::{ExperimentDir, Observed};
+use super::meta::ExperimentMeta;
 use super::provenance::RUNNER_VERSION;
 use super::results::{self, ResultLine};
-use super::{atomic, ExperimentDir, ExperimentMeta, Observed, RunState, RunStatus};
+use super::run_status::{RunState, RunStatus};
 use crate::grid::Grid;
 
 /// The plan's runs as the store sees them.
@@ -91,7 +94,7 @@ pub fn result_line(
     meta: &ExperimentMeta,
     plan: &Grid,
     run: &crate::grid::PlannedRun,
-    status: Option<&super::RunStatus>,
+    status: Option<&RunStatus>,
 ) -> Result<ResultLine> {
     Ok(ResultLine {
         id: run.id.clone(),

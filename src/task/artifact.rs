@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::builtin::{ExecContext, RunOutput};
-use super::{Placement, Task};
+use super::kind::{Placement, Task};
 use crate::artifacts::{ArtifactRequest, ArtifactStore};
 use crate::grid::{Grid, PlannedRun};
 use crate::metrics::declared::MetricDef;

@@ -1,15 +1,9 @@
-//! Running a built-in task inside a run's child process: `runner exec --task KIND RUN_DIR`
-//! reads config.json, chooses the burn device from the slot the scheduler gave the run and the
-//! thread pool from `[resources] threads`, runs the task once, and writes params.json (every
-//! parameter, defaults included, and the device), artifacts.json (the artifacts it used) and
-//! metrics.json last, atomically.
+//! What a built-in run gets besides its parameters (`ExecContext`: its directory, seed, threads
+//! and burn device) and what it gives back (`RunOutput`: its metrics and the artifacts it used).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use serde_json::{json, Map, Value};
-
-use super::{Invocation, RunContext};
+use serde_json::{Map, Value};
 
 /// What a built-in task gets besides its parameters.
 #[derive(Debug, Clone)]
@@ -81,95 +75,10 @@ impl RunOutput {
     }
 }
 
-/// This runner's executable (after a rebuild during a long launch, the running binary's file
-/// is replaced and Linux reports its path with " (deleted)": the new binary at the same path).
-pub fn runner_exe() -> Result<PathBuf> {
-    let exe = std::env::current_exe().context("cannot find the runner executable")?;
-    Ok(
-        match exe.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
-            Some(path) => PathBuf::from(path),
-            None => exe,
-        },
-    )
-}
-
-/// The invocation that runs built-in task `kind` in the run directory.
-pub fn invocation(kind: &str, ctx: &RunContext<'_>) -> Result<Invocation> {
-    Ok(Invocation {
-        program: runner_exe()?.display().to_string(),
-        args: vec![
-            "exec".into(),
-            "--task".into(),
-            kind.into(),
-            ctx.run_dir.display().to_string(),
-        ],
-        env: Vec::new(),
-        cwd: ctx.workdir.to_path_buf(),
-        records_exit: true,
-    })
-}
-
-/// The context of a run in this process: its seed, the threads and the device the scheduler
-/// gave it (`RUNNER_THREADS`, `RUNNER_DEVICE`).
-fn context(run_dir: &Path, config: &Map<String, Value>) -> Result<ExecContext> {
-    let threads = std::env::var("RUNNER_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(1usize)
-        .max(1);
-    // Every thread pool of the run (burn's CPU kernels, the bootstrap, the coders) is rayon's.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global();
-    Ok(ExecContext {
-        run_dir: run_dir.to_path_buf(),
-        seed: super::seed_of(config),
-        threads,
-        device: crate::models::device::from_environment()?,
-    })
-}
-
-/// Runs built-in task `kind` on the run directory; writes metrics.json on success.
-pub fn exec(kind: &str, run_dir: &Path) -> Result<()> {
-    let task = super::lookup(kind).with_context(|| format!("unknown task kind `{kind}`"))?;
-    let config: Map<String, Value> = crate::store::read_json(&run_dir.join("config.json"))?;
-    let ctx = context(run_dir, &config)?;
-    let device = crate::models::device::describe(&ctx.device);
-    crate::store::atomic::write_json(
-        &run_dir.join("params.json"),
-        &json!({
-            "task": kind,
-            "params": task.resolved_params(&config)?,
-            "device": device,
-            "threads": ctx.threads,
-        }),
-    )?;
-    let mut output = task.execute(&config, &ctx)?;
-    crate::store::atomic::write_json(&run_dir.join("artifacts.json"), &uses(&output.artifacts))?;
-    // Where the numbers were computed: GPU kernels sum in other orders than the CPU's.
-    let metrics = &mut output.metrics;
-    metrics.insert("device".into(), json!(device));
-    let backend = crate::models::device::backend_of(&ctx.device);
-    metrics.insert("backend".into(), json!(backend.name()));
-    let mut text = serde_json::to_vec_pretty(&output.metrics)?;
-    text.push(b'\n');
-    crate::store::atomic::write_durable(&run_dir.join("metrics.json"), &text)
-}
-
-/// The artifacts a run used, each with the content hash of what the run read (none, with a
-/// warning, when its files cannot be read now).
-fn uses(ids: &[String]) -> Vec<crate::store::results::ArtifactUse> {
-    let store = crate::artifacts::ArtifactStore::default_location();
-    ids.iter()
-        .map(|id| {
-            let sha256 = store
-                .content_hash(id)
-                .map_err(|e| eprintln!("warning: no content hash for artifact {id}: {e:#}"))
-                .ok();
-            crate::store::results::ArtifactUse {
-                id: id.clone(),
-                sha256,
-            }
-        })
-        .collect()
+/// The JSON object `value` as a metrics map (empty when it is not an object).
+pub fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }

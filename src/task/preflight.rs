@@ -6,58 +6,17 @@
 //! the command that fixes it; nothing has been created by then.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Placement, Task};
+use super::kind::{Placement, Task};
+use super::need::{data, Need};
 use crate::artifacts::{lm::CorpusSource, ArtifactRequest, ArtifactStore};
 use crate::data::registry;
 use crate::error::bad_input;
 use crate::grid::Grid;
 use crate::spec::{DeviceRequest, Resources};
-
-/// Something a run needs from the machine.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Need {
-    /// A public data set runner knows by name (downloadable), or a file inside one.
-    DataSet {
-        /// The key that names it.
-        key: String,
-        /// The registry name.
-        name: &'static str,
-        /// Where it is looked for.
-        path: PathBuf,
-    },
-    /// A file or directory given by path.
-    Path {
-        /// The key that names it.
-        key: String,
-        /// The path (relative ones from the launch's working directory).
-        path: PathBuf,
-    },
-    /// A program started by name.
-    Program {
-        /// Its name or path.
-        name: String,
-    },
-}
-
-/// What a data set reference (`squad-dev`, `canterbury/alice29.txt`, or a path) needs.
-pub fn data(key: &str, reference: &str) -> Need {
-    let name = reference.split('/').next().unwrap_or(reference);
-    match registry::find(name).or_else(|| registry::find(reference)) {
-        Some(entry) => Need::DataSet {
-            key: key.to_string(),
-            name: entry.name,
-            path: crate::data::resolve(reference),
-        },
-        None => Need::Path {
-            key: key.to_string(),
-            path: PathBuf::from(reference),
-        },
-    }
-}
 
 /// What building a shared artifact reads.
 fn artifact_needs(request: &ArtifactRequest) -> Vec<Need> {

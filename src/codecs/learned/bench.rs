@@ -9,7 +9,8 @@ use anyhow::Result;
 use burn::tensor::Device;
 use serde_json::{json, Value};
 
-use super::format::{Mode, Params};
+use super::format::Params;
+use super::mode::Mode;
 use super::{compress, decompress, ModelRef};
 use crate::codecs::external::{self, ToolResult};
 

@@ -10,6 +10,8 @@
 //! Reading checks the magic, the version, the header checksum and the payload length, so a
 //! corrupted or truncated file is an error naming the problem, never a panic.
 
+use super::mixing::MixingConfig;
+pub use super::mode::Mode;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
@@ -51,18 +53,6 @@ fn unpack_params(stored: &[u8], version: u8) -> Result<Vec<u8>> {
     Ok(json)
 }
 
-/// Whether the model comes with the decoder or learns while coding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// A pretrained model the decoder must be given (its hash is checked).
-    Pretrained,
-    /// A seeded model trained while coding; nothing else is needed to decode.
-    Adaptive,
-    /// The pretrained model, trained further while coding (the decoder needs the model).
-    Dynamic,
-}
-
 /// Settings of the adaptive mode (what the decoder must repeat).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdaptiveSettings {
@@ -100,7 +90,7 @@ pub struct Params {
     /// mixer beside count and match models (None: the network's distribution alone, coded by
     /// the range coder).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mixing: Option<super::mixing::MixingConfig>,
+    pub mixing: Option<MixingConfig>,
 }
 
 /// One chunk (stream) of the input.

@@ -12,6 +12,7 @@ pub mod driver;
 pub mod format;
 pub mod mixed;
 pub mod mixing;
+pub mod mode;
 pub mod quantize;
 pub mod range_coder;
 pub mod symbols;
@@ -23,8 +24,9 @@ use burn::tensor::Device;
 use sha2::{Digest, Sha256};
 
 use driver::{Decoding, Encoding, Modeler, Probe, Profile};
-use format::{Chunk, Header, Mode, Params};
+use format::{Chunk, Header, Params};
 use mixed::{MixDecoding, MixEncoding};
+use mode::Mode;
 use range_coder::Encoder;
 
 use crate::models::device::{backend_of, Backend};

@@ -4,8 +4,8 @@
 use anyhow::{anyhow, bail, Result};
 use burn::tensor::{Device, DeviceKind, DeviceType};
 
+use super::backend::{Backend, SeenDevice};
 use super::nvidia::{self, NvidiaGpu};
-use super::{Backend, SeenDevice};
 
 /// wgpu's adapters in its enumeration order (`wgpu:K` is the K-th).
 fn adapters() -> Result<Vec<Device>> {
@@ -69,7 +69,7 @@ pub fn by_position(k: Option<&str>) -> Result<Device> {
 }
 
 fn describe_adapter(device: &Device) -> String {
-    format!("{} [{}]", super::adapter_name(device), kind(device))
+    format!("{} [{}]", adapter_name(device), kind(device))
 }
 
 /// The adapter's kind as burn names it (`DiscreteGpu`, `Cpu`, ...).
@@ -110,10 +110,18 @@ pub fn seen() -> Vec<std::result::Result<SeenDevice, String>> {
             Ok(SeenDevice {
                 backend: Backend::Wgpu,
                 label: card.map_or(format!("wgpu:{k}"), |g| format!("cuda:{}", g.index)),
-                name: super::adapter_name(device),
+                name: adapter_name(device),
                 kind: kind(device),
                 memory_mib: card.and_then(|g| g.memory_mib),
             })
         })
         .collect()
+}
+
+/// The adapter's name as the driver gives it.
+pub fn adapter_name(device: &Device) -> String {
+    device
+        .identity()
+        .map(|i| i.name)
+        .unwrap_or_else(|| format!("{device:?}"))
 }

@@ -2,91 +2,20 @@
 //! GRU, LSTM and a small causal transformer, with one `step` used by both directions of the
 //! coder and a sequence `forward` used for training.
 
+pub mod config;
 pub mod recurrent;
+pub mod symbols;
 pub mod train;
 pub mod transformer;
 
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor};
-use serde::{Deserialize, Serialize};
+
+pub use config::{Arch, LmConfig, MAX_HIDDEN, MAX_LAYERS, MAX_WEIGHTS, MAX_WINDOW};
+pub use symbols::{BYTES, MAX_VOCAB};
 
 use recurrent::{Cell, RecurrentLm, RecurrentState};
 use transformer::{TransformerLm, TransformerState};
-
-/// Symbols a byte-level model predicts.
-pub const BYTES: usize = 256;
-/// Largest vocabulary (frequency tables have 16 bits, every symbol at least 1).
-pub const MAX_VOCAB: usize = 8192;
-
-/// Architecture of a language model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Arch {
-    /// Gated recurrent unit.
-    Gru,
-    /// Long short-term memory.
-    Lstm,
-    /// Causal transformer with a sliding context window.
-    Transformer,
-}
-
-impl Arch {
-    /// Parses `gru`, `lstm` or `transformer`.
-    pub fn parse(name: &str) -> Option<Arch> {
-        match name {
-            "gru" => Some(Arch::Gru),
-            "lstm" => Some(Arch::Lstm),
-            "transformer" => Some(Arch::Transformer),
-            _ => None,
-        }
-    }
-
-    /// The name used in specs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Arch::Gru => "gru",
-            Arch::Lstm => "lstm",
-            Arch::Transformer => "transformer",
-        }
-    }
-}
-
-/// Shape of a language model (part of every identity that involves one).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LmConfig {
-    /// Architecture.
-    pub arch: Arch,
-    /// Hidden width (recurrent state, or transformer model width).
-    pub hidden: usize,
-    /// Stacked layers.
-    pub layers: usize,
-    /// Attention heads (transformer only).
-    #[serde(default = "default_heads")]
-    pub heads: usize,
-    /// Context window in symbols (transformer only).
-    #[serde(default = "default_window")]
-    pub window: usize,
-    /// Symbols: 256 for bytes, or a tokenizer's vocabulary size (then the model's input also
-    /// has a start symbol, id `vocab`). Left out of identities when it is 256.
-    #[serde(default = "default_vocab", skip_serializing_if = "is_bytes")]
-    pub vocab: usize,
-}
-
-fn default_vocab() -> usize {
-    BYTES
-}
-
-fn is_bytes(vocab: &usize) -> bool {
-    *vocab == BYTES
-}
-
-fn default_heads() -> usize {
-    4
-}
-
-fn default_window() -> usize {
-    128
-}
 
 /// A language model of any architecture.
 #[derive(Module, Debug)]
@@ -116,54 +45,7 @@ impl LmConfig {
             Arch::Transformer => LanguageModel::Transformer(TransformerLm::new(self, device)),
         }
     }
-
-    /// Checks the shape; the message names the problem.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.hidden == 0 || self.layers == 0 {
-            return Err("`hidden` and `layers` must be at least 1".into());
-        }
-        // Sizes may come from a file's header: bound them before anything is allocated.
-        if self.hidden > MAX_HIDDEN || self.layers > MAX_LAYERS || self.window > MAX_WINDOW {
-            return Err(format!(
-                "the model is implausibly large (hidden {}, layers {}, window {}; at most {MAX_HIDDEN}, {MAX_LAYERS}, {MAX_WINDOW})",
-                self.hidden, self.layers, self.window
-            ));
-        }
-        let weights = self.hidden * self.hidden * 8 * self.layers + self.hidden * self.vocab * 2;
-        if weights > MAX_WEIGHTS {
-            return Err(format!(
-                "the model would have about {weights} weights, more than {MAX_WEIGHTS}"
-            ));
-        }
-        if !(2..=MAX_VOCAB).contains(&self.vocab) {
-            return Err(format!(
-                "the vocabulary ({}) must have 2 to {MAX_VOCAB} symbols",
-                self.vocab
-            ));
-        }
-        if self.arch == Arch::Transformer {
-            if self.heads == 0 || !self.hidden.is_multiple_of(self.heads) {
-                return Err(format!(
-                    "`hidden` ({}) must be a multiple of `heads` ({})",
-                    self.hidden, self.heads
-                ));
-            }
-            if self.window < 4 {
-                return Err("`window` must be at least 4".into());
-            }
-        }
-        Ok(())
-    }
 }
-
-/// Widest hidden layer a model may have.
-pub const MAX_HIDDEN: usize = 8192;
-/// Most stacked layers.
-pub const MAX_LAYERS: usize = 64;
-/// Longest transformer window.
-pub const MAX_WINDOW: usize = 1 << 16;
-/// Most weights (about 2 GB of f32).
-pub const MAX_WEIGHTS: usize = 1 << 29;
 
 impl LanguageModel {
     /// The empty state of `batch` streams (nothing seen yet).
@@ -254,15 +136,6 @@ impl LanguageModel {
     pub fn parameters(&self) -> usize {
         self.num_params()
     }
-}
-
-/// Int tensor [batch] of input symbols.
-pub(crate) fn symbols_tensor(inputs: &[usize], device: &Device) -> Tensor<2, Int> {
-    let data: Vec<i64> = inputs.iter().map(|&s| s as i64).collect();
-    Tensor::<2, Int>::from_data(
-        burn::tensor::TensorData::new(data, [inputs.len(), 1]),
-        device,
-    )
 }
 
 /// A small model shape for tests.

@@ -7,7 +7,8 @@ use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Int, Tensor};
 
-use super::{symbols_tensor, LmConfig};
+use super::config::LmConfig;
+use super::symbols::symbols_tensor;
 
 /// Which recurrent cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, L
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use super::LmConfig;
+use super::config::LmConfig;
 
 /// One pre-norm block: causal self-attention and a feed-forward layer.
 #[derive(Module, Debug)]
@@ -177,7 +177,7 @@ impl TransformerLm {
             }
         }
         let position = state.window.first().map_or(0, Vec::len);
-        let x = self.embed(super::symbols_tensor(inputs, device), position);
+        let x = self.embed(super::symbols::symbols_tensor(inputs, device), position);
         let (logits, cache) = self.blocks(x, std::mem::take(&mut state.cache), None);
         for (w, &s) in state.window.iter_mut().zip(inputs) {
             w.push(s);

@@ -13,7 +13,7 @@
 //!   the states' principal directions, channel c holding direction ⌊c / k⌋, so that the
 //!   interleaving keeps every state's first d / k coordinates ([`super::principal`]).
 //! - `pooling`: M fixed windows over the context; a learned score weights the tokens inside
-//!   each window (uniform scores are plain mean pooling, [`mean_pool`]).
+//!   each window (uniform scores are plain mean pooling, [`super::pooling::mean_pool`]).
 //! - `gist`: M gist vectors, each block a cross-attention to H, self-attention among the gists
 //!   and a feed-forward layer (Mu et al. 2023).
 //! - `select`: the M best-scoring states themselves, in context order ([`super::select`]).
@@ -28,6 +28,7 @@ use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
+use super::pooling::windowed_average;
 use super::select::Select;
 
 /// The trained compressor architectures.
@@ -251,7 +252,7 @@ impl CompressorConfig {
                 feed: Feed::new(d, device).silent(),
             }),
             Architecture::Conv => {
-                let k = super::unpack::Unpack::slots(self.max_context, m);
+                let k = tokens_per_vector(self.max_context, m);
                 let mut depthwise = Conv1dConfig::new(d, d, k)
                     .with_stride(k)
                     .with_groups(d)
@@ -362,56 +363,10 @@ fn zero_padding(h: Tensor<3>, pad: Tensor<2, Bool>) -> Tensor<3> {
     h.mask_fill(pad.reshape([b, l, 1]).expand([b, l, d]), 0.0)
 }
 
-/// True where token `j` is outside window `m` of a context of `len` tokens split into `count`
-/// windows [batch, count, L]: window m covers [m·len/count, (m+1)·len/count), at least one token.
-pub fn outside_windows(
-    lengths: &[usize],
-    l: usize,
-    count: usize,
-    device: &Device,
-) -> Tensor<3, Bool> {
-    let b = lengths.len();
-    let mut outside = vec![true; b * count * l];
-    for (i, &len) in lengths.iter().enumerate() {
-        for m in 0..count {
-            for j in window_bounds(len.clamp(1, l), count, m) {
-                outside[(i * count + m) * l + j] = false;
-            }
-        }
-    }
-    Tensor::from_data(TensorData::new(outside, [b, count, l]), device)
-}
-
-/// The positions of window `m` of a context of `len` (≥ 1) tokens split into `count` windows.
-fn window_bounds(len: usize, count: usize, m: usize) -> std::ops::Range<usize> {
-    let start = (m * len / count).min(len - 1);
-    let end = ((m + 1) * len / count).max(start + 1).min(len);
-    start..end
-}
-
-/// The first of the `count` windows of a context of `len` tokens that holds `position` (the
-/// memory vector of [`mean_pool`] that averages it).
-pub fn window_of(len: usize, count: usize, position: usize) -> usize {
-    let len = len.max(1);
-    (0..count)
-        .find(|&m| window_bounds(len, count, m).contains(&position))
-        .unwrap_or(count.saturating_sub(1))
-}
-
-/// The average of `h` [batch, L, d] inside each of `count` windows, weighted by softmax of
-/// `scores` [batch, 1, L] within the window.
-fn windowed_average(h: Tensor<3>, scores: Tensor<3>, lengths: &[usize], count: usize) -> Tensor<3> {
-    let [b, l, _] = h.dims();
-    let outside = outside_windows(lengths, l, count, &h.device());
-    let weights = softmax(scores.expand([b, count, l]).mask_fill(outside, -1e9), 2);
-    weights.matmul(h)
-}
-
-/// Mean pooling without training: the plain average of each of M windows.
-pub fn mean_pool(h: Tensor<3>, lengths: &[usize], m: usize) -> Tensor<3> {
-    let [b, l, _] = h.dims();
-    let scores = Tensor::zeros([b, 1, l], &h.device());
-    windowed_average(h, scores, lengths, m)
+/// k = ⌈max_context / M⌉ (at least 1): the tokens each of M memory vectors stands for, the
+/// stride and kernel of `conv` and the slots of [`super::unpack::Unpack`].
+pub fn tokens_per_vector(max_context: usize, target_length: usize) -> usize {
+    max_context.div_ceil(target_length.max(1)).max(1)
 }
 
 /// Truncation: the first M encoder states (fewer when the context is shorter; padding masked).

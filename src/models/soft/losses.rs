@@ -77,6 +77,15 @@ pub fn locate_loss(
     Some(cross_entropy(scores, targets))
 }
 
+/// Where `answer` first occurs in `context` (token ids), if it does: the target position of
+/// the locate loss and of the keep loss's answer tokens.
+pub(super) fn find(context: &[u32], answer: &[u32]) -> Option<usize> {
+    if answer.is_empty() || answer.len() > context.len() {
+        return None;
+    }
+    context.windows(answer.len()).position(|w| w == answer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,7 +122,7 @@ pub fn keep_loss(scores: Tensor<2>, keep: &[Vec<bool>], pad: Tensor<2, Bool>) ->
 pub fn answer_tokens(context: &[u32], answers: &[&[u32]]) -> Vec<bool> {
     let mut keep = vec![false; context.len()];
     for answer in answers {
-        if let Some(at) = super::train::find(context, answer) {
+        if let Some(at) = super::losses::find(context, answer) {
             keep[at..at + answer.len()].fill(true);
         }
     }

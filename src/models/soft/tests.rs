@@ -3,11 +3,12 @@
 
 use burn::module::Module;
 
-use super::compressor::{mean_pool, Architecture, CompressorConfig};
+use super::compressor::{tokens_per_vector, Architecture, CompressorConfig};
 use super::distill::*;
+use super::pooling::mean_pool;
 use super::teacher::TeacherConfig;
 use super::train::*;
-use super::unpack::{SoftCompressor, Unpack};
+use super::unpack::SoftCompressor;
 use crate::data::sampling::Rng;
 
 /// Windows of random tokens (ids 5..40) whose questions ask for the token after a cue pair.
@@ -218,7 +219,7 @@ fn every_compressor_makes_m_vectors_and_learns() {
             let slots = config.clone().with_unpack(true);
             let unpacked = SoftCompressor::init(&slots, architecture, &device);
             let memory = unpacked.forward(h.clone(), ctx.pad.clone(), &ctx.lengths);
-            let k = Unpack::slots(64, m);
+            let k = tokens_per_vector(64, m);
             assert_eq!(memory.dims(), [3, m, 16], "{architecture:?} M={m}, slots");
             assert_eq!(unpacked.readable(memory).dims(), [3, m * k, 16]);
             assert_eq!(mean_pool(h, &ctx.lengths, m).dims(), [3, m, 16]);

@@ -17,8 +17,8 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::compressor::{mean_pool, window_of};
-use super::losses::{cross_entropy, locate_loss};
+use super::losses::{cross_entropy, find, locate_loss};
+use super::pooling::{mean_pool, window_of};
 use super::sequence::{forced, generate};
 use super::teacher::{Teacher, TeacherConfig, Tokens};
 use crate::data::sampling::{mix, Rng};
@@ -353,14 +353,6 @@ fn teacher_step(
         total = total + blanks.clone();
     }
     Some([total, answer, spans, locate, blanks])
-}
-
-/// Where `answer` first occurs in `context` (token ids), if it does.
-pub(super) fn find(context: &[u32], answer: &[u32]) -> Option<usize> {
-    if answer.is_empty() || answer.len() > context.len() {
-        return None;
-    }
-    context.windows(answer.len()).position(|w| w == answer)
 }
 
 /// One optimizer step down `loss`.

@@ -12,7 +12,7 @@ use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
-use super::compressor::{Architecture, Compressor, CompressorConfig};
+use super::compressor::{tokens_per_vector, Architecture, Compressor, CompressorConfig};
 use super::principal::Principal;
 
 /// Spread of the slot maps around their start (relative to a state's size), so that no two
@@ -37,12 +37,6 @@ pub struct Unpack {
 }
 
 impl Unpack {
-    /// Slots for a memory of `target_length` vectors of a `max_context`-token window:
-    /// ⌈max_context / target_length⌉, at least 1.
-    pub fn slots(max_context: usize, target_length: usize) -> usize {
-        max_context.div_ceil(target_length.max(1)).max(1)
-    }
-
     /// `slots` maps of width `d`, plus seeded noise. `interleaved` (a compressor that starts
     /// as an interleaving, `conv`): slot s starts reading the channels c ≡ s (mod k) of its
     /// vector, scaled by √k, the inverse of that interleaving (√k keeps a slot as long as a
@@ -118,7 +112,7 @@ impl SoftCompressor {
         architecture: Architecture,
         device: &Device,
     ) -> SoftCompressor {
-        let slots = Unpack::slots(config.max_context, config.target_length);
+        let slots = tokens_per_vector(config.max_context, config.target_length);
         SoftCompressor {
             compressor: config.init(architecture, device),
             unpack: config.unpack.then(|| {
@@ -194,7 +188,7 @@ mod tests {
         let _alone = crate::models::draws_alone();
         let device = crate::models::device::cpu();
         let (d, m, l) = (16, 3, 12);
-        let k = Unpack::slots(l, m);
+        let k = tokens_per_vector(l, m);
         // States in a 3-dimensional subspace: d / k = 4 coordinates keep every one exactly.
         let basis: Vec<Vec<f32>> = (0..3)
             .map(|b| {
@@ -237,10 +231,10 @@ mod tests {
     fn a_fresh_conv_with_slots_gives_each_state_back_in_its_channels() {
         let _alone = crate::models::draws_alone();
         let device = crate::models::device::cpu();
-        assert_eq!(Unpack::slots(512, 128), 4);
-        assert_eq!(Unpack::slots(512, 100), 6);
+        assert_eq!(tokens_per_vector(512, 128), 4);
+        assert_eq!(tokens_per_vector(512, 100), 6);
         let (d, m, l) = (16, 3, 12);
-        let k = Unpack::slots(l, m);
+        let k = tokens_per_vector(l, m);
         let config = CompressorConfig::new(d, m, l)
             .with_heads(2)
             .with_unpack(true);

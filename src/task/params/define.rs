@@ -109,3 +109,57 @@ macro_rules! params {
     }};
 }
 pub(crate) use params;
+
+#[cfg(test)]
+mod tests {
+
+    use crate::task::params::ParamSet;
+    use serde_json::{json, Map};
+
+    params! {
+        /// A test set.
+        pub struct Inner {
+            /// inner width
+            pub width: usize = 4;
+        }
+    }
+
+    params! {
+        /// Another.
+        pub struct Outer {
+            include inner: Inner;
+            /// a rate
+            /// over two lines
+            pub rate: f64 = 0.5;
+            /// a name, required
+            pub name: String = String::new(), required;
+        }
+    }
+
+    #[test]
+    fn a_set_documents_parses_and_checks_its_keys() {
+        let specs = Outer::specs();
+        let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["rate", "name", "width"]);
+        assert_eq!(specs[0].doc, "a rate over two lines");
+        assert_eq!(specs[0].default.as_deref(), Some("0.5"));
+        assert_eq!(specs[1].default, None);
+        let config = json!({"rate": 2, "width": 8, "seed": 0, "name": "x"});
+        let p = Outer::from_config(config.as_object().unwrap()).unwrap();
+        assert_eq!((p.rate, p.inner.width, p.name.as_str()), (2.0, 8, "x"));
+        let d = Outer::from_config(&Map::new()).unwrap();
+        assert_eq!((d.rate, d.inner.width), (0.5, 4));
+        let e = Outer::from_config(json!({"width": "wide"}).as_object().unwrap()).unwrap_err();
+        assert_eq!(e.key, "width");
+        assert_eq!(e.message, "expected a non-negative integer, found a string");
+        assert!(Outer::check_value("width", &json!(3)).unwrap().is_ok());
+        assert!(Outer::check_value("nope", &json!(3)).is_none());
+        let serialized = serde_json::to_value(&d).unwrap();
+        let keys: Vec<&String> = serialized.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys.len(),
+            names.len(),
+            "serde sees every documented parameter"
+        );
+    }
+}

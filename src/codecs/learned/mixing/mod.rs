@@ -18,7 +18,7 @@ pub mod stream;
 
 use serde::{Deserialize, Serialize};
 
-use super::format::Mode;
+use super::mode::Mode;
 
 /// What predicts the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

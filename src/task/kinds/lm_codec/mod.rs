@@ -1,0 +1,8 @@
+//! The `lm-codec` task kind: learned lossless compression of files with a language model and
+//! a range coder, and the coding of one run's files.
+
+pub mod files;
+pub mod one_file;
+pub mod task;
+
+pub use task::{LmCodecParams, LmCodecTask};
