@@ -5,6 +5,8 @@ pub mod baselines;
 pub mod checkpoint;
 pub mod device;
 pub mod epochs;
+pub mod gguf;
+pub mod llama;
 pub mod lm;
 pub mod reader;
 pub mod selection;
