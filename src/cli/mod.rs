@@ -9,6 +9,7 @@ mod data;
 mod devices;
 mod exit;
 mod launch;
+mod llm;
 mod lm_codec;
 mod lm_codec_bench;
 mod options;
@@ -75,6 +76,9 @@ enum Commands {
     /// Compress or decompress files with a learned language model; pretrain one.
     #[command(subcommand, name = "lm-codec")]
     LmCodec(lm_codec::LmCodecCommand),
+    /// A pretrained language model: its shape, bits per byte of files, generation.
+    #[command(subcommand)]
+    Llm(llm::LlmCommand),
     /// Compress a trained reader artifact's weights into a file and measure what it keeps.
     #[command(name = "compress-model")]
     CompressModel(compress_model::CompressModelArgs),
@@ -85,7 +89,7 @@ enum Commands {
         #[arg(long)]
         verify: bool,
     },
-    /// List, verify or download the public data sets.
+    /// List, verify or download the public data sets and pretrained models.
     #[command(subcommand)]
     Data(data::DataCommand),
     /// Supervise one run's external command (used by the scheduler; not for direct use).
@@ -156,6 +160,7 @@ fn run(command: Commands) -> Result<ExitCode> {
         Commands::Codec(args) => codec::codec(args),
         Commands::Data(cmd) => data::data(cmd),
         Commands::LmCodec(cmd) => lm_codec::run(cmd),
+        Commands::Llm(cmd) => llm::run(cmd),
         Commands::Artifacts { verify } => artifacts::list(verify),
         Commands::CompressModel(args) => compress_model::compress_model(args),
         Commands::Tasks(args) => tasks::tasks(args),

@@ -3,6 +3,7 @@
 
 #[cfg(test)]
 pub mod damage;
+pub mod models;
 pub mod qa;
 pub mod question_type;
 pub mod registry;

@@ -4,6 +4,7 @@
 
 pub mod codec;
 pub mod command;
+pub mod llm_eval;
 pub mod lm_codec;
 pub mod prompt_compression;
 pub mod qa_reader;

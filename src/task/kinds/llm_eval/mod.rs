@@ -1,0 +1,4 @@
+//! The `llm-eval` task kind and `runner llm`: a pretrained language model measured on texts
+//! (bits per byte) and on zero-shot question answering.
+
+pub mod measure;
