@@ -351,6 +351,18 @@ fn no_circles_inside_a_folder() {
         folders.len(),
         circles.len()
     );
+    // The scanner sees the imports it must: a known arrow, and hundreds in all.
+    assert!(
+        arrows.len() > 300,
+        "only {} arrows found: the scanner is broken",
+        arrows.len()
+    );
+    assert!(
+        arrows
+            .iter()
+            .any(|a| a.folder == "task" && a.from == "kinds" && a.to == "kind"),
+        "the arrow task: kinds -> kind was not found"
+    );
     assert!(
         circles.is_empty(),
         "circles inside folders:\n{}",

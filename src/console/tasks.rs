@@ -98,7 +98,7 @@ mod tests {
     /// The parameter table on the kind's page, docs/tasks/KIND.md (between
     /// `<!-- params: KIND -->` and `<!-- /params -->`), must be the kind's own;
     /// `RUNNER_BLESS=1` rewrites it.
-    fn readme_documents(kind: &str) {
+    fn page_documents(kind: &str) {
         let task = crate::task::lookup(kind).unwrap();
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("docs/tasks")
@@ -140,36 +140,41 @@ mod tests {
 
     #[test]
     fn codec_parameters_are_documented() {
-        readme_documents("codec");
+        page_documents("codec");
     }
 
     #[test]
     fn lm_codec_parameters_are_documented() {
-        readme_documents("lm-codec");
+        page_documents("lm-codec");
     }
 
     #[test]
     fn qa_reader_parameters_are_documented() {
-        readme_documents("qa-reader");
+        page_documents("qa-reader");
     }
 
     #[test]
     fn prompt_compression_parameters_are_documented() {
-        readme_documents("prompt-compression");
+        page_documents("prompt-compression");
     }
 
     #[test]
     fn soft_compression_parameters_are_documented() {
-        readme_documents("soft-compression");
+        page_documents("soft-compression");
     }
 
     #[test]
     fn tokenizer_parameters_are_documented() {
-        readme_documents("tokenizer");
+        page_documents("tokenizer");
+    }
+
+    #[test]
+    fn llm_eval_parameters_are_documented() {
+        page_documents("llm-eval");
     }
 
     #[test]
     fn weight_compression_parameters_are_documented() {
-        readme_documents("weight-compression");
+        page_documents("weight-compression");
     }
 }

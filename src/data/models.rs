@@ -101,10 +101,10 @@ pub fn ensure(reference: &str, offline: bool) -> Result<PathBuf> {
             fetch(m)?;
             Ok(path)
         }
-        None => bail!(
+        None => Err(crate::error::bad_input(format!(
             "no model `{reference}`: not a known name ({}) and no such file or directory",
             MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
-        ),
+        ))),
     }
 }
 

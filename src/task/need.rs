@@ -24,6 +24,13 @@ pub enum Need {
         /// The path (relative ones from the launch's working directory).
         path: PathBuf,
     },
+    /// A pretrained model: a known name (fetched when missing) or a path.
+    Model {
+        /// The key that names it.
+        key: String,
+        /// The reference as given.
+        reference: String,
+    },
     /// A program started by name.
     Program {
         /// Its name or path.

@@ -113,6 +113,7 @@ fn problem(need: &Need, workdir: &Path, offline: bool) -> Option<String> {
                 )
             })
         }
+        Need::Model { key, reference } => model_problem(key, reference, workdir, offline),
         Need::Program { name } => (!program_exists(name, workdir)).then(|| {
             format!(
                 "  - program `{name}` is not found (on PATH or from {})",
@@ -120,6 +121,37 @@ fn problem(need: &Need, workdir: &Path, offline: bool) -> Option<String> {
             )
         }),
     }
+}
+
+/// Why a model is not at hand (after fetching a known one that is missing), if it is not.
+fn model_problem(key: &str, reference: &str, workdir: &Path, offline: bool) -> Option<String> {
+    let Some(known) = crate::data::models::find(reference) else {
+        let full = workdir.join(reference);
+        return (!full.exists()).then(|| {
+            format!(
+                "  - `{key}`: model {reference} is no known name (`runner data list`) and {} does not exist",
+                full.display()
+            )
+        });
+    };
+    let path = crate::data::models::resolve(reference);
+    if path.exists() {
+        return None;
+    }
+    if !offline {
+        eprintln!(
+            "    Downloading model `{reference}` ({}) into {}",
+            known.package,
+            crate::data::models::models_dir().display()
+        );
+    }
+    crate::data::models::ensure(reference, offline).err().map(|e| {
+        format!(
+            "  - model `{reference}` (`{key}`): {} is missing ({e:#})\n    fix: `runner data fetch {reference}`, or {}",
+            path.display(),
+            crate::data::models::by_hand(known)
+        )
+    })
 }
 
 fn program_exists(name: &str, workdir: &Path) -> bool {

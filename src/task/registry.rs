@@ -2,7 +2,7 @@
 
 use super::kind::Task;
 use super::kinds::{
-    codec, command, lm_codec, prompt_compression, qa_reader, soft, tokenizer, weights,
+    codec, command, llm_eval, lm_codec, prompt_compression, qa_reader, soft, tokenizer, weights,
 };
 use crate::spec::{Spec, SpecError};
 
@@ -12,6 +12,7 @@ pub fn registry() -> Vec<&'static dyn Task> {
         &command::CommandTask,
         &codec::CodecTask,
         &lm_codec::LmCodecTask,
+        &llm_eval::LlmEvalTask,
         &qa_reader::QaReaderTask,
         &prompt_compression::PromptCompressionTask,
         &tokenizer::TokenizerTask,

@@ -86,7 +86,8 @@ impl DType {
     /// Bytes `n` weights take, if `n` is a whole number of blocks.
     pub fn bytes_for(self, n: u64) -> Option<u64> {
         let per = self.block_weights() as u64;
-        (n % per == 0).then(|| n / per * self.block_bytes() as u64)
+        n.is_multiple_of(per)
+            .then(|| n / per * self.block_bytes() as u64)
     }
 
     /// Bits per weight (Q4_1: 5.0, Q8_0: 8.5).

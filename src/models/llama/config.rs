@@ -63,22 +63,23 @@ impl LlamaConfig {
                 8 * MAX_HIDDEN
             );
         }
-        if c.kv_heads == 0 || c.heads % c.kv_heads != 0 {
+        if c.kv_heads == 0 || !c.heads.is_multiple_of(c.kv_heads) {
             bail!(
                 "{} query heads cannot share {} key/value heads",
                 c.heads,
                 c.kv_heads
             );
         }
-        if c.head_dim == 0 || c.head_dim % 2 != 0 || c.head_dim * c.heads > 4 * MAX_HIDDEN {
+        if c.head_dim == 0 || !c.head_dim.is_multiple_of(2) || c.head_dim * c.heads > 4 * MAX_HIDDEN
+        {
             bail!(
                 "head width {} (even, and heads × width plausible)",
                 c.head_dim
             );
         }
-        if !(c.rope_base > 1.0 && c.rope_base.is_finite())
-            || !(c.norm_eps > 0.0 && c.norm_eps < 1.0)
-        {
+        let rope_ok = c.rope_base > 1.0 && c.rope_base.is_finite();
+        let eps_ok = c.norm_eps > 0.0 && c.norm_eps < 1.0;
+        if !(rope_ok && eps_ok) {
             bail!(
                 "rotary base {} or norm epsilon {} out of range",
                 c.rope_base,

@@ -58,7 +58,7 @@ impl TokenizerParams {
 const METRICS: &[MetricDef] = &[
     MetricDef::headline("tokens_per_word", "tokens per word", Better::Lower),
     MetricDef::headline("unknown_rate", "unknown tokens (fraction)", Better::Lower),
-    MetricDef::count("vocab_size", "vocabulary size"),
+    MetricDef::count("vocabulary", "learned vocabulary size"),
     MetricDef::detail("build_seconds", "build time (s)", Better::Lower),
     MetricDef::count("reused", "reused (0/1)"),
 ];
@@ -116,7 +116,7 @@ impl BuiltinTask for TokenizerTask {
             contexts.len()
         );
         let metrics = json!({
-            "vocab_size": tokenizer.get_vocab_size(true),
+            "vocabulary": tokenizer.get_vocab_size(true),
             "tokens_per_word": per_word,
             "unknown_rate": unknown as f64 / tokens.max(1) as f64,
             "build_seconds": info.build_seconds,

@@ -2,3 +2,9 @@
 //! (bits per byte) and on zero-shot question answering.
 
 pub mod measure;
+pub mod params;
+pub mod qa;
+pub mod task;
+
+pub use params::LlmEvalParams;
+pub use task::LlmEvalTask;
