@@ -189,3 +189,37 @@ fn a_wgpu_device_is_described_and_keyed() {
         .iter()
         .any(|d| d.as_ref().is_ok_and(|d| d.backend == device::Backend::Wgpu)));
 }
+
+/// A tiny Llama checkpoint on wgpu gives flex's logits (within the tolerance) and generates
+/// with its key/value cache what recomputation gives.
+#[test]
+fn a_pretrained_llama_runs_on_wgpu() {
+    use runner::models::gguf::DType;
+    use runner::models::llama::cache::KvCache;
+    use runner::models::llama::fixture::{write_gguf, Tiny};
+    use runner::models::llama::generate::{greedy, greedy_uncached, row};
+    use runner::models::llama::Pretrained;
+    let Some(gpu) = wgpu() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_gguf(&path, &Tiny::default(), DType::Q4_1, 9).unwrap();
+    let logits = |device: &Device| -> (Vec<f32>, Vec<u32>) {
+        let p = Pretrained::load(&path, device).unwrap();
+        let ids = p.vocab.encode("the otter then the other 12 otters").unwrap();
+        let hidden = p.model.forward(row(&p.model, &ids), &mut KvCache::none());
+        let [_, l, d] = hidden.dims();
+        let out = p.model.logits(hidden.reshape([l, d])).into_data().try_to_vec().unwrap();
+        let cached = greedy(&p.model, &ids, 6, &[]);
+        assert_eq!(cached, greedy_uncached(&p.model, &ids, 6, &[]));
+        (out, cached)
+    };
+    let (cpu, cpu_gen) = logits(&device::cpu());
+    let (gpu_logits, gpu_gen) = logits(&gpu);
+    let scale = cpu.iter().fold(0f32, |m, v| m.max(v.abs())) as f64;
+    let worst = cpu
+        .iter()
+        .zip(&gpu_logits)
+        .fold(0f64, |m, (a, b)| m.max((*a as f64 - *b as f64).abs()));
+    assert!(worst <= TOLERANCE * scale, "logits differ by {worst} (scale {scale})");
+    assert_eq!(cpu_gen, gpu_gen);
+}
