@@ -265,6 +265,9 @@ fn a_full_disk_fails_the_launch_with_the_path_and_loses_nothing() {
         "the error names the path and the cause: {}",
         text(&out)
     );
+    // The status says what resume would do, never "running" for a run whose process is gone.
+    let status = p.run(&["status", "disk/exp"]);
+    assert!(!text(&status).contains(" running "), "{}", text(&status));
     std::fs::remove_file(p.path().join("disk/filler")).unwrap();
     let out = p.run(&["resume", "disk/exp", "-q"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -276,6 +279,44 @@ fn a_full_disk_fails_the_launch_with_the_path_and_loses_nothing() {
         "the run completed before the disk filled is kept"
     );
     drop(disk);
+}
+
+#[test]
+fn status_says_what_resume_would_make_of_runs_a_dead_launcher_left_running() {
+    let p = Project::new();
+    p.write("exp.toml", &common::sleepy_spec("left", 3, "0", ""));
+    let out = p.run(&["launch", "exp.toml", "-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // As a launcher that died before recording them would leave them: status.json `running`,
+    // no results lines; run 0 finished (exit.json, metrics.json), run 1 did not.
+    let ids: Vec<String> = p
+        .results("left")
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    for id in &ids[..2] {
+        let path = p.path().join("runs/left/runs").join(id).join("status.json");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"completed\"", "\"running\"");
+        std::fs::write(&path, text).unwrap();
+    }
+    let run1 = p.path().join("runs/left/runs").join(&ids[1]);
+    std::fs::remove_file(run1.join("metrics.json")).unwrap();
+    std::fs::remove_file(run1.join("exit.json")).unwrap();
+    let status = text(&p.run(&["status", "runs/left"]));
+    assert!(!status.contains(" running "), "{status}");
+    assert!(status.contains("finished, unrecorded"), "{status}");
+    assert!(status.contains("interrupted"), "{status}");
+    assert!(status.contains("runner resume"), "{status}");
+    let out = p.run(&["resume", "runs/left", "-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&p.run(&["status", "runs/left"]))
+            .matches(" done ")
+            .count()
+            >= 3
+    );
 }
 
 trait SignalCode {

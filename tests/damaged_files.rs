@@ -256,3 +256,33 @@ fn damaged_artifacts_fail_their_runs_with_the_fix_and_are_rebuilt_once_removed()
         assert!(dir.join(file).is_file(), "{file}: rebuilt");
     }
 }
+
+#[test]
+fn verify_fails_when_an_artifacts_record_is_damaged_or_gone() {
+    let p = Project::new();
+    p.write("data/tiny.json", &squad_fixture());
+    p.write("art.toml", &tokenizer_spec(false));
+    let out = p.run(&["launch", "art.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let id = common::artifact_id(&p.results("art")[0], "tokenizer-").to_string();
+    let record = p
+        .path()
+        .join("runs/artifacts")
+        .join(&id)
+        .join("artifact.json");
+    let verify = |p: &Project| p.run(&["artifacts", "--verify"]);
+    assert_eq!(verify(&p).status.code(), Some(0), "{}", text(&verify(&p)));
+    let good = std::fs::read(&record).unwrap();
+    std::fs::write(&record, &good[..good.len() / 2]).unwrap();
+    let damaged = verify(&p);
+    assert_eq!(damaged.status.code(), Some(1), "{}", text(&damaged));
+    assert!(
+        text(&damaged).contains(&id) && text(&damaged).contains("damaged"),
+        "{}",
+        text(&damaged)
+    );
+    std::fs::remove_file(&record).unwrap();
+    let gone = verify(&p);
+    assert_eq!(gone.status.code(), Some(1), "{}", text(&gone));
+    assert!(text(&gone).contains(&id), "{}", text(&gone));
+}

@@ -458,3 +458,32 @@ fn llmlingua2_trains_its_classifier_and_a_ratio_sweep_is_analysed_for_thresholds
         text(&out)
     );
 }
+
+#[test]
+fn a_qa_run_with_no_question_to_evaluate_fails_naming_the_file_and_why() {
+    let p = Project::new();
+    // Every gold answer is empty text: nothing can be scored.
+    let fixture = common::squad_fixture()
+        .replace("\"text\": \"Carolina Panthers\"", "\"text\": \"\"")
+        .replace("\"text\": \"Denver\"", "\"text\": \" \"")
+        .replace("\"text\": \"Boston\"", "\"text\": \"\"")
+        .replace("\"text\": \"Seattle\"", "\"text\": \"\"")
+        .replace("\"text\": \"Miami\"", "\"text\": \"\"");
+    p.write("data/empty.json", &fixture);
+    p.write(
+        "e.toml",
+        "[experiment]\nname = \"e\"\ntask = \"qa-reader\"\n\n[params]\nreader = \"sliding_window\"\ndataset = \"data/empty.json\"\ntrain_articles = 2\neval_articles = 2\n",
+    );
+    let out = p.run(&["launch", "e.toml"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("empty.json") && all.contains("no question to evaluate"),
+        "{all}"
+    );
+    assert!(all.contains("answers are all empty text"), "{all}");
+    assert!(
+        p.results("e").is_empty(),
+        "no run completed with nothing to evaluate"
+    );
+}

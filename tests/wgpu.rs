@@ -205,10 +205,18 @@ fn a_pretrained_llama_runs_on_wgpu() {
     write_gguf(&path, &Tiny::default(), DType::Q4_1, 9).unwrap();
     let logits = |device: &Device| -> (Vec<f32>, Vec<u32>) {
         let p = Pretrained::load(&path, device).unwrap();
-        let ids = p.vocab.encode("the otter then the other 12 otters").unwrap();
+        let ids = p
+            .vocab
+            .encode("the otter then the other 12 otters")
+            .unwrap();
         let hidden = p.model.forward(row(&p.model, &ids), &mut KvCache::none());
         let [_, l, d] = hidden.dims();
-        let out = p.model.logits(hidden.reshape([l, d])).into_data().try_to_vec().unwrap();
+        let out = p
+            .model
+            .logits(hidden.reshape([l, d]))
+            .into_data()
+            .try_to_vec()
+            .unwrap();
         let cached = greedy(&p.model, &ids, 6, &[]);
         assert_eq!(cached, greedy_uncached(&p.model, &ids, 6, &[]));
         (out, cached)
@@ -220,6 +228,9 @@ fn a_pretrained_llama_runs_on_wgpu() {
         .iter()
         .zip(&gpu_logits)
         .fold(0f64, |m, (a, b)| m.max((*a as f64 - *b as f64).abs()));
-    assert!(worst <= TOLERANCE * scale, "logits differ by {worst} (scale {scale})");
+    assert!(
+        worst <= TOLERANCE * scale,
+        "logits differ by {worst} (scale {scale})"
+    );
     assert_eq!(cpu_gen, gpu_gen);
 }

@@ -229,14 +229,15 @@ impl ArtifactStore {
         }
     }
 
-    /// Every complete artifact in the store, with its artifact.json (or why it cannot be read).
+    /// Every artifact directory of the store (builds in progress left out), with its
+    /// artifact.json (or why it cannot be read: damaged, or missing).
     pub fn list(&self) -> Vec<(String, Result<ArtifactInfo>)> {
         let Ok(entries) = std::fs::read_dir(&self.root) else {
             return Vec::new();
         };
         let mut out: Vec<(String, Result<ArtifactInfo>)> = entries
             .flatten()
-            .filter(|e| e.path().join("artifact.json").is_file())
+            .filter(|e| e.path().is_dir() && !e.file_name().to_string_lossy().starts_with('.'))
             .map(|e| {
                 let info = crate::store::read_json(&e.path().join("artifact.json"));
                 (e.file_name().to_string_lossy().into_owned(), info)

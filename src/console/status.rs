@@ -19,6 +19,12 @@ pub fn render(view: &ExperimentView) -> String {
     );
     if view.launcher_alive {
         out.push_str("  a launcher is working on it now\n");
+    } else if view
+        .runs
+        .iter()
+        .any(|r| r.word.contains("unrecorded") || r.word == "orphaned" || r.word == "interrupted")
+    {
+        out.push_str("  its launcher stopped: `runner resume` records finished runs, stops orphaned ones and runs the interrupted and failed again\n");
     }
     let mut headers = vec!["NAME", "STATE", "TRIES", "TIME", "DEVICE", "ERROR"];
     if view.uses_slurm {

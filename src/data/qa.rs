@@ -69,6 +69,9 @@ pub struct DataIssues {
     pub empty_contexts: usize,
     /// Questions without a gold answer (left out: nothing to score against).
     pub no_answers: usize,
+    /// Questions whose every gold answer is empty text (left out, as without an answer).
+    #[serde(default)]
+    pub empty_answers: usize,
     /// Questions with an answer offset outside the context or not at its text (kept out of
     /// training).
     pub bad_offsets: usize,
@@ -87,6 +90,7 @@ impl DataIssues {
             (self.empty_questions, "empty questions (left out)"),
             (self.empty_contexts, "empty contexts (their questions left out)"),
             (self.no_answers, "questions without an answer (left out)"),
+            (self.empty_answers, "questions whose answers are all empty text (left out)"),
             (self.bad_offsets, "answer offsets outside the context or not at the answer's text (kept out of training)"),
         ]
         .iter()
@@ -129,6 +133,10 @@ pub fn examples(file: &SquadFile) -> (Vec<QaExample>, DataIssues) {
                 }
                 if q.answers.is_empty() {
                     issues.no_answers += 1;
+                    continue;
+                }
+                if q.answers.iter().all(|a| a.text.trim().is_empty()) {
+                    issues.empty_answers += 1;
                     continue;
                 }
                 if !ids.insert(q.id.as_str()) {

@@ -68,6 +68,17 @@ pub fn signal_my_group(signal_number: libc::c_int) -> usize {
     members.len()
 }
 
+/// Whether a process of the run in `run_dir` (its `RUNNER_RUN_DIR`) is alive.
+pub fn runs_alive(run_dir: &Path) -> bool {
+    let want = std::fs::canonicalize(run_dir).unwrap_or_else(|_| run_dir.to_path_buf());
+    all().into_iter().any(|p| {
+        environ_var(p.pid, "RUNNER_RUN_DIR").is_some_and(|d| {
+            let d = Path::new(&d);
+            std::fs::canonicalize(d).unwrap_or_else(|_| d.to_path_buf()) == want
+        })
+    })
+}
+
 /// Kills (SIGKILL) every process whose `RUNNER_RUN_DIR` lies under `runs` (an experiment's
 /// `runs/` directory) and whose run is not `spared`; returns how many.
 pub fn kill_runs_under(runs: &Path, spared: &dyn Fn(&str) -> bool) -> usize {

@@ -10,6 +10,19 @@ use crate::store::provenance::now_rfc3339;
 use crate::store::reconcile::Reconciled;
 use crate::store::{ExperimentDir, Observed, RunState, RunStatus};
 
+/// What a resume would make of a run a dead launcher left `running`, without changing
+/// anything: the word `runner status` shows.
+pub fn preview(store: &ExperimentDir, run: &crate::grid::PlannedRun) -> &'static str {
+    let dir = store.run_dir(&run.id);
+    match crate::store::exit_record::read(&dir) {
+        Some(e) if e.status().success() && has_metrics(store, run) => "finished, unrecorded",
+        Some(_) => "failed, unrecorded",
+        None if has_metrics(store, run) => "finished, unrecorded",
+        None if super::processes::runs_alive(&dir) => "orphaned",
+        None => "interrupted",
+    }
+}
+
 /// Settles runs left `running` by a dead launcher, after stopping any of their processes still
 /// alive (runs `alive_elsewhere` names, still in a Slurm queue, are left alone): a run whose
 /// process recorded its exit (exit.json) is judged as its launcher would have (a finished run is

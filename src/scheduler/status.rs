@@ -18,7 +18,9 @@ pub struct RunView {
     pub id: String,
     /// Run name.
     pub name: String,
-    /// State word (`done`, `failed`, `pending`, `running`, `interrupted?`, ...).
+    /// State word (`done`, `failed`, `pending`, `running`, ...; for a run a dead launcher left
+    /// `running`, what resume would make of it: `finished, unrecorded`, `failed, unrecorded`,
+    /// `orphaned` (its process still runs), `interrupted`).
     pub word: String,
     /// Its status.json.
     pub status: Option<RunStatus>,
@@ -49,7 +51,7 @@ pub fn view(dir: &Path) -> Result<ExperimentView> {
     let meta = store.read_meta()?;
     let grid = store.read_plan()?;
     let states = reconcile::observe(&store, &grid);
-    let launcher_alive = crate::store::lock::ExperimentLock::acquire(dir).is_err();
+    let launcher_alive = crate::store::lock::ExperimentLock::held_elsewhere(dir);
     let queue = queue_view(dir)?;
     let runs = grid
         .runs
@@ -60,7 +62,11 @@ pub fn view(dir: &Path) -> Result<ExperimentView> {
             RunView {
                 id: run.id.clone(),
                 name: run.name.clone(),
-                word: word(*state, slurm.as_ref(), launcher_alive),
+                word: match word(*state, slurm.as_ref(), launcher_alive) {
+                    // Left `running` by a launcher that is gone: what resume would make of it.
+                    None => super::recovery::preview(&store, run).to_string(),
+                    Some(w) => w,
+                },
                 status: store.read_status(&run.id),
                 slurm,
             }
@@ -76,14 +82,15 @@ pub fn view(dir: &Path) -> Result<ExperimentView> {
     })
 }
 
-fn word(state: Observed, queue: Option<&QueueEntry>, launcher_alive: bool) -> String {
+/// The state word of a run, or `None` for a run left `running` by a launcher that is gone.
+fn word(state: Observed, queue: Option<&QueueEntry>, launcher_alive: bool) -> Option<String> {
     let active = queue.is_some_and(|q| cluster::is_active(&q.state));
-    match (state, queue) {
+    Some(match (state, queue) {
         (Observed::State(RunState::Completed), _) => "done".to_string(),
         (_, Some(q)) if active => q.state.to_lowercase(),
         (Observed::New, Some(q)) => q.state.to_lowercase(),
         (Observed::New, None) => "new".to_string(),
-        (Observed::State(RunState::Running), _) if !launcher_alive => "interrupted?".to_string(),
+        (Observed::State(RunState::Running), _) if !launcher_alive => return None,
         (Observed::State(s), _) => s.word().to_string(),
-    }
+    })
 }

@@ -122,10 +122,11 @@ fn parse_seeds(node: &Node) -> Result<Vec<i64>, SpecError> {
         );
     }
     let mut seeds = Vec::with_capacity(items.len());
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
     for item in items {
         match item.kind {
             super::node::NodeKind::Int(s) => {
-                if seeds.contains(&s) {
+                if !seen.insert(s) {
                     return Err(SpecError::at(
                         &item.loc,
                         "experiment.seeds",

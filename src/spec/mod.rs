@@ -211,8 +211,10 @@ fn check_axis_values(value: &Node, key: &str, unique: bool) -> Result<(), SpecEr
         )),
         NodeKind::Array(_) if !unique => Ok(()),
         NodeKind::Array(items) => {
-            for (i, a) in items.iter().enumerate() {
-                if items[..i].iter().any(|b| a.to_json() == b.to_json()) {
+            // One canonical text per value (tables' keys sorted): linear in the axis.
+            let mut seen = std::collections::HashSet::with_capacity(items.len());
+            for a in items {
+                if !seen.insert(canonical(&a.to_json())) {
                     return Err(SpecError::at(
                         &a.loc,
                         key,
@@ -224,6 +226,29 @@ fn check_axis_values(value: &Node, key: &str, unique: bool) -> Result<(), SpecEr
         }
         _ => Err(value.wrong_type(key, "an array of values"))
             .map_err(|e| e.help("put fixed values in [params]; an axis lists the values to sweep")),
+    }
+}
+
+/// A value's JSON text with every object's keys sorted, so equal values have equal texts.
+fn canonical(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(&String, String)> =
+                map.iter().map(|(k, v)| (k, canonical(v))).collect();
+            entries.sort();
+            let inner: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{k:?}:{v}"))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        serde_json::Value::Array(items) => {
+            format!(
+                "[{}]",
+                items.iter().map(canonical).collect::<Vec<_>>().join(",")
+            )
+        }
+        other => other.to_string(),
     }
 }
 
@@ -257,11 +282,14 @@ fn check_zip(zip: &Table) -> Result<(), SpecError> {
             _ => None,
         })
         .collect();
-    let row =
-        |i: usize| -> Vec<serde_json::Value> { columns.iter().map(|c| c[i].to_json()).collect() };
+    let row = |i: usize| -> String {
+        let values: Vec<String> = columns.iter().map(|c| canonical(&c[i].to_json())).collect();
+        values.join("\u{1f}")
+    };
     let first: &[Node] = columns.first().copied().unwrap_or(&[]);
+    let mut seen = std::collections::HashMap::with_capacity(first.len());
     for (i, node) in first.iter().enumerate() {
-        if let Some(j) = (0..i).find(|&j| row(j) == row(i)) {
+        if let Some(j) = seen.insert(row(i), i) {
             let (key, _, _) = &zip.entries[0];
             return Err(SpecError::at(
                 &node.loc,

@@ -237,8 +237,13 @@ pub fn write(header: &Header, streams: &[Vec<u8>]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Parses a file image into its header and the slices of its streams.
+/// Parses a file image into its header and the slices of its streams. Every error is the
+/// file's (bad input, exit 2), whatever reading it tripped over.
 pub fn read(data: &[u8]) -> Result<(Header, Vec<&[u8]>)> {
+    crate::error::Classify::bad_input(read_file(data))
+}
+
+fn read_file(data: &[u8]) -> Result<(Header, Vec<&[u8]>)> {
     if data.len() < 5 || &data[..4] != MAGIC {
         bail!("not an lm-codec file (no RLMC magic number)");
     }

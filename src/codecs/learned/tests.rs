@@ -290,3 +290,21 @@ fn a_pretrained_model_mixes_with_the_count_models() {
     let other = ModelRef { hash: [2; 16], ..m };
     assert!(decompress(&c.bytes, Some(&other), &cpu(), |_, _| {}).is_err());
 }
+
+#[test]
+fn a_parameter_block_that_is_not_deflate_data_is_bad_input() {
+    let mut file = format::MAGIC.to_vec();
+    file.push(format::MIXING_VERSION);
+    file.push(10);
+    file.extend([0xffu8; 10]);
+    file.extend([0u8; 16 + 8]);
+    file.extend([0, 0]);
+    let crc = crc32fast::hash(&file);
+    file.extend(crc.to_le_bytes());
+    let e = format::read(&file).unwrap_err();
+    assert!(format!("{e:#}").contains("parameter block"), "{e:#}");
+    assert_eq!(
+        crate::error::marked_kind(&e),
+        Some(crate::error::ExitCode::BadInput)
+    );
+}

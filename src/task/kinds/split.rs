@@ -53,6 +53,18 @@ impl SplitParams {
             Some(n) => sample(&parts.eval, n, seed),
             None => parts.eval.clone(),
         };
+        if eval.is_empty() {
+            let why = match (questions, parts.issues.is_clean()) {
+                (Some(0), _) => "eval_questions = 0".to_string(),
+                (_, true) => "they have no questions".to_string(),
+                (_, false) => parts.issues.describe(),
+            };
+            return Err(crate::error::bad_input(format!(
+                "{}: the {} held-out articles leave no question to evaluate ({why})",
+                crate::data::resolve(&self.dataset).display(),
+                parts.eval_titles.len()
+            )));
+        }
         Ok((parts, eval))
     }
 }
