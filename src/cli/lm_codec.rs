@@ -70,6 +70,15 @@ pub struct CompressArgs {
     /// and match models), counts (those alone: fast, no network) or off (the network alone).
     #[arg(long, default_value_t = mixing_name(defaults().mixing))]
     mixing: String,
+    /// Most memory coding may take (e.g. 4G; default 2G, or RUNNER_CODEC_MAX_MEMORY).
+    #[arg(long, value_parser = memory_size)]
+    max_memory: Option<u64>,
+}
+
+/// A memory size argument (`4G`, `512M`, bytes).
+fn memory_size(text: &str) -> std::result::Result<u64, String> {
+    learned::memory::parse_size(text)
+        .ok_or_else(|| format!("`{text}` is not a size such as 4G or 512M"))
 }
 
 /// The name of a mixing choice.
@@ -92,6 +101,10 @@ pub struct DecompressArgs {
     /// The pretrained model the file was compressed with.
     #[arg(long)]
     model: Option<String>,
+    /// Most memory decoding may take (e.g. 4G; default 2G, or RUNNER_CODEC_MAX_MEMORY): a
+    /// file that needs more is refused before anything is allocated.
+    #[arg(long, value_parser = memory_size)]
+    max_memory: Option<u64>,
 }
 
 /// The lm-codec task's defaults: every default below comes from here.
@@ -221,6 +234,9 @@ fn task_params(args: &CompressArgs) -> Result<LmCodecParams> {
 }
 
 fn compress(args: CompressArgs) -> Result<ExitCode> {
+    if let Some(bytes) = args.max_memory {
+        learned::memory::set_limit(bytes);
+    }
     let request = CompressRequest {
         input: args.input.clone(),
         output: args.output.clone(),
@@ -260,6 +276,9 @@ fn compress(args: CompressArgs) -> Result<ExitCode> {
 }
 
 fn decompress(args: DecompressArgs) -> Result<ExitCode> {
+    if let Some(bytes) = args.max_memory {
+        learned::memory::set_limit(bytes);
+    }
     let bar = progress_bar(0);
     let done = one_file::decompress(
         &args.input,

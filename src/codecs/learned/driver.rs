@@ -39,6 +39,22 @@ pub trait SymbolCoder {
     fn uses_network(&self) -> bool {
         true
     }
+
+    /// A stream whose coded bytes ran out before its symbols did (decoders of a damaged or
+    /// crafted file), if any: decoding stops there instead of running on over zeros.
+    fn exhausted(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// The error of a stream that ran out of coded bytes.
+fn exhausted_error(stream: usize, lengths: &[usize]) -> anyhow::Error {
+    crate::error::bad_input(format!(
+        "corrupted file: the coded bytes of chunk {} of {} run out before its {} symbols (a damaged stream, or a header that claims more than it holds)",
+        stream + 1,
+        lengths.len(),
+        lengths[stream]
+    ))
 }
 
 /// Encodes the chunks of an input with the network's distributions alone.
@@ -108,6 +124,10 @@ impl SymbolCoder for Decoding<'_> {
         d.consume(cum, freq);
         self.chunks[stream].push(s as u32);
         s
+    }
+
+    fn exhausted(&self) -> Option<usize> {
+        self.decoders.iter().position(Decoder::overran)
     }
 }
 
@@ -203,7 +223,7 @@ pub fn run(
     let steps = lengths.iter().copied().max().unwrap_or(0);
     let mut profile = Profile::default();
     if !coder.uses_network() {
-        return Ok(without_network(lengths, coder, progress));
+        return without_network(lengths, coder, progress);
     }
     let mut state = modeler.model().start(k, &device);
     let vocab = modeler.model().vocab();
@@ -230,6 +250,9 @@ pub fn run(
             }
             segment[s].0.push(input);
             segment[s].1.push(inputs[s]);
+        }
+        if let Some(s) = coder.exhausted() {
+            return Err(exhausted_error(s, lengths));
         }
         profile.coder += coded.elapsed();
         if let Modeler::Adaptive {
@@ -266,7 +289,7 @@ fn without_network(
     lengths: &[usize],
     coder: &mut dyn SymbolCoder,
     mut progress: impl FnMut(usize, usize),
-) -> Profile {
+) -> Result<Profile> {
     let started = Instant::now();
     let steps = lengths.iter().copied().max().unwrap_or(0);
     for t in 0..steps {
@@ -275,13 +298,18 @@ fn without_network(
                 coder.code(s, t, &[]);
             }
         }
+        if t % 64 == 0 {
+            if let Some(s) = coder.exhausted() {
+                return Err(exhausted_error(s, lengths));
+            }
+        }
         if t % 4096 == 0 {
             progress(t, steps);
         }
     }
     progress(steps, steps);
-    Profile {
+    Ok(Profile {
         coder: started.elapsed(),
         ..Profile::default()
-    }
+    })
 }

@@ -165,6 +165,9 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The fewest coded bytes of a chunk: the coders' flush alone writes 4.
+pub const MIN_CODED: usize = 4;
+
 /// Most CPU threads a file may ask the decoder for.
 pub const MAX_THREADS: usize = 1024;
 
@@ -290,6 +293,15 @@ fn read_file(data: &[u8]) -> Result<(Header, Vec<&[u8]>)> {
         bail!("corrupted file: the format version does not match the parameter block");
     }
     for (i, c) in chunks.iter().enumerate() {
+        // Every coder's flush writes at least this much: the chunk count is bounded by the
+        // payload the file really holds.
+        if c.coded < MIN_CODED {
+            bail!(
+                "corrupted file: chunk {} of {k} has {} coded bytes (every chunk has at least {MIN_CODED})",
+                i + 1,
+                c.coded
+            );
+        }
         let most = most_symbols(c.coded, params.model.vocab, params.mixing.is_some());
         if c.original as f64 > most {
             bail!(

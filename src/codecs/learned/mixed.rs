@@ -17,13 +17,13 @@ pub struct MixEncoding<'a> {
 
 impl<'a> MixEncoding<'a> {
     /// Encoders for `chunks` (bytes).
-    pub fn new(chunks: Vec<&'a [u32]>, config: &MixingConfig) -> MixEncoding<'a> {
-        MixEncoding {
+    pub fn new(chunks: Vec<&'a [u32]>, config: &MixingConfig) -> anyhow::Result<MixEncoding<'a>> {
+        Ok(MixEncoding {
             encoders: chunks.iter().map(|_| BitEncoder::new()).collect(),
-            mixer: ContextMixer::new(config, chunks.len()),
+            mixer: ContextMixer::new(config, chunks.len())?,
             chunks,
             sums: Vec::new(),
-        }
+        })
     }
 
     /// The coded streams.
@@ -71,13 +71,17 @@ pub struct MixDecoding<'a> {
 
 impl<'a> MixDecoding<'a> {
     /// Decoders of `streams` holding `lengths` bytes.
-    pub fn new(streams: &[&'a [u8]], lengths: &[usize], config: &MixingConfig) -> MixDecoding<'a> {
-        MixDecoding {
+    pub fn new(
+        streams: &[&'a [u8]],
+        lengths: &[usize],
+        config: &MixingConfig,
+    ) -> anyhow::Result<MixDecoding<'a>> {
+        Ok(MixDecoding {
             decoders: streams.iter().map(|s| BitDecoder::new(s)).collect(),
             chunks: output_chunks(lengths),
-            mixer: ContextMixer::new(config, streams.len()),
+            mixer: ContextMixer::new(config, streams.len())?,
             sums: Vec::new(),
-        }
+        })
     }
 }
 
@@ -91,5 +95,9 @@ impl SymbolCoder for MixDecoding<'_> {
 
     fn uses_network(&self) -> bool {
         self.mixer.config().neural
+    }
+
+    fn exhausted(&self) -> Option<usize> {
+        self.decoders.iter().position(BitDecoder::overran)
     }
 }

@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod driver;
 pub mod format;
+pub mod memory;
 pub mod mixed;
 pub mod mixing;
 pub mod mode;
@@ -209,9 +210,10 @@ pub fn compress(
             data.chunks(chunk_len).collect()
         };
         let lengths: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
+        memory::check(params, lengths.len(), data.len())?;
         let (coded, mut profile) = match &params.mixing {
             Some(config) => {
-                let mut coder = MixEncoding::new(chunks.clone(), config);
+                let mut coder = MixEncoding::new(chunks.clone(), config)?;
                 let profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
                 (coder.finish(), profile)
             }
@@ -296,6 +298,7 @@ pub fn decompress(
         .model
         .validate()
         .map_err(|e| anyhow::anyhow!("corrupted file: {e}"))?;
+    memory::check(params, header.chunks.len(), header.original_len)?;
     in_pool(params.threads, || {
         let (mut modeler, model_hash) = modeler(params, pretrained, device)?;
         if model_hash != header.model_hash {
@@ -317,7 +320,7 @@ pub fn decompress(
         let lengths: Vec<usize> = header.chunks.iter().map(|c| c.original).collect();
         let (decoded, mut profile) = match &params.mixing {
             Some(config) => {
-                let mut coder = MixDecoding::new(&streams, &lengths, config);
+                let mut coder = MixDecoding::new(&streams, &lengths, config)?;
                 let profile = driver::run(&mut modeler, &lengths, &mut coder, progress)?;
                 (coder.chunks, profile)
             }

@@ -147,7 +147,12 @@ fn damaged_files_are_errors_not_panics() {
     let mut payload = good.clone();
     let at = payload.len() - 40;
     payload[at] ^= 0x01;
-    assert!(err(&payload).contains("checksum"), "{}", err(&payload));
+    // A flipped bit: the chunk's checksum fails, or its decoding runs out of bytes first.
+    let damaged = err(&payload);
+    assert!(
+        damaged.contains("checksum") || damaged.contains("run out"),
+        "{damaged}"
+    );
     let mut longer = good.clone();
     longer.push(0);
     assert!(err(&longer).contains("unexpected bytes"));
@@ -252,7 +257,12 @@ fn mixed_files_round_trip_in_every_mode_and_damage_is_an_error() {
     let mut payload = good.clone();
     let at = payload.len() - 5;
     payload[at] ^= 0x10;
-    assert!(err(&payload).contains("checksum"), "{}", err(&payload));
+    // A flipped bit: the chunk's checksum fails, or its decoding runs out of bytes first.
+    let damaged = err(&payload);
+    assert!(
+        damaged.contains("checksum") || damaged.contains("run out"),
+        "{damaged}"
+    );
     let mut version = good.clone();
     version[4] = format::VERSION;
     assert!(
@@ -306,5 +316,88 @@ fn a_parameter_block_that_is_not_deflate_data_is_bad_input() {
     assert_eq!(
         crate::error::marked_kind(&e),
         Some(crate::error::ExitCode::BadInput)
+    );
+}
+
+/// A counts-only file of `data` (context mixing without a network), and its header.
+fn counts_file(data: &[u8]) -> Vec<u8> {
+    let config = mixing::MixingConfig {
+        neural: false,
+        ..mixing::MixingConfig::default()
+    };
+    let params = Params {
+        mixing: Some(config),
+        ..adaptive(Arch::Gru)
+    };
+    compress(data, &params, None, 1, &cpu(), |_, _| {})
+        .unwrap()
+        .bytes
+}
+
+#[test]
+fn crafted_headers_are_refused_before_memory_or_time_is_spent() {
+    let _alone = crate::models::draws_alone();
+    let good = counts_file(&text());
+    let rewrite = |edit: &dyn Fn(&mut format::Header, &mut Vec<Vec<u8>>)| {
+        let (mut header, streams) = format::read(&good).unwrap();
+        let mut streams: Vec<Vec<u8>> = streams.iter().map(|s| s.to_vec()).collect();
+        edit(&mut header, &mut streams);
+        format::write(&header, &streams).unwrap()
+    };
+    // 2^20 chunks of 4 bytes each: every stream's match table alone would take 16 GiB.
+    let many = rewrite(&|h, s| {
+        h.chunks = vec![
+            format::Chunk {
+                original: 1,
+                coded: 4,
+                crc: 0
+            };
+            1 << 20
+        ];
+        h.original_len = 1 << 20;
+        *s = vec![vec![0; 4]; 1 << 20];
+    });
+    let e = decode_error(&many);
+    assert!(
+        e.contains("more than the limit") && e.contains("--max-memory"),
+        "{e}"
+    );
+    // A legal mixing configuration that needs 3.75 GiB of tables.
+    let big = rewrite(&|h, _| {
+        let m = h.params.mixing.as_mut().unwrap();
+        m.table_bits = 22;
+        m.orders = (2..14).collect();
+    });
+    assert!(
+        decode_error(&big).contains("more than the limit"),
+        "{}",
+        decode_error(&big)
+    );
+    // A chunk that claims far more symbols than its coded bytes hold: decoding stops where
+    // they run out, long before the claimed length.
+    let claimed = rewrite(&|h, _| {
+        let most = format::most_symbols(h.chunks[0].coded, 256, true) as usize;
+        h.chunks[0].original = most;
+        h.original_len = h.chunks.iter().map(|c| c.original).sum();
+    });
+    let started = std::time::Instant::now();
+    let e = decode_error(&claimed);
+    assert!(e.contains("run out"), "{e}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "it decoded on for {:?}",
+        started.elapsed()
+    );
+    // A chunk shorter than any coder's flush.
+    let short = rewrite(&|h, s| {
+        h.chunks[0].coded = 2;
+        s[0].truncate(2);
+        h.chunks[0].original = 1;
+        h.original_len = h.chunks.iter().map(|c| c.original).sum();
+    });
+    assert!(
+        decode_error(&short).contains("at least 4"),
+        "{}",
+        decode_error(&short)
     );
 }

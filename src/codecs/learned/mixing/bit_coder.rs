@@ -82,6 +82,12 @@ impl<'a> BitDecoder<'a> {
         b
     }
 
+    /// Whether decoding has read past the end of the data: the encoder's flush leaves exactly
+    /// what decoding reads, so a valid stream never does.
+    pub fn overran(&self) -> bool {
+        self.pos > self.data.len()
+    }
+
     /// The next bit, coded with probability `p1` / 65536 of a 1.
     pub fn decode(&mut self, p1: u32) -> bool {
         let mid = split(self.low, self.high, p1);

@@ -18,13 +18,19 @@ pub struct HashedTable {
 }
 
 impl HashedTable {
-    /// A table of 2^`bits` buckets whose counters count up to `limit`.
-    pub fn new(bits: u32, limit: u32) -> HashedTable {
-        HashedTable {
-            slots: vec![0; BUCKET << bits],
+    /// A table of 2^`bits` buckets whose counters count up to `limit` (an error when the
+    /// memory cannot be had).
+    pub fn new(bits: u32, limit: u32) -> anyhow::Result<HashedTable> {
+        Ok(HashedTable {
+            slots: super::filled(BUCKET << bits, 0)?,
             mask: (1 << bits) - 1,
             limit,
-        }
+        })
+    }
+
+    /// Bytes a table of 2^`bits` buckets takes.
+    pub fn bytes(bits: u32) -> u64 {
+        (BUCKET as u64 * 4) << bits
     }
 
     /// The bucket of context hash `h` (reset if it held another context): its base index.

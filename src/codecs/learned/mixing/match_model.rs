@@ -27,17 +27,18 @@ pub struct MatchModel {
 }
 
 impl MatchModel {
-    /// A match model with a table of 2^`bits` positions.
-    pub fn new(bits: u32, min_len: usize) -> MatchModel {
-        MatchModel {
+    /// A match model with a table of 2^`bits` positions (an error when the memory cannot be
+    /// had).
+    pub fn new(bits: u32, min_len: usize) -> anyhow::Result<MatchModel> {
+        Ok(MatchModel {
             min_len: min_len.max(1),
-            table: vec![0; 1 << bits],
+            table: super::filled(1 << bits, 0)?,
             mask: (1 << bits) - 1,
             ptr: 0,
             len: 0,
             agrees: false,
             right: vec![FRESH; (MAX_LEN + 1) * 2],
-        }
+        })
     }
 
     /// After a whole byte: extends or looks up the match for `history` (ending with that byte).

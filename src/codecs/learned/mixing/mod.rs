@@ -61,8 +61,20 @@ impl Mixing {
 }
 
 /// The most hashed orders: with the word models and 2^22 buckets of 64 bytes, under 4 GiB of
-/// tables, so a file cannot ask for more memory than that.
+/// tables (what a file may ask for is further bounded by the decoder's memory limit).
 pub const MAX_ORDERS: usize = 12;
+
+/// `n` copies of `value`, or an error when the memory cannot be had (instead of an abort).
+pub(crate) fn filled<T: Clone>(n: usize, value: T) -> anyhow::Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|e| {
+        crate::error::environment(format!(
+            "cannot allocate {n} table entries for context mixing: {e}"
+        ))
+    })?;
+    v.resize(n, value);
+    Ok(v)
+}
 
 /// The mixer's configuration (recorded in the file: the decoder builds the same models).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +112,20 @@ impl Default for MixingConfig {
 
 impl MixingConfig {
     /// A problem with the configuration, if any.
+    /// Hashed models: the orders and, with `word`, the word models.
+    pub fn models(&self) -> usize {
+        self.orders.len() + if self.word { predictor::WORD_MODELS } else { 0 }
+    }
+
+    /// Bytes the mixer takes with `streams` streams: the shared hashed tables, each stream's
+    /// match table and contexts, and the fixed tables (direct counters, mixers, APMs).
+    pub fn memory(&self, streams: usize) -> u64 {
+        let shared = self.models() as u64 * contexts::HashedTable::bytes(self.table_bits);
+        let per_stream = (4u64 << predictor::match_bits(streams)) + 16 * self.models() as u64 + 512;
+        let fixed = 32 << 20;
+        shared + streams as u64 * per_stream + fixed
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if self.orders.len() > MAX_ORDERS || self.orders.iter().any(|&o| !(1..=16).contains(&o)) {
             return Err(format!(

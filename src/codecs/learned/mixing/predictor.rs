@@ -16,14 +16,14 @@ use super::MixingConfig;
 /// Inputs besides the hashed models: orders 0 and 1, the match model, the network, a bias.
 const OTHER_INPUTS: usize = 5;
 /// Hashed models of the word model: the word, with the previous word, with the one before.
-const WORD_MODELS: usize = 3;
+pub(crate) const WORD_MODELS: usize = 3;
 /// The gates of the first layer: by the byte's bits so far, by match length, by how many
 /// hashed contexts have been seen before, by the previous byte.
 const GATES: usize = 4;
 
 /// Bits of each stream's match table: 2^20 positions for up to 4 streams, fewer for more
 /// streams (their chunks are shorter), so memory stays bounded.
-fn match_bits(streams: usize) -> u32 {
+pub(crate) fn match_bits(streams: usize) -> u32 {
     let log = usize::BITS - streams.max(1).saturating_sub(1).leading_zeros();
     22u32.saturating_sub(log).clamp(12, 20)
 }
@@ -46,18 +46,18 @@ pub struct ContextMixer {
 
 impl ContextMixer {
     /// Models for `streams` streams.
-    pub fn new(config: &MixingConfig, streams: usize) -> ContextMixer {
-        let models = config.orders.len() + if config.word { WORD_MODELS } else { 0 };
+    pub fn new(config: &MixingConfig, streams: usize) -> anyhow::Result<ContextMixer> {
+        let models = config.models();
         let inputs = 2 * models + OTHER_INPUTS;
         let limit = config.counter_limit;
         let matcher = || MatchModel::new(match_bits(streams), config.match_min);
         let gates = [256, 17 * 8, (models + 1) * 8, 256 * 8];
-        ContextMixer {
+        Ok(ContextMixer {
             order0: DirectTable::new(256, 1023),
             order1: DirectTable::new(1 << 16, 1023),
             hashed: (0..models)
                 .map(|_| HashedTable::new(config.table_bits, limit))
-                .collect(),
+                .collect::<anyhow::Result<_>>()?,
             maps: CounterMap::new(models),
             mixer: Mixer::new(inputs, &gates, 65536 / 4, config.mixer_rate),
             last: Mixer::new(GATES, &[256], 65536 / GATES as i32, 8),
@@ -65,10 +65,10 @@ impl ContextMixer {
             apm_order1: Apm::new(1 << 16, 7),
             apm_order2: Apm::new(1 << 16, 7),
             streams: (0..streams)
-                .map(|_| StreamContext::new(models, matcher()))
-                .collect(),
+                .map(|_| Ok(StreamContext::new(models, matcher()?)))
+                .collect::<anyhow::Result<_>>()?,
             config: config.clone(),
-        }
+        })
     }
 
     /// The probability (of 65536) that the next bit of `stream` is 1, given the network's

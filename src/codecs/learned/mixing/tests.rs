@@ -5,7 +5,7 @@ use super::MixingConfig;
 
 /// Count models only, one stream: the coded bytes of `data`.
 fn compress(data: &[u8], config: &MixingConfig) -> Vec<u8> {
-    let mut mixer = ContextMixer::new(config, 1);
+    let mut mixer = ContextMixer::new(config, 1).unwrap();
     let mut coder = BitEncoder::new();
     for &b in data {
         encode_byte(&mut mixer, &mut coder, 0, b, None);
@@ -15,7 +15,7 @@ fn compress(data: &[u8], config: &MixingConfig) -> Vec<u8> {
 
 /// Inverse of [`compress`] for `len` bytes.
 fn decompress(coded: &[u8], len: usize, config: &MixingConfig) -> Vec<u8> {
-    let mut mixer = ContextMixer::new(config, 1);
+    let mut mixer = ContextMixer::new(config, 1).unwrap();
     let mut coder = BitDecoder::new(coded);
     (0..len)
         .map(|_| decode_byte(&mut mixer, &mut coder, 0, None))
