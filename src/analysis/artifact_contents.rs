@@ -49,6 +49,29 @@ pub fn mixed_contents<'a>(rows: impl IntoIterator<Item = &'a RunRow>) -> Vec<Str
         .collect()
 }
 
+/// A warning when the runs were computed on CPUs of more than one model or instruction-set
+/// level: their last digits may differ for that reason alone.
+pub fn mixed_cpus<'a>(rows: impl IntoIterator<Item = &'a RunRow>) -> Option<String> {
+    let mut cpus: BTreeMap<&str, usize> = BTreeMap::new();
+    for row in rows {
+        if let Some(cpu) = &row.cpu {
+            *cpus.entry(cpu).or_default() += 1;
+        }
+    }
+    (cpus.len() > 1).then(|| {
+        let parts: Vec<String> = cpus
+            .iter()
+            .map(|(cpu, n)| format!("{cpu} ({n} runs)"))
+            .collect();
+        format!(
+            "the runs were computed on {} different CPUs: {}. burn's CPU kernels choose their \
+             instructions on each machine, so results can differ in their last digits between them",
+            cpus.len(),
+            parts.join(", ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,7 +90,31 @@ mod tests {
                 id: "reader-1".into(),
                 sha256: sha.map(str::to_string),
             }],
+            cpu: None,
         }
+    }
+
+    #[test]
+    fn runs_on_two_cpus_are_said_once() {
+        let on = |name: &str, cpu: Option<&str>| RunRow {
+            cpu: cpu.map(str::to_string),
+            ..row(name, None)
+        };
+        let same = [
+            on("a", Some("X (x86-64-v4)")),
+            on("b", Some("X (x86-64-v4)")),
+            on("c", None),
+        ];
+        assert_eq!(mixed_cpus(&same), None);
+        let two = [
+            on("a", Some("X (x86-64-v4)")),
+            on("b", Some("Y (x86-64-v3)")),
+        ];
+        let w = mixed_cpus(&two).unwrap();
+        assert!(
+            w.contains("2 different CPUs") && w.contains("Y (x86-64-v3) (1 runs)"),
+            "{w}"
+        );
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct RunRow {
     pub run_dir: PathBuf,
     /// The shared artifacts it used, with their content hashes.
     pub artifacts: Vec<results::ArtifactUse>,
+    /// The CPU a built-in run computed on (model and instruction-set level), when recorded.
+    pub cpu: Option<String>,
 }
 
 /// An experiment loaded for analysis.
@@ -180,6 +182,7 @@ fn row_of(
         duration_s,
         run_dir,
         artifacts: Vec::new(),
+        cpu: metrics["cpu"].as_str().map(str::to_string),
     }
 }
 

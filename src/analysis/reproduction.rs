@@ -102,6 +102,8 @@ pub fn varies_by_nature(key: &str) -> Option<&'static str> {
         Some("memory use")
     } else if matches!(leaf, "built_now" | "reused") {
         Some("whether a shared artifact was already built")
+    } else if leaf == "cpu" {
+        Some("the machine")
     } else {
         None
     }

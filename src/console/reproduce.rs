@@ -16,6 +16,13 @@ pub fn render(c: &Comparison) -> String {
             ));
         }
     }
+    if c.recorded_cpus.iter().any(|cpu| *cpu != c.rerun_cpu) {
+        out.push_str(&format!(
+            "note: recorded on {}, rerun on {}: burn's CPU kernels choose their instructions per machine, so differences in the last digits may come from the CPU\n",
+            c.recorded_cpus.join(", "),
+            c.rerun_cpu
+        ));
+    }
     for run in &c.runs {
         out.push_str(&run_lines(run));
     }

@@ -66,6 +66,10 @@ pub fn build(opts: &ReportOptions) -> Result<ReportOutput> {
     let rows: Vec<&RunRow> = data.iter().flat_map(|e| &e.rows).collect();
     let mixed = crate::analysis::artifact_contents::mixed_contents(rows.iter().copied());
     out.warnings.extend(mixed.iter().cloned());
+    out.warnings
+        .extend(crate::analysis::artifact_contents::mixed_cpus(
+            rows.iter().copied(),
+        ));
     let mut raw = raw_frame(&rows, &all_config_keys(&data), &metric_names(&data, false))?;
     tables::write_frame(&mut raw, &dir.join("data/raw"))?;
     out.files

@@ -49,6 +49,10 @@ pub struct Comparison {
     pub recorded_commits: Vec<String>,
     /// Git commit of the rerun.
     pub rerun_commit: Option<String>,
+    /// CPUs (model and instruction-set level) the recorded runs computed on.
+    pub recorded_cpus: Vec<String>,
+    /// The CPU of the rerun.
+    pub rerun_cpu: String,
     /// Every run.
     pub runs: Vec<RunCheck>,
 }
@@ -110,10 +114,23 @@ pub fn reproduce(
                 .as_ref()
                 .map(|g| format!("{}{}", g.commit, if g.dirty { "+dirty" } else { "" }))
         }),
+        recorded_cpus: cpus(chosen.iter().map(|(_, l)| *l)),
+        rerun_cpu: crate::store::provenance::cpu_label(),
         runs,
     };
     crate::store::atomic::write_json(&job.into.join("reproduce.json"), &comparison)?;
     Ok((comparison, outcome))
+}
+
+/// The distinct CPUs recorded runs name in their metrics (built-in tasks record theirs).
+fn cpus<'a>(lines: impl Iterator<Item = &'a ResultLine>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for cpu in lines.filter_map(|l| l.metrics["cpu"].as_str()) {
+        if !out.iter().any(|c| c == cpu) {
+            out.push(cpu.to_string());
+        }
+    }
+    out
 }
 
 /// The planned runs to reproduce with their recorded lines: those named (by name or id), or

@@ -64,3 +64,48 @@ pub fn peak_memory_mb() -> f64 {
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
+
+/// The CPU this process computes on: its model (from /proc/cpuinfo) and the instruction-set
+/// level its vector kernels can use, e.g. `AMD EPYC 9654 96-Core Processor (x86-64-v4)`.
+/// burn's CPU kernels pick their instructions at run time (matrix products up to AVX2 and FMA,
+/// element-wise and reduction kernels up to AVX-512), so two CPUs of different levels can
+/// round differently.
+pub fn cpu_label() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name") || l.starts_with("Model"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    format!("{model} ({})", isa_level())
+}
+
+/// The instruction-set level of this CPU (x86-64-v2/v3/v4; the architecture elsewhere).
+pub fn isa_level() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f")
+            && has!("avx512bw")
+            && has!("avx512cd")
+            && has!("avx512dq")
+            && has!("avx512vl")
+        {
+            return "x86-64-v4";
+        }
+        if has!("avx2") && has!("fma") && has!("bmi1") && has!("bmi2") && has!("f16c") {
+            return "x86-64-v3";
+        }
+        if has!("sse4.2") && has!("popcnt") && has!("ssse3") {
+            return "x86-64-v2";
+        }
+        "x86-64"
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        std::env::consts::ARCH
+    }
+}

@@ -45,6 +45,7 @@ pub fn exec(kind: &str, run_dir: &Path) -> Result<()> {
             "task": kind,
             "params": task.resolved_params(&config)?,
             "device": device,
+            "cpu": crate::store::provenance::cpu_label(),
             "threads": ctx.threads,
         }),
     )?;
@@ -55,6 +56,7 @@ pub fn exec(kind: &str, run_dir: &Path) -> Result<()> {
     metrics.insert("device".into(), json!(device));
     let backend = crate::models::device::backend_of(&ctx.device);
     metrics.insert("backend".into(), json!(backend.name()));
+    metrics.insert("cpu".into(), json!(crate::store::provenance::cpu_label()));
     let mut text = serde_json::to_vec_pretty(&output.metrics)?;
     text.push(b'\n');
     crate::store::atomic::write_durable(&run_dir.join("metrics.json"), &text)
