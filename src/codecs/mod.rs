@@ -6,6 +6,7 @@ pub mod algorithm;
 pub mod evaluate;
 pub mod external;
 pub mod learned;
+pub mod llm;
 pub mod stats;
 pub mod timing;
 

@@ -1,0 +1,205 @@
+//! The file of the pretrained-model codec.
+//!
+//! ```text
+//! magic "RLLM" | version u8 | header length (varint) | header (JSON: the model's and the
+//! tokenizer's SHA-256, the policy, threads, backend) | checkpoints: count (varint), 8 bytes
+//! each | original length in bytes (varint) | chunk count K (varint) | K × (tokens varint, coded
+//! bytes varint, CRC-32 of the chunk's bytes u32 LE) | CRC-32 of everything before it u32 LE |
+//! the K coded streams, back to back
+//! ```
+//! Every size is checked against what the file holds before anything is allocated from it.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::driver::Policy;
+
+/// First bytes of every file.
+pub const MAGIC: &[u8; 4] = b"RLLM";
+/// The format version.
+pub const VERSION: u8 = 1;
+/// The fewest coded bytes of a chunk (the coder's flush alone writes more).
+pub const MIN_CODED: usize = 8;
+/// The largest header block accepted.
+const MAX_HEADER: usize = 1 << 16;
+
+/// What the decoder needs besides the streams.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmHeader {
+    /// SHA-256 of the model's weights file.
+    pub model_sha256: String,
+    /// SHA-256 over every token's bytes, in id order (the tokenizer's identity).
+    pub tokenizer_sha256: String,
+    /// Tokens of the vocabulary.
+    pub vocab: usize,
+    /// Streams, window and start token.
+    pub policy: Policy,
+    /// CPU threads of the computation (fixed: results must not depend on the machine's).
+    pub threads: usize,
+    /// The burn backend that computed the probabilities.
+    pub backend: String,
+}
+
+/// One chunk (stream) of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LlmChunk {
+    /// Its tokens.
+    pub tokens: usize,
+    /// Its coded bytes.
+    pub coded: usize,
+    /// CRC-32 of its bytes.
+    pub crc: u32,
+}
+
+/// A whole file's header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmFile {
+    /// Decoder settings.
+    pub header: LlmHeader,
+    /// Numerics checkpoints of stream 0.
+    pub checkpoints: Vec<[u8; 8]>,
+    /// Bytes of the original.
+    pub original_len: usize,
+    /// Chunks in order.
+    pub chunks: Vec<LlmChunk>,
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Writes the header and the streams into one file image.
+pub fn write(file: &LlmFile, streams: &[Vec<u8>]) -> Result<Vec<u8>> {
+    let mut out = MAGIC.to_vec();
+    out.push(VERSION);
+    let header = serde_json::to_vec(&file.header)?;
+    put_varint(&mut out, header.len() as u64);
+    out.extend(header);
+    put_varint(&mut out, file.checkpoints.len() as u64);
+    file.checkpoints.iter().for_each(|c| out.extend(c));
+    put_varint(&mut out, file.original_len as u64);
+    put_varint(&mut out, file.chunks.len() as u64);
+    for c in &file.chunks {
+        put_varint(&mut out, c.tokens as u64);
+        put_varint(&mut out, c.coded as u64);
+        out.extend(c.crc.to_le_bytes());
+    }
+    let crc = crc32fast::hash(&out);
+    out.extend(crc.to_le_bytes());
+    streams.iter().for_each(|s| out.extend(s));
+    Ok(out)
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
+        match self.pos.checked_add(n).filter(|&e| e <= self.data.len()) {
+            Some(end) => {
+                let s = &self.data[self.pos..end];
+                self.pos = end;
+                Ok(s)
+            }
+            None => bail!("truncated file: it ends inside the {what}"),
+        }
+    }
+
+    /// A count that `each` bytes per item must fit in what is left of the file.
+    fn count(&mut self, what: &str, each: usize) -> Result<usize> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.bytes(1, what)?[0];
+            v |= u64::from(b & 0x7F) << shift;
+            if b & 0x80 == 0 {
+                let left = (self.data.len() - self.pos) as u64;
+                return usize::try_from(v)
+                    .ok()
+                    .filter(|&n| each == 0 || (n as u64).saturating_mul(each as u64) <= left)
+                    .with_context(|| format!("corrupted file: implausible {what} {v}"));
+            }
+        }
+        bail!("corrupted file: invalid {what}")
+    }
+}
+
+/// Parses a file image into its header and the slices of its streams (every error is the
+/// file's: bad input).
+pub fn read(data: &[u8]) -> Result<(LlmFile, Vec<&[u8]>)> {
+    crate::error::Classify::bad_input(read_file(data))
+}
+
+fn read_file(data: &[u8]) -> Result<(LlmFile, Vec<&[u8]>)> {
+    if data.len() < 5 || &data[..4] != MAGIC {
+        bail!("not a pretrained-model lm-codec file (no RLLM magic number)");
+    }
+    if data[4] != VERSION {
+        bail!(
+            "format version {} is not supported (this runner reads version {VERSION})",
+            data[4]
+        );
+    }
+    let mut r = Reader { data, pos: 5 };
+    let n = r.count("header length", 1)?;
+    if n > MAX_HEADER {
+        bail!("corrupted file: a header of {n} bytes");
+    }
+    let header_bytes = r.bytes(n, "header")?;
+    let checkpoints = (0..r.count("checkpoint count", 8)?)
+        .map(|_| Ok(r.bytes(8, "checkpoints")?.try_into()?))
+        .collect::<Result<Vec<[u8; 8]>>>()?;
+    let original_len = r.count("original length", 0)?;
+    let k = r.count("chunk count", MIN_CODED + 6)?;
+    let mut chunks = Vec::with_capacity(k);
+    for _ in 0..k {
+        let tokens = r.count("chunk table", 0)?;
+        let coded = r.count("chunk table", 0)?;
+        let crc = u32::from_le_bytes(r.bytes(4, "chunk table")?.try_into()?);
+        chunks.push(LlmChunk { tokens, coded, crc });
+    }
+    let end = r.pos;
+    let stored = u32::from_le_bytes(r.bytes(4, "header checksum")?.try_into()?);
+    if crc32fast::hash(&data[..end]) != stored {
+        bail!("corrupted file: the header checksum does not match");
+    }
+    let header: LlmHeader =
+        serde_json::from_slice(header_bytes).context("corrupted file: unreadable header")?;
+    if let Some((i, c)) = chunks.iter().enumerate().find(|(_, c)| c.coded < MIN_CODED) {
+        bail!("corrupted file: chunk {} of {k} has {} coded bytes (every chunk has at least {MIN_CODED})", i + 1, c.coded);
+    }
+    if chunks.len() > header.policy.streams {
+        bail!(
+            "corrupted file: {} chunks for {} streams",
+            chunks.len(),
+            header.policy.streams
+        );
+    }
+    let mut streams = Vec::with_capacity(k);
+    for (i, c) in chunks.iter().enumerate() {
+        streams.push(
+            r.bytes(c.coded, "coded streams")
+                .with_context(|| format!("stream {} of {k}", i + 1))?,
+        );
+    }
+    if r.pos != data.len() {
+        bail!(
+            "corrupted file: {} unexpected bytes after the last stream",
+            data.len() - r.pos
+        );
+    }
+    Ok((
+        LlmFile {
+            header,
+            checkpoints,
+            original_len,
+            chunks,
+        },
+        streams,
+    ))
+}
