@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use crate::error::ExitCode;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 use crate::artifacts::ArtifactStore;
 use crate::codecs::learned::{self, format::Mode};
+use crate::task::kinds::lm_codec::llm_file::{self, LlmRequest};
 use crate::task::kinds::lm_codec::one_file::{self, CompressRequest};
 use crate::task::kinds::lm_codec::LmCodecParams;
 use crate::task::params::{parse_key, Names};
@@ -73,6 +74,13 @@ pub struct CompressArgs {
     /// Most memory coding may take (e.g. 4G; default 2G, or RUNNER_CODEC_MAX_MEMORY).
     #[arg(long, value_parser = memory_size)]
     max_memory: Option<u64>,
+    /// With a pretrained LLM as --model: positions its key/value cache holds before it is
+    /// rebuilt from the last --context-keep tokens.
+    #[arg(long, default_value_t = 1024)]
+    context_window: usize,
+    /// With a pretrained LLM: tokens of context a rebuilt cache starts from.
+    #[arg(long, default_value_t = 512)]
+    context_keep: usize,
 }
 
 /// A memory size argument (`4G`, `512M`, bytes).
@@ -237,6 +245,9 @@ fn compress(args: CompressArgs) -> Result<ExitCode> {
     if let Some(bytes) = args.max_memory {
         learned::memory::set_limit(bytes);
     }
+    if let Some(model) = args.model.as_deref().filter(|m| llm_file::is_llm(m)) {
+        return compress_llm(&args, model);
+    }
     let request = CompressRequest {
         input: args.input.clone(),
         output: args.output.clone(),
@@ -279,6 +290,11 @@ fn decompress(args: DecompressArgs) -> Result<ExitCode> {
     if let Some(bytes) = args.max_memory {
         learned::memory::set_limit(bytes);
     }
+    let head = std::fs::read(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    if llm_file::is_llm_file(&head) {
+        return decompress_llm(&args, &head);
+    }
     let bar = progress_bar(0);
     let done = one_file::decompress(
         &args.input,
@@ -295,6 +311,72 @@ fn decompress(args: DecompressArgs) -> Result<ExitCode> {
         "{} -> {}: {} bytes, {:.1} KB/s",
         args.input.display(),
         done.output.display(),
+        out.bytes.len(),
+        out.bytes.len() as f64 / 1000.0 / out.seconds.max(1e-9)
+    );
+    Ok(ExitCode::Complete)
+}
+
+fn compress_llm(args: &CompressArgs, model: &str) -> Result<ExitCode> {
+    let request = LlmRequest {
+        input: args.input.clone(),
+        output: args.output.clone(),
+        model: model.to_string(),
+        streams: args.streams,
+        window: args.context_window,
+        keep: args.context_keep,
+        threads: args.threads,
+        verify: args.verify,
+    };
+    let bar = progress_bar(0);
+    let done = llm_file::compress(&request, |t, n| {
+        bar.set_length(n as u64);
+        bar.set_position(t as u64)
+    })?;
+    bar.finish_and_clear();
+    let (n, out) = (done.input_bytes, &done.outcome);
+    println!(
+        "{} -> {}: {} -> {} bytes, {:.4} bits per byte ({} tokens, {:.4} ideal), {:.3} KB/s",
+        args.input.display(),
+        done.output.display(),
+        n,
+        out.bytes.len(),
+        out.bytes.len() as f64 * 8.0 / n.max(1) as f64,
+        out.tokens,
+        out.bits / n.max(1) as f64,
+        n as f64 / 1000.0 / out.seconds.max(1e-9)
+    );
+    if let Some(back) = &done.verified {
+        println!(
+            "round trip verified: decompression {:.3} KB/s",
+            n as f64 / 1000.0 / back.seconds.max(1e-9)
+        );
+    }
+    Ok(ExitCode::Complete)
+}
+
+fn decompress_llm(args: &DecompressArgs, file: &[u8]) -> Result<ExitCode> {
+    let model = args.model.as_deref().context(
+        "this file was compressed with a pretrained language model: give it with --model",
+    )?;
+    let bar = progress_bar(0);
+    let out = llm_file::decompress(file, model, |t, n| {
+        bar.set_length(n as u64);
+        bar.set_position(t as u64)
+    })?;
+    bar.finish_and_clear();
+    let output = args.output.clone().unwrap_or_else(|| {
+        let name = args.input.display().to_string();
+        PathBuf::from(
+            name.strip_suffix(".rlmc")
+                .map_or(format!("{name}.out"), str::to_string),
+        )
+    });
+    crate::store::atomic::write_atomic(&output, &out.bytes)?;
+    println!(
+        "{} -> {}: {} bytes, {:.3} KB/s",
+        args.input.display(),
+        output.display(),
         out.bytes.len(),
         out.bytes.len() as f64 / 1000.0 / out.seconds.max(1e-9)
     );

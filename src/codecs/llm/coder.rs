@@ -62,10 +62,23 @@ impl WideEncoder {
         self.low = (self.low & 0x00FF_FFFF_FFFF_FFFF) << 8;
     }
 
-    /// The coded bytes (the flush writes what the decoder reads last).
+    /// The coded bytes. The flush writes the value of the final interval with the most
+    /// trailing zero bytes, and those are left out: the decoder reads zeros past the end.
     pub fn finish(mut self) -> Vec<u8> {
+        let end = self.low + u128::from(self.range);
+        for zeros in (0..8).rev() {
+            let mask = (1u128 << (8 * zeros)) - 1;
+            let v = (self.low + mask) & !mask;
+            if v < end {
+                self.low = v;
+                break;
+            }
+        }
         for _ in 0..9 {
             self.shift_low();
+        }
+        while self.out.last() == Some(&0) {
+            self.out.pop();
         }
         self.out
     }
@@ -121,10 +134,10 @@ impl<'a> WideDecoder<'a> {
         }
     }
 
-    /// Whether decoding read past the end of the data (the stream was cut, or its header
-    /// claims more symbols than it holds).
+    /// Whether decoding read past the end of the data by more than the zeros the flush left
+    /// out (the stream was cut, or its header claims more symbols than it holds).
     pub fn overran(&self) -> bool {
-        self.pos > self.data.len()
+        self.pos > self.data.len() + 9
     }
 }
 

@@ -1,13 +1,15 @@
 //! The file of the pretrained-model codec.
 //!
 //! ```text
-//! magic "RLLM" | version u8 | header length (varint) | header (JSON: the model's and the
-//! tokenizer's SHA-256, the policy, threads, backend) | checkpoints: count (varint), 8 bytes
-//! each | original length in bytes (varint) | chunk count K (varint) | K × (tokens varint, coded
-//! bytes varint, CRC-32 of the chunk's bytes u32 LE) | CRC-32 of everything before it u32 LE |
-//! the K coded streams, back to back
+//! magic "RLLM" | version u8 | model SHA-256 (32 bytes) | tokenizer SHA-256 (first 8 bytes) |
+//! settings length (varint) | settings (deflated JSON: vocabulary, policy, threads, backend) |
+//! checkpoints: count (varint), 8 bytes each | original length in bytes (varint) | CRC-32 of
+//! the original u32 LE | chunk count K (varint) | K × (tokens varint, coded bytes varint) |
+//! CRC-32 of everything before it u32 LE | the K coded streams, back to back
 //! ```
 //! Every size is checked against what the file holds before anything is allocated from it.
+
+use std::io::{Read, Write};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -18,17 +20,17 @@ use super::driver::Policy;
 pub const MAGIC: &[u8; 4] = b"RLLM";
 /// The format version.
 pub const VERSION: u8 = 1;
-/// The fewest coded bytes of a chunk (the coder's flush alone writes more).
-pub const MIN_CODED: usize = 8;
-/// The largest header block accepted.
-const MAX_HEADER: usize = 1 << 16;
+/// The largest settings block accepted (inflated).
+const MAX_SETTINGS: u64 = 1 << 16;
 
 /// What the decoder needs besides the streams.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LlmHeader {
-    /// SHA-256 of the model's weights file.
+    /// SHA-256 of the model's weights file (hex).
+    #[serde(skip)]
     pub model_sha256: String,
-    /// SHA-256 over every token's bytes, in id order (the tokenizer's identity).
+    /// SHA-256 over every token's bytes, in id order (hex; its first 8 bytes are stored).
+    #[serde(skip)]
     pub tokenizer_sha256: String,
     /// Tokens of the vocabulary.
     pub vocab: usize,
@@ -47,8 +49,6 @@ pub struct LlmChunk {
     pub tokens: usize,
     /// Its coded bytes.
     pub coded: usize,
-    /// CRC-32 of its bytes.
-    pub crc: u32,
 }
 
 /// A whole file's header.
@@ -60,6 +60,8 @@ pub struct LlmFile {
     pub checkpoints: Vec<[u8; 8]>,
     /// Bytes of the original.
     pub original_len: usize,
+    /// CRC-32 of the original.
+    pub crc: u32,
     /// Chunks in order.
     pub chunks: Vec<LlmChunk>,
 }
@@ -72,21 +74,40 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The first `n` bytes a hex text gives (zeros for what is not hex).
+fn unhex(text: &str, n: usize) -> Vec<u8> {
+    (0..n)
+        .map(|i| {
+            text.get(2 * i..2 * i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
 /// Writes the header and the streams into one file image.
 pub fn write(file: &LlmFile, streams: &[Vec<u8>]) -> Result<Vec<u8>> {
     let mut out = MAGIC.to_vec();
     out.push(VERSION);
-    let header = serde_json::to_vec(&file.header)?;
-    put_varint(&mut out, header.len() as u64);
-    out.extend(header);
+    out.extend(unhex(&file.header.model_sha256, 32));
+    out.extend(unhex(&file.header.tokenizer_sha256, 8));
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(&serde_json::to_vec(&file.header)?)?;
+    let settings = e.finish()?;
+    put_varint(&mut out, settings.len() as u64);
+    out.extend(settings);
     put_varint(&mut out, file.checkpoints.len() as u64);
     file.checkpoints.iter().for_each(|c| out.extend(c));
     put_varint(&mut out, file.original_len as u64);
+    out.extend(file.crc.to_le_bytes());
     put_varint(&mut out, file.chunks.len() as u64);
     for c in &file.chunks {
         put_varint(&mut out, c.tokens as u64);
         put_varint(&mut out, c.coded as u64);
-        out.extend(c.crc.to_le_bytes());
     }
     let crc = crc32fast::hash(&out);
     out.extend(crc.to_le_bytes());
@@ -111,7 +132,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A count that `each` bytes per item must fit in what is left of the file.
+    /// A count; items of `each` bytes must fit in what is left of the file.
     fn count(&mut self, what: &str, each: usize) -> Result<usize> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
@@ -146,33 +167,35 @@ fn read_file(data: &[u8]) -> Result<(LlmFile, Vec<&[u8]>)> {
         );
     }
     let mut r = Reader { data, pos: 5 };
-    let n = r.count("header length", 1)?;
-    if n > MAX_HEADER {
-        bail!("corrupted file: a header of {n} bytes");
-    }
-    let header_bytes = r.bytes(n, "header")?;
+    let model = hex(r.bytes(32, "model hash")?);
+    let tokenizer = hex(r.bytes(8, "tokenizer hash")?);
+    let n = r.count("settings length", 1)?;
+    let settings = r.bytes(n, "settings")?;
     let checkpoints = (0..r.count("checkpoint count", 8)?)
         .map(|_| Ok(r.bytes(8, "checkpoints")?.try_into()?))
         .collect::<Result<Vec<[u8; 8]>>>()?;
     let original_len = r.count("original length", 0)?;
-    let k = r.count("chunk count", MIN_CODED + 6)?;
+    let crc = u32::from_le_bytes(r.bytes(4, "checksum")?.try_into()?);
+    let k = r.count("chunk count", 2)?;
     let mut chunks = Vec::with_capacity(k);
     for _ in 0..k {
         let tokens = r.count("chunk table", 0)?;
         let coded = r.count("chunk table", 0)?;
-        let crc = u32::from_le_bytes(r.bytes(4, "chunk table")?.try_into()?);
-        chunks.push(LlmChunk { tokens, coded, crc });
+        chunks.push(LlmChunk { tokens, coded });
     }
     let end = r.pos;
     let stored = u32::from_le_bytes(r.bytes(4, "header checksum")?.try_into()?);
     if crc32fast::hash(&data[..end]) != stored {
         bail!("corrupted file: the header checksum does not match");
     }
-    let header: LlmHeader =
-        serde_json::from_slice(header_bytes).context("corrupted file: unreadable header")?;
-    if let Some((i, c)) = chunks.iter().enumerate().find(|(_, c)| c.coded < MIN_CODED) {
-        bail!("corrupted file: chunk {} of {k} has {} coded bytes (every chunk has at least {MIN_CODED})", i + 1, c.coded);
-    }
+    let mut json = Vec::new();
+    flate2::read::DeflateDecoder::new(settings)
+        .take(MAX_SETTINGS)
+        .read_to_end(&mut json)
+        .context("corrupted file: unreadable settings")?;
+    let mut header: LlmHeader =
+        serde_json::from_slice(&json).context("corrupted file: unreadable settings")?;
+    (header.model_sha256, header.tokenizer_sha256) = (model, tokenizer);
     if chunks.len() > header.policy.streams {
         bail!(
             "corrupted file: {} chunks for {} streams",
@@ -198,6 +221,7 @@ fn read_file(data: &[u8]) -> Result<(LlmFile, Vec<&[u8]>)> {
             header,
             checkpoints,
             original_len,
+            crc,
             chunks,
         },
         streams,

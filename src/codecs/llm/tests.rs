@@ -15,21 +15,31 @@ fn tiny(dir: &std::path::Path, seed: u64) -> Pretrained {
 }
 
 fn policy(p: &Pretrained, streams: usize) -> Policy {
-    Policy { streams, window: 24, keep: 8, start: start_token(p) }
+    Policy {
+        streams,
+        window: 24,
+        keep: 8,
+        start: start_token(p),
+    }
 }
 
 #[test]
 fn any_bytes_round_trip_with_streams_and_window_rebuilds() {
     let dir = tempfile::tempdir().unwrap();
     let p = tiny(dir.path(), 1);
-    let mut text = "the otter then the other otter, 1984 times. ".repeat(6).into_bytes();
+    let mut text = "the otter then the other otter, 1984 times. "
+        .repeat(6)
+        .into_bytes();
     text.extend([0xff, 0xfe, b'x', 0xc3]); // invalid UTF-8 and a character cut at the end
     for streams in [1, 3] {
         let packed = compress(&text, &p, policy(&p, streams), 1, |_, _| {}).unwrap();
         let back = decompress(&packed.bytes, &p, |_, _| {}).unwrap();
         assert_eq!(back.bytes, text, "{streams} streams");
         assert!(packed.tokens > 60, "several windows: {}", packed.tokens);
-        assert!((packed.bits / 8.0) < packed.bytes.len() as f64, "the streams hold the bits");
+        assert!(
+            (packed.bits / 8.0) < packed.bytes.len() as f64,
+            "the streams hold the bits"
+        );
     }
     let empty = compress(b"", &p, policy(&p, 2), 1, |_, _| {}).unwrap();
     assert_eq!(decompress(&empty.bytes, &p, |_, _| {}).unwrap().bytes, b"");
@@ -40,7 +50,9 @@ fn another_model_a_damaged_stream_and_other_threads_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (p, q) = (tiny(dir.path(), 1), tiny(dir.path(), 2));
     let text = b"the thin otter in the river, then another".repeat(3);
-    let packed = compress(&text, &p, policy(&p, 2), 1, |_, _| {}).unwrap().bytes;
+    let packed = compress(&text, &p, policy(&p, 2), 1, |_, _| {})
+        .unwrap()
+        .bytes;
     let e = format!("{:#}", decompress(&packed, &q, |_, _| {}).unwrap_err());
     assert!(e.contains("another model"), "{e}");
     let mut damaged = packed.clone();

@@ -2,6 +2,7 @@
 //! a range coder, and the coding of one run's files.
 
 pub mod files;
+pub mod llm_file;
 pub mod one_file;
 pub mod task;
 
