@@ -165,3 +165,95 @@ fn single_file_commands_round_trip_and_reject_damage() {
     );
     assert!(!message.contains("panicked"), "{message}");
 }
+
+/// A tiny random Llama checkpoint written by the test.
+fn tiny_llm(p: &Project, seed: u64) -> String {
+    use runner::models::llama::fixture::{write_gguf, Tiny};
+    let path = p.path().join(format!("tiny{seed}.gguf"));
+    write_gguf(
+        &path,
+        &Tiny::default(),
+        runner::models::gguf::DType::Q8_0,
+        seed,
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_pretrained_llm_codes_in_one_process_and_decodes_in_another() {
+    let p = Project::new();
+    let model = tiny_llm(&p, 3);
+    let mut bytes = "the otter then the other otter, 1984 times; "
+        .repeat(8)
+        .into_bytes();
+    bytes.extend([0xfe, b'z', 0xe2, 0x82]); // invalid UTF-8, and a character cut at the end
+    std::fs::write(p.path().join("in.bin"), &bytes).unwrap();
+    let c = p.run(&[
+        "lm-codec",
+        "compress",
+        "in.bin",
+        "--model",
+        &model,
+        "--streams",
+        "3",
+        "--context-window",
+        "24",
+        "--context-keep",
+        "8",
+        "-o",
+        "in.rlmc",
+    ]);
+    assert!(c.status.success(), "{}", text(&c));
+    let d = p.run(&[
+        "lm-codec",
+        "decompress",
+        "in.rlmc",
+        "--model",
+        &model,
+        "-o",
+        "back.bin",
+    ]);
+    assert!(d.status.success(), "{}", text(&d));
+    assert_eq!(
+        std::fs::read(p.path().join("back.bin")).unwrap(),
+        bytes,
+        "byte-exact in a separate process"
+    );
+    let other = tiny_llm(&p, 4);
+    let wrong = p.run(&[
+        "lm-codec",
+        "decompress",
+        "in.rlmc",
+        "--model",
+        &other,
+        "-o",
+        "x.bin",
+    ]);
+    assert!(
+        !wrong.status.success() && text(&wrong).contains("another model"),
+        "{}",
+        text(&wrong)
+    );
+    let bare = p.run(&["lm-codec", "decompress", "in.rlmc", "-o", "y.bin"]);
+    assert!(
+        !bare.status.success() && text(&bare).contains("--model"),
+        "{}",
+        text(&bare)
+    );
+    // The task with the same model: every file coded, decoded and compared; the model recorded.
+    std::fs::create_dir_all(p.path().join("texts")).unwrap();
+    std::fs::write(p.path().join("texts/a.txt"), &bytes[..200]).unwrap();
+    std::fs::write(p.path().join("texts/b.txt"), "another text, then the end").unwrap();
+    p.write(
+        "llm.toml",
+        &format!("[experiment]\nname = \"llm\"\ntask = \"lm-codec\"\n\n[params]\ninput = \"texts\"\nmode = \"pretrained\"\narch = \"gru\"\nmodel = \"{model}\"\ncontext_window = 24\ncontext_keep = 8\nbaselines = false\n\n[grid]\nstreams = [1, 2]\n"),
+    );
+    let out = p.run(&["launch", "llm.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    for m in metrics(&p, "llm") {
+        assert_eq!(m["verified"], true);
+        assert_eq!(m["files"], 2);
+        assert_eq!(m["model_sha256"].as_str().unwrap().len(), 64);
+    }
+}

@@ -45,6 +45,14 @@ pub struct BenchOptions {
     pub dynamic_learning_rate: f64,
     /// Where to record the results.
     pub out: PathBuf,
+    /// A pretrained language model coded beside the settings (a known name, .gguf or directory).
+    pub llm: Option<String>,
+    /// Its streams.
+    pub llm_streams: usize,
+    /// Its key/value cache window.
+    pub context_window: usize,
+    /// Tokens a rebuilt cache starts from.
+    pub context_keep: usize,
 }
 
 /// The settings the bench knows, with what each is.
@@ -99,7 +107,7 @@ fn adaptive_network(args: &BenchOptions) -> Result<LmConfig> {
         hidden: args.adaptive_hidden,
         ..LmCodecParams::default()
     };
-    task.model().map_err(crate::error::bad_input)
+    task.network().map_err(crate::error::bad_input)
 }
 
 /// The parameters of a file in `mode` with `mixing`.
@@ -238,9 +246,35 @@ pub fn run(args: &BenchOptions) -> Result<()> {
             println!("{name}: {what}");
         }
     }
+    let pretrained = match &args.llm {
+        Some(m) => Some(crate::task::kinds::llm_eval::measure::load_model(
+            m, &device, false,
+        )?),
+        None => None,
+    };
+    let llm = pretrained
+        .iter()
+        .map(|p| learned::bench::LlmSetting {
+            label: format!(
+                "llm {} K={} W={}",
+                args.llm.as_deref().unwrap_or(""),
+                args.llm_streams,
+                args.context_window
+            ),
+            model: p,
+            policy: crate::codecs::llm::driver::Policy {
+                streams: args.llm_streams,
+                window: args.context_window,
+                keep: args.context_keep,
+                start: crate::codecs::llm::start_token(p),
+            },
+            threads: rayon::current_num_threads(),
+        })
+        .collect();
     let plan = learned::bench::BenchPlan {
         inputs,
         settings: settings(args, found.as_ref())?,
+        llm,
         device: device.clone(),
     };
     let mut record = learned::bench::run(&plan)?;

@@ -85,7 +85,7 @@ pub struct CompressArgs {
 
 /// A memory size argument (`4G`, `512M`, bytes).
 fn memory_size(text: &str) -> std::result::Result<u64, String> {
-    learned::memory::parse_size(text)
+    crate::codecs::memory_limit::parse_size(text)
         .ok_or_else(|| format!("`{text}` is not a size such as 4G or 512M"))
 }
 
@@ -243,7 +243,7 @@ fn task_params(args: &CompressArgs) -> Result<LmCodecParams> {
 
 fn compress(args: CompressArgs) -> Result<ExitCode> {
     if let Some(bytes) = args.max_memory {
-        learned::memory::set_limit(bytes);
+        crate::codecs::memory_limit::set_limit(bytes);
     }
     if let Some(model) = args.model.as_deref().filter(|m| llm_file::is_llm(m)) {
         return compress_llm(&args, model);
@@ -288,7 +288,7 @@ fn compress(args: CompressArgs) -> Result<ExitCode> {
 
 fn decompress(args: DecompressArgs) -> Result<ExitCode> {
     if let Some(bytes) = args.max_memory {
-        learned::memory::set_limit(bytes);
+        crate::codecs::memory_limit::set_limit(bytes);
     }
     let head = std::fs::read(&args.input)
         .with_context(|| format!("cannot read {}", args.input.display()))?;
@@ -445,7 +445,7 @@ mod tests {
             ..LmCodecParams::default()
         };
         assert_eq!(params.adaptive, task.updates(0));
-        assert_eq!(params.model, task.model().unwrap());
+        assert_eq!(params.model, task.network().unwrap());
         assert_eq!(args.streams, task.streams);
     }
 }

@@ -51,6 +51,19 @@ pub struct BenchArgs {
     /// Where to record the results.
     #[arg(long, default_value = "target/bench/lm_codec.json")]
     out: std::path::PathBuf,
+    /// A pretrained language model coded beside the settings (smollm2-135m-instruct, a .gguf
+    /// file or a checkpoint directory).
+    #[arg(long)]
+    llm: Option<String>,
+    /// Its streams.
+    #[arg(long, default_value_t = 32)]
+    llm_streams: usize,
+    /// Its key/value cache window.
+    #[arg(long, default_value_t = 1024)]
+    context_window: usize,
+    /// Tokens a rebuilt cache starts from.
+    #[arg(long, default_value_t = 512)]
+    context_keep: usize,
 }
 
 /// Runs the benchmark.
@@ -68,6 +81,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         adaptive_learning_rate: args.adaptive_learning_rate,
         dynamic_learning_rate: args.dynamic_learning_rate,
         out: args.out,
+        llm: args.llm,
+        llm_streams: args.llm_streams,
+        context_window: args.context_window,
+        context_keep: args.context_keep,
     })?;
     Ok(ExitCode::Complete)
 }

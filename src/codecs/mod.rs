@@ -7,6 +7,8 @@ pub mod evaluate;
 pub mod external;
 pub mod learned;
 pub mod llm;
+pub mod memory_limit;
+pub mod pool;
 pub mod stats;
 pub mod timing;
 

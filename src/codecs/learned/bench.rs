@@ -26,12 +26,26 @@ pub struct Setting<'a> {
     pub streams: usize,
 }
 
+/// A setting with a pretrained language model (`codecs::llm`).
+pub struct LlmSetting<'a> {
+    /// Label in the tables, e.g. "llm smollm2-135m-instruct K=32 W=1024".
+    pub label: String,
+    /// The model.
+    pub model: &'a crate::models::llama::Pretrained,
+    /// Streams and window.
+    pub policy: crate::codecs::llm::driver::Policy,
+    /// Threads of the computation.
+    pub threads: usize,
+}
+
 /// What to benchmark.
 pub struct BenchPlan<'a> {
     /// The inputs' names and bytes.
     pub inputs: Vec<(String, Vec<u8>)>,
     /// runner's settings.
     pub settings: Vec<Setting<'a>>,
+    /// Settings with a pretrained language model.
+    pub llm: Vec<LlmSetting<'a>>,
     /// Where the models compute.
     pub device: Device,
 }
@@ -82,6 +96,26 @@ fn measure(name: &str, data: &[u8], s: &Setting<'_>, device: &Device) -> Result<
     r["compress_model_s"] = json!(c.profile.inference.as_secs_f64());
     r["compress_coder_s"] = json!(c.profile.coder.as_secs_f64());
     r["compress_training_s"] = json!(c.profile.training.as_secs_f64());
+    Ok(r)
+}
+
+fn measure_llm(name: &str, data: &[u8], s: &LlmSetting<'_>) -> Result<Value> {
+    use crate::codecs::llm;
+    let c = llm::compress(data, s.model, s.policy, s.threads, |_, _| {})?;
+    let d = llm::decompress(&c.bytes, s.model, |_, _| {})?;
+    let mut r = row(
+        name,
+        &s.label,
+        data.len(),
+        c.bytes.len(),
+        (c.seconds, d.seconds),
+        d.bytes == data,
+    );
+    r["tokens"] = json!(c.tokens);
+    r["ideal_bpc"] = json!(c.bits / data.len().max(1) as f64);
+    r["model_sha256"] = json!(s.model.sha256);
+    r["streams"] = json!(s.policy.streams);
+    r["peak_memory_mb"] = json!(crate::store::provenance::peak_memory_mb());
     Ok(r)
 }
 
@@ -238,11 +272,21 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
             print_row(&r);
             rows.push(r);
         }
+        for s in &plan.llm {
+            let r = measure_llm(name, data, s)?;
+            print_row(&r);
+            rows.push(r);
+        }
     }
     for m in &missing {
         println!("missing: {m} is not installed (its rows are absent)");
     }
-    let labels: Vec<String> = plan.settings.iter().map(|s| s.label.clone()).collect();
+    let labels: Vec<String> = plan
+        .settings
+        .iter()
+        .map(|s| s.label.clone())
+        .chain(plan.llm.iter().map(|s| s.label.clone()))
+        .collect();
     let curve = trade_off(&rows, &labels);
     println!("trade-off over all inputs:");
     for c in &curve {
@@ -260,7 +304,9 @@ pub fn run(plan: &BenchPlan<'_>) -> Result<Value> {
     }
     Ok(json!({
         "inputs": plan.inputs.iter().map(|(n, d)| json!({"input": n, "bytes": d.len()})).collect::<Vec<_>>(),
-        "settings": plan.settings.iter().map(|s| json!({"label": s.label, "params": s.params, "streams": s.streams})).collect::<Vec<_>>(),
+        "settings": plan.settings.iter().map(|s| json!({"label": s.label, "params": s.params, "streams": s.streams}))
+            .chain(plan.llm.iter().map(|s| json!({"label": s.label, "model_sha256": s.model.sha256, "policy": s.policy, "threads": s.threads})))
+            .collect::<Vec<_>>(),
         "rows": rows,
         "trade_off": curve,
         "targets": targets,

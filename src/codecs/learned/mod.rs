@@ -67,14 +67,6 @@ pub struct Outcome {
     pub streams: usize,
 }
 
-pub(crate) fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-        .context("cannot start the coding threads")?
-        .install(f)
-}
-
 fn modeler(
     params: &Params,
     pretrained: Option<&ModelRef<'_>>,
@@ -186,7 +178,7 @@ pub fn compress(
     };
     let bytes = tokenizer.is_none();
     let data: &[u32] = &symbols;
-    in_pool(params.threads, || {
+    crate::codecs::pool::in_pool(params.threads, || {
         let (mut modeler, model_hash) = modeler(params, pretrained, device)?;
         if modeler.vocab() != params.model.vocab {
             bail!(
@@ -299,7 +291,7 @@ pub fn decompress(
         .validate()
         .map_err(|e| anyhow::anyhow!("corrupted file: {e}"))?;
     memory::check(params, header.chunks.len(), header.original_len)?;
-    in_pool(params.threads, || {
+    crate::codecs::pool::in_pool(params.threads, || {
         let (mut modeler, model_hash) = modeler(params, pretrained, device)?;
         if model_hash != header.model_hash {
             bail!(

@@ -96,7 +96,7 @@ pub fn run(
     let k = lengths.len();
     let steps = lengths.iter().copied().max().unwrap_or(0);
     let mut inputs: Vec<Vec<u32>> = vec![vec![policy.start]; k];
-    let mut cache = KvCache::new();
+    let mut cache = KvCache::with_capacity(policy.window);
     let mut freqs = Freqs::default();
     let mut pass = Pass::default();
     for t in 0..steps {
@@ -127,7 +127,7 @@ pub fn run(
             inputs[s].push(next);
         }
         if cache.len() == policy.window && t + 1 < steps {
-            cache = KvCache::new();
+            cache.reset();
             let kept: Vec<u32> = inputs
                 .iter()
                 .flat_map(|i| i[i.len() - policy.keep..].iter().copied())

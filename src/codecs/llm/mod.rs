@@ -64,7 +64,7 @@ fn memory(p: &Pretrained, policy: &Policy) -> u64 {
 
 fn check_memory(p: &Pretrained, policy: &Policy) -> Result<()> {
     let need = memory(p, policy);
-    let limit = crate::codecs::learned::memory::limit();
+    let limit = crate::codecs::memory_limit::limit();
     if need > limit {
         return Err(crate::error::bad_input(format!(
             "{} streams with a {}-token window need about {:.2} GiB besides the model, more than the limit of {:.2} GiB (raise it with --max-memory or RUNNER_CODEC_MAX_MEMORY)",
@@ -118,7 +118,7 @@ pub fn compress(
         encoders: chunks.iter().map(|_| WideEncoder::default()).collect(),
         chunks: chunks.clone(),
     };
-    let pass = crate::codecs::learned::in_pool(threads, || {
+    let pass = crate::codecs::pool::in_pool(threads, || {
         driver::run(&p.model, &lengths, policy, &mut coder, None, progress)
     })?;
     let streams: Vec<Vec<u8>> = coder
@@ -220,7 +220,7 @@ pub fn decompress(
         chunks: vec![Vec::new(); lengths.len()],
     };
     let expected = parsed.checkpoints.clone();
-    let pass = crate::codecs::learned::in_pool(parsed.header.threads, || {
+    let pass = crate::codecs::pool::in_pool(parsed.header.threads, || {
         driver::run(
             &p.model,
             &lengths,

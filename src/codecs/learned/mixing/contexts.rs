@@ -22,7 +22,7 @@ impl HashedTable {
     /// memory cannot be had).
     pub fn new(bits: u32, limit: u32) -> anyhow::Result<HashedTable> {
         Ok(HashedTable {
-            slots: super::filled(BUCKET << bits, 0)?,
+            slots: super::filled::filled(BUCKET << bits, 0)?,
             mask: (1 << bits) - 1,
             limit,
         })

@@ -32,7 +32,7 @@ impl MatchModel {
     pub fn new(bits: u32, min_len: usize) -> anyhow::Result<MatchModel> {
         Ok(MatchModel {
             min_len: min_len.max(1),
-            table: super::filled(1 << bits, 0)?,
+            table: super::filled::filled(1 << bits, 0)?,
             mask: (1 << bits) - 1,
             ptr: 0,
             len: 0,

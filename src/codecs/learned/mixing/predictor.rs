@@ -4,6 +4,7 @@
 //! own history and contexts.
 
 use super::apm::Apm;
+use super::config::{match_bits, MixingConfig};
 use super::contexts::{combine, DirectTable, HashedTable};
 use super::counter;
 use super::counter_map::CounterMap;
@@ -11,22 +12,12 @@ use super::logistic::{squash, stretch};
 use super::match_model::MatchModel;
 use super::mixer::Mixer;
 use super::stream::StreamContext;
-use super::MixingConfig;
 
 /// Inputs besides the hashed models: orders 0 and 1, the match model, the network, a bias.
 const OTHER_INPUTS: usize = 5;
-/// Hashed models of the word model: the word, with the previous word, with the one before.
-pub(crate) const WORD_MODELS: usize = 3;
 /// The gates of the first layer: by the byte's bits so far, by match length, by how many
 /// hashed contexts have been seen before, by the previous byte.
 const GATES: usize = 4;
-
-/// Bits of each stream's match table: 2^20 positions for up to 4 streams, fewer for more
-/// streams (their chunks are shorter), so memory stays bounded.
-pub(crate) fn match_bits(streams: usize) -> u32 {
-    let log = usize::BITS - streams.max(1).saturating_sub(1).leading_zeros();
-    22u32.saturating_sub(log).clamp(12, 20)
-}
 
 /// The shared models and the streams' contexts.
 #[derive(Debug, Clone)]

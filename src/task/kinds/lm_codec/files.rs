@@ -89,7 +89,7 @@ impl Coding<'_> {
 }
 
 /// gzip -9, xz -9, zstd -19 and brotli 11 on the same bytes, round trips checked.
-fn baselines(data: &[u8]) -> Result<Value> {
+pub(super) fn baselines(data: &[u8]) -> Result<Value> {
     let n = data.len().max(1) as f64;
     let mut rows = Map::new();
     for codec in crate::codecs::algorithm::reference_codecs(false) {

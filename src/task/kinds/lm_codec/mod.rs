@@ -3,6 +3,7 @@
 
 pub mod files;
 pub mod llm_file;
+pub mod llm_run;
 pub mod one_file;
 pub mod task;
 

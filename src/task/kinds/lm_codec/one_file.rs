@@ -66,7 +66,7 @@ pub fn coding_params(
 ) -> Result<Params> {
     let model = match loaded {
         Some(l) => l.0.model_config(l.1.model.vocab()),
-        None => task.model().map_err(anyhow::Error::msg)?,
+        None => task.network().map_err(anyhow::Error::msg)?,
     };
     // A tokenizer-level model codes tokens: auto mixing (bit by bit over bytes) is off.
     let tokens = model.vocab != crate::models::lm::BYTES;

@@ -19,6 +19,7 @@ use anyhow::Result;
 use serde_json::{json, Map, Value};
 
 use super::files::{totals, Coding};
+use super::llm_run::{self, LlmRunSettings};
 use crate::artifacts::lm::{CorpusSource, LmArtifactConfig, PretrainedLm, LM_CODE_VERSION};
 use crate::artifacts::{ArtifactRequest, ArtifactStore};
 use crate::codecs::learned::format::{AdaptiveSettings, Params};
@@ -112,6 +113,12 @@ params! {
         pub mixing: Mixing = Mixing::Auto;
         /// also run gzip -9, xz -9, zstd -19 and brotli 11 on the input
         pub baselines: bool = true;
+        /// code with a pretrained language model instead of a network trained here: a known name (smollm2-135m-instruct), a .gguf file or a Hugging Face checkpoint directory (mode, arch and the network's settings are then unused)
+        pub model: Option<String> = None;
+        /// model: positions its key/value cache holds before it is rebuilt from the last `context_keep` tokens
+        pub context_window: usize = 1024;
+        /// model: tokens of context a rebuilt cache starts from
+        pub context_keep: usize = 512;
     }
 }
 
@@ -126,7 +133,7 @@ impl LmCodecParams {
     }
 
     /// The shape of the model, checked.
-    pub fn model(&self) -> Result<LmConfig, String> {
+    pub fn network(&self) -> Result<LmConfig, String> {
         let model = LmConfig {
             arch: self.arch,
             hidden: self.hidden,
@@ -143,7 +150,7 @@ impl LmCodecParams {
     pub fn artifact(&self, seed: u64) -> Result<LmArtifactConfig, String> {
         Ok(LmArtifactConfig {
             code_version: LM_CODE_VERSION,
-            model: self.model()?,
+            model: self.network()?,
             corpus: self
                 .corpus
                 .0
@@ -258,6 +265,19 @@ impl BuiltinTask for LmCodecTask {
 
     fn check_params(&self, p: &LmCodecParams) -> Result<(), ParamError> {
         let error = ParamError::new;
+        if p.model.is_some() {
+            if matches!(p.mixing, Mixing::On | Mixing::Counts) || p.tokenizer_vocab.is_some() {
+                let why = "a pretrained language model codes its own tokens: mixing \"auto\" or \"off\", no tokenizer_vocab";
+                return Err(error("model", why.into()));
+            }
+            if p.context_keep == 0 || p.context_keep >= p.context_window {
+                return Err(error(
+                    "context_keep",
+                    "0 < context_keep < context_window".into(),
+                ));
+            }
+            return Ok(());
+        }
         if p.tokenizer_vocab.is_some() && p.mode != Mode::Pretrained {
             let why =
                 "tokenizer-level models need mode = \"pretrained\" (adaptive mode codes bytes)";
@@ -267,14 +287,24 @@ impl BuiltinTask for LmCodecTask {
             let why = "mixing codes bytes bit by bit: with tokenizer_vocab it must be \"off\" or \"auto\"";
             return Err(error("mixing", why.into()));
         }
-        p.model().map(|_| ()).map_err(|e| error("hidden", e))
+        p.network().map(|_| ()).map_err(|e| error("hidden", e))
     }
 
     fn needs_for(&self, p: &LmCodecParams) -> Vec<crate::task::need::Need> {
-        vec![crate::task::need::data("input", &p.input)]
+        let mut needs = vec![crate::task::need::data("input", &p.input)];
+        if let Some(m) = &p.model {
+            needs.push(crate::task::need::Need::Model {
+                key: "model".into(),
+                reference: m.clone(),
+            });
+        }
+        needs
     }
 
     fn artifacts_for(&self, p: &LmCodecParams, seed: u64) -> Vec<ArtifactRequest> {
+        if p.model.is_some() {
+            return Vec::new();
+        }
         match (p.mode, p.artifact(seed)) {
             (Mode::Pretrained | Mode::Dynamic, Ok(c)) => vec![ArtifactRequest::Lm(c)],
             _ => Vec::new(),
@@ -286,13 +316,23 @@ impl BuiltinTask for LmCodecTask {
             format: crate::data::texts::Format::Files,
             ..crate::data::texts::TextSource::path(crate::data::resolve(&p.input))
         })?;
+        if let Some(model) = &p.model {
+            let settings = LlmRunSettings {
+                model: model.clone(),
+                streams: p.streams,
+                window: p.context_window,
+                keep: p.context_keep,
+                baselines: p.baselines,
+            };
+            return llm_run::run(&settings, ctx, &files);
+        }
         let pretrained = match p.mode {
             Mode::Pretrained | Mode::Dynamic => Some(pretrained(p, ctx)?),
             Mode::Adaptive => None,
         };
         let mut params = Params {
             mode: p.mode,
-            model: p.model().map_err(anyhow::Error::msg)?,
+            model: p.network().map_err(anyhow::Error::msg)?,
             adaptive: p.updates(ctx.seed),
             threads: ctx.threads,
             crlf: false,
