@@ -35,7 +35,9 @@ pub struct CompressArgs {
     /// Output file (default: INPUT.rlmc).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Pretrained model: an artifact directory or id (see `runner artifacts`).
+    /// Pretrained model: an lm artifact directory or id (see `runner artifacts`), or a
+    /// pretrained LLM: a known name (see `runner data list`), a .gguf file or a Hugging Face
+    /// checkpoint directory.
     #[arg(long, conflicts_with = "adaptive")]
     model: Option<String>,
     /// Learn while coding from a seeded model (the file alone decodes).
@@ -58,12 +60,13 @@ pub struct CompressArgs {
     /// Adaptive and dynamic: symbols per stream between updates.
     #[arg(long, default_value_t = defaults().segment)]
     segment: usize,
-    /// Parallel streams (chunks coded side by side).
-    #[arg(long, default_value_t = defaults().streams)]
-    streams: usize,
-    /// Threads of the computation (recorded in the file; decoding uses the same).
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
+    /// Parallel streams (chunks coded side by side) [default: 4; with a pretrained LLM 32].
+    #[arg(long)]
+    streams: Option<usize>,
+    /// Threads of the computation (recorded in the file; decoding uses the same) [default: 1;
+    /// with a pretrained LLM the machine's cores].
+    #[arg(long)]
+    threads: Option<usize>,
     /// Decompress afterwards and check the round trip.
     #[arg(long)]
     verify: bool,
@@ -234,7 +237,7 @@ fn task_params(args: &CompressArgs) -> Result<LmCodecParams> {
         learning_rate: args.learning_rate,
         update_learning_rate: args.update_learning_rate,
         segment: args.segment,
-        streams: args.streams,
+        streams: args.streams.unwrap_or(defaults().streams),
         mixing: parse_key("mixing", &serde_json::Value::String(args.mixing.clone()))
             .map_err(|e| anyhow::anyhow!("--{e}"))?,
         ..args.shape.params()?
@@ -254,7 +257,7 @@ fn compress(args: CompressArgs) -> Result<ExitCode> {
         model: args.model.clone(),
         params: task_params(&args)?,
         seed: args.seed,
-        threads: args.threads,
+        threads: args.threads.unwrap_or(1),
         verify: args.verify,
     };
     let bar = progress_bar(0);
@@ -317,15 +320,18 @@ fn decompress(args: DecompressArgs) -> Result<ExitCode> {
     Ok(ExitCode::Complete)
 }
 
+/// Streams of a pretrained LLM by default (see docs/tasks/lm-codec.md for the trade-off).
+const LLM_STREAMS: usize = 32;
+
 fn compress_llm(args: &CompressArgs, model: &str) -> Result<ExitCode> {
     let request = LlmRequest {
         input: args.input.clone(),
         output: args.output.clone(),
         model: model.to_string(),
-        streams: args.streams,
+        streams: args.streams.unwrap_or(LLM_STREAMS),
         window: args.context_window,
         keep: args.context_keep,
-        threads: args.threads,
+        threads: args.threads.unwrap_or_else(crate::codecs::pool::cores),
         verify: args.verify,
     };
     let bar = progress_bar(0);
@@ -446,6 +452,6 @@ mod tests {
         };
         assert_eq!(params.adaptive, task.updates(0));
         assert_eq!(params.model, task.network().unwrap());
-        assert_eq!(args.streams, task.streams);
+        assert_eq!(args.streams.unwrap_or(defaults().streams), task.streams);
     }
 }

@@ -11,3 +11,8 @@ pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> Result<T> + Send) ->
         .context("cannot start the coding threads")?
         .install(f)
 }
+
+/// The machine's cores (1 when unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -62,8 +62,9 @@ impl WideEncoder {
         self.low = (self.low & 0x00FF_FFFF_FFFF_FFFF) << 8;
     }
 
-    /// The coded bytes. The flush writes the value of the final interval with the most
-    /// trailing zero bytes, and those are left out: the decoder reads zeros past the end.
+    /// The coded bytes. The first byte the coder writes is always 0 (the coded value lies in
+    /// [0, 1)) and is left out; the flush writes the value of the final interval with the most
+    /// trailing zero bytes, and those are left out too: the decoder reads zeros past the end.
     pub fn finish(mut self) -> Vec<u8> {
         let end = self.low + u128::from(self.range);
         for zeros in (0..8).rev() {
@@ -77,6 +78,8 @@ impl WideEncoder {
         for _ in 0..9 {
             self.shift_low();
         }
+        debug_assert_eq!(self.out.first(), Some(&0));
+        self.out.remove(0);
         while self.out.last() == Some(&0) {
             self.out.pop();
         }
@@ -104,8 +107,6 @@ impl<'a> WideDecoder<'a> {
             range: u64::MAX,
             r: 0,
         };
-        // The first byte is the encoder's initial cache (0).
-        d.next_byte();
         for _ in 0..8 {
             d.code = (d.code << 8) | u64::from(d.next_byte());
         }

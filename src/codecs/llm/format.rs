@@ -4,10 +4,11 @@
 //! magic "RLLM" | version u8 | model SHA-256 (32 bytes) | tokenizer SHA-256 (first 8 bytes) |
 //! settings length (varint) | settings (deflated JSON: vocabulary, policy, threads, backend) |
 //! checkpoints: count (varint), 8 bytes each | original length in bytes (varint) | CRC-32 of
-//! the original u32 LE | chunk count K (varint) | K × (tokens varint, coded bytes varint) |
-//! CRC-32 of everything before it u32 LE | the K coded streams, back to back
+//! the original u32 LE | tokens (varint) | CRC-32 of everything before it u32 LE | the coded
+//! bytes (one range coder: the streams' tokens in the order the loop visits them)
 //! ```
 //! Every size is checked against what the file holds before anything is allocated from it.
+//! Version 1 (one coder per stream, a chunk table) is no longer read.
 
 use std::io::{Read, Write};
 
@@ -19,7 +20,7 @@ use super::driver::Policy;
 /// First bytes of every file.
 pub const MAGIC: &[u8; 4] = b"RLLM";
 /// The format version.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// The largest settings block accepted (inflated).
 const MAX_SETTINGS: u64 = 1 << 16;
 
@@ -42,15 +43,6 @@ pub struct LlmHeader {
     pub backend: String,
 }
 
-/// One chunk (stream) of the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LlmChunk {
-    /// Its tokens.
-    pub tokens: usize,
-    /// Its coded bytes.
-    pub coded: usize,
-}
-
 /// A whole file's header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlmFile {
@@ -62,8 +54,8 @@ pub struct LlmFile {
     pub original_len: usize,
     /// CRC-32 of the original.
     pub crc: u32,
-    /// Chunks in order.
-    pub chunks: Vec<LlmChunk>,
+    /// Tokens of the original (each at least one byte of it).
+    pub tokens: usize,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -89,8 +81,8 @@ fn unhex(text: &str, n: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Writes the header and the streams into one file image.
-pub fn write(file: &LlmFile, streams: &[Vec<u8>]) -> Result<Vec<u8>> {
+/// Writes the header and the coded bytes into one file image.
+pub fn write(file: &LlmFile, coded: &[u8]) -> Result<Vec<u8>> {
     let mut out = MAGIC.to_vec();
     out.push(VERSION);
     out.extend(unhex(&file.header.model_sha256, 32));
@@ -104,14 +96,10 @@ pub fn write(file: &LlmFile, streams: &[Vec<u8>]) -> Result<Vec<u8>> {
     file.checkpoints.iter().for_each(|c| out.extend(c));
     put_varint(&mut out, file.original_len as u64);
     out.extend(file.crc.to_le_bytes());
-    put_varint(&mut out, file.chunks.len() as u64);
-    for c in &file.chunks {
-        put_varint(&mut out, c.tokens as u64);
-        put_varint(&mut out, c.coded as u64);
-    }
+    put_varint(&mut out, file.tokens as u64);
     let crc = crc32fast::hash(&out);
     out.extend(crc.to_le_bytes());
-    streams.iter().for_each(|s| out.extend(s));
+    out.extend(coded);
     Ok(out)
 }
 
@@ -150,13 +138,13 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Parses a file image into its header and the slices of its streams (every error is the
-/// file's: bad input).
-pub fn read(data: &[u8]) -> Result<(LlmFile, Vec<&[u8]>)> {
+/// Parses a file image into its header and its coded bytes (every error is the file's: bad
+/// input).
+pub fn read(data: &[u8]) -> Result<(LlmFile, &[u8])> {
     crate::error::Classify::bad_input(read_file(data))
 }
 
-fn read_file(data: &[u8]) -> Result<(LlmFile, Vec<&[u8]>)> {
+fn read_file(data: &[u8]) -> Result<(LlmFile, &[u8])> {
     if data.len() < 5 || &data[..4] != MAGIC {
         bail!("not a pretrained-model lm-codec file (no RLLM magic number)");
     }
@@ -176,13 +164,7 @@ fn read_file(data: &[u8]) -> Result<(LlmFile, Vec<&[u8]>)> {
         .collect::<Result<Vec<[u8; 8]>>>()?;
     let original_len = r.count("original length", 0)?;
     let crc = u32::from_le_bytes(r.bytes(4, "checksum")?.try_into()?);
-    let k = r.count("chunk count", 2)?;
-    let mut chunks = Vec::with_capacity(k);
-    for _ in 0..k {
-        let tokens = r.count("chunk table", 0)?;
-        let coded = r.count("chunk table", 0)?;
-        chunks.push(LlmChunk { tokens, coded });
-    }
+    let tokens = r.count("token count", 0)?;
     let end = r.pos;
     let stored = u32::from_le_bytes(r.bytes(4, "header checksum")?.try_into()?);
     if crc32fast::hash(&data[..end]) != stored {
@@ -196,24 +178,13 @@ fn read_file(data: &[u8]) -> Result<(LlmFile, Vec<&[u8]>)> {
     let mut header: LlmHeader =
         serde_json::from_slice(&json).context("corrupted file: unreadable settings")?;
     (header.model_sha256, header.tokenizer_sha256) = (model, tokenizer);
-    if chunks.len() > header.policy.streams {
+    if tokens > original_len || (original_len > 0 && tokens == 0) {
+        bail!("corrupted file: {tokens} tokens for {original_len} bytes");
+    }
+    if header.policy.streams > tokens.max(1) {
         bail!(
-            "corrupted file: {} chunks for {} streams",
-            chunks.len(),
+            "corrupted file: {} streams for {tokens} tokens",
             header.policy.streams
-        );
-    }
-    let mut streams = Vec::with_capacity(k);
-    for (i, c) in chunks.iter().enumerate() {
-        streams.push(
-            r.bytes(c.coded, "coded streams")
-                .with_context(|| format!("stream {} of {k}", i + 1))?,
-        );
-    }
-    if r.pos != data.len() {
-        bail!(
-            "corrupted file: {} unexpected bytes after the last stream",
-            data.len() - r.pos
         );
     }
     Ok((
@@ -222,8 +193,8 @@ fn read_file(data: &[u8]) -> Result<(LlmFile, Vec<&[u8]>)> {
             checkpoints,
             original_len,
             crc,
-            chunks,
+            tokens,
         },
-        streams,
+        &data[r.pos..],
     ))
 }

@@ -1,7 +1,8 @@
 //! Lossless compression with a pretrained language model (the Llama family, `models::llama`):
 //! the input as the model's tokens ([`tokens`]), each token coded by a 64-bit range coder
 //! ([`coder`]) under the model's next-token distribution quantized to 32-bit frequencies
-//! ([`freqs`]), K streams in lock step with a key/value cache rebuilt over a sliding window
+//! ([`freqs`]), K streams in lock step (one coder takes the tokens of every stream in the
+//! order the loop visits them) with a key/value cache rebuilt over a sliding window
 //! ([`driver`]). The decoder runs the same loop with the same shapes and threads, so it computes
 //! the encoder's numbers bit for bit; checkpoints of the tables catch a machine that does not.
 
@@ -18,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use coder::{WideDecoder, WideEncoder};
 use driver::{Policy, TokenCoder};
-use format::{LlmChunk, LlmFile, LlmHeader};
+use format::{LlmFile, LlmHeader};
 use freqs::Freqs;
 
 use crate::models::llama::Pretrained;
@@ -79,16 +80,23 @@ fn check_memory(p: &Pretrained, policy: &Policy) -> Result<()> {
 
 struct Encoding<'a> {
     chunks: Vec<&'a [u32]>,
-    encoders: Vec<WideEncoder>,
+    encoder: WideEncoder,
 }
 
 impl TokenCoder for Encoding<'_> {
     fn code(&mut self, stream: usize, t: usize, freqs: &Freqs) -> Result<u32> {
         let token = self.chunks[stream][t];
         let (cum, freq) = freqs.interval(token as usize);
-        self.encoders[stream].encode(cum, freq);
+        self.encoder.encode(cum, freq);
         Ok(token)
     }
+}
+
+/// Tokens of each of `k` chunks of `n` tokens (the first `n % k` one longer; all `k` chunks
+/// non-empty when `k ≤ n`): the encoder cuts the input so, the decoder computes the same.
+pub fn chunk_lengths(n: usize, k: usize) -> Vec<usize> {
+    let k = k.max(1);
+    (0..k).map(|i| n / k + usize::from(i < n % k)).collect()
 }
 
 /// Compresses `data` with `p`: `policy.streams` chunks of its tokens side by side.
@@ -108,24 +116,21 @@ pub fn compress(
         streams: k,
         ..policy
     };
-    let chunks: Vec<&[u32]> = if ids.is_empty() {
-        vec![&[][..]]
-    } else {
-        ids.chunks(ids.len().div_ceil(k)).collect()
-    };
-    let lengths: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
+    let lengths = chunk_lengths(ids.len(), k);
+    let mut chunks = Vec::with_capacity(k);
+    let mut rest = &ids[..];
+    for &n in &lengths {
+        let (chunk, after) = rest.split_at(n);
+        chunks.push(chunk);
+        rest = after;
+    }
     let mut coder = Encoding {
-        encoders: chunks.iter().map(|_| WideEncoder::default()).collect(),
-        chunks: chunks.clone(),
+        encoder: WideEncoder::default(),
+        chunks,
     };
     let pass = crate::codecs::pool::in_pool(threads, || {
         driver::run(&p.model, &lengths, policy, &mut coder, None, progress)
     })?;
-    let streams: Vec<Vec<u8>> = coder
-        .encoders
-        .into_iter()
-        .map(WideEncoder::finish)
-        .collect();
     let file = LlmFile {
         header: LlmHeader {
             model_sha256: p.sha256.clone(),
@@ -140,17 +145,10 @@ pub fn compress(
         checkpoints: pass.checkpoints,
         original_len: data.len(),
         crc: crc32fast::hash(data),
-        chunks: chunks
-            .iter()
-            .zip(&streams)
-            .map(|(c, s)| LlmChunk {
-                tokens: c.len(),
-                coded: s.len(),
-            })
-            .collect(),
+        tokens: ids.len(),
     };
     Ok(LlmOutcome {
-        bytes: format::write(&file, &streams)?,
+        bytes: format::write(&file, &coder.encoder.finish())?,
         tokens: ids.len(),
         seconds: started.elapsed().as_secs_f64(),
         bits: pass.bits,
@@ -158,21 +156,20 @@ pub fn compress(
 }
 
 struct Decoding<'a> {
-    decoders: Vec<WideDecoder<'a>>,
+    decoder: WideDecoder<'a>,
     chunks: Vec<Vec<u32>>,
 }
 
 impl TokenCoder for Decoding<'_> {
     fn code(&mut self, stream: usize, _t: usize, freqs: &Freqs) -> Result<u32> {
-        let d = &mut self.decoders[stream];
+        let d = &mut self.decoder;
         let token = freqs.find(d.target());
         let (cum, freq) = freqs.interval(token);
         d.consume(cum, freq);
         if d.overran() {
-            return Err(crate::error::bad_input(format!(
-                "corrupted file: the coded bytes of chunk {} run out before its tokens (a damaged stream, or a header that claims more than it holds)",
-                stream + 1
-            )));
+            return Err(crate::error::bad_input(
+                "corrupted file: the coded bytes run out before the tokens (a damaged stream, or a header that claims more tokens than it holds)",
+            ));
         }
         self.chunks[stream].push(token as u32);
         Ok(token as u32)
@@ -207,17 +204,17 @@ pub fn decompress(
     progress: impl FnMut(usize, usize) + Send,
 ) -> Result<LlmOutcome> {
     let started = Instant::now();
-    let (parsed, streams) = format::read(file)?;
+    let (parsed, coded) = format::read(file)?;
     same_model(&parsed, p)?;
     let policy = parsed.header.policy;
     policy
         .validate(p.config.context)
         .map_err(crate::error::bad_input)?;
     check_memory(p, &policy)?;
-    let lengths: Vec<usize> = parsed.chunks.iter().map(|c| c.tokens).collect();
+    let lengths = chunk_lengths(parsed.tokens, policy.streams);
     let mut coder = Decoding {
-        decoders: streams.iter().map(|s| WideDecoder::new(s)).collect(),
-        chunks: vec![Vec::new(); lengths.len()],
+        decoder: WideDecoder::new(coded),
+        chunks: lengths.iter().map(|&n| Vec::with_capacity(n)).collect(),
     };
     let expected = parsed.checkpoints.clone();
     let pass = crate::codecs::pool::in_pool(parsed.header.threads, || {
@@ -241,7 +238,7 @@ pub fn decompress(
         ));
     }
     Ok(LlmOutcome {
-        tokens: lengths.iter().sum(),
+        tokens: parsed.tokens,
         bytes: out,
         seconds: started.elapsed().as_secs_f64(),
         bits: pass.bits,

@@ -36,9 +36,13 @@ fn any_bytes_round_trip_with_streams_and_window_rebuilds() {
         let back = decompress(&packed.bytes, &p, |_, _| {}).unwrap();
         assert_eq!(back.bytes, text, "{streams} streams");
         assert!(packed.tokens > 60, "several windows: {}", packed.tokens);
+        let (_, coded) = super::format::read(&packed.bytes).unwrap();
         assert!(
-            (packed.bits / 8.0) < packed.bytes.len() as f64,
-            "the streams hold the bits"
+            (packed.bits / 8.0) < coded.len() as f64 + 1.0
+                && (coded.len() as f64) < packed.bits / 8.0 + 9.0,
+            "one coder for every stream: {} coded bytes for {:.1} bits",
+            coded.len(),
+            packed.bits
         );
     }
     let empty = compress(b"", &p, policy(&p, 2), 1, |_, _| {}).unwrap();
@@ -61,4 +65,10 @@ fn another_model_a_damaged_stream_and_other_threads_are_refused() {
     let e = format!("{:#}", decompress(&damaged, &p, |_, _| {}).unwrap_err());
     assert!(e.contains("checksum") || e.contains("run out"), "{e}");
     assert!(decompress(&packed[..packed.len() - 3], &p, |_, _| {}).is_err());
+    // A header with a valid checksum that claims more tokens than the original has bytes.
+    let (mut forged, coded) = super::format::read(&packed).unwrap();
+    forged.tokens = forged.original_len + 1;
+    let bomb = super::format::write(&forged, coded).unwrap();
+    let e = format!("{:#}", decompress(&bomb, &p, |_, _| {}).unwrap_err());
+    assert!(e.contains("tokens for"), "{e}");
 }
