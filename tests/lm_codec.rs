@@ -247,7 +247,7 @@ fn a_pretrained_llm_codes_in_one_process_and_decodes_in_another() {
     std::fs::write(p.path().join("texts/b.txt"), "another text, then the end").unwrap();
     p.write(
         "llm.toml",
-        &format!("[experiment]\nname = \"llm\"\ntask = \"lm-codec\"\n\n[params]\ninput = \"texts\"\nmode = \"pretrained\"\narch = \"gru\"\nmodel = \"{model}\"\ncontext_window = 24\ncontext_keep = 8\nbaselines = false\n\n[grid]\nstreams = [1, 2]\n"),
+        &format!("[experiment]\nname = \"llm\"\ntask = \"lm-codec\"\n\n[params]\ninput = \"texts\"\nmodel = \"{model}\"\ncontext_window = 24\ncontext_keep = 8\nbaselines = false\n\n[grid]\nstreams = [1, 2]\n"),
     );
     let out = p.run(&["launch", "llm.toml"]);
     assert!(out.status.success(), "{}", text(&out));

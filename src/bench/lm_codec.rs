@@ -247,9 +247,7 @@ pub fn run(args: &BenchOptions) -> Result<()> {
         }
     }
     let pretrained = match &args.llm {
-        Some(m) => Some(crate::task::kinds::llm_eval::measure::load_model(
-            m, &device, false,
-        )?),
+        Some(m) => Some(crate::models::llama::Pretrained::named(m, &device, false)?),
         None => None,
     };
     let llm = pretrained

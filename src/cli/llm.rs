@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 use crate::error::ExitCode;
 use crate::models::llama::{Pretrained, Windows};
-use crate::task::kinds::llm_eval::measure::{bits_per_byte, generate, load_model};
+use crate::task::kinds::llm_eval::measure::{bits_per_byte, generate};
 
 /// `runner llm ...`.
 #[derive(Subcommand, Debug)]
@@ -72,7 +72,7 @@ pub struct GenerateArgs {
 fn load(arg: &ModelArg) -> Result<Pretrained> {
     let env = std::env::var("RUNNER_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0");
     let device = crate::models::device::from_environment()?;
-    load_model(&arg.model, &device, arg.offline || env)
+    Pretrained::named(&arg.model, &device, arg.offline || env)
 }
 
 /// Runs a `runner llm` command.

@@ -67,7 +67,11 @@ pub fn describe(task: &dyn Task) -> String {
 pub fn markdown(task: &dyn Task) -> String {
     let mut out = String::from("| parameter | type | default | what |\n|---|---|---|---|\n");
     for p in task.params() {
-        let default = p.default.unwrap_or_else(|| "required".into());
+        let default = match (p.default, p.required_unless) {
+            (Some(d), _) => d,
+            (None, Some(other)) => format!("required unless `{other}`"),
+            (None, None) => "required".into(),
+        };
         out.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",
             p.name,
@@ -80,8 +84,8 @@ pub fn markdown(task: &dyn Task) -> String {
 }
 
 fn code(text: &str) -> String {
-    if text == "required" {
-        "**required**".into()
+    if let Some(unless) = text.strip_prefix("required") {
+        format!("**required**{unless}")
     } else {
         format!("`{}`", text.replace('|', "\\|"))
     }

@@ -95,6 +95,8 @@ pub trait BuiltinTask: Sync {
     const PLACEMENT: Placement;
     /// Keys it no longer takes, with where their setting went.
     const RETIRED: Retired = &[];
+    /// Required keys a spec may leave out when it sets another one.
+    const REQUIRED_UNLESS: params::RequiredUnless = &[];
     /// Its metrics.
     fn metrics(&self) -> &'static [MetricDef];
     /// Checks combinations of values of one run.
@@ -132,7 +134,14 @@ impl<T: BuiltinTask> Task for T {
     }
 
     fn params(&self) -> Vec<ParamSpec> {
-        T::Params::specs()
+        let mut specs = T::Params::specs();
+        for p in &mut specs {
+            p.required_unless = T::REQUIRED_UNLESS
+                .iter()
+                .find(|(name, _)| *name == p.name)
+                .map(|(_, other)| *other);
+        }
+        specs
     }
 
     fn metrics(&self) -> &'static [MetricDef] {
@@ -144,7 +153,8 @@ impl<T: BuiltinTask> Task for T {
     }
 
     fn check_spec(&self, spec: &Spec, presets: &mut Presets) -> Result<(), SpecError> {
-        params::check_spec::<T::Params>(spec, T::NAME, presets, T::RETIRED)
+        let specs = Task::params(self);
+        params::check_spec::<T::Params>(spec, T::NAME, presets, T::RETIRED, &specs)
     }
 
     fn check_run(&self, config: &Map<String, Value>) -> Result<(), ParamError> {

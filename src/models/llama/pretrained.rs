@@ -51,6 +51,13 @@ pub fn sha256_of(path: &Path) -> Result<String> {
 }
 
 impl Pretrained {
+    /// The model a reference names (a known name, a .gguf file or a checkpoint directory),
+    /// loaded on `device`; a known model that is missing is fetched first unless `offline`.
+    pub fn named(reference: &str, device: &Device, offline: bool) -> Result<Pretrained> {
+        let path = crate::data::models::ensure(reference, offline)?;
+        Pretrained::load(&path, device)
+    }
+
     /// Loads a GGUF file, or a Hugging Face checkpoint directory, onto `device`.
     pub fn load(path: &Path, device: &Device) -> Result<Pretrained> {
         if path.is_dir() {

@@ -62,6 +62,7 @@ macro_rules! params {
                         type_name: <$fty as $crate::task::params::ParamValue>::type_name(),
                         default: $crate::task::params::define::params!(@default $fty, $default $(, $req)?),
                         doc: $crate::task::params::one_line(&[$($doc),+]),
+                        required_unless: None,
                     },
                 )*];
                 $(specs.extend(<$gty as $crate::task::params::ParamSet>::specs());)*

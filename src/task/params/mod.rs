@@ -27,6 +27,8 @@ pub struct ParamSpec {
     pub default: Option<String>,
     /// One line of documentation.
     pub doc: String,
+    /// A required parameter a spec may leave out when it sets this other one.
+    pub required_unless: Option<&'static str>,
 }
 
 /// A parameter value that cannot be used, with its key.
@@ -116,6 +118,9 @@ pub fn values_of<'s>(spec: &'s Spec, key: &str) -> Vec<&'s Node> {
 /// Keys a kind no longer takes, with where their setting went.
 pub type Retired = &'static [(&'static str, &'static str)];
 
+/// Required keys a spec may leave out when it sets another key: (required, other).
+pub type RequiredUnless = &'static [(&'static str, &'static str)];
+
 /// Checks a spec against a kind's parameters: unknown keys, missing required ones, and every
 /// value (presets resolved) parsed as its parameter's type.
 pub fn check_spec<P: ParamSet>(
@@ -123,17 +128,23 @@ pub fn check_spec<P: ParamSet>(
     task: &str,
     presets: &mut Presets,
     retired: Retired,
+    specs: &[ParamSpec],
 ) -> Result<(), SpecError> {
-    let specs = P::specs();
     let names: Vec<&str> = specs.iter().map(|p| p.name).collect();
     check_keys(spec, task, &names, retired)?;
-    for p in &specs {
+    for p in specs {
         let values = values_of(spec, p.name);
-        if p.default.is_none() && values.is_empty() {
+        let excused = p
+            .required_unless
+            .is_some_and(|other| !values_of(spec, other).is_empty());
+        if p.default.is_none() && values.is_empty() && !excused {
             return Err(SpecError::at(
                 &spec.experiment.task_loc,
                 format!("params.{}", p.name),
-                format!("the `{task}` task needs `{}`", p.name),
+                match p.required_unless {
+                    Some(other) => format!("the `{task}` task needs `{}` (or `{other}`)", p.name),
+                    None => format!("the `{task}` task needs `{}`", p.name),
+                },
             )
             .help(format!("{}: {}", p.name, p.doc)));
         }

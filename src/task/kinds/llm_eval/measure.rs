@@ -4,19 +4,11 @@
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use burn::tensor::Device;
 use serde::Serialize;
 
 use crate::models::llama::generate::greedy;
 use crate::models::llama::score::score_text;
 use crate::models::llama::{Pretrained, Windows};
-
-/// A model named by a known name or a path, loaded on `device` (a known model that is missing
-/// is fetched first unless `offline`).
-pub fn load_model(reference: &str, device: &Device, offline: bool) -> Result<Pretrained> {
-    let path = crate::data::models::ensure(reference, offline)?;
-    Pretrained::load(&path, device)
-}
 
 /// A text scored by a model.
 #[derive(Debug, Clone, Serialize)]

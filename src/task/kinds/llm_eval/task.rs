@@ -14,7 +14,7 @@
 use anyhow::{Context, Result};
 use serde_json::{json, Map, Value};
 
-use super::measure::{bits_per_byte, load_model};
+use super::measure::bits_per_byte;
 use super::params::{LlmEvalParams, Measure};
 use crate::metrics::declared::MetricDef;
 use crate::metrics::direction::Better;
@@ -90,7 +90,7 @@ impl BuiltinTask for LlmEvalTask {
     }
 
     fn run(&self, p: &LlmEvalParams, ctx: &ExecContext) -> Result<RunOutput> {
-        let model = load_model(&p.model, &ctx.device, true)?;
+        let model = Pretrained::named(&p.model, &ctx.device, true)?;
         let mut metrics = match p.measure {
             Measure::Text => texts(p, &model, ctx)?,
             Measure::Qa => super::qa::run(p, &model, ctx)?,

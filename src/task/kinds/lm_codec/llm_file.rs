@@ -28,7 +28,7 @@ pub fn is_llm_file(bytes: &[u8]) -> bool {
 pub fn load(reference: &str) -> Result<Pretrained> {
     let device = crate::models::device::from_environment()?;
     let offline = std::env::var("RUNNER_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0");
-    crate::task::kinds::llm_eval::measure::load_model(reference, &device, offline)
+    Pretrained::named(reference, &device, offline)
 }
 
 /// A compressed file and, when verified, its decompression.

@@ -71,7 +71,7 @@ pub fn run(
     ctx: &ExecContext,
     files: &[crate::data::texts::Text],
 ) -> Result<RunOutput> {
-    let model = crate::task::kinds::llm_eval::measure::load_model(&p.model, &ctx.device, true)?;
+    let model = Pretrained::named(&p.model, &ctx.device, true)?;
     let policy = Policy {
         streams: p.streams,
         window: p.window,

@@ -113,7 +113,7 @@ params! {
         pub mixing: Mixing = Mixing::Auto;
         /// also run gzip -9, xz -9, zstd -19 and brotli 11 on the input
         pub baselines: bool = true;
-        /// code with a pretrained language model instead of a network trained here: a known name (smollm2-135m-instruct), a .gguf file or a Hugging Face checkpoint directory (mode, arch and the network's settings are then unused)
+        /// code with a pretrained language model instead of a network trained here: a known name (smollm2-135m-instruct), a .gguf file or a Hugging Face checkpoint directory (mode, arch and the network's settings are then not needed)
         pub model: Option<String> = None;
         /// model: positions its key/value cache holds before it is rebuilt from the last `context_keep` tokens
         pub context_window: usize = 1024;
@@ -258,6 +258,8 @@ impl BuiltinTask for LmCodecTask {
     const SUMMARY: &'static str = "lossless compression with a learned language model (GRU, LSTM, transformer) and a range coder: BPC, ratio, speed, verified round trip";
     const PLACEMENT: Placement = Placement::Burn;
     const RETIRED: crate::task::params::Retired = RETIRED;
+    const REQUIRED_UNLESS: crate::task::params::RequiredUnless =
+        &[("mode", "model"), ("arch", "model")];
 
     fn metrics(&self) -> &'static [MetricDef] {
         METRICS
