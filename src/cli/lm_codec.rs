@@ -82,7 +82,7 @@ pub struct CompressArgs {
     #[arg(long, default_value_t = 1024)]
     context_window: usize,
     /// With a pretrained LLM: tokens of context a rebuilt cache starts from.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 256)]
     context_keep: usize,
 }
 

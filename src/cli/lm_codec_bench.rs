@@ -62,7 +62,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1024)]
     context_window: usize,
     /// Tokens a rebuilt cache starts from.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 256)]
     context_keep: usize,
 }
 

@@ -91,7 +91,7 @@ params! {
         pub heads: usize = 4;
         /// transformer context window in bytes
         pub window: usize = 128;
-        /// chunks coded side by side (more: a faster batched network; fewer: the count models of mixing see longer histories)
+        /// chunks coded side by side (more: a faster batched network; fewer: the count models of mixing, or a pretrained model, see longer histories; with `model`, 32 to 64 on 2 cores)
         pub streams: usize = 4;
         /// Adam learning rate of pretraining or of the adaptive updates
         pub learning_rate: f64 = 3e-3;
@@ -118,7 +118,7 @@ params! {
         /// model: positions its key/value cache holds before it is rebuilt from the last `context_keep` tokens
         pub context_window: usize = 1024;
         /// model: tokens of context a rebuilt cache starts from
-        pub context_keep: usize = 512;
+        pub context_keep: usize = 256;
     }
 }
 
