@@ -260,12 +260,7 @@ fn compress(args: CompressArgs) -> Result<ExitCode> {
         threads: args.threads.unwrap_or(1),
         verify: args.verify,
     };
-    let bar = progress_bar(0);
-    let done = one_file::compress(&request, |t, n| {
-        bar.set_length(n as u64);
-        bar.set_position(t as u64)
-    })?;
-    bar.finish_and_clear();
+    let done = with_bar(|progress| one_file::compress(&request, progress))?;
     let (n, out) = (done.input_bytes, &done.outcome);
     println!(
         "{} -> {}: {} -> {} bytes, ratio {:.3}, {:.4} bpc, {} streams, {:.1} KB/s",
@@ -320,6 +315,17 @@ fn decompress(args: DecompressArgs) -> Result<ExitCode> {
     Ok(ExitCode::Complete)
 }
 
+/// Runs `f` with a progress bar it reports (done, total) to, cleared afterwards.
+fn with_bar<T>(f: impl FnOnce(&mut (dyn FnMut(usize, usize) + Send)) -> T) -> T {
+    let bar = progress_bar(0);
+    let out = f(&mut |t, n| {
+        bar.set_length(n as u64);
+        bar.set_position(t as u64)
+    });
+    bar.finish_and_clear();
+    out
+}
+
 /// Streams of a pretrained LLM by default (see docs/tasks/lm-codec.md for the trade-off).
 const LLM_STREAMS: usize = 32;
 
@@ -334,12 +340,7 @@ fn compress_llm(args: &CompressArgs, model: &str) -> Result<ExitCode> {
         threads: args.threads.unwrap_or_else(crate::codecs::pool::cores),
         verify: args.verify,
     };
-    let bar = progress_bar(0);
-    let done = llm_file::compress(&request, |t, n| {
-        bar.set_length(n as u64);
-        bar.set_position(t as u64)
-    })?;
-    bar.finish_and_clear();
+    let done = with_bar(|progress| llm_file::compress(&request, progress))?;
     let (n, out) = (done.input_bytes, &done.outcome);
     println!(
         "{} -> {}: {} -> {} bytes, {:.4} bits per byte ({} tokens, {:.4} ideal), {:.3} KB/s",

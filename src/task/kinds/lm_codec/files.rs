@@ -62,30 +62,36 @@ impl Coding<'_> {
             anyhow::bail!("{name}: the round trip failed (decompressed bytes differ)");
         }
         let coding = compressed.seconds + back.seconds;
-        let n = data.len().max(1) as f64;
-        let size = compressed.bytes.len();
-        let mut row = json!({
-            "file": name,
-            "original_bytes": data.len(),
-            "compressed_bytes": size,
-            "ratio": n / size.max(1) as f64,
-            "bpc": size as f64 * 8.0 / n,
-            "compress_bytes_per_s": n / compressed.seconds.max(1e-9),
-            "decompress_bytes_per_s": n / back.seconds.max(1e-9),
-            "verified": true,
-            "streams": compressed.streams,
-            "profile": {
-                "compress": profile_json(&compressed),
-                "decompress": profile_json(&back),
-                "io_and_checks_s": (io.elapsed().as_secs_f64() - coding).max(0.0),
-                "tokenization_s": (compressed.profile.tokenization + back.profile.tokenization).as_secs_f64(),
-            },
+        let seconds = (compressed.seconds, back.seconds);
+        let mut row = verified_row(name, data.len(), compressed.bytes.len(), seconds);
+        row["streams"] = json!(compressed.streams);
+        row["profile"] = json!({
+            "compress": profile_json(&compressed),
+            "decompress": profile_json(&back),
+            "io_and_checks_s": (io.elapsed().as_secs_f64() - coding).max(0.0),
+            "tokenization_s": (compressed.profile.tokenization + back.profile.tokenization).as_secs_f64(),
         });
         if self.baselines {
             row["baselines"] = baselines(data)?;
         }
         Ok(row)
     }
+}
+
+/// The row of a file coded both ways and found identical: sizes, ratio, bits per byte and the
+/// speed of each direction (`seconds`: compression, decompression).
+pub(super) fn verified_row(name: &str, original: usize, size: usize, seconds: (f64, f64)) -> Value {
+    let n = original.max(1) as f64;
+    json!({
+        "file": name,
+        "original_bytes": original,
+        "compressed_bytes": size,
+        "ratio": n / size.max(1) as f64,
+        "bpc": size as f64 * 8.0 / n,
+        "compress_bytes_per_s": n / seconds.0.max(1e-9),
+        "decompress_bytes_per_s": n / seconds.1.max(1e-9),
+        "verified": true,
+    })
 }
 
 /// gzip -9, xz -9, zstd -19 and brotli 11 on the same bytes, round trips checked.

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use serde_json::{json, Value};
 
-use super::files::{baselines, totals};
+use super::files::{baselines, totals, verified_row};
 use crate::codecs::llm::{self, driver::Policy};
 use crate::models::llama::Pretrained;
 use crate::task::builtin::{ExecContext, RunOutput};
@@ -44,21 +44,12 @@ fn one(
         anyhow::bail!("{name}: the round trip failed (decompressed bytes differ)");
     }
     let n = data.len().max(1) as f64;
-    let size = compressed.bytes.len();
-    let mut row = json!({
-        "file": name,
-        "original_bytes": data.len(),
-        "compressed_bytes": size,
-        "ratio": n / size.max(1) as f64,
-        "bpc": size as f64 * 8.0 / n,
-        "ideal_bpc": compressed.bits / n,
-        "tokens": compressed.tokens,
-        "compress_bytes_per_s": n / compressed.seconds.max(1e-9),
-        "decompress_bytes_per_s": n / back.seconds.max(1e-9),
-        "verified": true,
-        "streams": policy.streams.min(compressed.tokens.max(1)),
-        "profile": {"compress": {"total_s": compressed.seconds}, "decompress": {"total_s": back.seconds}},
-    });
+    let seconds = (compressed.seconds, back.seconds);
+    let mut row = verified_row(name, data.len(), compressed.bytes.len(), seconds);
+    row["ideal_bpc"] = json!(compressed.bits / n);
+    row["tokens"] = json!(compressed.tokens);
+    row["streams"] = json!(policy.streams.min(compressed.tokens.max(1)));
+    row["profile"] = json!({"compress": {"total_s": compressed.seconds}, "decompress": {"total_s": back.seconds}});
     if p.baselines {
         row["baselines"] = baselines(data)?;
     }
