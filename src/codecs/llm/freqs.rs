@@ -12,6 +12,8 @@ pub struct Freqs {
     /// Cumulative frequencies: `cum[i]` is the sum of the frequencies of tokens before i;
     /// `cum[V]` = 2^32.
     pub cum: Vec<u64>,
+    /// exp(l_i − max) of the last fill (computed once per token).
+    exps: Vec<f64>,
 }
 
 impl Freqs {
@@ -27,23 +29,21 @@ impl Freqs {
             }
         }
         let top = f64::from(top);
-        let sum: f64 = logits.iter().map(|&l| (f64::from(l) - top).exp()).sum();
+        self.exps.clear();
+        self.exps
+            .extend(logits.iter().map(|&l| (f64::from(l) - top).exp()));
+        let sum: f64 = self.exps.iter().sum();
         self.cum.clear();
         self.cum.reserve(v + 1);
         self.cum.push(0);
         let mut acc = 0u64;
-        let mut best_extra_at = 0;
-        for (i, &l) in logits.iter().enumerate() {
-            let p = (f64::from(l) - top).exp() / sum;
-            acc += 1 + (p * spare).floor() as u64;
-            if i == best {
-                best_extra_at = i;
-            }
+        for &e in &self.exps {
+            acc += 1 + (e / sum * spare).floor() as u64;
             self.cum.push(acc);
         }
         // The remainder of the floors goes to the likeliest token.
         let rest = total - acc;
-        for c in &mut self.cum[best_extra_at + 1..] {
+        for c in &mut self.cum[best + 1..] {
             *c += rest;
         }
     }
