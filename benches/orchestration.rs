@@ -3,9 +3,14 @@
 //! 1. 1,000 trivial command runs through `runner launch -j 1`, against the same 1,000
 //!    commands spawned directly one after another: the difference per run is runner's overhead.
 //! 2. Expansion of a 100,000-run grid, and the resume check of it against a store in which
-//!    every run has a status (the worst case for `runner resume`).
+//!    every run has a status (the worst case for `runner resume`); then, with every run
+//!    completed, `runner resume` (rebuilding results.jsonl from the run directories),
+//!    `runner status` and `runner report` over it, each the whole command.
+//! 3. `runner launch --dry-run` of a 1,000,000-run grid: wall time and peak memory.
 //!
-//! Targets on a 2-core machine: ≤ 5 ms overhead per run; < 1 s for the 100,000-run grid.
+//! Targets on a 2-core machine: ≤ 5 ms overhead per run; < 1 s for the 100,000-run grid;
+//! status and report of 100,000 completed runs within seconds; the million-run dry run
+//! < 3 s and < 300 MB.
 //! Results are printed and written to target/bench/orchestration.json.
 
 use std::path::Path;
@@ -20,7 +25,14 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
+    // BENCH_KEEP=1 keeps the directory (runs/big, runs/bench) for a closer look.
+    let root = &if std::env::var_os("BENCH_KEEP").is_some() {
+        let kept = dir.keep();
+        println!("kept {}", kept.display());
+        kept
+    } else {
+        dir.path().to_path_buf()
+    };
 
     // Baseline: the same shell command, spawned and waited for directly.
     let base_dir = root.join("direct");
@@ -70,6 +82,8 @@ fn main() {
     let resume_done = start.elapsed().as_secs_f64();
 
     let (expand_s, check_new_s, check_full_s, grid_runs) = big_grid(root);
+    let completed = completed_grid(root);
+    let (million_s, million_mb) = million_dry_run(root);
 
     println!("orchestration benchmark ({runs} trivial runs, one slot)");
     println!(
@@ -92,6 +106,14 @@ fn main() {
         "  expand + full check: {:8.3} s   (target < 1 s)",
         expand_s + check_full_s
     );
+    println!("{grid_runs} completed runs (whole commands)");
+    println!("  resume (results.jsonl rebuilt): {:8.3} s", completed.0);
+    println!("  resume (nothing to do):         {:8.3} s", completed.1);
+    println!("  status:                         {:8.3} s", completed.2);
+    println!("  report:                         {:8.3} s", completed.3);
+    println!("1,000,000-run grid, launch --dry-run");
+    println!("  wall:                {million_s:8.3} s   (target < 3 s)");
+    println!("  peak memory:         {million_mb:8.1} MB  (target < 300 MB)");
 
     let json = serde_json::json!({
         "runs": runs,
@@ -103,6 +125,12 @@ fn main() {
         "expand_s": expand_s,
         "check_empty_s": check_new_s,
         "check_full_s": check_full_s,
+        "completed_resume_rebuild_s": completed.0,
+        "completed_resume_s": completed.1,
+        "completed_status_s": completed.2,
+        "completed_report_s": completed.3,
+        "million_dry_run_s": million_s,
+        "million_dry_run_peak_mb": million_mb,
     });
     let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&out_dir).unwrap();
@@ -141,4 +169,79 @@ fn big_grid(root: &Path) -> (f64, f64, f64, usize) {
     let check_full_s = start.elapsed().as_secs_f64();
     assert_eq!(rec.count(runner::store::RunState::Failed), 100_000);
     (expand_s, check_new_s, check_full_s, grid.runs.len())
+}
+
+/// Completes every run of the 100,000-run grid on disk (status and metrics, as a launch
+/// leaves them, results.jsonl left to resume to rebuild) and times `runner resume` (twice),
+/// `runner status` and `runner report` over it.
+fn completed_grid(root: &Path) -> (f64, f64, f64, f64) {
+    let (spec, grid) = runner::task::planning::plan(&root.join("big.toml")).unwrap();
+    let store = runner::store::ExperimentDir::new(root.join("runs/big"));
+    for (i, run) in grid.runs.iter().enumerate() {
+        let metrics = format!("{{\"loss\": {}}}\n", (i % 97) as f64 / 10.0);
+        std::fs::write(store.run_dir(&run.id).join("metrics.json"), metrics).unwrap();
+        let mut status = runner::store::RunStatus::new(&run.id);
+        status.state = runner::store::RunState::Completed;
+        status.attempts = 1;
+        status.duration_s = Some(0.01);
+        store.write_status(&run.id, &status).unwrap();
+    }
+    let cwd = std::env::current_dir().unwrap();
+    std::env::set_current_dir(root).unwrap();
+    store.record_launch(&spec, &grid).unwrap();
+    std::env::set_current_dir(cwd).unwrap();
+    let rebuild = timed(root, &["resume", "runs/big", "--quiet"]).0;
+    let lines = std::fs::read_to_string(root.join("runs/big/results.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), grid.runs.len());
+    let again = timed(root, &["resume", "runs/big", "--quiet"]).0;
+    let status = timed(root, &["status", "runs/big"]).0;
+    let report = timed(root, &["report", "runs/big"]).0;
+    (rebuild, again, status, report)
+}
+
+/// Times `runner launch --dry-run` of a 1,000,000-run grid; its peak resident memory in MB.
+fn million_dry_run(root: &Path) -> (f64, f64) {
+    let values =
+        |n: usize, f: &dyn Fn(usize) -> String| (1..=n).map(f).collect::<Vec<_>>().join(", ");
+    let spec = format!(
+        "[experiment]\nname = \"million\"\ntask = \"command\"\nseeds = [{}]\nmax_runs = 1000000\n\n[params]\ncommand = \"echo {{a}} {{b}} {{c}}\"\nepochs = 3\nlr = 0.001\n\n[grid]\na = [{}]\nb = [{}]\nc = [{}]\n",
+        values(10, &|i| (i - 1).to_string()),
+        values(50, &|i| i.to_string()),
+        values(20, &|i| format!("\"x{i}\"")),
+        values(100, &|i| format!("{:.1}", i as f64 / 10.0)),
+    );
+    std::fs::write(root.join("million.toml"), spec).unwrap();
+    let (seconds, peak_kb) = timed(root, &["launch", "million.toml", "--dry-run"]);
+    (seconds, peak_kb as f64 / 1024.0)
+}
+
+/// Runs runner with `args` in `root`, checks it succeeded; wall seconds and the child's peak
+/// resident memory in KB.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its own peak memory
+fn timed(root: &Path, args: &[&str]) -> (f64, i64) {
+    let stderr_file = tempfile::tempfile().unwrap();
+    let start = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(args)
+        .current_dir(root)
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr_file.try_clone().unwrap())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; `status` and `usage` are valid for writing.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let seconds = start.elapsed().as_secs_f64();
+    assert_eq!(pid, child.id() as i32);
+    let mut stderr = String::new();
+    use std::io::{Read, Seek};
+    let mut stderr_file = stderr_file;
+    stderr_file.rewind().unwrap();
+    stderr_file.read_to_string(&mut stderr).unwrap();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "runner {args:?}: {stderr}"
+    );
+    (seconds, usage.ru_maxrss)
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::experiment_data::{labels_of, ExperimentData, RunRow};
+use super::experiment_data::{ExperimentData, RunRow};
 use crate::metrics::intervals::{bootstrap_interval, t_interval, CiMethod, MetricStats};
 
 /// One group (a combination of axis labels).
@@ -42,9 +42,14 @@ pub type Filter = BTreeMap<String, Vec<String>>;
 
 /// Rows matching a filter (every key's label one of the given ones).
 pub fn matches(labels: &BTreeMap<String, String>, filter: &Filter) -> bool {
+    matches_by(|k| labels.get(k).cloned(), filter)
+}
+
+/// Whether the labels that `label` gives by key (none where the run lacks the key) pass a filter.
+pub fn matches_by(label: impl Fn(&str) -> Option<String>, filter: &Filter) -> bool {
     filter
         .iter()
-        .all(|(k, kept)| labels.get(k).is_some_and(|l| kept.contains(l)))
+        .all(|(k, kept)| label(k).is_some_and(|l| kept.contains(&l)))
 }
 
 /// A polars frame of runs: experiment, id, name, seed, the axes as strings, the metrics as floats.
@@ -169,11 +174,19 @@ fn planned_groups(
     let mut planned: HashMap<Vec<String>, usize> = HashMap::new();
     for exp in data {
         for run in &exp.plan.runs {
-            let labels = labels_of(&exp.meta.name, run);
-            if !matches(&labels, req.filter) {
+            // The labels a group needs, not every key's (plans hold up to a million runs).
+            let label = |k: &str| match k {
+                "experiment" => Some(exp.meta.name.clone()),
+                _ => run.config.get(k).map(|_| run.label(k)),
+            };
+            if !matches_by(label, req.filter) {
                 continue;
             }
-            let key = key_of(req.axes, &labels);
+            let key: Vec<String> = req
+                .axes
+                .iter()
+                .map(|a| label(a).unwrap_or_else(|| "-".into()))
+                .collect();
             let count = planned.entry(key.clone()).or_insert(0);
             if *count == 0 {
                 order.push(key);
@@ -202,41 +215,42 @@ fn moments(rows: &[&RunRow], req: &Request<'_>) -> Result<GroupMoments> {
         .agg(aggs)
         .collect()
         .map_err(|e| anyhow::anyhow!("aggregating with polars: {e}"))?;
-    let float = |name: &str, row: usize| -> Result<f64> {
-        Ok(grouped.column(name)?.f64()?.get(row).unwrap_or(f64::NAN))
+    // Each column read out once (a column per row would make this quadratic in the groups).
+    let floats = |name: &str| -> Result<Vec<f64>> {
+        let column = grouped.column(name)?.f64()?;
+        Ok(column.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
     };
-    let count = |name: &str, row: usize| -> Result<usize> {
-        Ok(grouped
-            .column(name)?
-            .cast(&DataType::UInt64)?
+    let counts = |name: &str| -> Result<Vec<usize>> {
+        let column = grouped.column(name)?.cast(&DataType::UInt64)?;
+        Ok(column
             .u64()?
-            .get(row)
-            .unwrap_or(0) as usize)
+            .iter()
+            .map(|v| v.unwrap_or(0) as usize)
+            .collect())
     };
-    let mut found = HashMap::new();
-    for row in 0..grouped.height() {
-        let mut key = Vec::new();
-        for a in req.axes {
-            key.push(
-                grouped
-                    .column(a.as_str())?
-                    .str()?
-                    .get(row)
-                    .unwrap_or("")
-                    .to_string(),
-            );
+    let mut keys = vec![Vec::with_capacity(req.axes.len()); grouped.height()];
+    for a in req.axes {
+        let column = grouped.column(a.as_str())?.str()?;
+        for (key, label) in keys.iter_mut().zip(column.iter()) {
+            key.push(label.unwrap_or("").to_string());
         }
-        let mut stats = Vec::new();
-        for i in 0..req.metrics.len() {
-            stats.push((
-                float(&format!("mean_{i}"), row)?,
-                float(&format!("std_{i}"), row)?,
-                count(&format!("n_{i}"), row)?,
-            ));
-        }
-        found.insert(key, (count("completed", row)?, stats));
     }
-    Ok(found)
+    let mut stats = vec![Vec::with_capacity(req.metrics.len()); grouped.height()];
+    for i in 0..req.metrics.len() {
+        let means = floats(&format!("mean_{i}"))?;
+        let stds = floats(&format!("std_{i}"))?;
+        let ns = counts(&format!("n_{i}"))?;
+        for (row, s) in stats.iter_mut().enumerate() {
+            s.push((means[row], stds[row], ns[row]));
+        }
+    }
+    let completed = counts("completed")?;
+    Ok(keys
+        .into_iter()
+        .zip(completed)
+        .zip(stats)
+        .map(|((key, completed), stats)| (key, (completed, stats)))
+        .collect())
 }
 
 /// One metric of one group: its interval over seeds, or the run's own when there is one run.

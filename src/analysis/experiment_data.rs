@@ -158,7 +158,8 @@ pub fn labels_of(experiment: &str, run: &PlannedRun) -> BTreeMap<String, String>
     let mut labels: BTreeMap<String, String> = run
         .config
         .keys()
-        .map(|k| (k.clone(), run.label(k)))
+        .into_iter()
+        .map(|k| (k.to_string(), run.label(k)))
         .collect();
     labels.insert("experiment".into(), experiment.to_string());
     labels

@@ -4,14 +4,13 @@
 //! Order is deterministic: seeds outermost (so a partial grid already covers every
 //! configuration for the first seed), then axes in the order the spec writes them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
-use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use super::identity::run_id;
-use super::naming::{disambiguate, run_name};
-use super::plan::{Grid, PlannedRun};
+use super::config::{Axis, ConfigTable, ExplicitConfig, Origin};
+use super::plan::Grid;
+use super::rows;
 use crate::spec::node::Table;
 use crate::spec::presets::Presets;
 use crate::spec::{Spec, SpecError};
@@ -42,35 +41,14 @@ struct Resolved {
     includes: Vec<Labelled>,
 }
 
-/// Where a candidate run comes from.
-enum Source<'p> {
-    Point(&'p [usize]),
-    Include(usize),
-}
-
 /// Expands a spec into its grid.
 pub fn expand(spec: &Spec, presets: &mut Presets) -> Result<Grid, SpecError> {
     let r = resolve(spec, presets)?;
     check_size(spec, &r)?;
     let points = points(&r);
-    let candidates = candidates(spec, &r, &points);
-    let task = &spec.experiment.task;
-    let built: Vec<PlannedRun> = candidates
-        .par_iter()
-        .map(|(seed, source)| build_run(task, &r, *seed, source))
-        .collect();
-    let mut seen = HashSet::with_capacity(built.len());
-    let mut runs: Vec<PlannedRun> = built
-        .into_iter()
-        .filter(|r| seen.insert(r.id.clone()))
-        .collect();
-    let varying = varying_keys(spec, &runs);
-    name_runs(spec, &varying, &mut runs);
-    Ok(Grid {
-        task: task.clone(),
-        runs,
-        varying,
-    })
+    let (table, candidates) = table_and_candidates(spec, r, &points);
+    drop(points);
+    Ok(rows::build(spec, table, candidates))
 }
 
 /// A table's values with presets resolved, and the preset names used.
@@ -170,23 +148,24 @@ fn check_size(spec: &Spec, r: &Resolved) -> Result<(), SpecError> {
             factors.join(" × ")
         ),
     )
-    .help("raise it with `max_runs = N` in [experiment] (a dry run holds about 1.4 GB per million runs), or split the study into several specs"))
+    .help("raise it with `max_runs = N` in [experiment] (a dry run holds about 240 MB per million runs), or split the study into several specs"))
 }
 
-/// The product's points (an index per axis) not excluded for every seed, in order.
-fn points(r: &Resolved) -> Vec<Vec<usize>> {
+/// The product's points not excluded for every seed, in order: their numbers (last
+/// dimension fastest).
+fn points(r: &Resolved) -> Vec<u64> {
     let mut points = Vec::new();
-    let total: usize = r.dims.iter().map(|d| d.len).product();
+    let total: u64 = r.dims.iter().map(|d| d.len as u64).product();
     let mut index = vec![0usize; r.dims.len()];
-    for _ in 0..total {
-        let mut point = vec![0usize; r.axes.len()];
+    let mut point = vec![0usize; r.axes.len()];
+    for number in 0..total {
         for (d, dim) in r.dims.iter().enumerate() {
             for &a in &dim.axes {
                 point[a] = index[d];
             }
         }
         if !r.excludes.iter().any(|m| m.matches_point(&point, &r.axes)) {
-            points.push(point);
+            points.push(number);
         }
         for d in (0..r.dims.len()).rev() {
             index[d] += 1;
@@ -199,106 +178,59 @@ fn points(r: &Resolved) -> Vec<Vec<usize>> {
     points
 }
 
-/// Candidate runs in order: for each seed, the product's points, then the includes.
-fn candidates<'p>(spec: &Spec, r: &Resolved, points: &'p [Vec<usize>]) -> Vec<(i64, Source<'p>)> {
+/// The grid's shared table and its candidate runs in order: for each seed, the product's
+/// points, then the includes (each include with each seed written out whole).
+fn table_and_candidates(spec: &Spec, r: Resolved, points: &[u64]) -> (ConfigTable, Vec<Origin>) {
+    let mut table = ConfigTable::default();
+    table.fixed = r.fixed.0.clone();
+    table.fixed_labels = r.fixed.1.clone();
+    table.axes = r.axes.iter().map(AxisValues::to_axis).collect();
+    table.dims = r.dims.iter().map(|d| d.axes.clone()).collect();
+    table.set_seeds(spec.experiment.seeds.clone());
+    let seed_excludes = r.excludes.iter().any(|m| m.seed.is_some());
     let mut candidates = Vec::with_capacity(points.len() * spec.experiment.seeds.len());
-    for &seed in &spec.experiment.seeds {
-        for point in points {
-            if !r
-                .excludes
-                .iter()
-                .any(|m| m.matches_seed_only(seed, point, &r.axes))
-            {
-                candidates.push((seed, Source::Point(point)));
+    for (s, &seed) in spec.experiment.seeds.iter().enumerate() {
+        for &point in points {
+            let excluded = seed_excludes && {
+                let indices = table.point_indices(point);
+                r.excludes
+                    .iter()
+                    .any(|m| m.matches_seed_only(seed, &indices, &r.axes))
+            };
+            if !excluded {
+                candidates.push(Origin::Point {
+                    point,
+                    seed: s as u32,
+                });
             }
         }
-        for (i, (extra, _)) in r.includes.iter().enumerate() {
-            if extra.get("seed").is_none_or(|s| s.as_i64() == Some(seed)) {
-                candidates.push((seed, Source::Include(i)));
+        for (extra, extra_labels) in &r.includes {
+            if extra.get("seed").is_some_and(|v| v.as_i64() != Some(seed)) {
+                continue;
             }
-        }
-    }
-    candidates
-}
-
-/// One run: the fixed values, the point's (or include's) values and the seed; its id.
-fn build_run(task: &str, r: &Resolved, seed: i64, source: &Source<'_>) -> PlannedRun {
-    let mut config = r.fixed.0.clone();
-    let mut labels = r.fixed.1.clone();
-    match source {
-        Source::Point(point) => {
-            for (a, &i) in point.iter().enumerate() {
-                let (value, label) = &r.axes[a].resolved[i];
-                config.insert(r.axes[a].key.clone(), value.clone());
-                if let Some(l) = label {
-                    labels.insert(r.axes[a].key.clone(), l.clone());
-                }
-            }
-            config.insert("seed".into(), Value::from(seed));
-        }
-        Source::Include(i) => {
-            let (extra, extra_labels) = &r.includes[*i];
+            let mut config = r.fixed.0.clone();
+            let mut labels = r.fixed.1.clone();
             config.extend(extra.clone());
             labels.extend(extra_labels.clone());
             config.insert(
                 "seed".into(),
                 extra.get("seed").cloned().unwrap_or(Value::from(seed)),
             );
+            candidates.push(Origin::Explicit(table.explicit.len() as u32));
+            table.explicit.push(ExplicitConfig { config, labels });
         }
     }
-    let config = Value::Object(config);
-    let id = run_id(task, &config);
-    let Value::Object(config) = config else {
-        unreachable!()
-    };
-    PlannedRun {
-        id,
-        name: String::new(),
-        config,
-        labels,
-    }
+    (table, candidates)
 }
 
-/// Names every run from the varying axes (ids where names would collide).
-fn name_runs(spec: &Spec, varying: &[String], runs: &mut [PlannedRun]) {
-    let mut names: Vec<String> = runs
-        .par_iter()
-        .map(|r| run_name(varying, &r.labels, &r.config, &spec.experiment.abbrev))
-        .collect();
-    let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
-    disambiguate(&mut names, &ids);
-    for (run, name) in runs.iter_mut().zip(names) {
-        run.name = if name.is_empty() {
-            run.id.clone()
-        } else {
-            name
-        };
-    }
-}
-
-/// Keys whose value differs between runs: spec order (params, grid, zip, include keys), seed last.
-fn varying_keys(spec: &Spec, runs: &[PlannedRun]) -> Vec<String> {
-    let mut order: Vec<String> = spec.axis_names().iter().map(|s| s.to_string()).collect();
-    for key in spec.params.keys() {
-        order.push(key.to_string());
-    }
-    for item in &spec.include {
-        if let Ok(t) = item.as_table("include") {
-            order.extend(t.keys().map(String::from));
+impl AxisValues {
+    fn to_axis(&self) -> Axis {
+        Axis {
+            key: self.key.clone(),
+            values: self.resolved.iter().map(|(v, _)| v.clone()).collect(),
+            labels: self.resolved.iter().map(|(_, l)| l.clone()).collect(),
         }
     }
-    order.push("seed".into());
-    let mut result: Vec<String> = Vec::new();
-    for key in order {
-        if result.contains(&key) {
-            continue;
-        }
-        let first = runs.first().and_then(|r| r.config.get(&key));
-        if runs.iter().any(|r| r.config.get(&key) != first) {
-            result.push(key);
-        }
-    }
-    result
 }
 
 /// One `[[exclude]]` entry as (axis index or seed, raw value) pairs.

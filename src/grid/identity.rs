@@ -6,55 +6,71 @@ use sha2::{Digest, Sha256};
 
 /// Canonical JSON: object keys sorted at every level, no whitespace, numbers as serde_json prints them.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     write_canonical(value, &mut out);
-    out
+    String::from_utf8(out).expect("JSON is UTF-8")
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// A key as canonical JSON writes it (a JSON string), appended to `out`.
+pub fn write_key(key: &str, out: &mut Vec<u8>) {
+    serde_json::to_writer(&mut *out, key).expect("strings serialize");
+}
+
+/// The canonical JSON of `value`, appended to `out`.
+pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            out.push('{');
+            out.push(b'{');
             for (i, key) in keys.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&serde_json::to_string(key).expect("strings serialize"));
-                out.push(':');
+                write_key(key, out);
+                out.push(b':');
                 write_canonical(&map[key], out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&serde_json::to_string(scalar).expect("scalars serialize")),
+        scalar => serde_json::to_writer(&mut *out, scalar).expect("scalars serialize"),
     }
 }
 
 /// The run id: the first 16 hex digits of SHA-256 over the canonical `{config, task}`.
 pub fn run_id(task: &str, config: &Value) -> String {
+    let mut canonical = Vec::new();
+    write_canonical(config, &mut canonical);
+    run_id_of_canonical(task, &canonical)
+}
+
+/// The run id of a config given as its canonical JSON.
+pub fn run_id_of_canonical(task: &str, canonical_config: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(b"{\"config\":");
-    hasher.update(canonical_json(config).as_bytes());
+    hasher.update(canonical_config);
     hasher.update(b",\"task\":");
-    hasher.update(
-        serde_json::to_string(task)
-            .expect("strings serialize")
-            .as_bytes(),
-    );
+    let mut task_json = Vec::with_capacity(task.len() + 2);
+    write_key(task, &mut task_json);
+    hasher.update(&task_json);
     hasher.update(b"}");
     let digest = hasher.finalize();
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    let mut id = String::with_capacity(16);
+    for b in digest.iter().take(8) {
+        id.push(char::from_digit(u32::from(b >> 4), 16).expect("a hex digit"));
+        id.push(char::from_digit(u32::from(b & 15), 16).expect("a hex digit"));
+    }
+    id
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use super::config::RunConfig;
+
 /// The label of one value in a name: the preset name, the string, or the number.
 pub fn value_label(value: &Value) -> String {
     match value {
@@ -47,46 +49,70 @@ pub fn sanitize(text: &str) -> String {
     collapsed.chars().take(48).collect()
 }
 
-/// Builds one run's name from its labels for the varying keys (in order) and its seed.
+/// The part of a name that one key's value gives: the preset name or string as itself, a
+/// number behind the key's abbreviation (`tl64`), sanitized.
+pub fn name_part(
+    key: &str,
+    value: &Value,
+    preset: Option<&str>,
+    abbrev: &BTreeMap<String, String>,
+) -> String {
+    let label = preset.map_or_else(|| value_label(value), str::to_string);
+    let textual = preset.is_some() || value.is_string();
+    let prefix = match abbrev.get(key) {
+        Some(a) => a.clone(),
+        None if textual => String::new(),
+        None => default_abbrev(key),
+    };
+    sanitize(&format!("{prefix}{label}"))
+}
+
+/// The part of a name that the seed gives (`s0`).
+pub fn seed_part(seed: &Value) -> String {
+    format!("s{}", value_label(seed))
+}
+
+/// Builds one run's name from its values for the varying keys (in order) and its seed.
 pub fn run_name(
     varying: &[String],
-    labels: &BTreeMap<String, String>,
-    config: &serde_json::Map<String, Value>,
+    config: &RunConfig,
     abbrev: &BTreeMap<String, String>,
 ) -> String {
     let mut parts = Vec::with_capacity(varying.len() + 1);
     for key in varying.iter().filter(|k| *k != "seed") {
-        let Some(value) = config.get(key) else {
-            continue;
-        };
-        let label = labels
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| value_label(value));
-        let textual = labels.contains_key(key) || value.is_string();
-        let prefix = match abbrev.get(key) {
-            Some(a) => a.clone(),
-            None if textual => String::new(),
-            None => default_abbrev(key),
-        };
-        parts.push(sanitize(&format!("{prefix}{label}")));
+        if let Some(value) = config.get(key) {
+            parts.push(name_part(key, value, config.preset_label(key), abbrev));
+        }
     }
     if let Some(seed) = config.get("seed") {
-        parts.push(format!("s{}", value_label(seed)));
+        parts.push(seed_part(seed));
     }
-    parts.retain(|p| !p.is_empty());
-    parts.join("_")
+    join_parts(parts.iter().map(String::as_str))
+}
+
+/// The name made of its parts: the non-empty ones joined by `_`.
+pub fn join_parts<'a>(parts: impl Iterator<Item = &'a str>) -> String {
+    let mut name = String::new();
+    for part in parts.filter(|p| !p.is_empty()) {
+        if !name.is_empty() {
+            name.push('_');
+        }
+        name.push_str(part);
+    }
+    name
 }
 
 /// Appends a short id to every name shared by several runs, so names stay unique.
-pub fn disambiguate(names: &mut [String], ids: &[String]) {
-    let mut counts: HashMap<String, usize> = HashMap::new();
+pub fn disambiguate<'a>(names: &mut [String], ids: impl Iterator<Item = &'a str>) {
+    let mut counts: HashMap<&str, u32> = HashMap::with_capacity(names.len());
     for n in names.iter() {
-        *counts.entry(n.clone()).or_default() += 1;
+        *counts.entry(n.as_str()).or_default() += 1;
     }
-    for (name, id) in names.iter_mut().zip(ids) {
-        if counts[name.as_str()] > 1 {
-            *name = format!("{name}-{}", &id[..6]);
+    let shared: Vec<bool> = names.iter().map(|n| counts[n.as_str()] > 1).collect();
+    drop(counts);
+    for ((name, id), shared) in names.iter_mut().zip(ids).zip(shared) {
+        if shared {
+            *name = format!("{name}-{}", &id[..6.min(id.len())]);
         }
     }
 }
@@ -99,19 +125,16 @@ mod tests {
     #[test]
     fn names_follow_the_varying_axes() {
         let config = json!({"target_length": 64, "architecture": "gist", "loss_weights": {"a": 1}, "seed": 0, "epochs": 3});
-        let config = config.as_object().unwrap();
         let labels = BTreeMap::from([("loss_weights".to_string(), "balanced".to_string())]);
+        let config = RunConfig::explicit(config.as_object().unwrap().clone(), labels);
         let abbrev = BTreeMap::from([("target_length".to_string(), "M".to_string())]);
         let varying: Vec<String> = ["target_length", "architecture", "loss_weights", "seed"]
             .iter()
             .map(|s| s.to_string())
             .collect();
+        assert_eq!(run_name(&varying, &config, &abbrev), "M64_gist_balanced_s0");
         assert_eq!(
-            run_name(&varying, &labels, config, &abbrev),
-            "M64_gist_balanced_s0"
-        );
-        assert_eq!(
-            run_name(&varying, &labels, config, &BTreeMap::new()),
+            run_name(&varying, &config, &BTreeMap::new()),
             "tl64_gist_balanced_s0"
         );
     }

@@ -69,9 +69,7 @@ pub fn check_keys(
     }
     let mut known_axes: Vec<String> = vec!["experiment".into(), "seed".into()];
     for e in data {
-        for r in &e.plan.runs {
-            known_axes.extend(r.config.keys().cloned());
-        }
+        known_axes.extend(e.plan.keys());
     }
     for a in axes {
         if !known_axes.contains(a) {

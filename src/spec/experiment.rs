@@ -18,7 +18,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// Most runs a grid may expand to unless `[experiment] max_runs` says otherwise (a dry run
-/// holds about 1.4 GB per million runs).
+/// holds about 240 MB per million runs).
 pub const DEFAULT_MAX_RUNS: u64 = 1_000_000;
 
 /// The parsed `[experiment]` section.

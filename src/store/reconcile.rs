@@ -100,7 +100,7 @@ pub fn result_line(
         id: run.id.clone(),
         name: run.name.clone(),
         task: plan.task.clone(),
-        config: run.config.clone(),
+        config: run.config.to_map(),
         metrics: store.read_metrics(&run.id)?,
         artifacts: store.read_artifacts(&run.id),
         duration_s: status.and_then(|s| s.duration_s).unwrap_or_default(),

@@ -4,8 +4,6 @@
 //! occupies a device slot while waiting for another run's training. A unit's config is the
 //! request (`{"kind", "config"}`) and the store it goes to; its id is the artifact's id.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -13,7 +11,7 @@ use serde_json::{json, Map, Value};
 use super::builtin::{ExecContext, RunOutput};
 use super::kind::{Placement, Task};
 use crate::artifacts::{ArtifactRequest, ArtifactStore};
-use crate::grid::{Grid, PlannedRun};
+use crate::grid::Grid;
 use crate::metrics::declared::MetricDef;
 use crate::metrics::direction::Better;
 use crate::spec::presets::Presets;
@@ -46,19 +44,10 @@ pub fn missing_units(task: &dyn Task, plan: &Grid, todo: &[usize], store: &Artif
             let Ok(Value::Object(config)) = serde_json::to_value(&unit) else {
                 continue;
             };
-            runs.push(PlannedRun {
-                id: id.clone(),
-                name: id,
-                config,
-                labels: BTreeMap::new(),
-            });
+            runs.push((id.clone(), id, config));
         }
     }
-    Grid {
-        task: "artifact".into(),
-        runs,
-        varying: Vec::new(),
-    }
+    Grid::from_configs("artifact", runs)
 }
 
 const METRICS: &[MetricDef] = &[

@@ -10,7 +10,7 @@ use super::invocation::{self, Invocation, RunContext};
 use super::need::Need;
 use super::params::{self, ParamError, ParamSet, ParamSpec, Retired};
 use crate::artifacts::ArtifactRequest;
-use crate::grid::PlannedRun;
+use crate::grid::{PlannedRun, RunConfig};
 use crate::metrics::declared::MetricDef;
 use crate::spec::presets::Presets;
 use crate::spec::{Spec, SpecError};
@@ -62,15 +62,15 @@ pub trait Task: Sync {
     /// Checks the spec's keys and values for this task, before anything runs.
     fn check_spec(&self, spec: &Spec, presets: &mut Presets) -> Result<(), SpecError>;
     /// Checks one expanded run's config (combinations of values); the error names the key.
-    fn check_run(&self, _config: &Map<String, Value>) -> Result<(), ParamError> {
+    fn check_run(&self, _config: &RunConfig) -> Result<(), ParamError> {
         Ok(())
     }
     /// What a run needs from the machine (data sets, files, programs), checked before a launch.
-    fn needs(&self, _config: &Map<String, Value>) -> Vec<Need> {
+    fn needs(&self, _config: &RunConfig) -> Vec<Need> {
         Vec::new()
     }
     /// Shared artifacts a run needs, in build order (built as their own units before it runs).
-    fn artifacts(&self, _config: &Map<String, Value>) -> Vec<ArtifactRequest> {
+    fn artifacts(&self, _config: &RunConfig) -> Vec<ArtifactRequest> {
         Vec::new()
     }
     /// How to start one run (built-in tasks re-invoke this binary with `exec`).
@@ -157,17 +157,18 @@ impl<T: BuiltinTask> Task for T {
         params::check_spec::<T::Params>(spec, T::NAME, presets, T::RETIRED, &specs)
     }
 
-    fn check_run(&self, config: &Map<String, Value>) -> Result<(), ParamError> {
-        self.check_params(&T::Params::from_config(config)?)
+    fn check_run(&self, config: &RunConfig) -> Result<(), ParamError> {
+        self.check_params(&T::Params::from_config(&config.to_map())?)
     }
 
-    fn needs(&self, config: &Map<String, Value>) -> Vec<Need> {
-        T::Params::from_config(config).map_or_else(|_| Vec::new(), |p| self.needs_for(&p))
+    fn needs(&self, config: &RunConfig) -> Vec<Need> {
+        T::Params::from_config(&config.to_map()).map_or_else(|_| Vec::new(), |p| self.needs_for(&p))
     }
 
-    fn artifacts(&self, config: &Map<String, Value>) -> Vec<ArtifactRequest> {
-        match T::Params::from_config(config) {
-            Ok(p) => self.artifacts_for(&p, seed_of(config)),
+    fn artifacts(&self, config: &RunConfig) -> Vec<ArtifactRequest> {
+        let map = config.to_map();
+        match T::Params::from_config(&map) {
+            Ok(p) => self.artifacts_for(&p, seed_of(&map)),
             Err(_) => Vec::new(),
         }
     }

@@ -57,11 +57,7 @@ pub fn run(dir: &Path, list: &Path, reporter: &mut dyn Reporter) -> Result<ExitC
     };
     eprintln!("runner slurm-task: run {} on {device}", plan.runs[i].name);
     // A plan of this one run, so the summary speaks of it alone.
-    let one = crate::grid::Grid {
-        task: plan.task.clone(),
-        runs: vec![plan.runs[i].clone()],
-        varying: plan.varying.clone(),
-    };
+    let one = plan.subset(&[i]);
     let summary = Dispatcher {
         store: &store,
         meta: &meta,

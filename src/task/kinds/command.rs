@@ -75,7 +75,7 @@ impl Task for CommandTask {
         Ok(())
     }
 
-    fn needs(&self, config: &serde_json::Map<String, Value>) -> Vec<crate::task::need::Need> {
+    fn needs(&self, config: &crate::grid::RunConfig) -> Vec<crate::task::need::Need> {
         // The program of a command written as a list (a shell string is `sh`'s to resolve).
         match config
             .get("command")
@@ -97,7 +97,8 @@ impl Task for CommandTask {
             ("run_id", run.id.clone()),
             ("run_name", run.name.clone()),
         ];
-        let render = |t: &str| fill(t, &run.config, &extra).map_err(anyhow::Error::msg);
+        let config = run.config.to_map();
+        let render = |t: &str| fill(t, &config, &extra).map_err(anyhow::Error::msg);
         let argv: Vec<String> = match run.config.get("command") {
             Some(Value::String(s)) => vec!["sh".into(), "-c".into(), render(s)?],
             Some(Value::Array(items)) => items
