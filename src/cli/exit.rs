@@ -62,17 +62,13 @@ pub fn exec(task: &str, run_dir: &Path) -> i32 {
 
 /// `runner supervise`: one external command under supervision (`scheduler::supervisor`).
 pub fn supervise(run_dir: &Path, grace: f64, command: &[String]) -> i32 {
-    let grace = std::time::Duration::from_secs_f64(grace.clamp(0.0, 86_400.0));
-    let Some((program, args)) = command.split_first() else {
-        eprintln!("error: no command to supervise");
-        return 2;
-    };
-    match crate::scheduler::supervisor::supervise(run_dir, grace, program, args) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            // A command that cannot start is a failed run, as a shell reports it.
-            127
-        }
-    }
+    let mut args = vec![
+        "--run-dir".to_string(),
+        run_dir.display().to_string(),
+        "--grace".to_string(),
+        grace.to_string(),
+        "--".to_string(),
+    ];
+    args.extend(command.iter().cloned());
+    crate::scheduler::supervisor::main(&args)
 }

@@ -34,25 +34,29 @@ pub struct ChildEnv<'a> {
 }
 
 /// The program and arguments to start: the invocation itself when it records its own exit,
-/// else the invocation under `runner supervise`.
+/// else the invocation under the supervisor: `runner-supervise` beside the runner executable
+/// (a small program, quick to start), or `runner supervise` where there is none.
 fn command_line(inv: &Invocation, env: &ChildEnv<'_>) -> Result<(String, Vec<String>)> {
     if inv.records_exit {
         return Ok((inv.program.clone(), inv.args.clone()));
     }
-    let mut args = vec![
-        "supervise".to_string(),
+    let runner = crate::task::invocation::runner_exe()?;
+    let small = runner.with_file_name("runner-supervise");
+    let (program, mut args) = if small.is_file() {
+        (small, Vec::new())
+    } else {
+        (runner, vec!["supervise".to_string()])
+    };
+    args.extend([
         "--run-dir".to_string(),
         env.run_dir.display().to_string(),
         "--grace".to_string(),
         format!("{}", env.grace.as_secs_f64()),
         "--".to_string(),
         inv.program.clone(),
-    ];
+    ]);
     args.extend(inv.args.iter().cloned());
-    Ok((
-        crate::task::invocation::runner_exe()?.display().to_string(),
-        args,
-    ))
+    Ok((program.display().to_string(), args))
 }
 
 /// Starts the child; a thread waits for it and sends [`Event::Exited`] for `slot`.

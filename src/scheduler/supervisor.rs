@@ -21,6 +21,43 @@ use signal_hook::iterator::Signals;
 
 use super::processes::signal_my_group;
 
+/// The supervisor's command line (`--run-dir DIR --grace SECS -- PROGRAM ARGS...`, what follows
+/// the program name) run to its end: the exit code when it returns (2: a bad command line;
+/// 127: the command could not be started or its exit recorded), else it exits as the command did.
+pub fn main(args: &[String]) -> i32 {
+    let (mut run_dir, mut grace) = (None, 10.0f64);
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--run-dir" => run_dir = rest.next().map(std::path::PathBuf::from),
+            "--grace" => match rest.next().and_then(|g| g.parse().ok()) {
+                Some(g) => grace = g,
+                None => return usage("--grace takes seconds"),
+            },
+            "--" => break,
+            other => return usage(&format!("unexpected `{other}`")),
+        }
+    }
+    let command: Vec<String> = rest.cloned().collect();
+    let (Some(run_dir), Some((program, args))) = (run_dir, command.split_first()) else {
+        return usage("a run directory and a command are needed");
+    };
+    let grace = Duration::from_secs_f64(grace.clamp(0.0, 86_400.0));
+    match supervise(&run_dir, grace, program, args) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            // A command that cannot start is a failed run, as a shell reports it.
+            127
+        }
+    }
+}
+
+fn usage(problem: &str) -> i32 {
+    eprintln!("error: {problem}\nusage: runner-supervise --run-dir DIR --grace SECS -- PROGRAM ARGS...");
+    2
+}
+
 /// Runs `program` under supervision; returns only if the command could not be started or its
 /// exit could not be recorded (otherwise the process exits as the command did).
 pub fn supervise(run_dir: &Path, grace: Duration, program: &str, args: &[String]) -> Result<()> {
@@ -57,8 +94,28 @@ pub fn supervise(run_dir: &Path, grace: Duration, program: &str, args: &[String]
     // end this process with SIGPIPE).
     crate::store::exit_record::write(run_dir, &status)?;
     // Whatever the command left running in the run's group ends with it.
-    signal_my_group(libc::SIGKILL);
+    kill_rest_of_group();
     exit_as(&status)
+}
+
+/// Kills every other process of the run's group (which this process leads). Quick where it can
+/// be: this process moves into its parent's group (the launcher's, in the same session) and
+/// the run's group is killed whole; where that is refused, the process table is searched.
+fn kill_rest_of_group() {
+    // SAFETY: plain syscalls on our own process and group.
+    unsafe {
+        let (me, group) = (libc::getpid(), libc::getpgrp());
+        if me != group {
+            return;
+        }
+        let parent_group = libc::getpgid(libc::getppid());
+        if parent_group > 0 && parent_group != group && libc::setpgid(0, parent_group) == 0 {
+            // The old group's id is this process's pid: no other group can take it meanwhile.
+            libc::kill(-group, libc::SIGKILL);
+            return;
+        }
+    }
+    signal_my_group(libc::SIGKILL);
 }
 
 /// Ends this process the way `status` says the command ended.
