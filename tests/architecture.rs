@@ -55,12 +55,13 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The top-level module a file of `src/` belongs to (`None` for lib.rs and main.rs).
+/// The top-level module a file of `src/` belongs to (`None` for lib.rs, main.rs and the other
+/// executables' entry points in `src/bin/`, which stand above every layer).
 fn top_module(path: &Path) -> Option<String> {
     let rel = path.strip_prefix(src()).unwrap();
     let first = rel.components().next()?.as_os_str().to_string_lossy();
     let name = first.trim_end_matches(".rs").to_string();
-    (name != "lib" && name != "main").then_some(name)
+    (name != "lib" && name != "main" && name != "bin").then_some(name)
 }
 
 /// The source with comments, strings and character literals blanked out (line breaks kept),

@@ -76,6 +76,24 @@ fn every_row_reads_as_its_config_written_out() {
             run_name(&grid.varying, &run.config, &Default::default())
         );
     }
+    // Independently of RunConfig: a point's config rebuilt from its name and the spec's
+    // [params] hashes to the run's id (the definition older versions used).
+    for run in grid
+        .runs
+        .iter()
+        .filter(|r| !r.name.starts_with("a7") && !r.name.starts_with("a9"))
+    {
+        let parts: Vec<&str> = run.name.split('_').collect();
+        let number = |p: &str, prefix: &str| -> Value {
+            serde_json::from_str(p.strip_prefix(prefix).unwrap()).unwrap()
+        };
+        let expected = serde_json::json!({
+            "command": "echo {a} {b} {lr}", "epochs": 3,
+            "a": number(parts[0], "a"), "b": parts[1], "lr": number(parts[2], "lr"),
+            "wd": number(parts[3], "wd"), "seed": number(parts[4], "s"),
+        });
+        assert_eq!(run.id, run_id("command", &expected), "{}", run.name);
+    }
     let names: Vec<&str> = grid.runs.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names[0], "a1_x_lr0.1_wd0.0_s0");
     assert!(names.contains(&"a9_z_lr1.0_wd1.0_s1"));
@@ -116,4 +134,21 @@ fn a_damaged_plan_is_an_error_not_a_panic() {
     let mut plan: Value = serde_json::to_value(&grid).unwrap();
     plan["table"]["dims"][0] = serde_json::json!([7]);
     assert!(serde_json::from_value::<Grid>(plan).is_err());
+    // An axis in no dimension, or in two, or with no values.
+    for dims in [
+        serde_json::json!([[0], [2]]),
+        serde_json::json!([[0], [0], [1], [2, 3]]),
+    ] {
+        let mut plan: Value = serde_json::to_value(&grid).unwrap();
+        plan["table"]["dims"] = dims;
+        assert!(serde_json::from_value::<Grid>(plan).is_err());
+    }
+    let mut plan: Value = serde_json::to_value(&grid).unwrap();
+    plan["table"]["axes"][0]["values"] = serde_json::json!([]);
+    plan["table"]["axes"][0]["labels"] = serde_json::json!([]);
+    assert!(serde_json::from_value::<Grid>(plan).is_err());
+    let mut plan: Value = serde_json::to_value(&grid).unwrap();
+    plan["format"] = Value::from(3);
+    let error = serde_json::from_value::<Grid>(plan).unwrap_err();
+    assert!(error.to_string().contains("newer runner"), "{error}");
 }

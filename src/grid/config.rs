@@ -74,7 +74,19 @@ impl ConfigTable {
                 ));
             }
         }
+        let mut dims_of_axis = vec![0usize; self.axes.len()];
+        for &a in self.dims.iter().flatten() {
+            if let Some(n) = dims_of_axis.get_mut(a) {
+                *n += 1;
+            }
+        }
+        if let Some(a) = dims_of_axis.iter().position(|&n| n != 1) {
+            return Err(format!("axis {a} is not in exactly one dimension"));
+        }
         for dim in &self.dims {
+            if dim.is_empty() || self.axes.get(dim[0]).is_some_and(|a| a.values.is_empty()) {
+                return Err("a dimension with no axis or no values".into());
+            }
             let lens: Vec<usize> = dim
                 .iter()
                 .map(|&a| self.axes.get(a).map_or(usize::MAX, |x| x.values.len()))

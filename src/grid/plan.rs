@@ -210,6 +210,12 @@ impl<'de> Deserialize<'de> for Grid {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let file = PlanFile::deserialize(deserializer)?;
+        if file.format > 2 {
+            return Err(D::Error::custom(format!(
+                "plan format {} was written by a newer runner (this one reads 1 and 2)",
+                file.format
+            )));
+        }
         let mut table = file.table;
         table.restore().map_err(D::Error::custom)?;
         let mut rows = Vec::with_capacity(file.runs.len());

@@ -30,7 +30,8 @@ pub fn main(args: &[String]) -> i32 {
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--run-dir" => run_dir = rest.next().map(std::path::PathBuf::from),
-            "--grace" => match rest.next().and_then(|g| g.parse().ok()) {
+            "--grace" => match rest.next().and_then(|g| g.parse::<f64>().ok()) {
+                Some(g) if !g.is_finite() => return usage("--grace takes seconds"),
                 Some(g) => grace = g,
                 None => return usage("--grace takes seconds"),
             },
@@ -54,7 +55,9 @@ pub fn main(args: &[String]) -> i32 {
 }
 
 fn usage(problem: &str) -> i32 {
-    eprintln!("error: {problem}\nusage: runner-supervise --run-dir DIR --grace SECS -- PROGRAM ARGS...");
+    eprintln!(
+        "error: {problem}\nusage: runner-supervise --run-dir DIR --grace SECS -- PROGRAM ARGS..."
+    );
     2
 }
 
