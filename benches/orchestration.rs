@@ -81,6 +81,8 @@ fn main() {
     assert!(out.status.success());
     let resume_done = start.elapsed().as_secs_f64();
 
+    let two_slots = two_slot_overhead(root, runs, direct);
+    let start_ms = supervisor_start_ms(root);
     let (expand_s, check_new_s, check_full_s, grid_runs) = big_grid(root);
     let completed = completed_grid(root);
     let (million_s, million_mb) = million_dry_run(root);
@@ -98,6 +100,13 @@ fn main() {
     );
     println!("  runner overhead:     {overhead_ms:8.3} ms per run   (target <= 5 ms)");
     println!("  resume, all done:    {resume_done:8.3} s for {runs} runs");
+    println!(
+        "  two slots:           {:8.3} ms per run beyond a bare spawn (wall x 2 slots); CPU {:.3} ms per run beyond it",
+        two_slots.0, two_slots.1
+    );
+    println!(
+        "  supervisor start:    {start_ms:8.3} ms (runner-supervise -- true, less a bare true)"
+    );
     println!("{grid_runs}-run grid");
     println!("  load + expand:       {expand_s:8.3} s");
     println!("  resume check, empty: {check_new_s:8.3} s");
@@ -121,6 +130,9 @@ fn main() {
         "through_runner_s": through_runner,
         "overhead_ms_per_run": overhead_ms,
         "resume_all_done_s": resume_done,
+        "two_slot_overhead_ms_per_run": two_slots.0,
+        "two_slot_cpu_overhead_ms_per_run": two_slots.1,
+        "supervisor_start_ms": start_ms,
         "grid_runs": grid_runs,
         "expand_s": expand_s,
         "check_empty_s": check_new_s,
@@ -244,4 +256,71 @@ fn timed(root: &Path, args: &[&str]) -> (f64, i64) {
         "runner {args:?}: {stderr}"
     );
     (seconds, usage.ru_maxrss)
+}
+
+/// CPU seconds (user + system) of this process's waited-for children so far.
+fn children_cpu_s() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is valid for writing.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// The same trivial runs through `runner launch -j 2`: wall time x 2 slots per run beyond a bare
+/// spawn, and CPU time per run beyond a bare spawn's (both in ms).
+fn two_slot_overhead(root: &Path, runs: usize, direct_s: f64) -> (f64, f64) {
+    let base_dir = root.join("direct-cpu");
+    std::fs::create_dir_all(&base_dir).unwrap();
+    let cpu0 = children_cpu_s();
+    for _ in 0..runs {
+        Command::new("sh")
+            .args(["-c", TRIVIAL])
+            .env("RUNNER_RUN_DIR", &base_dir)
+            .status()
+            .unwrap();
+    }
+    let direct_cpu = children_cpu_s() - cpu0;
+    let spec = std::fs::read_to_string(root.join("bench.toml"))
+        .unwrap()
+        .replace("name = \"bench\"", "name = \"bench2\"");
+    std::fs::write(root.join("bench2.toml"), spec).unwrap();
+    let cpu0 = children_cpu_s();
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["launch", "bench2.toml", "-j", "2", "--quiet"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let wall = start.elapsed().as_secs_f64();
+    assert!(out.status.success());
+    let cpu = children_cpu_s() - cpu0;
+    let per_run = |x: f64| x / runs as f64 * 1000.0;
+    (per_run(wall * 2.0 - direct_s), per_run(cpu - direct_cpu))
+}
+
+/// Mean start of the supervisor around `true`, less a bare `true`, over 200 starts (ms).
+fn supervisor_start_ms(root: &Path) -> f64 {
+    let supervisor = Path::new(env!("CARGO_BIN_EXE_runner")).with_file_name("runner-supervise");
+    let dir = root.join("supervise");
+    std::fs::create_dir_all(&dir).unwrap();
+    let me = std::process::id().to_string();
+    let time = |supervised: bool| {
+        let start = Instant::now();
+        for _ in 0..200 {
+            let status = if supervised {
+                Command::new(&supervisor)
+                    .args(["--parent", &me, "--run-dir"])
+                    .arg(&dir)
+                    .args(["--grace", "1", "--", "true"])
+                    .status()
+            } else {
+                Command::new("true").status()
+            };
+            assert!(status.unwrap().success());
+        }
+        start.elapsed().as_secs_f64() / 200.0 * 1000.0
+    };
+    let bare = time(false);
+    time(true) - bare
 }

@@ -26,25 +26,34 @@ pub fn start(
     host: &str,
 ) -> Result<(u32, u32)> {
     let dir = store.run_dir(&run.id);
-    std::fs::create_dir_all(&dir)?;
+    // A directory made now holds nothing of an earlier attempt to clear or read.
+    let fresh = match std::fs::create_dir(&dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(_) => {
+            std::fs::create_dir_all(&dir)?;
+            true
+        }
+    };
     let dir = std::fs::canonicalize(&dir)?;
     let config_path = dir.join("config.json");
-    if !config_path.is_file() {
+    if fresh || !config_path.is_file() {
         atomic::write_json(&config_path, &run.config)?;
     }
     store.link_name(run);
-    for stale in [
+    let stale = [
         "metrics.json",
         "artifacts.json",
         "params.json",
         "exit.json",
         "progress",
-    ] {
-        let _ = std::fs::remove_file(dir.join(stale));
+    ];
+    for name in stale.iter().filter(|_| !fresh) {
+        let _ = std::fs::remove_file(dir.join(name));
     }
     let mut status = store
         .read_status(&run.id)
-        .filter(|s| s.config_hash == run.id)
+        .filter(|s| !fresh && s.config_hash == run.id)
         .unwrap_or_else(|| RunStatus::new(&run.id));
     status.attempts += 1;
     let invocation = task.invocation(

@@ -40,14 +40,16 @@ fn command_line(inv: &Invocation, env: &ChildEnv<'_>) -> Result<(String, Vec<Str
     if inv.records_exit {
         return Ok((inv.program.clone(), inv.args.clone()));
     }
-    let runner = crate::task::invocation::runner_exe()?;
-    let small = runner.with_file_name("runner-supervise");
-    let (program, mut args) = if small.is_file() {
-        (small, Vec::new())
-    } else {
-        (runner, vec!["supervise".to_string()])
+    let (program, mut args) = match supervisor_exe()? {
+        Some(small) => (small, Vec::new()),
+        None => (
+            crate::task::invocation::runner_exe()?,
+            vec!["supervise".to_string()],
+        ),
     };
     args.extend([
+        "--parent".to_string(),
+        std::process::id().to_string(),
         "--run-dir".to_string(),
         env.run_dir.display().to_string(),
         "--grace".to_string(),
@@ -57,6 +59,18 @@ fn command_line(inv: &Invocation, env: &ChildEnv<'_>) -> Result<(String, Vec<Str
     ]);
     args.extend(inv.args.iter().cloned());
     Ok((program.display().to_string(), args))
+}
+
+/// `runner-supervise` beside the runner executable, if it is there (looked up once).
+fn supervisor_exe() -> Result<Option<std::path::PathBuf>> {
+    static FOUND: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    if let Some(found) = FOUND.get() {
+        return Ok(found.clone());
+    }
+    let small = crate::task::invocation::runner_exe()?.with_file_name("runner-supervise");
+    Ok(FOUND
+        .get_or_init(|| small.is_file().then_some(small))
+        .clone())
 }
 
 /// Starts the child; a thread waits for it and sends [`Event::Exited`] for `slot`.
@@ -73,13 +87,14 @@ pub fn spawn(
             .append(true)
             .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        writeln!(
-            f,
-            "=== runner: attempt {} on {} at {} ===",
+        // One write: the header must not cost a system call per piece.
+        let header = format!(
+            "=== runner: attempt {} on {} at {} ===\n",
             env.attempt,
             slot.device,
             crate::store::provenance::now_rfc3339()
-        )?;
+        );
+        f.write_all(header.as_bytes())?;
         Ok(f)
     };
     let (program, args) = command_line(inv, env)?;
@@ -106,17 +121,20 @@ pub fn spawn(
     if let Some(seed) = env.seed {
         cmd.env("RUNNER_SEED", seed.to_string());
     }
-    let launcher = std::process::id() as libc::pid_t;
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            // If the launcher dies (even by SIGKILL), the child is told to stop.
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            if libc::getppid() != launcher {
-                libc::_exit(1);
-            }
-            Ok(())
-        });
+    // If the launcher dies (even by SIGKILL), the child is told to stop. The supervisor asks
+    // for that itself (`--parent`), which lets the spawn skip a fork of this whole process.
+    if inv.records_exit {
+        let launcher = std::process::id() as libc::pid_t;
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                if libc::getppid() != launcher {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
     }
     let mut child = cmd
         .spawn()

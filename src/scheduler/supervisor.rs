@@ -25,7 +25,7 @@ use super::processes::signal_my_group;
 /// the program name) run to its end: the exit code when it returns (2: a bad command line;
 /// 127: the command could not be started or its exit recorded), else it exits as the command did.
 pub fn main(args: &[String]) -> i32 {
-    let (mut run_dir, mut grace) = (None, 10.0f64);
+    let (mut run_dir, mut grace, mut parent) = (None, 10.0f64, None);
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -35,6 +35,10 @@ pub fn main(args: &[String]) -> i32 {
                 Some(g) => grace = g,
                 None => return usage("--grace takes seconds"),
             },
+            "--parent" => match rest.next().and_then(|p| p.parse::<libc::pid_t>().ok()) {
+                Some(p) if p > 0 => parent = Some(p),
+                _ => return usage("--parent takes a process id"),
+            },
             "--" => break,
             other => return usage(&format!("unexpected `{other}`")),
         }
@@ -43,6 +47,9 @@ pub fn main(args: &[String]) -> i32 {
     let (Some(run_dir), Some((program, args))) = (run_dir, command.split_first()) else {
         return usage("a run directory and a command are needed");
     };
+    if let Some(parent) = parent {
+        stop_with_parent(parent);
+    }
     let grace = Duration::from_secs_f64(grace.clamp(0.0, 86_400.0));
     match supervise(&run_dir, grace, program, args) {
         Ok(()) => 0,
@@ -54,9 +61,21 @@ pub fn main(args: &[String]) -> i32 {
     }
 }
 
+/// Asks to be told to stop (SIGTERM) when the launcher `parent` dies; ends at once if it died
+/// before the request was made.
+fn stop_with_parent(parent: libc::pid_t) {
+    // SAFETY: plain syscalls on this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+        if libc::getppid() != parent {
+            libc::_exit(1);
+        }
+    }
+}
+
 fn usage(problem: &str) -> i32 {
     eprintln!(
-        "error: {problem}\nusage: runner-supervise --run-dir DIR --grace SECS -- PROGRAM ARGS..."
+        "error: {problem}\nusage: runner-supervise --parent PID --run-dir DIR --grace SECS -- PROGRAM ARGS..."
     );
     2
 }
