@@ -66,3 +66,20 @@ fn a_bad_command_line_is_a_usage_error() {
         .unwrap();
     assert_eq!(status.code(), Some(2));
 }
+
+#[test]
+fn runner_supervise_takes_the_same_command_line() {
+    // The launcher's fallback where runner-supervise is missing: the arguments it passes.
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["supervise", "--parent", &std::process::id().to_string()])
+        .arg("--run-dir")
+        .arg(dir.path())
+        .args(["--grace", "1", "--", "sh", "-c", "exit 4"])
+        .process_group(0)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(4));
+    let exit = std::fs::read_to_string(dir.path().join("exit.json")).unwrap();
+    assert!(exit.contains("\"code\": 4"), "{exit}");
+}

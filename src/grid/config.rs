@@ -44,56 +44,50 @@ pub struct ConfigTable {
     /// The product's dimensions, outermost first: the axes of each (one, or a zip group's).
     #[serde(default)]
     pub dims: Vec<Vec<usize>>,
-    /// The seeds of the product's runs (a point names one by its index).
+    /// The seeds of the product's runs, as JSON integers (a point names one by its index).
     #[serde(default)]
-    pub seeds: Vec<i64>,
-    /// The same seeds as JSON values, so `get("seed")` can hand out a reference.
-    #[serde(skip)]
-    seed_values: Vec<Value>,
+    pub seeds: Vec<Value>,
     /// Configs written out whole.
     #[serde(default)]
     pub explicit: Vec<ExplicitConfig>,
 }
 
 impl ConfigTable {
-    /// Sets the seeds of the product's runs.
-    pub fn set_seeds(&mut self, seeds: Vec<i64>) {
-        self.seed_values = seeds.iter().map(|&s| Value::from(s)).collect();
-        self.seeds = seeds;
-    }
-
-    /// Checks a table read from a file and fills what is not serialized.
-    pub fn restore(&mut self) -> Result<(), String> {
-        let seeds = std::mem::take(&mut self.seeds);
-        self.set_seeds(seeds);
-        for axis in &self.axes {
-            if axis.labels.len() != axis.values.len() {
-                return Err(format!(
-                    "axis `{}` has a label count unlike its values",
-                    axis.key
-                ));
-            }
+    /// Checks a table read from a file: integer seeds, a label per value, and every axis in
+    /// exactly one dimension whose axes exist and have the same, non-zero, number of values.
+    pub fn check(&self) -> Result<(), String> {
+        if !self.seeds.iter().all(Value::is_i64) {
+            return Err("a seed that is not an integer".into());
+        }
+        if let Some(axis) = self.axes.iter().find(|a| a.labels.len() != a.values.len()) {
+            return Err(format!(
+                "axis `{}` has a label count unlike its values",
+                axis.key
+            ));
         }
         let mut dims_of_axis = vec![0usize; self.axes.len()];
-        for &a in self.dims.iter().flatten() {
-            if let Some(n) = dims_of_axis.get_mut(a) {
-                *n += 1;
+        for dim in &self.dims {
+            let lens: Option<Vec<usize>> = dim
+                .iter()
+                .map(|&a| self.axes.get(a).map(|x| x.values.len()))
+                .collect();
+            match lens {
+                Some(l)
+                    if l.first()
+                        .is_some_and(|&n| n > 0 && l.iter().all(|&m| m == n)) => {}
+                _ => {
+                    return Err(
+                        "a dimension with a missing axis, no values, or axes of unequal length"
+                            .into(),
+                    )
+                }
+            }
+            for &a in dim {
+                dims_of_axis[a] += 1;
             }
         }
         if let Some(a) = dims_of_axis.iter().position(|&n| n != 1) {
             return Err(format!("axis {a} is not in exactly one dimension"));
-        }
-        for dim in &self.dims {
-            if dim.is_empty() || self.axes.get(dim[0]).is_some_and(|a| a.values.is_empty()) {
-                return Err("a dimension with no axis or no values".into());
-            }
-            let lens: Vec<usize> = dim
-                .iter()
-                .map(|&a| self.axes.get(a).map_or(usize::MAX, |x| x.values.len()))
-                .collect();
-            if lens.contains(&usize::MAX) || lens.windows(2).any(|w| w[0] != w[1]) {
-                return Err("a dimension names a missing axis or axes of unequal length".into());
-            }
         }
         Ok(())
     }
@@ -134,13 +128,6 @@ impl ConfigTable {
             point /= len;
         }
         0
-    }
-
-    /// The product's point number of per-axis value indices (the inverse of `point_indices`).
-    pub fn point_number(&self, indices: &[usize]) -> u64 {
-        self.dims.iter().enumerate().fold(0u64, |acc, (d, axes)| {
-            acc * self.dim_len(d) + axes.first().map_or(0, |&a| indices[a] as u64)
-        })
     }
 }
 
@@ -215,7 +202,7 @@ impl RunConfig {
                 for (a, &i) in t.axes.iter().zip(&indices) {
                     out.push((a.key.as_str(), &a.values[i], a.labels[i].as_deref()));
                 }
-                out.push(("seed", &t.seed_values[seed as usize], None));
+                out.push(("seed", &t.seeds[seed as usize], None));
                 out
             }
         }
@@ -248,7 +235,7 @@ impl RunConfig {
             Origin::Point { point, seed } => {
                 let t = &self.table;
                 if key == "seed" {
-                    return Some((&t.seed_values[seed as usize], None));
+                    return Some((&t.seeds[seed as usize], None));
                 }
                 if let Some(a) = t.axes.iter().position(|a| a.key == key) {
                     let i = t.axis_index(point, a);
@@ -262,10 +249,7 @@ impl RunConfig {
 
     /// The run's seed, if its config has one.
     pub fn seed(&self) -> Option<i64> {
-        match self.origin {
-            Origin::Point { seed, .. } => Some(self.table.seeds[seed as usize]),
-            Origin::Explicit(_) => self.get("seed").and_then(Value::as_i64),
-        }
+        self.get("seed").and_then(Value::as_i64)
     }
 
     /// The config as a JSON map.

@@ -181,12 +181,19 @@ fn points(r: &Resolved) -> Vec<u64> {
 /// The grid's shared table and its candidate runs in order: for each seed, the product's
 /// points, then the includes (each include with each seed written out whole).
 fn table_and_candidates(spec: &Spec, r: Resolved, points: &[u64]) -> (ConfigTable, Vec<Origin>) {
-    let mut table = ConfigTable::default();
-    table.fixed = r.fixed.0.clone();
-    table.fixed_labels = r.fixed.1.clone();
-    table.axes = r.axes.iter().map(AxisValues::to_axis).collect();
-    table.dims = r.dims.iter().map(|d| d.axes.clone()).collect();
-    table.set_seeds(spec.experiment.seeds.clone());
+    let mut table = ConfigTable {
+        fixed: r.fixed.0.clone(),
+        fixed_labels: r.fixed.1.clone(),
+        axes: r.axes.iter().map(AxisValues::to_axis).collect(),
+        dims: r.dims.iter().map(|d| d.axes.clone()).collect(),
+        seeds: spec
+            .experiment
+            .seeds
+            .iter()
+            .map(|&s| Value::from(s))
+            .collect(),
+        explicit: Vec::new(),
+    };
     let seed_excludes = r.excludes.iter().any(|m| m.seed.is_some());
     let mut candidates = Vec::with_capacity(points.len() * spec.experiment.seeds.len());
     for (s, &seed) in spec.experiment.seeds.iter().enumerate() {

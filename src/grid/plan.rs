@@ -114,16 +114,9 @@ impl Grid {
     /// The same grid with only the runs at `keep`, in that order.
     pub fn subset(&self, keep: &[usize]) -> Self {
         Self {
-            runs: keep.iter().map(|&i| self.runs[i].clone()).collect(),
-            ..self.clone_empty()
-        }
-    }
-
-    fn clone_empty(&self) -> Self {
-        Self {
             task: self.task.clone(),
             table: self.table.clone(),
-            runs: Vec::new(),
+            runs: keep.iter().map(|&i| self.runs[i].clone()).collect(),
             varying: self.varying.clone(),
         }
     }
@@ -217,7 +210,7 @@ impl<'de> Deserialize<'de> for Grid {
             )));
         }
         let mut table = file.table;
-        table.restore().map_err(D::Error::custom)?;
+        table.check().map_err(D::Error::custom)?;
         let mut rows = Vec::with_capacity(file.runs.len());
         for row in file.runs {
             let origin = match (row.config, row.explicit, row.point, row.seed) {

@@ -41,7 +41,7 @@ pub fn build(spec: &Spec, table: ConfigTable, candidates: Vec<Origin>) -> Grid {
             config: RunConfig::new(table.clone(), origin),
         })
         .collect();
-    let varying = varying_keys(spec, &runs);
+    let varying = varying_keys(spec, &table, &runs);
     let mut names = names(spec, &table, &varying, &runs);
     disambiguate(&mut names, runs.iter().map(|r| r.id.as_str()));
     for (run, name) in runs.iter_mut().zip(names) {
@@ -60,7 +60,7 @@ pub fn build(spec: &Spec, table: ConfigTable, candidates: Vec<Origin>) -> Grid {
 }
 
 /// Keys whose value differs between runs: spec order (params, grid, zip, include keys), seed last.
-fn varying_keys(spec: &Spec, runs: &[PlannedRun]) -> Vec<String> {
+fn varying_keys(spec: &Spec, table: &ConfigTable, runs: &[PlannedRun]) -> Vec<String> {
     let mut order: Vec<String> = spec.axis_names().iter().map(|s| s.to_string()).collect();
     for key in spec.params.keys() {
         order.push(key.to_string());
@@ -71,7 +71,7 @@ fn varying_keys(spec: &Spec, runs: &[PlannedRun]) -> Vec<String> {
         }
     }
     order.push("seed".into());
-    let Some(table) = runs.first().map(|r| r.config.table()) else {
+    let Some(first_run) = runs.first() else {
         return Vec::new();
     };
     let mut result: Vec<String> = Vec::new();
@@ -85,7 +85,7 @@ fn varying_keys(spec: &Spec, runs: &[PlannedRun]) -> Vec<String> {
         if fixed_only {
             continue;
         }
-        let first = runs[0].config.get(&key);
+        let first = first_run.config.get(&key);
         if runs.iter().any(|r| r.config.get(&key) != first) {
             result.push(key);
         }
@@ -111,11 +111,7 @@ fn names(
                 .collect()
         })
         .collect();
-    let seed_parts: Vec<String> = table
-        .seeds
-        .iter()
-        .map(|&s| seed_part(&serde_json::Value::from(s)))
-        .collect();
+    let seed_parts: Vec<String> = table.seeds.iter().map(seed_part).collect();
     let keys: Vec<Option<usize>> = varying
         .iter()
         .filter(|k| *k != "seed")
