@@ -59,16 +59,3 @@ pub fn exec(task: &str, run_dir: &Path) -> i32 {
     }
     code
 }
-
-/// `runner supervise`: one external command under supervision (`scheduler::supervisor`).
-pub fn supervise(run_dir: &Path, grace: f64, command: &[String]) -> i32 {
-    let mut args = vec![
-        "--run-dir".to_string(),
-        run_dir.display().to_string(),
-        "--grace".to_string(),
-        grace.to_string(),
-        "--".to_string(),
-    ];
-    args.extend(command.iter().cloned());
-    crate::scheduler::supervisor::main(&args)
-}

@@ -92,19 +92,6 @@ enum Commands {
     /// List, verify or download the public data sets and pretrained models.
     #[command(subcommand)]
     Data(data::DataCommand),
-    /// Supervise one run's external command (used by the scheduler; not for direct use).
-    #[command(hide = true)]
-    Supervise {
-        /// The run directory (exit.json goes there).
-        #[arg(long)]
-        run_dir: PathBuf,
-        /// Seconds between SIGTERM and SIGKILL when the run is stopped.
-        #[arg(long, default_value_t = 10.0)]
-        grace: f64,
-        /// The command and its arguments.
-        #[arg(last = true, required = true)]
-        command: Vec<String>,
-    },
     /// Run one run of a built-in task (used by the scheduler; not for direct use).
     #[command(hide = true)]
     Exec {
@@ -118,17 +105,15 @@ enum Commands {
 
 /// Parses arguments and runs the command; returns the process exit code.
 pub fn main() -> i32 {
+    // `runner supervise ARGS` (hidden; used by the scheduler where runner-supervise is missing)
+    // takes the supervisor's own command line, parsed by the supervisor itself.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "supervise") {
+        return crate::scheduler::supervisor::main(&args[2..]);
+    }
     let cli = Cli::parse();
     if let Commands::Exec { task, run_dir } = &cli.command {
         return exit::exec(task, run_dir);
-    }
-    if let Commands::Supervise {
-        run_dir,
-        grace,
-        command,
-    } = &cli.command
-    {
-        return exit::supervise(run_dir, *grace, command);
     }
     match run(cli.command) {
         Ok(code) => code.code(),
@@ -165,6 +150,6 @@ fn run(command: Commands) -> Result<ExitCode> {
         Commands::CompressModel(args) => compress_model::compress_model(args),
         Commands::Tasks(args) => tasks::tasks(args),
         Commands::Devices(args) => devices::devices(args),
-        Commands::Exec { .. } | Commands::Supervise { .. } => unreachable!("handled before"),
+        Commands::Exec { .. } => unreachable!("handled before"),
     }
 }

@@ -41,19 +41,22 @@ pub fn start(
         atomic::write_json(&config_path, &run.config)?;
     }
     store.link_name(run);
-    let stale = [
-        "metrics.json",
-        "artifacts.json",
-        "params.json",
-        "exit.json",
-        "progress",
-    ];
-    for name in stale.iter().filter(|_| !fresh) {
-        let _ = std::fs::remove_file(dir.join(name));
-    }
-    let mut status = store
-        .read_status(&run.id)
-        .filter(|s| !fresh && s.config_hash == run.id)
+    let previous = if fresh {
+        None
+    } else {
+        for stale in [
+            "metrics.json",
+            "artifacts.json",
+            "params.json",
+            "exit.json",
+            "progress",
+        ] {
+            let _ = std::fs::remove_file(dir.join(stale));
+        }
+        store.read_status(&run.id)
+    };
+    let mut status = previous
+        .filter(|s| s.config_hash == run.id)
         .unwrap_or_else(|| RunStatus::new(&run.id));
     status.attempts += 1;
     let invocation = task.invocation(

@@ -40,7 +40,7 @@ fn command_line(inv: &Invocation, env: &ChildEnv<'_>) -> Result<(String, Vec<Str
     if inv.records_exit {
         return Ok((inv.program.clone(), inv.args.clone()));
     }
-    let (program, mut args) = match supervisor_exe()? {
+    let (program, mut args) = match supervisor_exe() {
         Some(small) => (small, Vec::new()),
         None => (
             crate::task::invocation::runner_exe()?,
@@ -62,15 +62,14 @@ fn command_line(inv: &Invocation, env: &ChildEnv<'_>) -> Result<(String, Vec<Str
 }
 
 /// `runner-supervise` beside the runner executable, if it is there (looked up once).
-fn supervisor_exe() -> Result<Option<std::path::PathBuf>> {
+fn supervisor_exe() -> Option<std::path::PathBuf> {
     static FOUND: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
-    if let Some(found) = FOUND.get() {
-        return Ok(found.clone());
-    }
-    let small = crate::task::invocation::runner_exe()?.with_file_name("runner-supervise");
-    Ok(FOUND
-        .get_or_init(|| small.is_file().then_some(small))
-        .clone())
+    FOUND
+        .get_or_init(|| {
+            let runner = crate::task::invocation::runner_exe().ok()?;
+            Some(runner.with_file_name("runner-supervise")).filter(|p| p.is_file())
+        })
+        .clone()
 }
 
 /// Starts the child; a thread waits for it and sends [`Event::Exited`] for `slot`.

@@ -1,5 +1,6 @@
-//! The run's supervisor: `runner supervise --run-dir DIR --grace SECS -- PROGRAM ARGS...` is
-//! what the launcher starts for an external command. It runs in the run's own process group,
+//! The run's supervisor: `runner-supervise --parent PID --run-dir DIR --grace SECS -- PROGRAM
+//! ARGS...` (or `runner supervise` with the same arguments) is what the launcher starts for an
+//! external command. It runs in the run's own process group,
 //! starts the command there, and
 //! - records how the command ended in exit.json the moment it ends, so a run that finished
 //!   while its launcher was dead is found finished by the next launch, never run twice;
@@ -21,7 +22,7 @@ use signal_hook::iterator::Signals;
 
 use super::processes::signal_my_group;
 
-/// The supervisor's command line (`--run-dir DIR --grace SECS -- PROGRAM ARGS...`, what follows
+/// The supervisor's command line (`[--parent PID] --run-dir DIR --grace SECS -- PROGRAM ARGS...`, what follows
 /// the program name) run to its end: the exit code when it returns (2: a bad command line;
 /// 127: the command could not be started or its exit recorded), else it exits as the command did.
 pub fn main(args: &[String]) -> i32 {
@@ -31,9 +32,8 @@ pub fn main(args: &[String]) -> i32 {
         match arg.as_str() {
             "--run-dir" => run_dir = rest.next().map(std::path::PathBuf::from),
             "--grace" => match rest.next().and_then(|g| g.parse::<f64>().ok()) {
-                Some(g) if !g.is_finite() => return usage("--grace takes seconds"),
-                Some(g) => grace = g,
-                None => return usage("--grace takes seconds"),
+                Some(g) if g.is_finite() => grace = g,
+                _ => return usage("--grace takes seconds"),
             },
             "--parent" => match rest.next().and_then(|p| p.parse::<libc::pid_t>().ok()) {
                 Some(p) if p > 0 => parent = Some(p),
