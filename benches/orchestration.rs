@@ -35,53 +35,18 @@ fn main() {
     };
 
     // Baseline: the same shell command, spawned and waited for directly.
-    let base_dir = root.join("direct");
-    std::fs::create_dir_all(&base_dir).unwrap();
-    let start = Instant::now();
-    for _ in 0..runs {
-        let status = Command::new("sh")
-            .args(["-c", TRIVIAL])
-            .env("RUNNER_RUN_DIR", &base_dir)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    let direct = start.elapsed().as_secs_f64();
+    let (direct, direct_cpu) = direct_spawns(root, runs);
 
-    let xs: Vec<String> = (0..runs).map(|i| i.to_string()).collect();
-    let spec = format!(
-        "[experiment]\nname = \"bench\"\ntask = \"command\"\n\n[params]\ncommand = '''{}'''\n\n[grid]\nx = [{}]\n\n[resources]\ndevices = \"cpu\"\n",
-        TRIVIAL.replace('{', "{{").replace('}', "}}"),
-        xs.join(", ")
-    );
-    std::fs::write(root.join("bench.toml"), spec).unwrap();
-    let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_runner"))
-        .args(["launch", "bench.toml", "-j", "1", "--quiet"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    let through_runner = start.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    write_trivial_spec(root, "bench", runs);
+    let through_runner = timed(root, &["launch", "bench.toml", "-j", "1", "--quiet"]).0;
     let results = std::fs::read_to_string(root.join("runs/bench/results.jsonl")).unwrap();
     assert_eq!(results.lines().count(), runs);
     let overhead_ms = (through_runner - direct) / runs as f64 * 1000.0;
 
     // Resume of a finished grid (nothing to run): the whole command, start to exit.
-    let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_runner"))
-        .args(["resume", "runs/bench", "--quiet"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let resume_done = start.elapsed().as_secs_f64();
+    let resume_done = timed(root, &["resume", "runs/bench", "--quiet"]).0;
 
-    let two_slots = two_slot_overhead(root, runs, direct);
+    let two_slots = two_slot_overhead(root, runs, direct, direct_cpu);
     let start_ms = supervisor_start_ms(root);
     let (expand_s, check_new_s, check_full_s, grid_runs) = big_grid(root);
     let completed = completed_grid(root);
@@ -267,33 +232,39 @@ fn children_cpu_s() -> f64 {
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
-/// The same trivial runs through `runner launch -j 2`: wall time x 2 slots per run beyond a bare
-/// spawn, and CPU time per run beyond a bare spawn's (both in ms).
-fn two_slot_overhead(root: &Path, runs: usize, direct_s: f64) -> (f64, f64) {
-    let base_dir = root.join("direct-cpu");
+/// `runs` trivial commands spawned and waited for one after another: wall and CPU seconds.
+fn direct_spawns(root: &Path, runs: usize) -> (f64, f64) {
+    let base_dir = root.join("direct");
     std::fs::create_dir_all(&base_dir).unwrap();
-    let cpu0 = children_cpu_s();
+    let (cpu0, start) = (children_cpu_s(), Instant::now());
     for _ in 0..runs {
-        Command::new("sh")
+        let status = Command::new("sh")
             .args(["-c", TRIVIAL])
             .env("RUNNER_RUN_DIR", &base_dir)
             .status()
             .unwrap();
+        assert!(status.success());
     }
-    let direct_cpu = children_cpu_s() - cpu0;
-    let spec = std::fs::read_to_string(root.join("bench.toml"))
-        .unwrap()
-        .replace("name = \"bench\"", "name = \"bench2\"");
-    std::fs::write(root.join("bench2.toml"), spec).unwrap();
+    (start.elapsed().as_secs_f64(), children_cpu_s() - cpu0)
+}
+
+/// Writes `NAME.toml`: `runs` trivial command runs.
+fn write_trivial_spec(root: &Path, name: &str, runs: usize) {
+    let xs: Vec<String> = (0..runs).map(|i| i.to_string()).collect();
+    let spec = format!(
+        "[experiment]\nname = \"{name}\"\ntask = \"command\"\n\n[params]\ncommand = '''{}'''\n\n[grid]\nx = [{}]\n\n[resources]\ndevices = \"cpu\"\n",
+        TRIVIAL.replace('{', "{{").replace('}', "}}"),
+        xs.join(", ")
+    );
+    std::fs::write(root.join(format!("{name}.toml")), spec).unwrap();
+}
+
+/// The same trivial runs through `runner launch -j 2`: wall time x 2 slots per run beyond a bare
+/// spawn, and CPU time per run beyond a bare spawn's (both in ms).
+fn two_slot_overhead(root: &Path, runs: usize, direct_s: f64, direct_cpu: f64) -> (f64, f64) {
+    write_trivial_spec(root, "bench2", runs);
     let cpu0 = children_cpu_s();
-    let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_runner"))
-        .args(["launch", "bench2.toml", "-j", "2", "--quiet"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    let wall = start.elapsed().as_secs_f64();
-    assert!(out.status.success());
+    let wall = timed(root, &["launch", "bench2.toml", "-j", "2", "--quiet"]).0;
     let cpu = children_cpu_s() - cpu0;
     let per_run = |x: f64| x / runs as f64 * 1000.0;
     (per_run(wall * 2.0 - direct_s), per_run(cpu - direct_cpu))
