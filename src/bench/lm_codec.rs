@@ -53,6 +53,8 @@ pub struct BenchOptions {
     pub context_window: usize,
     /// Tokens a rebuilt cache starts from.
     pub context_keep: usize,
+    /// Its token mixers, one setting each (0: the model alone).
+    pub llm_mixers: Vec<u8>,
 }
 
 /// The settings the bench knows, with what each is.
@@ -252,12 +254,14 @@ pub fn run(args: &BenchOptions) -> Result<()> {
     };
     let llm = pretrained
         .iter()
-        .map(|p| learned::bench::LlmSetting {
+        .flat_map(|p| args.llm_mixers.iter().map(move |&mixer| (p, mixer)))
+        .map(|(p, mixer)| learned::bench::LlmSetting {
             label: format!(
-                "llm {} K={} W={}",
+                "llm {} K={} W={}{}",
                 args.llm.as_deref().unwrap_or(""),
                 args.llm_streams,
-                args.context_window
+                args.context_window,
+                if mixer > 0 { " mixed" } else { "" }
             ),
             model: p,
             policy: crate::codecs::llm::driver::Policy {
@@ -265,6 +269,7 @@ pub fn run(args: &BenchOptions) -> Result<()> {
                 window: args.context_window,
                 keep: args.context_keep,
                 start: crate::codecs::llm::start_token(p),
+                mixer,
             },
             threads: rayon::current_num_threads(),
         })

@@ -72,6 +72,8 @@ pub struct CompressArgs {
     verify: bool,
     /// auto (on with --model, counts with --adaptive), on (the network mixed with count, word
     /// and match models), counts (those alone: fast, no network) or off (the network alone).
+    /// With a pretrained LLM: on (its token distribution mixed with token counts), auto or off
+    /// (the model alone).
     #[arg(long, default_value_t = mixing_name(defaults().mixing))]
     mixing: String,
     /// Most memory coding may take (e.g. 4G; default 2G, or RUNNER_CODEC_MAX_MEMORY).
@@ -326,6 +328,18 @@ fn with_bar<T>(f: impl FnOnce(&mut (dyn FnMut(usize, usize) + Send)) -> T) -> T 
     out
 }
 
+/// The token mixer `--mixing` names with a pretrained LLM.
+fn llm_mixer(mixing: &str) -> Result<u8> {
+    let choice: learned::mixing::Mixing =
+        parse_key("mixing", &serde_json::Value::String(mixing.to_string()))
+            .map_err(|e| crate::error::bad_input(format!("--{e}")))?;
+    crate::task::kinds::lm_codec::llm_run::mixer_of(choice).ok_or_else(|| {
+        crate::error::bad_input(
+            "--mixing counts has no meaning with a pretrained LLM: on (mixed with token counts), auto or off",
+        )
+    })
+}
+
 /// Streams of a pretrained LLM by default (see docs/tasks/lm-codec.md for the trade-off).
 const LLM_STREAMS: usize = 32;
 
@@ -339,6 +353,7 @@ fn compress_llm(args: &CompressArgs, model: &str) -> Result<ExitCode> {
         keep: args.context_keep,
         threads: args.threads.unwrap_or_else(crate::codecs::pool::cores),
         verify: args.verify,
+        mixer: llm_mixer(&args.mixing)?,
     };
     let done = with_bar(|progress| llm_file::compress(&request, progress))?;
     let (n, out) = (done.input_bytes, &done.outcome);

@@ -64,6 +64,9 @@ pub struct BenchArgs {
     /// Tokens a rebuilt cache starts from.
     #[arg(long, default_value_t = 256)]
     context_keep: usize,
+    /// The pretrained model's settings: off (the model alone), on (mixed with token counts).
+    #[arg(long, value_delimiter = ',', default_values_t = ["off", "on"].map(String::from))]
+    llm_mixing: Vec<String>,
 }
 
 /// Runs the benchmark.
@@ -85,6 +88,17 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         llm_streams: args.llm_streams,
         context_window: args.context_window,
         context_keep: args.context_keep,
+        llm_mixers: args
+            .llm_mixing
+            .iter()
+            .map(|m| match m.as_str() {
+                "off" => Ok(0),
+                "on" => Ok(1),
+                _ => Err(crate::error::bad_input(format!(
+                    "--llm-mixing: `{m}` is neither off nor on"
+                ))),
+            })
+            .collect::<anyhow::Result<_>>()?,
     })?;
     Ok(ExitCode::Complete)
 }

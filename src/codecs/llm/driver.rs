@@ -13,8 +13,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::freqs::Freqs;
+use super::mixer::TokenMixer;
 use crate::models::llama::cache::KvCache;
 use crate::models::llama::Llama;
+
+/// The newest mixer this build knows.
+pub const MIXERS: u8 = 1;
 
 /// Steps between two numerics checkpoints.
 pub const CHECK_EVERY: usize = 512;
@@ -30,6 +34,10 @@ pub struct Policy {
     pub keep: usize,
     /// The token each stream starts from.
     pub start: u32,
+    /// The mixer of the model's distribution with token counts (`mixer`): 0 none, 1 mixer 1.
+    /// Files without it have none.
+    #[serde(default)]
+    pub mixer: u8,
 }
 
 impl Policy {
@@ -40,12 +48,14 @@ impl Policy {
             || self.keep == 0
             || self.keep >= self.window
             || self.window > context
+            || self.mixer > MIXERS
         {
             bail!(
-                "streams {} (1 to 4096), window {} and keep {} (0 < keep < window ≤ the model's context {context})",
+                "streams {} (1 to 4096), window {} and keep {} (0 < keep < window ≤ the model's context {context}), mixer {} (0 to {MIXERS})",
                 self.streams,
                 self.window,
-                self.keep
+                self.keep,
+                self.mixer
             );
         }
         Ok(())
@@ -98,6 +108,7 @@ pub fn run(
     let mut inputs: Vec<Vec<u32>> = vec![vec![policy.start]; k];
     let mut cache = KvCache::with_capacity(policy.window);
     let mut freqs = Freqs::default();
+    let mut mixer = (policy.mixer > 0).then(TokenMixer::default);
     let mut pass = Pass::default();
     for t in 0..steps {
         let last: Vec<u32> = inputs
@@ -114,12 +125,23 @@ pub fn run(
         let vocab = logits.len() / k;
         for s in 0..k {
             let next = if t < lengths[s] {
-                freqs.fill(&logits[s * vocab..(s + 1) * vocab]);
+                let scores = &logits[s * vocab..(s + 1) * vocab];
+                match &mut mixer {
+                    Some(m) => {
+                        freqs.model(scores);
+                        m.mix(&inputs[s], &mut freqs);
+                    }
+                    None => freqs.fill(scores),
+                }
                 if s == 0 && t % CHECK_EVERY == 0 {
                     check(&mut pass, hash(&freqs), expected, t)?;
                 }
                 let token = coder.code(s, t, &freqs)?;
                 pass.bits += freqs.bits(token as usize);
+                if let Some(m) = &mut mixer {
+                    let p = freqs.model_probability(scores, token as usize);
+                    m.learn(&inputs[s], token, p);
+                }
                 token
             } else {
                 policy.start

@@ -8,7 +8,8 @@
 //! bytes (one range coder: the streams' tokens in the order the loop visits them)
 //! ```
 //! Every size is checked against what the file holds before anything is allocated from it.
-//! Version 1 (one coder per stream, a chunk table) is no longer read.
+//! Version 3 added the token mixer to the policy (`mixer`; version 2 files have none and are
+//! still read); version 1 (one coder per stream, a chunk table) is no longer read.
 
 use std::io::{Read, Write};
 
@@ -20,7 +21,9 @@ use super::driver::Policy;
 /// First bytes of every file.
 pub const MAGIC: &[u8; 4] = b"RLLM";
 /// The format version.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
+/// The oldest version read.
+const OLDEST: u8 = 2;
 /// The largest settings block accepted (inflated).
 const MAX_SETTINGS: u64 = 1 << 16;
 
@@ -148,9 +151,9 @@ fn read_file(data: &[u8]) -> Result<(LlmFile, &[u8])> {
     if data.len() < 5 || &data[..4] != MAGIC {
         bail!("not a pretrained-model lm-codec file (no RLLM magic number)");
     }
-    if data[4] != VERSION {
+    if !(OLDEST..=VERSION).contains(&data[4]) {
         bail!(
-            "format version {} is not supported (this runner reads version {VERSION})",
+            "format version {} is not supported (this runner reads versions {OLDEST} to {VERSION})",
             data[4]
         );
     }
@@ -178,6 +181,12 @@ fn read_file(data: &[u8]) -> Result<(LlmFile, &[u8])> {
     let mut header: LlmHeader =
         serde_json::from_slice(&json).context("corrupted file: unreadable settings")?;
     (header.model_sha256, header.tokenizer_sha256) = (model, tokenizer);
+    if data[4] < 3 && header.policy.mixer != 0 {
+        bail!(
+            "corrupted file: a version {} file with a token mixer",
+            data[4]
+        );
+    }
     if tokens > original_len || (original_len > 0 && tokens == 0) {
         bail!("corrupted file: {tokens} tokens for {original_len} bytes");
     }

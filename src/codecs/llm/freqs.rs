@@ -12,33 +12,69 @@ pub struct Freqs {
     /// Cumulative frequencies: `cum[i]` is the sum of the frequencies of tokens before i;
     /// `cum[V]` = 2^32.
     pub cum: Vec<u64>,
-    /// exp(l_i − max) of the last fill (computed once per token).
-    exps: Vec<f64>,
+    /// The probabilities of the last fill: the model's, or a mixture of it (`probs_mut`).
+    probs: Vec<f64>,
+    /// The largest logit of the last fill.
+    top: f64,
+    /// Σ exp(l_i − top) of the last fill.
+    sum: f64,
 }
 
 impl Freqs {
     /// The table of `logits` (reusing this one's memory).
     pub fn fill(&mut self, logits: &[f32]) {
-        let v = logits.len();
-        let total = 1u64 << TOTAL_BITS;
-        let spare = (total - v as u64) as f64;
+        let best = self.model(logits);
+        self.quantize(best);
+    }
+
+    /// The model's probabilities of `logits` (p_i = exp(l_i − max) / Σ, in f64), kept until the
+    /// next call; gives the likeliest token (the first on ties). [`Freqs::quantize`] makes the
+    /// table of them.
+    pub fn model(&mut self, logits: &[f32]) -> usize {
         let (mut best, mut top) = (0usize, f32::NEG_INFINITY);
         for (i, &l) in logits.iter().enumerate() {
             if l > top {
                 (best, top) = (i, l);
             }
         }
-        let top = f64::from(top);
-        self.exps.clear();
-        self.exps
-            .extend(logits.iter().map(|&l| (f64::from(l) - top).exp()));
-        let sum: f64 = self.exps.iter().sum();
+        self.top = f64::from(top);
+        self.probs.clear();
+        self.probs
+            .extend(logits.iter().map(|&l| (f64::from(l) - self.top).exp()));
+        self.sum = self.probs.iter().sum();
+        let sum = self.sum;
+        self.probs.iter_mut().for_each(|e| *e /= sum);
+        best
+    }
+
+    /// The model's probability of token `t` under `logits` (those of the last fill): the value
+    /// [`Freqs::model`] computed, recomputed after a mixture has replaced it.
+    pub fn model_probability(&self, logits: &[f32], t: usize) -> f64 {
+        (f64::from(logits[t]) - self.top).exp() / self.sum
+    }
+
+    /// The model's probability of its likeliest token (of the last fill).
+    pub fn top_probability(&self) -> f64 {
+        1.0 / self.sum
+    }
+
+    /// The probabilities of the last fill, for a mixture to replace (they must stay a
+    /// distribution).
+    pub fn probs_mut(&mut self) -> &mut [f64] {
+        &mut self.probs
+    }
+
+    /// The table of the probabilities: f_i = 1 + ⌊p_i · (2^32 − V)⌋, the rest to `best`.
+    pub fn quantize(&mut self, best: usize) {
+        let v = self.probs.len();
+        let total = 1u64 << TOTAL_BITS;
+        let spare = (total - v as u64) as f64;
         self.cum.clear();
         self.cum.reserve(v + 1);
         self.cum.push(0);
         let mut acc = 0u64;
-        for &e in &self.exps {
-            acc += 1 + (e / sum * spare).floor() as u64;
+        for &p in &self.probs {
+            acc += 1 + (p * spare).floor() as u64;
             self.cum.push(acc);
         }
         // The remainder of the floors goes to the likeliest token.

@@ -10,6 +10,7 @@ pub mod coder;
 pub mod driver;
 pub mod format;
 pub mod freqs;
+pub mod mixer;
 pub mod tokens;
 
 use std::time::Instant;

@@ -20,6 +20,7 @@ fn policy(p: &Pretrained, streams: usize) -> Policy {
         window: 24,
         keep: 8,
         start: start_token(p),
+        mixer: 0,
     }
 }
 
@@ -71,4 +72,27 @@ fn another_model_a_damaged_stream_and_other_threads_are_refused() {
     let bomb = super::format::write(&forged, coded).unwrap();
     let e = format!("{:#}", decompress(&bomb, &p, |_, _| {}).unwrap_err());
     assert!(e.contains("tokens for"), "{e}");
+}
+
+#[test]
+fn mixed_with_token_counts_round_trips_and_repeats_cost_less() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = tiny(dir.path(), 3);
+    let mut text = b"a rose is a rose is a rose; ".repeat(12);
+    text.extend([0xe2, 0x82]); // a character cut at the end
+    let alone = compress(&text, &p, policy(&p, 2), 1, |_, _| {}).unwrap();
+    let mixed_policy = Policy {
+        mixer: 1,
+        ..policy(&p, 2)
+    };
+    let mixed = compress(&text, &p, mixed_policy, 1, |_, _| {}).unwrap();
+    assert_eq!(decompress(&mixed.bytes, &p, |_, _| {}).unwrap().bytes, text);
+    assert!(
+        mixed.bits < alone.bits * 0.8,
+        "the counts learn the repeats: {:.0} bits mixed, {:.0} alone",
+        mixed.bits,
+        alone.bits
+    );
+    let (file, _) = super::format::read(&mixed.bytes).unwrap();
+    assert_eq!(file.header.policy.mixer, 1, "the file records its mixer");
 }

@@ -62,6 +62,8 @@ pub struct LlmRequest {
     pub threads: usize,
     /// Decompress afterwards and compare.
     pub verify: bool,
+    /// The token mixer: 0 none, 1 mixer 1.
+    pub mixer: u8,
 }
 
 /// Compresses `r.input` with the model it names.
@@ -77,6 +79,7 @@ pub fn compress(
         window: r.window,
         keep: r.keep,
         start: llm::start_token(&p),
+        mixer: r.mixer,
     };
     let outcome = llm::compress(&data, &p, policy, r.threads, progress)?;
     let (input, verify) = (&r.input, r.verify);

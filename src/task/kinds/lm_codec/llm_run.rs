@@ -23,6 +23,19 @@ pub struct LlmRunSettings {
     pub keep: usize,
     /// Whether each row also gets the classical codecs' sizes.
     pub baselines: bool,
+    /// The token mixer (`codecs::llm::mixer`): 0 none, 1 mixer 1.
+    pub mixer: u8,
+}
+
+/// The token mixer a `mixing` choice selects with a pretrained model: `on` mixer 1, `auto` and
+/// `off` none (the model alone); `counts` has no meaning there (None).
+pub fn mixer_of(mixing: crate::codecs::learned::mixing::Mixing) -> Option<u8> {
+    use crate::codecs::learned::mixing::Mixing;
+    match mixing {
+        Mixing::On => Some(1),
+        Mixing::Auto | Mixing::Off => Some(0),
+        Mixing::Counts => None,
+    }
 }
 
 /// Codes, decodes and checks one file; returns its row.
@@ -68,6 +81,7 @@ pub fn run(
         window: p.window,
         keep: p.keep,
         start: llm::start_token(&model),
+        mixer: p.mixer,
     };
     let mut rows = Vec::new();
     for file in files {

@@ -109,7 +109,7 @@ params! {
         pub tokenizer_vocab: Option<usize> = None;
         /// adaptive and dynamic: symbols per stream between updates
         pub segment: usize = 16;
-        /// auto (on with a pretrained model, counts in adaptive mode: the bench's recommendation), on (the network's prediction mixed bit by bit with count models of orders 0-8, word and match models), counts (those models alone: the network never runs) or off (the network alone)
+        /// auto (on with a pretrained model, counts in adaptive mode: the bench's recommendation), on (the network's prediction mixed bit by bit with count models of orders 0-8, word and match models), counts (those models alone: the network never runs) or off (the network alone); with `model`: on (the model's token distribution mixed with token counts of orders 1-2), auto or off (the model alone)
         pub mixing: Mixing = Mixing::Auto;
         /// also run gzip -9, xz -9, zstd -19 and brotli 11 on the input
         pub baselines: bool = true;
@@ -268,8 +268,8 @@ impl BuiltinTask for LmCodecTask {
     fn check_params(&self, p: &LmCodecParams) -> Result<(), ParamError> {
         let error = ParamError::new;
         if p.model.is_some() {
-            if matches!(p.mixing, Mixing::On | Mixing::Counts) || p.tokenizer_vocab.is_some() {
-                let why = "a pretrained language model codes its own tokens: mixing \"auto\" or \"off\", no tokenizer_vocab";
+            if super::llm_run::mixer_of(p.mixing).is_none() || p.tokenizer_vocab.is_some() {
+                let why = "a pretrained language model codes its own tokens: mixing \"on\" (its distribution mixed with token counts), \"auto\" or \"off\" (the model alone), no tokenizer_vocab";
                 return Err(error("model", why.into()));
             }
             if p.context_keep == 0 || p.context_keep >= p.context_window {
@@ -325,6 +325,7 @@ impl BuiltinTask for LmCodecTask {
                 window: p.context_window,
                 keep: p.context_keep,
                 baselines: p.baselines,
+                mixer: super::llm_run::mixer_of(p.mixing).unwrap_or(0),
             };
             return llm_run::run(&settings, ctx, &files);
         }
