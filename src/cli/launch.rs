@@ -20,6 +20,10 @@ use crate::store::ExperimentDir;
 pub struct LaunchArgs {
     /// The experiment spec (TOML).
     pub spec: PathBuf,
+    /// Overrides of the spec, KEY=VALUE: params.X=V, grid.X=V1,V2 (an axis), experiment.seeds=1,2,3,
+    /// resources.X=V. Values are TOML or words (strings).
+    #[arg(value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
     /// Show the grid and what would run; execute nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -98,7 +102,7 @@ pub struct ResumeArgs {
 
 /// `runner launch`.
 pub fn launch(args: LaunchArgs) -> Result<ExitCode> {
-    let (spec, grid) = crate::task::planning::plan(&args.spec)?;
+    let (spec, grid) = crate::task::planning::plan(&args.spec, &args.overrides)?;
     let dir = args
         .output
         .clone()

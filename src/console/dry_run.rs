@@ -41,6 +41,9 @@ pub fn render(spec: &Spec, grid: &Grid, store: &ExperimentDir, all: bool) -> Str
     if !spec.experiment.description.is_empty() {
         out.push_str(&format!("  {}\n", spec.experiment.description));
     }
+    if !spec.overrides.is_empty() {
+        out.push_str(&format!("  overrides: {}\n", spec.overrides.join(" ")));
+    }
     let mut count = format!("{} runs = {}", grid.runs.len(), factors.join(" × "));
     if !spec.exclude.is_empty() || !spec.include.is_empty() {
         count.push_str(&format!(

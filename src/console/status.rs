@@ -17,6 +17,12 @@ pub fn render(view: &ExperimentView) -> String {
         view.grid.runs.len(),
         counts(&view.states)
     );
+    if !view.meta.overrides.is_empty() {
+        out.push_str(&format!(
+            "  overridden on the command line: {}\n",
+            view.meta.overrides.join(" ")
+        ));
+    }
     if view.launcher_alive {
         out.push_str("  a launcher is working on it now\n");
     } else if view

@@ -56,6 +56,12 @@ pub fn document(
                 e.commits.join(", ")
             }
         ));
+        if !e.meta.overrides.is_empty() {
+            md.push_str(&format!(
+                "  - overridden on the command line: `{}`\n",
+                e.meta.overrides.join("` `")
+            ));
+        }
     }
     md.push_str(&format!(
         "\nReport made by runner {} at {}. Intervals: {}.\n\n",

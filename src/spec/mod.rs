@@ -3,6 +3,7 @@
 
 pub mod experiment;
 pub mod node;
+pub mod overrides;
 pub mod presets;
 pub mod resources;
 pub mod source;
@@ -47,16 +48,36 @@ pub struct Spec {
     pub exclude: Vec<Node>,
     /// `[resources]`.
     pub resources: Resources,
-    /// The merged spec as TOML text (extends flattened), frozen into the runs directory.
+    /// The merged spec as TOML text (extends flattened, overrides applied), frozen into the
+    /// runs directory.
     pub frozen: String,
+    /// The command line's overrides (`KEY=VALUE`), as given, in order.
+    pub overrides: Vec<String>,
 }
 
 impl Spec {
     /// Loads a spec file, following `extends` chains.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
+        Spec::load_with(path, &[])
+    }
+
+    /// Loads a spec file with command-line overrides (`KEY=VALUE`, see [`overrides`]) applied
+    /// over it.
+    pub fn load_with(path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
+        let parsed = overrides
+            .iter()
+            .enumerate()
+            .map(|(i, o)| overrides::parse(i, o))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut files = Vec::new();
-        let merged = load_layers(path, &mut files)?;
-        Spec::from_table(path, files, merged)
+        let merged = overrides::apply(load_layers(path, &mut files)?, &parsed)?;
+        let mut spec = Spec::from_table(path, files, merged)?;
+        if !overrides.is_empty() {
+            let header: String = overrides.iter().map(|o| format!("#   {o}\n")).collect();
+            spec.frozen = format!("# overridden on the command line:\n{header}{}", spec.frozen);
+            spec.overrides = overrides.to_vec();
+        }
+        Ok(spec)
     }
 
     fn from_table(path: &Path, files: Vec<PathBuf>, table: Table) -> Result<Spec, SpecError> {
@@ -92,6 +113,7 @@ impl Spec {
             exclude,
             resources,
             frozen: to_toml(&table),
+            overrides: Vec::new(),
         };
         spec.check_key_uses()?;
         Ok(spec)

@@ -7,9 +7,10 @@ use crate::grid::{expand, Grid};
 use crate::spec::presets::Presets;
 use crate::spec::{Spec, SpecError};
 
-/// Loads a spec file, checks it for its task kind, and expands its grid.
-pub fn plan(path: &Path) -> anyhow::Result<(Spec, Grid)> {
-    let spec = Spec::load(path)?;
+/// Loads a spec file with command-line overrides (`KEY=VALUE`), checks it for its task kind,
+/// and expands its grid.
+pub fn plan(path: &Path, overrides: &[String]) -> anyhow::Result<(Spec, Grid)> {
+    let spec = Spec::load_with(path, overrides)?;
     let task = super::for_spec(&spec)?;
     let mut presets = Presets::new(Presets::locate(
         &spec.path,
