@@ -124,7 +124,7 @@ fn big_grid(root: &Path) -> (f64, f64, f64, usize) {
     let path = root.join("big.toml");
     std::fs::write(&path, spec).unwrap();
     let start = Instant::now();
-    let (_, grid) = runner::task::planning::plan(&path).unwrap();
+    let (_, grid) = runner::task::planning::plan(&path, &[]).unwrap();
     let expand_s = start.elapsed().as_secs_f64();
     assert_eq!(grid.runs.len(), 100_000);
 
@@ -152,7 +152,7 @@ fn big_grid(root: &Path) -> (f64, f64, f64, usize) {
 /// leaves them, results.jsonl left to resume to rebuild) and times `runner resume` (twice),
 /// `runner status` and `runner report` over it.
 fn completed_grid(root: &Path) -> (f64, f64, f64, f64) {
-    let (spec, grid) = runner::task::planning::plan(&root.join("big.toml")).unwrap();
+    let (spec, grid) = runner::task::planning::plan(&root.join("big.toml"), &[]).unwrap();
     let store = runner::store::ExperimentDir::new(root.join("runs/big"));
     for (i, run) in grid.runs.iter().enumerate() {
         let metrics = format!("{{\"loss\": {}}}\n", (i % 97) as f64 / 10.0);

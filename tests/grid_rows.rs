@@ -52,7 +52,7 @@ fn planned() -> (tempfile::TempDir, Grid) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rows.toml");
     std::fs::write(&path, SPEC).unwrap();
-    let (_, grid) = runner::task::planning::plan(&path).unwrap();
+    let (_, grid) = runner::task::planning::plan(&path, &[]).unwrap();
     (dir, grid)
 }
 

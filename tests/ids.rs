@@ -16,7 +16,7 @@ fn current_ids() -> String {
     specs.sort();
     let mut out = String::new();
     for path in specs {
-        let (_, grid) = runner::task::planning::plan(&path).unwrap();
+        let (_, grid) = runner::task::planning::plan(&path, &[]).unwrap();
         let task = runner::task::lookup(&grid.task).unwrap();
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         for run in &grid.runs {

@@ -135,7 +135,7 @@ fn plan(path: PathBuf) -> Result<Option<String>, String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            match runner::task::planning::plan(&path) {
+            match runner::task::planning::plan(&path, &[]) {
                 Ok((spec, grid)) => {
                     let store = runner::store::ExperimentDir::new(path.with_extension("runs"));
                     if grid.runs.len() <= 10_000 {
