@@ -16,6 +16,7 @@ pub mod store;
 
 pub mod metrics;
 pub mod models;
+pub mod tracking;
 
 pub mod artifacts;
 pub mod codecs;

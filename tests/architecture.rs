@@ -17,6 +17,7 @@ const LAYERS: &[&str] = &[
     "grid",
     "store",
     "metrics",
+    "tracking",
     "models",
     "codecs",
     "weights",

@@ -3,6 +3,7 @@
 
 pub mod declared;
 pub mod direction;
+pub mod flatten;
 pub mod intervals;
 pub mod qa_eval;
 pub mod squad;

@@ -21,7 +21,7 @@ fn read(row: &RunRow) -> Vec<BTreeMap<String, f64>> {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .map(|v| {
             let mut m = BTreeMap::new();
-            crate::analysis::experiment_data::flatten(&v, "", &mut m);
+            crate::metrics::flatten::flatten(&v, "", &mut m);
             m
         })
         .collect()

@@ -15,6 +15,7 @@ use super::events::Event;
 use super::executor;
 use super::reporter::{Reporter, RunEvent, Summary};
 use super::signals::SignalForwarder;
+use super::tracker::Tracker;
 use crate::grid::Grid;
 use crate::store::provenance::{hostname, now_rfc3339};
 use crate::store::{ExperimentDir, ExperimentMeta, RunState, RunStatus};
@@ -96,6 +97,8 @@ struct State<'a> {
     summary: Summary,
     /// Why the launch must fail (the run store could not be written).
     fatal: Option<anyhow::Error>,
+    /// The TensorBoard runs (none when `[tracking] tensorboard = false`, or after an error).
+    tracker: Option<Tracker>,
 }
 
 impl<'a> State<'a> {
@@ -123,6 +126,11 @@ impl<'a> State<'a> {
             events,
             summary,
             fatal: None,
+            tracker: d
+                .meta
+                .tracking
+                .tensorboard
+                .then(|| Tracker::new(d.store, d.slots.len())),
             d,
         }
     }
@@ -171,6 +179,10 @@ impl<'a> State<'a> {
             &self.host,
         ) {
             Ok((pid, attempt)) => {
+                if let Some(t) = &mut self.tracker {
+                    let started = t.start(slot, d.plan, run);
+                    Self::tracking(&mut self.tracker, d.reporter, started);
+                }
                 d.reporter.event(RunEvent::Started {
                     run,
                     device,
@@ -253,6 +265,10 @@ impl<'a> State<'a> {
             }
         };
         let run = &self.d.plan.runs[flight.run];
+        if let Some(t) = &mut self.tracker {
+            let ended = t.end(slot, self.d.store, run, st.state);
+            Self::tracking(&mut self.tracker, self.d.reporter, ended);
+        }
         self.d.reporter.event(RunEvent::Finished {
             run,
             device: &self.d.slots[slot].device,
@@ -385,12 +401,29 @@ impl<'a> State<'a> {
         }
     }
 
-    /// The periodic display update of the running runs.
+    /// An error of the tracker turns it off and is told once.
+    fn tracking(tracker: &mut Option<Tracker>, reporter: &mut dyn Reporter, r: Result<()>) {
+        if let Err(e) = r {
+            *tracker = None;
+            reporter.note(super::reporter::Note::Text(format!(
+                "TensorBoard event files are no longer written: {e:#}"
+            )));
+        }
+    }
+
+    /// The periodic display update of the running runs (and their TensorBoard curves).
     fn on_tick(&mut self) {
         if self.last_tick.elapsed() < TICK {
             return;
         }
         self.last_tick = Instant::now();
+        if let Some(t) = &mut self.tracker {
+            let followed = self.busy.iter().enumerate().try_for_each(|(s, f)| match f {
+                Some(f) => t.follow(s, self.d.store, &self.d.plan.runs[f.run]),
+                None => Ok(()),
+            });
+            Self::tracking(&mut self.tracker, self.d.reporter, followed);
+        }
         let d = &mut self.d;
         let running = self
             .busy

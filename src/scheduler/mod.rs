@@ -20,6 +20,7 @@ pub mod signals;
 pub mod slurm;
 pub mod status;
 pub mod supervisor;
+pub mod tracker;
 
 pub use devices::Slot;
 pub use dispatcher::Dispatcher;

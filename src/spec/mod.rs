@@ -2,12 +2,14 @@
 //! Reads a spec (following `extends`), checks every key, and hands a [`Spec`] to `grid`.
 
 pub mod experiment;
+pub mod layers;
 pub mod node;
 pub mod overrides;
 pub mod presets;
 pub mod resources;
 pub mod source;
 pub mod suggest;
+pub mod tracking;
 
 use std::path::{Path, PathBuf};
 
@@ -16,16 +18,7 @@ use node::{join_key, Node, NodeKind, Table};
 pub use resources::{DeviceRequest, Resources};
 pub use source::SpecError;
 
-/// Top-level sections of a spec file.
-pub const SECTIONS: &[&str] = &[
-    "experiment",
-    "params",
-    "grid",
-    "zip",
-    "include",
-    "exclude",
-    "resources",
-];
+pub use layers::SECTIONS;
 
 /// A loaded, checked experiment spec.
 #[derive(Debug)]
@@ -48,6 +41,8 @@ pub struct Spec {
     pub exclude: Vec<Node>,
     /// `[resources]`.
     pub resources: Resources,
+    /// `[tracking]`.
+    pub tracking: tracking::Tracking,
     /// The merged spec as TOML text (extends flattened, overrides applied), frozen into the
     /// runs directory.
     pub frozen: String,
@@ -70,7 +65,7 @@ impl Spec {
             .map(|(i, o)| overrides::parse(i, o))
             .collect::<Result<Vec<_>, _>>()?;
         let mut files = Vec::new();
-        let merged = overrides::apply(load_layers(path, &mut files)?, &parsed)?;
+        let merged = overrides::apply(layers::load_layers(path, &mut files)?, &parsed)?;
         let mut spec = Spec::from_table(path, files, merged)?;
         if !overrides.is_empty() {
             let header: String = overrides.iter().map(|o| format!("#   {o}\n")).collect();
@@ -102,6 +97,7 @@ impl Spec {
         let include = table_list(&table, "include")?;
         let exclude = table_list(&table, "exclude")?;
         let resources = Resources::parse(table.get("resources"))?;
+        let tracking = tracking::Tracking::parse(table.get("tracking"))?;
         let spec = Spec {
             path: path.to_path_buf(),
             files,
@@ -112,6 +108,7 @@ impl Spec {
             include,
             exclude,
             resources,
+            tracking,
             frozen: to_toml(&table),
             overrides: Vec::new(),
         };
@@ -321,80 +318,6 @@ fn check_zip(zip: &Table) -> Result<(), SpecError> {
         }
     }
     Ok(())
-}
-
-/// Loads `path` and what it extends; later (child) layers override earlier (base) ones.
-/// `files` receives every file read, innermost base first.
-fn load_layers(path: &Path, files: &mut Vec<PathBuf>) -> Result<Table, SpecError> {
-    load_layer(path, files, &mut Vec::new())
-}
-
-fn load_layer(
-    path: &Path,
-    files: &mut Vec<PathBuf>,
-    stack: &mut Vec<PathBuf>,
-) -> Result<Table, SpecError> {
-    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if stack.contains(&canonical) {
-        return Err(SpecError::file(path, "`extends` forms a cycle"));
-    }
-    stack.push(canonical);
-    let (_, table) = node::parse_file(path)?;
-    table.deny_unknown("", SECTIONS)?;
-    let merged = match experiment::extends_of(&table) {
-        None => table,
-        Some(ext) => {
-            let rel = ext.as_str("experiment.extends")?;
-            let base_path = path.parent().unwrap_or(Path::new(".")).join(rel);
-            if !base_path.is_file() {
-                return Err(SpecError::at(
-                    &ext.loc,
-                    "experiment.extends",
-                    format!("no such file: {}", base_path.display()),
-                )
-                .help("the path is relative to the file that says `extends`"));
-            }
-            let base = load_layer(&base_path, files, stack)?;
-            merge(base, table)
-        }
-    };
-    files.push(path.to_path_buf());
-    Ok(merged)
-}
-
-/// Merges a child layer over its base: tables key by key; `[[zip]]`, `[[include]]`
-/// and `[[exclude]]` appended. A key that ends up in two sections is reported later
-/// by `check_key_uses`, naming where each is written.
-fn merge(mut base: Table, child: Table) -> Table {
-    for (section, key_loc, value) in child.entries {
-        let base_value = base
-            .entries
-            .iter_mut()
-            .find(|(k, _, _)| *k == section)
-            .map(|e| &mut e.2);
-        match (section.as_str(), base_value) {
-            ("experiment" | "params" | "grid" | "resources", Some(existing)) => {
-                if let (NodeKind::Table(into), NodeKind::Table(from)) =
-                    (&mut existing.kind, value.kind)
-                {
-                    for (k, l, v) in from.entries {
-                        if k != "extends" {
-                            into.set(k, l, v);
-                        }
-                    }
-                }
-            }
-            ("zip" | "include" | "exclude", Some(existing)) => {
-                if let (NodeKind::Array(into), NodeKind::Array(from)) =
-                    (&mut existing.kind, value.kind)
-                {
-                    into.extend(from);
-                }
-            }
-            (_, _) => base.set(section, key_loc, value),
-        }
-    }
-    base
 }
 
 /// Writes a located table back as TOML text, in source order (the frozen spec).

@@ -2,7 +2,7 @@
 //! (after `extends`) as one more layer, so the checks, the frozen spec and the plan see them as
 //! if the spec said so.
 //!
-//! KEY is `params.X`, `grid.X`, `experiment.seeds` or `resources.X`. VALUE is TOML
+//! KEY is `params.X`, `grid.X`, `experiment.seeds`, `resources.X` or `tracking.X`. VALUE is TOML
 //! (`params.epochs=2`, `params.name="a b"`, `grid.lr=[1e-3, 3e-4]`); a word that is not TOML is a
 //! string (`params.arch=gist`). A grid axis and the seeds also take a comma list
 //! (`grid.lr=1e-3,3e-4`, `grid.arch=[conv,gist]`, `experiment.seeds=1,2,3`), and a single value
@@ -15,7 +15,7 @@ use super::node::{self, NodeKind, Table};
 use super::source::SpecError;
 
 /// The sections an override may set.
-const SECTIONS: &[&str] = &["params", "grid", "experiment", "resources"];
+const SECTIONS: &[&str] = &["params", "grid", "experiment", "resources", "tracking"];
 
 /// One `KEY=VALUE` argument, parsed into a spec layer.
 #[derive(Debug, Clone)]
@@ -159,7 +159,7 @@ pub fn apply(mut table: Table, overrides: &[Override]) -> Result<Table, SpecErro
             )
             .help("edit the spec's [[zip]]"));
         }
-        table = super::merge(table, o.layer.clone());
+        table = super::layers::merge(table, o.layer.clone());
     }
     Ok(table)
 }

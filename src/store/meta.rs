@@ -36,6 +36,9 @@ pub struct ExperimentMeta {
     pub runner_version: String,
     /// Git state of the working tree at the latest launch.
     pub git: Option<provenance::GitState>,
+    /// `[tracking]` of the spec (absent in experiments recorded before it: the defaults).
+    #[serde(default)]
+    pub tracking: crate::spec::tracking::Tracking,
     /// The command line's overrides of the spec at the latest launch (`KEY=VALUE`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<String>,
@@ -66,6 +69,7 @@ impl ExperimentDir {
             runner_version: RUNNER_VERSION.to_string(),
             git: git_state(spec_dir.unwrap_or(Path::new("."))),
             overrides: spec.overrides.clone(),
+            tracking: spec.tracking.clone(),
         };
         atomic::write_atomic(&self.file("spec.toml"), spec.frozen.as_bytes())?;
         atomic::write_json(&self.file("experiment.json"), &meta)?;
