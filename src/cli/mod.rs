@@ -8,6 +8,7 @@ mod compress_model;
 mod data;
 mod devices;
 mod exit;
+mod export;
 mod launch;
 mod llm;
 mod lm_codec;
@@ -67,6 +68,9 @@ enum Commands {
     },
     /// Show the state of every run of an experiment.
     Status(status::StatusArgs),
+    /// Export an experiment's runs to another tool: `mlflow`.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// The burn backends compiled in, the devices each sees, and where a spec's runs would go.
     Devices(devices::DevicesArgs),
     /// List the task kinds runner knows, or one kind's parameters and metrics.
@@ -126,6 +130,7 @@ fn run(command: Commands) -> Result<ExitCode> {
         Commands::Launch(args) => launch::launch(args),
         Commands::Resume(args) => launch::resume(args),
         Commands::Status(args) => status::status(args),
+        Commands::Export(cmd) => export::run(cmd),
         Commands::Report(args) => report::report(args),
         Commands::Reproduce(args) => reproduce::run(args),
         Commands::Analyze(cmd) => analyze::run(cmd),

@@ -1,32 +1,38 @@
 //! The model's next-token distribution mixed with token counts of the text coded so far.
 //!
-//! Mixer 1 (the only one; a file records its number): for orders 1 and 2, the tokens that
-//! followed the last one or two tokens of the stream, counted over every stream's tokens coded
+//! Mixer 1 (the only one; a file records its number): for orders 1 to 3, the tokens that
+//! followed the last one to three tokens of the stream, counted over every stream's tokens coded
 //! so far (the decoder has them too: the streams advance in lock step). The table is the linear
 //! mixture p = w₀·p_model + Σ wₒ·cₒ(x)/nₒ over the orders whose context has been seen. The
-//! weights come from one of 125 weight sets, chosen by the two contexts' counts (log-scale
+//! weights come from one of 625 weight sets, chosen by the three contexts' counts (log-scale
 //! buckets) and the model's confidence (its top probability), and learn by an exponentiated
 //! gradient step on the coded token's log loss. Everything is f64 arithmetic in a fixed order
 //! on values both directions have: the encoder and the decoder compute the same tables.
+//!
+//! The constants were chosen on text no bench file contains (120 KB of the King James Bible
+//! from byte 3,000,000, past the bench's first MiB, and 120 KB of SQuAD contexts of the last
+//! dev articles), by the mean gain over a grid of orders {1-2, 1-3}, rates {0.02, 0.05, 0.1},
+//! starting weights {0.5, 0.8, 0.95} and with or without the confidence buckets, from
+//! llama.cpp's probabilities of the same model: 0.88 % and 0.07 % fewer bits.
 
 use std::collections::HashMap;
 
 use super::freqs::Freqs;
 
 /// The orders of the count models.
-const ORDERS: usize = 2;
+const ORDERS: usize = 3;
 /// Models mixed: the language model and one per order.
 const MODELS: usize = ORDERS + 1;
 /// Buckets of a context's count and of the model's confidence.
 const BUCKETS: usize = 5;
 /// Step size of the weights' update.
-const RATE: f64 = 0.05;
+const RATE: f64 = 0.02;
 /// Largest gradient of one update (a token the mixture gave almost nothing).
 const CLIP: f64 = 20.0;
 /// Smallest share of a weight, so that no model is shut out for good.
 const FLOOR: f64 = 1e-4;
 /// The weights a set starts from: the model's, then the orders'.
-const START: [f64; MODELS] = [0.8, 0.1, 0.1];
+const START: [f64; MODELS] = [0.95, 0.05 / 3.0, 0.05 / 3.0, 0.05 / 3.0];
 
 /// The counts of what followed one context: (token, count) in order of first occurrence.
 #[derive(Debug, Default, Clone)]
@@ -69,19 +75,22 @@ impl Default for TokenMixer {
     fn default() -> Self {
         TokenMixer {
             tables: Default::default(),
-            sets: vec![START; BUCKETS * BUCKETS * BUCKETS],
+            sets: vec![START; BUCKETS.pow(ORDERS as u32 + 1)],
             step: Step::default(),
         }
     }
 }
 
-/// The context of order `o` at the end of `history` (exact: token ids are below 2^32).
+/// The context of order `o` at the end of `history`: a 64-bit hash of its tokens (a collision
+/// merges two contexts alike in both directions).
 fn context(history: &[u32], o: usize) -> Option<u64> {
     let n = history.len();
     (n >= o).then(|| {
-        history[n - o..]
-            .iter()
-            .fold(o as u64, |k, &t| (k << 32) ^ u64::from(t))
+        history[n - o..].iter().fold(o as u64, |k, &t| {
+            (k ^ u64::from(t))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29)
+        })
     })
 }
 

@@ -1,0 +1,307 @@
+//! `runner export mlflow`: one MLflow run per runner run that has started, through MLflow's
+//! REST API. Params are the resolved config (flattened, dotted keys); metrics the final
+//! metrics (at the last curve step) and every curve column with its steps; tags the run id
+//! (`runner.run_id`, what a later export matches on), name, state, seed, commit and device;
+//! artifacts metrics.json, config.json and params.json. Exporting again updates and never
+//! duplicates: the same run is found by its tag, params are equal, and every metric point has a
+//! timestamp fixed by the run's records (MLflow keeps one copy of an identical point).
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+use super::mlflow_client::{is_code, Client};
+use crate::store::{ExperimentDir, RunState, RunStatus};
+
+/// MLflow's longest param value (characters).
+const PARAM_CHARS: usize = 6000;
+
+/// What an export did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ExportSummary {
+    /// The MLflow experiment's id.
+    pub experiment_id: String,
+    /// MLflow runs created.
+    pub created: usize,
+    /// MLflow runs found and updated.
+    pub updated: usize,
+    /// Runner runs never started (not exported).
+    pub not_started: usize,
+}
+
+/// Exports the runs of `store` to the MLflow server at `uri`, into the MLflow experiment
+/// `experiment`.
+pub fn export(store: &ExperimentDir, uri: &str, experiment: &str) -> Result<ExportSummary> {
+    let client = Client::new(uri).map_err(crate::error::bad_input)?;
+    let plan = store.read_plan()?;
+    let results = crate::store::results::read(&store.file("results.jsonl")).unwrap_or_default();
+    let results: HashMap<&str, &crate::store::results::ResultLine> =
+        results.iter().map(|r| (r.id.as_str(), r)).collect();
+    let experiment_id = experiment_id(&client, experiment)?;
+    let mut existing = existing_runs(&client, &experiment_id)?;
+    let mut summary = ExportSummary {
+        experiment_id: experiment_id.clone(),
+        ..ExportSummary::default()
+    };
+    for run in &plan.runs {
+        let Some(status) = store
+            .read_status(&run.id)
+            .filter(|s| s.started_at.is_some())
+        else {
+            summary.not_started += 1;
+            continue;
+        };
+        let record = RunRecord {
+            dir: store.run_dir(&run.id),
+            id: &run.id,
+            name: &run.name,
+            config: run.config.to_map(),
+            status,
+            commit: results
+                .get(run.id.as_str())
+                .and_then(|r| r.git.as_ref())
+                .map(|g| g.commit.clone()),
+        };
+        let (mlflow_id, artifact_uri) = match existing.remove(&run.id) {
+            Some(found) => {
+                summary.updated += 1;
+                found
+            }
+            None => {
+                summary.created += 1;
+                create_run(&client, &experiment_id, &record)?
+            }
+        };
+        log_run(&client, &mlflow_id, &artifact_uri, &record)
+            .with_context(|| format!("exporting run {} to MLflow", run.name))?;
+    }
+    Ok(summary)
+}
+
+/// A runner run as an export reads it.
+struct RunRecord<'a> {
+    dir: std::path::PathBuf,
+    id: &'a str,
+    name: &'a str,
+    config: serde_json::Map<String, Value>,
+    status: RunStatus,
+    commit: Option<String>,
+}
+
+fn experiment_id(client: &Client, name: &str) -> Result<String> {
+    match client.get("experiments/get-by-name", &[("experiment_name", name)]) {
+        Ok(v) => {
+            if v["experiment"]["lifecycle_stage"] == "deleted" {
+                bail!("the MLflow experiment `{name}` is deleted: restore it in MLflow, or export under another --experiment");
+            }
+            Ok(v["experiment"]["experiment_id"]
+                .as_str()
+                .unwrap_or("")
+                .to_string())
+        }
+        Err(e) if is_code(&e, "RESOURCE_DOES_NOT_EXIST") => {
+            let v = client.post("experiments/create", &json!({ "name": name }))?;
+            Ok(v["experiment_id"].as_str().unwrap_or("").to_string())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The experiment's runs that carry a runner run id: runner id → (MLflow id, artifact URI).
+fn existing_runs(
+    client: &Client,
+    experiment_id: &str,
+) -> Result<HashMap<String, (String, String)>> {
+    let mut found = HashMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut body = json!({
+            "experiment_ids": [experiment_id],
+            "filter": "tags.`runner.run_id` != ''",
+            "max_results": 1000,
+            "run_view_type": "ALL",
+        });
+        if let Some(t) = &token {
+            body["page_token"] = json!(t);
+        }
+        let page = client.post("runs/search", &body)?;
+        for r in page["runs"].as_array().into_iter().flatten() {
+            let tags = r["data"]["tags"].as_array().into_iter().flatten();
+            let id = tags
+                .filter(|t| t["key"] == "runner.run_id")
+                .find_map(|t| t["value"].as_str());
+            let info = &r["info"];
+            if let (Some(id), Some(run_id)) = (id, info["run_id"].as_str()) {
+                let uri = info["artifact_uri"].as_str().unwrap_or("").to_string();
+                found.insert(id.to_string(), (run_id.to_string(), uri));
+            }
+        }
+        token = page["next_page_token"]
+            .as_str()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time.
+fn millis(time: Option<&str>) -> i64 {
+    time.and_then(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    })
+    .map_or(0, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+fn create_run(client: &Client, experiment_id: &str, r: &RunRecord<'_>) -> Result<(String, String)> {
+    let body = json!({
+        "experiment_id": experiment_id,
+        "run_name": r.name,
+        "start_time": millis(r.status.started_at.as_deref()),
+        "tags": [{"key": "runner.run_id", "value": r.id}],
+    });
+    let v = client.post("runs/create", &body)?;
+    let info = &v["run"]["info"];
+    Ok((
+        info["run_id"].as_str().unwrap_or("").to_string(),
+        info["artifact_uri"].as_str().unwrap_or("").to_string(),
+    ))
+}
+
+/// The config as MLflow params: dotted keys for tables, JSON text for arrays.
+fn params(config: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
+    fn walk(v: &Value, key: String, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(m) => m
+                .iter()
+                .for_each(|(k, v)| walk(v, format!("{key}.{k}"), out)),
+            Value::String(s) => out.push((key, s.clone())),
+            other => out.push((key, other.to_string())),
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in config {
+        walk(v, k.clone(), &mut out);
+    }
+    for (_, v) in &mut out {
+        if v.chars().count() > PARAM_CHARS {
+            *v = v.chars().take(PARAM_CHARS - 1).chain(['…']).collect();
+        }
+    }
+    out
+}
+
+fn state_of(s: RunState) -> &'static str {
+    match s {
+        RunState::Completed => "FINISHED",
+        RunState::Running => "RUNNING",
+        RunState::Interrupted => "KILLED",
+        _ => "FAILED",
+    }
+}
+
+/// The run's metric points: every curve column at its steps, then the final metrics at the
+/// last step; timestamps from the run's start (plus the line number) and end.
+fn metrics(r: &RunRecord<'_>) -> Vec<Value> {
+    let start = millis(r.status.started_at.as_deref());
+    let mut out = Vec::new();
+    let mut last = 0i64;
+    let curves = std::fs::read_to_string(r.dir.join("curves.jsonl")).unwrap_or_default();
+    for (i, line) in curves.lines().enumerate() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let mut values = BTreeMap::new();
+        crate::metrics::flatten::flatten(&v, "", &mut values);
+        let step = ["step", "epoch", "iteration"]
+            .iter()
+            .find_map(|k| values.get(*k))
+            .map_or(i as i64, |s| *s as i64);
+        last = last.max(step);
+        for (k, x) in values
+            .iter()
+            .filter(|(k, _)| !["step", "epoch", "iteration"].contains(&k.as_str()))
+        {
+            out.push(json!({"key": k, "value": x, "timestamp": start + i as i64, "step": step}));
+        }
+    }
+    let end = millis(r.status.ended_at.as_deref()).max(start);
+    if let Ok(text) = std::fs::read(r.dir.join("metrics.json")) {
+        if let Ok(v) = serde_json::from_slice::<Value>(&text) {
+            let mut values = BTreeMap::new();
+            crate::metrics::flatten::flatten(&v, "", &mut values);
+            for (k, x) in values.iter().filter(|(_, x)| x.is_finite()) {
+                out.push(json!({"key": k, "value": x, "timestamp": end, "step": last}));
+            }
+        }
+    }
+    out
+}
+
+fn tags(r: &RunRecord<'_>) -> Vec<Value> {
+    let mut tags = vec![
+        ("runner.run_id", r.id.to_string()),
+        ("runner.name", r.name.to_string()),
+        ("mlflow.runName", r.name.to_string()),
+        ("runner.state", r.status.state.word().to_string()),
+    ];
+    let optional = [
+        ("runner.seed", r.config.get("seed").map(Value::to_string)),
+        ("runner.commit", r.commit.clone()),
+        ("runner.device", r.status.device.clone()),
+    ];
+    tags.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    tags.iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect()
+}
+
+fn log_run(client: &Client, mlflow_id: &str, artifact_uri: &str, r: &RunRecord<'_>) -> Result<()> {
+    let params: Vec<Value> = params(&r.config)
+        .into_iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect();
+    for chunk in params.chunks(100) {
+        client.post(
+            "runs/log-batch",
+            &json!({"run_id": mlflow_id, "params": chunk}),
+        )?;
+    }
+    client.post(
+        "runs/log-batch",
+        &json!({"run_id": mlflow_id, "tags": tags(r)}),
+    )?;
+    for chunk in metrics(r).chunks(1000) {
+        client.post(
+            "runs/log-batch",
+            &json!({"run_id": mlflow_id, "metrics": chunk}),
+        )?;
+    }
+    upload_artifacts(client, artifact_uri, r)?;
+    let mut update = json!({"run_id": mlflow_id, "status": state_of(r.status.state)});
+    if r.status.ended_at.is_some() {
+        update["end_time"] = json!(millis(r.status.ended_at.as_deref()));
+    }
+    client.post("runs/update", &update)?;
+    Ok(())
+}
+
+/// metrics.json, config.json and params.json through the server's artifact proxy.
+fn upload_artifacts(client: &Client, artifact_uri: &str, r: &RunRecord<'_>) -> Result<()> {
+    let Some(rest) = artifact_uri.strip_prefix("mlflow-artifacts:") else {
+        bail!("the server stores artifacts at {artifact_uri}, which runner cannot upload to: start `mlflow server` with --serve-artifacts (its default)");
+    };
+    // `mlflow-artifacts:/<path>` or `mlflow-artifacts://host/<path>`.
+    let path = match rest.strip_prefix("//") {
+        Some(hosted) => hosted.split_once('/').map_or("", |(_, p)| p),
+        None => rest.trim_start_matches('/'),
+    };
+    for file in ["metrics.json", "config.json", "params.json"] {
+        if let Ok(bytes) = std::fs::read(r.dir.join(file)) {
+            client.put_artifact(&format!("{path}/{file}"), &bytes)?;
+        }
+    }
+    Ok(())
+}
