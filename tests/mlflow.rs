@@ -170,6 +170,31 @@ fn an_export_twice_gives_one_mlflow_run_per_run_with_its_records() {
         text(&second)
     );
     let read = read_back(&python, &server.uri, "ml");
+    // Another directory of the same spec (same run ids) is another experiment's runs.
+    let other = p.run(&["launch", "ml.toml", "-q", "-o", "runs/ml2"]);
+    assert_eq!(other.status.code(), Some(1), "{}", text(&other));
+    let args = [
+        "export",
+        "mlflow",
+        "runs/ml2",
+        "--tracking-uri",
+        &server.uri,
+    ];
+    let out = p.run(&[&args[..], &["--experiment", "ml-other"]].concat());
+    assert!(text(&out).contains("3 runs created"), "{}", text(&out));
+    let out = p.run(&[&args[..], &["--experiment", "ml"]].concat());
+    assert!(
+        text(&out).contains("3 runs created, 0 updated"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        read_back(&python, &server.uri, "ml-other")
+            .as_object()
+            .unwrap()
+            .len(),
+        3
+    );
     let failed = read
         .as_object()
         .unwrap()

@@ -117,7 +117,7 @@ task = "command"
 seeds = [1, 2]
 
 [params]
-command = ["sh", "-c", "for s in 1 2 3; do echo \"{{\\\"step\\\": $s, \\\"loss\\\": $(( {a} * 10 / s )), \\\"acc\\\": 0.$s}}\" >> $RUNNER_RUN_DIR/curves.jsonl; while [ {wait} = 1 ] && [ ! -f $RUNNER_RUN_DIR/go ]; do sleep 0.05; done; done; echo '{{\"score\": {a}, \"nested\": {{\"x\": 0.5}}}}' > $RUNNER_RUN_DIR/metrics.json"]
+command = ["sh", "-c", "for s in 1 2 3; do echo \"{{\\\"step\\\": $s, \\\"loss\\\": $(( {a} * 10 / s )), \\\"acc\\\": 0.$s}}\" >> $RUNNER_RUN_DIR/curves.jsonl; while [ {wait} = 1 ] && [ ! -f $RUNNER_RUN_DIR/go ]; do sleep 0.05; done; done; printf '{{\"step\": 4, \"tail\": 1}}' >> $RUNNER_RUN_DIR/curves.jsonl; echo '{{\"score\": {a}, \"nested\": {{\"x\": 0.5}}}}' > $RUNNER_RUN_DIR/metrics.json"]
 wait = 0
 
 [grid]

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use crate::grid::{Grid, PlannedRun};
+use crate::metrics::flatten::flatten;
 use crate::store::reconcile::{self, Reconciled};
 use crate::store::{results, ExperimentDir, ExperimentMeta, Observed, RunState};
 
@@ -186,5 +187,3 @@ fn row_of(
         cpu: metrics["cpu"].as_str().map(str::to_string),
     }
 }
-
-pub use crate::metrics::flatten::flatten;

@@ -40,6 +40,15 @@ pub fn run(cmd: ExportCommand) -> Result<ExitCode> {
         None => store.read_meta()?.name,
     };
     let s = crate::tracking::mlflow::export(&store, &uri, &name)?;
+    if s.replaced > 0 {
+        println!(
+            "{} MLflow runs replaced: their runs were attempted again since",
+            s.replaced
+        );
+    }
+    if s.artifacts_skipped {
+        println!("note: the server keeps artifacts where runner cannot upload them (not through its artifact proxy: start `mlflow server` with --serve-artifacts, its default); no artifact was uploaded");
+    }
     println!(
         "exported to MLflow at {uri}, experiment `{name}` (id {}): {} runs created, {} updated{}",
         s.experiment_id,

@@ -21,7 +21,7 @@ pub struct LaunchArgs {
     /// The experiment spec (TOML).
     pub spec: PathBuf,
     /// Overrides of the spec, KEY=VALUE: params.X=V, grid.X=V1,V2 (an axis), experiment.seeds=1,2,3,
-    /// resources.X=V. Values are TOML or words (strings).
+    /// resources.X=V, tracking.X=V. Values are TOML or words (strings).
     #[arg(value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
     /// Show the grid and what would run; execute nothing.

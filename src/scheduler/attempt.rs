@@ -50,6 +50,7 @@ pub fn start(
             "params.json",
             "exit.json",
             "progress",
+            "curves.jsonl",
         ] {
             let _ = std::fs::remove_file(dir.join(stale));
         }

@@ -52,9 +52,10 @@ impl Backend for LocalBackend {
             });
             let builds = ExperimentDir::new(launch.store.root.join("artifact-builds"));
             builds.create()?;
+            let untracked = launch.meta.untracked();
             let summary = Dispatcher {
                 store: &builds,
-                meta: launch.meta,
+                meta: &untracked,
                 plan: &work.units,
                 task: &ArtifactTask,
                 slots: devices::slots(&launch.meta.resources, self.jobs, ArtifactTask.placement()),

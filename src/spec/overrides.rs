@@ -9,7 +9,7 @@
 //! makes a one-value axis. `grid.X` over a key of `[params]` sweeps it; `params.X` over an axis
 //! fixes it. Errors name the override: "override 2 (`grid.lr=…`)".
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::node::{self, NodeKind, Table};
 use super::source::SpecError;
@@ -22,12 +22,14 @@ const SECTIONS: &[&str] = &["params", "grid", "experiment", "resources", "tracki
 pub struct Override {
     /// As the user typed it.
     pub text: String,
-    /// Its section (`params`, `grid`, `experiment`, `resources`).
+    /// Its section (`params`, `grid`, `experiment`, `resources`, `tracking`).
     pub section: String,
     /// The key inside the section.
     pub key: String,
     /// The layer: `[section] key = value`.
     layer: Table,
+    /// Its place on the command line (0-based).
+    index: usize,
 }
 
 /// The name an override goes by in messages: `override 2 (grid.lr=1e-3,3e-4)`.
@@ -44,9 +46,18 @@ pub fn parse(index: usize, text: &str) -> Result<Override, SpecError> {
             .help("e.g. params.epochs=2, grid.lr=1e-3,3e-4, experiment.seeds=1,2,3"));
     };
     let (key, value) = (key.trim(), value.trim());
+    if text.chars().any(char::is_control) {
+        return Err(error(
+            "a control character (a newline?) in an override".into(),
+        ));
+    }
+    if value.is_empty() {
+        return Err(error(format!("`{key}` has no value"))
+            .help("write a quoted empty string (\"\") for an empty text"));
+    }
     let Some((section, inner)) = key.split_once('.') else {
         return Err(error(format!("`{key}` names no section"))
-            .help("KEY is params.X, grid.X, experiment.seeds or resources.X"));
+            .help("KEY is params.X, grid.X, experiment.seeds, resources.X or tracking.X"));
     };
     if !SECTIONS.contains(&section) {
         let help = super::suggest::help_for(section, SECTIONS, "sections");
@@ -57,6 +68,15 @@ pub fn parse(index: usize, text: &str) -> Result<Override, SpecError> {
             "`experiment.{inner}` cannot be overridden (only experiment.seeds)"
         ))
         .help("edit the spec, or extend it with another one"));
+    }
+    if inner.contains('.') {
+        let table = inner.split('.').next().unwrap_or(inner);
+        return Err(error(format!(
+            "`{key}`: a key inside a table cannot be overridden"
+        ))
+        .help(format!(
+            "override the whole table: {section}.{table}={{...}}"
+        )));
     }
     if inner.is_empty()
         || !inner
@@ -79,6 +99,7 @@ pub fn parse(index: usize, text: &str) -> Result<Override, SpecError> {
         section: section.to_string(),
         key: inner.to_string(),
         layer,
+        index,
     })
 }
 
@@ -121,10 +142,11 @@ fn list_value(value: &str) -> Result<String, String> {
 fn split_items(text: &str) -> Vec<&str> {
     let (mut items, mut depth, mut quote, mut start) = (Vec::new(), 0i32, None, 0);
     for (i, c) in text.char_indices() {
+        let at_item_start = text[start..i].trim().is_empty();
         match (quote, c) {
             (Some(q), _) if c == q => quote = None,
             (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
+            (None, '"' | '\'') if at_item_start => quote = Some(c),
             (None, '[' | '{') => depth += 1,
             (None, ']' | '}') => depth -= 1,
             (None, ',') if depth == 0 => {
@@ -151,7 +173,7 @@ pub fn apply(mut table: Table, overrides: &[Override]) -> Result<Table, SpecErro
         }
         if o.section == "grid" && in_zip(&table, &o.key) {
             return Err(SpecError::file(
-                Path::new(&format!("override ({})", o.text)),
+                &name(o.index, &o.text),
                 format!(
                     "`{}` is an axis of a [[zip]]: its values vary with the zip's other axes",
                     o.key
@@ -213,6 +235,7 @@ mod tests {
         assert_eq!(value("grid.arch=conv"), json!(["conv"]));
         assert_eq!(value("grid.pair=[1,2],[3,4]"), json!([[1, 2], [3, 4]]));
         assert_eq!(value("grid.s=\"x,y\",z"), json!(["x,y", "z"]));
+        assert_eq!(value("grid.n=don't,x"), json!(["don't", "x"]));
         assert_eq!(value("experiment.seeds=1,2,3"), json!([1, 2, 3]));
         assert_eq!(value("resources.timeout=2h"), json!("2h"));
     }
@@ -226,6 +249,9 @@ mod tests {
             ("experiment.name=x", "only experiment.seeds"),
             ("params.=2", "is not a key"),
             ("params.w=[1,2", "not a TOML value"),
+            ("params.w=", "has no value"),
+            ("params.w=1\n[experiment]", "control character"),
+            ("params.opts.depth=3", "override the whole table"),
         ] {
             let e = parse(1, text).unwrap_err();
             let shown = format!("{e}{}", e.help.clone().unwrap_or_default());

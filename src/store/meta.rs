@@ -44,6 +44,16 @@ pub struct ExperimentMeta {
     pub overrides: Vec<String>,
 }
 
+impl ExperimentMeta {
+    /// The same with tracking off (the shared artifact builds of a launch, which are not runs
+    /// of the experiment).
+    pub fn untracked(&self) -> ExperimentMeta {
+        let mut meta = self.clone();
+        meta.tracking.tensorboard = false;
+        meta
+    }
+}
+
 impl ExperimentDir {
     /// Reads experiment.json.
     pub fn read_meta(&self) -> Result<ExperimentMeta> {

@@ -41,14 +41,17 @@ pub struct EventFile {
 }
 
 impl EventFile {
-    /// Creates `dir/events.out.tfevents.<seconds>.<host>.runner` (and `dir`) and writes the
-    /// file-version event every event file starts with.
+    /// Creates `dir/events.out.tfevents.<seconds>.<host>.<pid>.<nanoseconds>.runner` (and `dir`;
+    /// a name no earlier file of the run has) and writes the file-version event every event
+    /// file starts with.
     pub fn create(dir: &Path, wall_time: f64) -> Result<EventFile> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let host = crate::store::provenance::hostname();
         let path = dir.join(format!(
-            "events.out.tfevents.{}.{host}.runner",
-            wall_time as u64
+            "events.out.tfevents.{}.{host}.{}.{}.runner",
+            wall_time as u64,
+            std::process::id(),
+            (wall_time.fract() * 1e9) as u64
         ));
         let file = OpenOptions::new()
             .create(true)

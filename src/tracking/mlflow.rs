@@ -1,10 +1,14 @@
 //! `runner export mlflow`: one MLflow run per runner run that has started, through MLflow's
 //! REST API. Params are the resolved config (flattened, dotted keys); metrics the final
 //! metrics (at the last curve step) and every curve column with its steps; tags the run id
-//! (`runner.run_id`, what a later export matches on), name, state, seed, commit and device;
-//! artifacts metrics.json, config.json and params.json. Exporting again updates and never
-//! duplicates: the same run is found by its tag, params are equal, and every metric point has a
-//! timestamp fixed by the run's records (MLflow keeps one copy of an identical point).
+//! (`runner.run_id`, what a later export matches on, with `runner.experiment`: the experiment's
+//! name and first launch, so another directory of the same spec is another experiment), name,
+//! state, attempts, seed, commit and device; artifacts metrics.json, config.json and
+//! params.json. Exporting again updates and never duplicates: the same run is found by its
+//! tags, params are equal, every metric point has a timestamp fixed by the run's records
+//! (MLflow's SQL stores keep one copy of an identical point), and a run attempted again since
+//! the last export replaces its MLflow run (its earlier curves belong to a failed attempt).
+//! Keys MLflow refuses are made safe (other characters become `_`, at most 250).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,6 +20,8 @@ use crate::store::{ExperimentDir, RunState, RunStatus};
 
 /// MLflow's longest param value (characters).
 const PARAM_CHARS: usize = 6000;
+/// MLflow's longest key (characters).
+const KEY_CHARS: usize = 250;
 
 /// What an export did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -28,6 +34,10 @@ pub struct ExportSummary {
     pub updated: usize,
     /// Runner runs never started (not exported).
     pub not_started: usize,
+    /// MLflow runs replaced because their run was attempted again since.
+    pub replaced: usize,
+    /// Whether the server keeps artifacts where runner cannot upload them (none uploaded).
+    pub artifacts_skipped: bool,
 }
 
 /// Exports the runs of `store` to the MLflow server at `uri`, into the MLflow experiment
@@ -39,7 +49,9 @@ pub fn export(store: &ExperimentDir, uri: &str, experiment: &str) -> Result<Expo
     let results: HashMap<&str, &crate::store::results::ResultLine> =
         results.iter().map(|r| (r.id.as_str(), r)).collect();
     let experiment_id = experiment_id(&client, experiment)?;
-    let mut existing = existing_runs(&client, &experiment_id)?;
+    let meta = store.read_meta()?;
+    let identity = format!("{}@{}", meta.name, meta.created_at);
+    let mut existing = existing_runs(&client, &experiment_id, &identity)?;
     let mut summary = ExportSummary {
         experiment_id: experiment_id.clone(),
         ..ExportSummary::default()
@@ -56,25 +68,32 @@ pub fn export(store: &ExperimentDir, uri: &str, experiment: &str) -> Result<Expo
             dir: store.run_dir(&run.id),
             id: &run.id,
             name: &run.name,
+            experiment: &identity,
             config: run.config.to_map(),
-            status,
             commit: results
                 .get(run.id.as_str())
                 .and_then(|r| r.git.as_ref())
+                .or(meta.git.as_ref())
                 .map(|g| g.commit.clone()),
+            status,
         };
         let (mlflow_id, artifact_uri) = match existing.remove(&run.id) {
-            Some(found) => {
+            Some(found) if found.attempts == record.status.attempts.to_string() => {
                 summary.updated += 1;
-                found
+                (found.id, found.artifact_uri)
             }
-            None => {
+            found => {
+                if let Some(old) = found {
+                    client.post("runs/delete", &json!({ "run_id": old.id }))?;
+                    summary.replaced += 1;
+                }
                 summary.created += 1;
                 create_run(&client, &experiment_id, &record)?
             }
         };
-        log_run(&client, &mlflow_id, &artifact_uri, &record)
+        let uploaded = log_run(&client, &mlflow_id, &artifact_uri, &record)
             .with_context(|| format!("exporting run {} to MLflow", run.name))?;
+        summary.artifacts_skipped |= !uploaded;
     }
     Ok(summary)
 }
@@ -84,6 +103,7 @@ struct RunRecord<'a> {
     dir: std::path::PathBuf,
     id: &'a str,
     name: &'a str,
+    experiment: &'a str,
     config: serde_json::Map<String, Value>,
     status: RunStatus,
     commit: Option<String>,
@@ -108,33 +128,52 @@ fn experiment_id(client: &Client, name: &str) -> Result<String> {
     }
 }
 
-/// The experiment's runs that carry a runner run id: runner id → (MLflow id, artifact URI).
+/// An MLflow run an earlier export made.
+struct Existing {
+    id: String,
+    artifact_uri: String,
+    attempts: String,
+}
+
+/// The experiment's active runs exported from the runner experiment `identity`, by runner run
+/// id.
 fn existing_runs(
     client: &Client,
     experiment_id: &str,
-) -> Result<HashMap<String, (String, String)>> {
+    identity: &str,
+) -> Result<HashMap<String, Existing>> {
     let mut found = HashMap::new();
     let mut token: Option<String> = None;
     loop {
         let mut body = json!({
             "experiment_ids": [experiment_id],
             "filter": "tags.`runner.run_id` != ''",
-            "max_results": 1000,
-            "run_view_type": "ALL",
+            "max_results": 200,
+            "run_view_type": "ACTIVE_ONLY",
         });
         if let Some(t) = &token {
             body["page_token"] = json!(t);
         }
         let page = client.post("runs/search", &body)?;
         for r in page["runs"].as_array().into_iter().flatten() {
-            let tags = r["data"]["tags"].as_array().into_iter().flatten();
-            let id = tags
-                .filter(|t| t["key"] == "runner.run_id")
-                .find_map(|t| t["value"].as_str());
+            let tag = |key: &str| {
+                let tags = r["data"]["tags"].as_array().into_iter().flatten();
+                tags.filter(|t| t["key"] == key)
+                    .find_map(|t| t["value"].as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
             let info = &r["info"];
-            if let (Some(id), Some(run_id)) = (id, info["run_id"].as_str()) {
-                let uri = info["artifact_uri"].as_str().unwrap_or("").to_string();
-                found.insert(id.to_string(), (run_id.to_string(), uri));
+            if tag("runner.experiment") != identity {
+                continue;
+            }
+            if let Some(run_id) = info["run_id"].as_str() {
+                let existing = Existing {
+                    id: run_id.to_string(),
+                    artifact_uri: info["artifact_uri"].as_str().unwrap_or("").to_string(),
+                    attempts: tag("runner.attempts"),
+                };
+                found.insert(tag("runner.run_id"), existing);
             }
         }
         token = page["next_page_token"]
@@ -160,7 +199,11 @@ fn create_run(client: &Client, experiment_id: &str, r: &RunRecord<'_>) -> Result
         "experiment_id": experiment_id,
         "run_name": r.name,
         "start_time": millis(r.status.started_at.as_deref()),
-        "tags": [{"key": "runner.run_id", "value": r.id}],
+        "tags": [
+            {"key": "runner.run_id", "value": r.id},
+            {"key": "runner.experiment", "value": r.experiment},
+            {"key": "runner.attempts", "value": r.status.attempts.to_string()},
+        ],
     });
     let v = client.post("runs/create", &body)?;
     let info = &v["run"]["info"];
@@ -185,12 +228,28 @@ fn params(config: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
     for (k, v) in config {
         walk(v, k.clone(), &mut out);
     }
-    for (_, v) in &mut out {
+    for (k, v) in &mut out {
+        *k = key(k);
         if v.chars().count() > PARAM_CHARS {
             *v = v.chars().take(PARAM_CHARS - 1).chain(['…']).collect();
         }
     }
     out
+}
+
+/// A key MLflow accepts: letters, digits and `_-. /:`, no `..`, at most 250 characters.
+fn key(k: &str) -> String {
+    let safe: String = k
+        .chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || "_-. /:".contains(c) {
+                true => c,
+                false => '_',
+            },
+        )
+        .take(KEY_CHARS)
+        .collect();
+    safe.replace("..", "__")
 }
 
 fn state_of(s: RunState) -> &'static str {
@@ -207,24 +266,13 @@ fn state_of(s: RunState) -> &'static str {
 fn metrics(r: &RunRecord<'_>) -> Vec<Value> {
     let start = millis(r.status.started_at.as_deref());
     let mut out = Vec::new();
-    let mut last = 0i64;
     let curves = std::fs::read_to_string(r.dir.join("curves.jsonl")).unwrap_or_default();
-    for (i, line) in curves.lines().enumerate() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        let mut values = BTreeMap::new();
-        crate::metrics::flatten::flatten(&v, "", &mut values);
-        let step = ["step", "epoch", "iteration"]
-            .iter()
-            .find_map(|k| values.get(*k))
-            .map_or(i as i64, |s| *s as i64);
-        last = last.max(step);
-        for (k, x) in values
-            .iter()
-            .filter(|(k, _)| !["step", "epoch", "iteration"].contains(&k.as_str()))
-        {
-            out.push(json!({"key": k, "value": x, "timestamp": start + i as i64, "step": step}));
+    let points = crate::metrics::flatten::curve_points(&curves);
+    let last = points.iter().map(|p| p.0).max().unwrap_or(0);
+    for (i, (step, values)) in points.iter().enumerate() {
+        for (k, x) in values {
+            let t = start + i as i64;
+            out.push(json!({"key": key(k), "value": x, "timestamp": t, "step": step}));
         }
     }
     let end = millis(r.status.ended_at.as_deref()).max(start);
@@ -232,8 +280,8 @@ fn metrics(r: &RunRecord<'_>) -> Vec<Value> {
         if let Ok(v) = serde_json::from_slice::<Value>(&text) {
             let mut values = BTreeMap::new();
             crate::metrics::flatten::flatten(&v, "", &mut values);
-            for (k, x) in values.iter().filter(|(_, x)| x.is_finite()) {
-                out.push(json!({"key": k, "value": x, "timestamp": end, "step": last}));
+            for (k, x) in &values {
+                out.push(json!({"key": key(k), "value": x, "timestamp": end, "step": last}));
             }
         }
     }
@@ -246,6 +294,8 @@ fn tags(r: &RunRecord<'_>) -> Vec<Value> {
         ("runner.name", r.name.to_string()),
         ("mlflow.runName", r.name.to_string()),
         ("runner.state", r.status.state.word().to_string()),
+        ("runner.experiment", r.experiment.to_string()),
+        ("runner.attempts", r.status.attempts.to_string()),
     ];
     let optional = [
         ("runner.seed", r.config.get("seed").map(Value::to_string)),
@@ -258,7 +308,13 @@ fn tags(r: &RunRecord<'_>) -> Vec<Value> {
         .collect()
 }
 
-fn log_run(client: &Client, mlflow_id: &str, artifact_uri: &str, r: &RunRecord<'_>) -> Result<()> {
+/// Logs the run; whether its artifacts could be uploaded.
+fn log_run(
+    client: &Client,
+    mlflow_id: &str,
+    artifact_uri: &str,
+    r: &RunRecord<'_>,
+) -> Result<bool> {
     let params: Vec<Value> = params(&r.config)
         .into_iter()
         .map(|(k, v)| json!({"key": k, "value": v}))
@@ -279,19 +335,20 @@ fn log_run(client: &Client, mlflow_id: &str, artifact_uri: &str, r: &RunRecord<'
             &json!({"run_id": mlflow_id, "metrics": chunk}),
         )?;
     }
-    upload_artifacts(client, artifact_uri, r)?;
+    let uploaded = upload_artifacts(client, artifact_uri, r)?;
     let mut update = json!({"run_id": mlflow_id, "status": state_of(r.status.state)});
     if r.status.ended_at.is_some() {
         update["end_time"] = json!(millis(r.status.ended_at.as_deref()));
     }
     client.post("runs/update", &update)?;
-    Ok(())
+    Ok(uploaded)
 }
 
-/// metrics.json, config.json and params.json through the server's artifact proxy.
-fn upload_artifacts(client: &Client, artifact_uri: &str, r: &RunRecord<'_>) -> Result<()> {
+/// metrics.json, config.json and params.json through the server's artifact proxy; false when
+/// the server keeps artifacts elsewhere (not through the proxy).
+fn upload_artifacts(client: &Client, artifact_uri: &str, r: &RunRecord<'_>) -> Result<bool> {
     let Some(rest) = artifact_uri.strip_prefix("mlflow-artifacts:") else {
-        bail!("the server stores artifacts at {artifact_uri}, which runner cannot upload to: start `mlflow server` with --serve-artifacts (its default)");
+        return Ok(false);
     };
     // `mlflow-artifacts:/<path>` or `mlflow-artifacts://host/<path>`.
     let path = match rest.strip_prefix("//") {
@@ -303,5 +360,5 @@ fn upload_artifacts(client: &Client, artifact_uri: &str, r: &RunRecord<'_>) -> R
             client.put_artifact(&format!("{path}/{file}"), &bytes)?;
         }
     }
-    Ok(())
+    Ok(true)
 }

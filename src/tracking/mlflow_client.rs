@@ -29,23 +29,32 @@ impl Client {
 
     fn answer(&self, what: &str, r: Result<ureq::Response, ureq::Error>) -> Result<Value> {
         match r {
-            Ok(resp) => {
-                let text = resp.into_string()?;
-                Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
-            }
+            Ok(resp) if resp.header("Content-Length") == Some("0") => Ok(Value::Null),
+            Ok(resp) => serde_json::from_reader(resp.into_reader()).map_err(|e| {
+                crate::error::Error::Environment(anyhow!(
+                    "{what}: {} answered with something that is not MLflow's JSON ({e}): is it an MLflow tracking server?",
+                    self.base
+                ))
+                .into()
+            }),
             Err(ureq::Error::Status(code, resp)) => {
                 let body: Value = resp
                     .into_string()
                     .ok()
                     .and_then(|t| serde_json::from_str(&t).ok())
                     .unwrap_or(Value::Null);
-                Err(anyhow!(MlflowError {
+                let error = anyhow!(MlflowError {
                     code: body["error_code"].as_str().unwrap_or("").to_string(),
                     message: format!(
                         "{what}: HTTP {code}: {}",
                         body["message"].as_str().unwrap_or("(no message)")
                     ),
-                }))
+                });
+                // A server failing (5xx) is the environment's problem, not the input's.
+                Err(match code {
+                    500.. => crate::error::Error::Environment(error).into(),
+                    _ => error,
+                })
             }
             Err(ureq::Error::Transport(t)) => Err(crate::error::Error::Environment(anyhow!(
                 "cannot reach the MLflow tracking server at {}: {t} (is `mlflow server` running there? runner's results are unchanged)",

@@ -12,6 +12,7 @@ use anyhow::Result;
 
 use super::event_file::{event, EventFile};
 use super::proto::Message;
+use crate::metrics::flatten::{curve_line, curve_step, STEP_KEYS};
 
 /// Where an experiment's TensorBoard runs live: `tensorboard logdir` for the whole grid.
 pub fn board_dir(experiment: &Path) -> PathBuf {
@@ -92,9 +93,6 @@ fn now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// Steps named in order of preference in a curve line.
-const STEP_KEYS: [&str; 3] = ["step", "epoch", "iteration"];
-
 /// The TensorBoard run of one runner run, written as it goes.
 #[derive(Debug)]
 pub struct RunBoard {
@@ -140,6 +138,11 @@ impl RunBoard {
     /// Writes the curve lines `run_dir/curves.jsonl` gained since the last call (whole lines
     /// only: a line still being written waits for the next call).
     pub fn follow(&mut self, run_dir: &Path) -> Result<()> {
+        self.read(run_dir, false)
+    }
+
+    /// Reads what the file gained; `last` also takes a final line without a newline.
+    fn read(&mut self, run_dir: &Path, last: bool) -> Result<()> {
         let Ok(mut f) = std::fs::File::open(run_dir.join("curves.jsonl")) else {
             return Ok(());
         };
@@ -151,10 +154,12 @@ impl RunBoard {
         f.seek(SeekFrom::Start(self.offset))?;
         let mut text = Vec::new();
         f.take(len - self.offset).read_to_end(&mut text)?;
-        let Some(end) = text.iter().rposition(|&b| b == b'\n') else {
-            return Ok(());
+        let end = match text.iter().rposition(|&b| b == b'\n') {
+            _ if last => text.len(),
+            Some(end) => end,
+            None => return Ok(()),
         };
-        self.offset += end as u64 + 1;
+        self.offset += (end as u64 + 1).min(text.len() as u64);
         let wall = now();
         for line in text[..end].split(|&b| b == b'\n') {
             self.line(wall, line)?;
@@ -163,16 +168,11 @@ impl RunBoard {
     }
 
     fn line(&mut self, wall: f64, line: &[u8]) -> Result<()> {
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
+        let Some(values) = std::str::from_utf8(line).ok().and_then(curve_line) else {
             return Ok(());
         };
         self.lines += 1;
-        let mut values = BTreeMap::new();
-        crate::metrics::flatten::flatten(&v, "", &mut values);
-        let step = STEP_KEYS
-            .iter()
-            .find_map(|k| values.get(*k))
-            .map_or(self.lines - 1, |s| *s as i64);
+        let step = curve_step(&values, self.lines - 1);
         self.last_step = self.last_step.max(step);
         for (tag, value) in values
             .iter()
@@ -186,7 +186,7 @@ impl RunBoard {
     /// Ends the run: the rest of its curves, its metrics.json as `final/<metric>` at the last
     /// step, and the session end.
     pub fn end(&mut self, run_dir: &Path, ending: Ending) -> Result<()> {
-        self.follow(run_dir)?;
+        self.read(run_dir, true)?;
         let wall = now();
         if let Ok(text) = std::fs::read(run_dir.join("metrics.json")) {
             if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&text) {

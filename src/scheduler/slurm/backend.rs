@@ -95,7 +95,7 @@ impl SlurmBackend {
             let builds = ExperimentDir::new(launch.store.root.join("artifact-builds"));
             builds.create()?;
             atomic::write_json(&builds.file("plan.json"), units)?;
-            atomic::write_json(&builds.file("experiment.json"), launch.meta)?;
+            atomic::write_json(&builds.file("experiment.json"), &launch.meta.untracked())?;
             let batch = batch(launch, &builds.root, "artifacts", &to_build, None);
             for s in submit(&batch, &self.opts)? {
                 reporter.note(submitted("shared artifact builds", &s));
