@@ -109,7 +109,7 @@ params! {
         pub tokenizer_vocab: Option<usize> = None;
         /// adaptive and dynamic: symbols per stream between updates
         pub segment: usize = 16;
-        /// auto (on with a pretrained model, counts in adaptive mode: the bench's recommendation), on (the network's prediction mixed bit by bit with count models of orders 0-8, word and match models), counts (those models alone: the network never runs) or off (the network alone); with `model`: on (the model's token distribution mixed with token counts of orders 1-2), auto or off (the model alone)
+        /// auto (on with a pretrained model, counts in adaptive mode: the bench's recommendation), on (the network's prediction mixed bit by bit with count models of orders 0-8, word and match models), counts (those models alone: the network never runs) or off (the network alone); with `model`: on (the model's token distribution mixed with token counts of orders 1-3), auto or off (the model alone)
         pub mixing: Mixing = Mixing::Auto;
         /// also run gzip -9, xz -9, zstd -19 and brotli 11 on the input
         pub baselines: bool = true;
