@@ -9,6 +9,8 @@
 //!   are multiplied with 8-bit activations in llama.cpp, with f32 ones here); bits per byte on
 //!   the first 12,000 bytes of alice29.txt within 1 % in the same windows.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -19,20 +21,7 @@ use runner::models::llama::generate::{greedy, row};
 use runner::models::llama::{Pretrained, Windows};
 
 fn python() -> Option<String> {
-    let python = std::env::var("RUNNER_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = Command::new(&python)
-        .args(["-c", "import llama_cpp, numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("RUNNER_REQUIRE_REFERENCE").is_none(),
-            "RUNNER_REQUIRE_REFERENCE is set but {python} lacks llama_cpp"
-        );
-        eprintln!("SKIPPED: {python} has no llama_cpp; the llama.cpp comparison did not run");
-        return None;
-    }
-    Some(python)
+    common::reference_python("llama_cpp, numpy")
 }
 
 /// Runs the reference script; returns what it wrote to `out` (or its stdout) as JSON.

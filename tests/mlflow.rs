@@ -14,20 +14,7 @@ use common::{text, Project};
 use serde_json::Value;
 
 fn python() -> Option<String> {
-    let python = std::env::var("RUNNER_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = std::process::Command::new(&python)
-        .args(["-c", "import mlflow"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("RUNNER_REQUIRE_REFERENCE").is_none(),
-            "RUNNER_REQUIRE_REFERENCE is set but {python} lacks mlflow"
-        );
-        eprintln!("SKIPPED: {python} has no mlflow; the export was not checked");
-        return None;
-    }
-    Some(python)
+    common::reference_python("mlflow")
 }
 
 /// `mlflow server` in its own process group, killed whole when dropped.

@@ -13,20 +13,7 @@ use common::{spawn, text, wait_until, Project};
 use serde_json::Value;
 
 fn python() -> Option<String> {
-    let python = std::env::var("RUNNER_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = std::process::Command::new(&python)
-        .args(["-c", "import tensorboard"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("RUNNER_REQUIRE_REFERENCE").is_none(),
-            "RUNNER_REQUIRE_REFERENCE is set but {python} lacks tensorboard"
-        );
-        eprintln!("SKIPPED: {python} has no tensorboard; the event files were not read back");
-        return None;
-    }
-    Some(python)
+    common::reference_python("tensorboard")
 }
 
 /// What TensorBoard's reader finds under the experiment's `tensorboard/`, by run name.

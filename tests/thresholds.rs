@@ -10,19 +10,9 @@ use common::{text, Project};
 
 #[test]
 fn fits_cochran_q_and_holm_agree_with_scipy_and_statsmodels() {
-    let python = std::env::var("RUNNER_PYTHON").unwrap_or_else(|_| "python3".into());
-    let available = std::process::Command::new(&python)
-        .args(["-c", "import scipy, statsmodels"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        assert!(
-            std::env::var_os("RUNNER_REQUIRE_REFERENCE").is_none(),
-            "RUNNER_REQUIRE_REFERENCE is set but {python} lacks scipy or statsmodels"
-        );
-        eprintln!("SKIPPED: {python} has no scipy/statsmodels; the reference check did not run");
+    let Some(python) = common::reference_python("scipy, statsmodels") else {
         return;
-    }
+    };
     let p = Project::new();
     let input = p.write(
         "input.json",

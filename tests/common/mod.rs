@@ -212,3 +212,23 @@ pub fn adaptive_gru(hidden: usize, seed: u64) -> runner::codecs::learned::format
         mixing: None,
     }
 }
+
+/// The reference Python (`RUNNER_PYTHON`, else python3) when it imports `modules` (e.g.
+/// "scipy, statsmodels"); otherwise None with a SKIPPED message, or a failure when
+/// `RUNNER_REQUIRE_REFERENCE` is set (`.ci/run` sets it: there the checks must run).
+pub fn reference_python(modules: &str) -> Option<String> {
+    let python = std::env::var("RUNNER_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("RUNNER_REQUIRE_REFERENCE").is_none(),
+            "RUNNER_REQUIRE_REFERENCE is set but {python} cannot import {modules}"
+        );
+        eprintln!("SKIPPED: {python} cannot import {modules}; the reference check did not run");
+        return None;
+    }
+    Some(python)
+}
