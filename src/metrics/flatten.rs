@@ -30,6 +30,19 @@ pub fn flatten(value: &Value, prefix: &str, out: &mut BTreeMap<String, f64>) {
     }
 }
 
+/// The numeric values of a run's metrics.json (`run_dir/metrics.json`), flattened; empty when it
+/// is missing or not JSON.
+pub fn run_metrics(run_dir: &std::path::Path) -> BTreeMap<String, f64> {
+    let mut values = BTreeMap::new();
+    if let Some(v) = std::fs::read(run_dir.join("metrics.json"))
+        .ok()
+        .and_then(|text| serde_json::from_slice::<Value>(&text).ok())
+    {
+        flatten(&v, "", &mut values);
+    }
+    values
+}
+
 /// The keys that give a curve line's step, in order of preference.
 pub const STEP_KEYS: [&str; 3] = ["step", "epoch", "iteration"];
 

@@ -10,7 +10,7 @@
 //! the last export replaces its MLflow run (its earlier curves belong to a failed attempt).
 //! Keys MLflow refuses are made safe (other characters become `_`, at most 250).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
@@ -276,14 +276,8 @@ fn metrics(r: &RunRecord<'_>) -> Vec<Value> {
         }
     }
     let end = millis(r.status.ended_at.as_deref()).max(start);
-    if let Ok(text) = std::fs::read(r.dir.join("metrics.json")) {
-        if let Ok(v) = serde_json::from_slice::<Value>(&text) {
-            let mut values = BTreeMap::new();
-            crate::metrics::flatten::flatten(&v, "", &mut values);
-            for (k, x) in &values {
-                out.push(json!({"key": key(k), "value": x, "timestamp": end, "step": last}));
-            }
-        }
+    for (k, x) in crate::metrics::flatten::run_metrics(&r.dir) {
+        out.push(json!({"key": key(&k), "value": x, "timestamp": end, "step": last}));
     }
     out
 }

@@ -4,7 +4,6 @@
 //! seed) and state as the HParams plugin's session start and end, so TensorBoard's HParams view
 //! compares the grid.
 
-use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -188,16 +187,10 @@ impl RunBoard {
     pub fn end(&mut self, run_dir: &Path, ending: Ending) -> Result<()> {
         self.read(run_dir, true)?;
         let wall = now();
-        if let Ok(text) = std::fs::read(run_dir.join("metrics.json")) {
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&text) {
-                let mut values = BTreeMap::new();
-                crate::metrics::flatten::flatten(&v, "", &mut values);
-                for (k, x) in &values {
-                    let tag = format!("final/{k}");
-                    self.file
-                        .write(&scalar_event(wall, self.last_step, &tag, *x))?;
-                }
-            }
+        for (k, x) in crate::metrics::flatten::run_metrics(run_dir) {
+            let tag = format!("final/{k}");
+            self.file
+                .write(&scalar_event(wall, self.last_step, &tag, x))?;
         }
         let end = Message::default().int(1, ending as i64).double(2, wall);
         let data = Message::default().message(4, &end);
